@@ -1,0 +1,210 @@
+"""The scenario as frozen, typed, validated objects.
+
+Every quantity carries its unit in its name: ``_bpd`` barrels per day, ``_bbl`` barrels, ``_days`` days,
+``_usd_per_bbl`` US dollars per barrel, ``_usd`` US dollars. The engine only ever sees these objects;
+``scenario_io`` is the one place that turns YAML into them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Date = Annotated[dt.date, Field(strict=False)]  # YAML gives a date; "2022-03-02" as a string is fine too
+
+
+class Frozen(BaseModel):
+    """Base of every scenario record: immutable, unknown keys refused, finite numbers, no coercion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Producer(Frozen):
+    """An oil producer (a field or a country's pooled output) with a storage buffer before the routes."""
+
+    production_bpd: NonNegative
+    """Nominal production rate [bbl/day]."""
+    storage_bbl: NonNegative = 0.0
+    """Storage capacity between the fields and the export routes [bbl]."""
+    initial_storage_bbl: NonNegative = 0.0
+    """Storage level at the start of the horizon [bbl]."""
+    restart_ramp_days: NonNegative = 0.0
+    """Time for a curtailed production rate to climb linearly back to full [days]."""
+
+    @model_validator(mode="after")
+    def _initial_fits(self) -> Producer:
+        if self.initial_storage_bbl > self.storage_bbl:
+            raise ValueError(
+                f"initial_storage_bbl: {self.initial_storage_bbl:g} exceeds storage_bbl ({self.storage_bbl:g})"
+            )
+        return self
+
+
+class RouteBase(Frozen):
+    """What every export route has: a capacity, a transit time to the sale point, a cost and a price."""
+
+    capacity_bpd: NonNegative
+    """Capacity of the route [bbl/day]; for a tanker shuttle, the port/terminal cap."""
+    transit_days: NonNegative = 0.0
+    """Time from leaving the producer's storage (shuttle: from discharge) to the sale point [days]."""
+    cost_usd_per_bbl: float = 0.0
+    """Tariff and freight to the sale point [USD/bbl]."""
+    differential_usd_per_bbl: float = 0.0
+    """Price of the grade at the sale point relative to Brent [USD/bbl]."""
+
+
+class PipelineRoute(RouteBase):
+    """A continuous route: flow is a rate, up to ``capacity_bpd`` times the outage factor."""
+
+    kind: Literal["pipeline"]
+
+
+class TankerShuttleRoute(RouteBase):
+    """A discrete route: a fleet of tankers shuttles full cargoes between a load and a discharge port."""
+
+    kind: Literal["tanker_shuttle"]
+    tankers: Annotated[int, Field(ge=1)]
+    """Number of tankers in the fleet."""
+    tanker_capacity_bbl: Positive
+    """Cargo of one tanker [bbl]; a tanker sails only with a full cargo."""
+    load_berths: Annotated[int, Field(ge=1)] = 1
+    """Berths at the load port: how many tankers may load at once."""
+    load_days: NonNegative = 1.0
+    """Time to load one cargo [days]."""
+    voyage_days: NonNegative = 1.0
+    """One-way voyage time; the return leg takes the same [days]."""
+    unload_days: NonNegative = 1.0
+    """Time to discharge one cargo [days]."""
+
+    @property
+    def cycle_days(self) -> float:
+        """Round trip of one tanker with no waiting: load, sail, discharge, sail back [days]."""
+        return self.load_days + 2 * self.voyage_days + self.unload_days
+
+
+Route = Annotated[Union[PipelineRoute, TankerShuttleRoute], Field(discriminator="kind")]
+ROUTE_KINDS = ("pipeline", "tanker_shuttle")
+
+
+class Market(Frozen):
+    """Prices."""
+
+    brent_usd_per_bbl: NonNegative = 80.0
+    """Brent price, constant over the horizon [USD/bbl]."""
+
+
+class Fiscal(Frozen):
+    """How export revenue reaches the state budget."""
+
+    government_take_share: Fraction = 0.45
+    """Share of export revenue that reaches the state budget [-]."""
+    budget_revenue_usd_per_year: Positive = 40e9
+    """State budget revenue, to express a loss as a share of it [USD/yr]."""
+
+
+class Outage(Frozen):
+    """A scheduled impairment of a route: capacity times ``capacity_factor`` for a while."""
+
+    target: str
+    """Name of the impaired route."""
+    start_day: NonNegative | None = None
+    """Start, in days from the scenario's start_date [days]; or give start_date."""
+    start_date: Date | None = None
+    """Start as a calendar date; or give start_day."""
+    duration_days: NonNegative | None = None
+    """Length [days]; or give end_date."""
+    end_date: Date | None = None
+    """End as a calendar date (exclusive); or give duration_days."""
+    capacity_factor: Fraction = 0.0
+    """Share of the capacity left while the outage lasts: 0 = stopped, 0.5 = half [-]."""
+
+    @model_validator(mode="after")
+    def _one_start_one_end(self) -> Outage:
+        if (self.start_day is None) == (self.start_date is None):
+            raise ValueError("start_day: give exactly one of start_day and start_date")
+        if (self.duration_days is None) == (self.end_date is None):
+            raise ValueError("duration_days: give exactly one of duration_days and end_date")
+        if self.end_date is not None and self.start_date is not None and self.end_date < self.start_date:
+            raise ValueError(f"end_date: {self.end_date} is before start_date {self.start_date}")
+        return self
+
+    def window_days(self, scenario_start: dt.date) -> tuple[float, float]:
+        """Start and end of the outage in days from the scenario start [days]."""
+        if self.start_day is not None:
+            start = self.start_day
+        else:
+            assert self.start_date is not None
+            start = float((self.start_date - scenario_start).days)
+        if self.duration_days is not None:
+            return start, start + self.duration_days
+        assert self.end_date is not None
+        return start, float((self.end_date - scenario_start).days)
+
+
+class Scenario(Frozen):
+    """A whole scenario: producers, routes, prices, fiscal terms, and what goes wrong."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    """Short name; default results folder is results/<name>/."""
+    description: str = ""
+    """The question the scenario answers."""
+    horizon_days: Annotated[int, Field(ge=1, le=365 * 100)] = 365
+    """Simulated period [days]."""
+    start_date: Date = dt.date(2022, 1, 1)
+    """Calendar date of day 0."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Root of all random numbers of the run."""
+    replications: Annotated[int, Field(ge=1)] = 1
+    """Number of replications."""
+    producers: Annotated[dict[str, Producer], Field(min_length=1, max_length=1)]
+    """The producer (one in this version) keyed by name."""
+    routes: Annotated[dict[str, Route], Field(min_length=1)]
+    """Export routes keyed by name."""
+    market: Market = Market()
+    fiscal: Fiscal = Fiscal()
+    outages: Annotated[tuple[Outage, ...], Field(strict=False)] = ()
+    """Scheduled impairments."""
+
+    @property
+    def producer(self) -> Producer:
+        """The single producer."""
+        return next(iter(self.producers.values()))
+
+    def netback_usd_per_bbl(self, route: str) -> float:
+        """What one barrel earns on ``route`` at its sale point: Brent + differential - cost [USD/bbl]."""
+        r = self.routes[route]
+        return self.market.brent_usd_per_bbl + r.differential_usd_per_bbl - r.cost_usd_per_bbl
+
+    def routes_by_netback(self) -> list[str]:
+        """Route names, best netback first (ties keep file order)."""
+        return sorted(self.routes, key=lambda name: -self.netback_usd_per_bbl(name))
+
+    def without_outages(self) -> Scenario:
+        """The same scenario with nothing impaired: the baseline of every loss."""
+        return self.model_copy(update={"outages": ()})
+
+    def consistency_issues(self) -> list[str]:
+        """Problems that span several keys, as ``key.path: message`` lines (empty when consistent)."""
+        issues = []
+        for i, outage in enumerate(self.outages):
+            if outage.target not in self.routes:
+                known = ", ".join(self.routes)
+                issues.append(f"outages[{i}].target: unknown route {outage.target!r} (routes: {known})")
+            start, end = outage.window_days(self.start_date)
+            if start < 0:
+                issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
+            if end < start:
+                issues.append(f"outages[{i}].end_date: ends before it starts")
+        producer_name, producer = next(iter(self.producers.items()))
+        for name, route in self.routes.items():
+            if isinstance(route, TankerShuttleRoute) and route.tanker_capacity_bbl > producer.storage_bbl:
+                issues.append(
+                    f"producers.{producer_name}.storage_bbl: {producer.storage_bbl:g} is smaller than one cargo "
+                    f"of routes.{name}.tanker_capacity_bbl ({route.tanker_capacity_bbl:g}); no tanker could load"
+                )
+        return issues

@@ -1,0 +1,90 @@
+"""Append-only record of one simulated run: piecewise-constant rates and piecewise-linear levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What one run observed; the engine never summarises, :mod:`routesim.results` does.
+
+    Record ``i`` holds at time ``times[i]``; rates hold from ``times[i]`` to ``times[i + 1]``, and the storage
+    level moves linearly between the two records. Two records may share a time (a cargo lifted at once).
+
+    Attributes:
+        horizon_days: simulated period [days].
+        times: record times, non-decreasing, first 0 and last ``horizon_days`` [days].
+        storage_bbl: storage level at each record [bbl].
+        production_bpd: production rate from each record to the next [bbl/day].
+        flows_bpd: per continuous route, draw from storage from each record to the next [bbl/day].
+        capacity_factor: per route, available share of capacity from each record to the next [-].
+        loads: per tanker-shuttle route, times a cargo was lifted from storage [days].
+        discharges: per tanker-shuttle route, times a cargo finished discharging [days].
+        events: how many times the engine re-solved the rates.
+    """
+
+    horizon_days: float
+    times: np.ndarray
+    storage_bbl: np.ndarray
+    production_bpd: np.ndarray
+    flows_bpd: Mapping[str, np.ndarray]
+    capacity_factor: Mapping[str, np.ndarray]
+    loads: Mapping[str, np.ndarray]
+    discharges: Mapping[str, np.ndarray]
+    events: int
+
+
+class Recorder:
+    """Collects records during a run and freezes them into a :class:`Trace`."""
+
+    def __init__(self, pipelines: Iterable[str], routes: Iterable[str], shuttles: Iterable[str]) -> None:
+        self._times: list[float] = []
+        self._storage: list[float] = []
+        self._production: list[float] = []
+        self._flows: dict[str, list[float]] = {r: [] for r in pipelines}
+        self._factors: dict[str, list[float]] = {r: [] for r in routes}
+        self._loads: dict[str, list[float]] = {r: [] for r in shuttles}
+        self._discharges: dict[str, list[float]] = {r: [] for r in shuttles}
+        self.events = 0
+
+    def point(
+        self, time: float, storage: float, production: float, flows: Mapping[str, float], factors: Mapping[str, float]
+    ) -> None:
+        """Record the state at ``time`` and the rates that hold from then on."""
+        self._times.append(time)
+        self._storage.append(storage)
+        self._production.append(production)
+        for name, values in self._flows.items():
+            values.append(flows[name])
+        for name, values in self._factors.items():
+            values.append(factors[name])
+
+    def load(self, route: str, time: float) -> None:
+        """A tanker of ``route`` lifted a cargo from storage at ``time``."""
+        self._loads[route].append(time)
+
+    def discharge(self, route: str, time: float) -> None:
+        """A tanker of ``route`` finished discharging a cargo at ``time``."""
+        self._discharges[route].append(time)
+
+    def freeze(self, horizon_days: float) -> Trace:
+        """The finished record."""
+
+        def arrays(d: dict[str, list[float]]) -> dict[str, np.ndarray]:
+            return {k: np.asarray(v, dtype=float) for k, v in d.items()}
+
+        return Trace(
+            horizon_days=horizon_days,
+            times=np.asarray(self._times, dtype=float),
+            storage_bbl=np.asarray(self._storage, dtype=float),
+            production_bpd=np.asarray(self._production, dtype=float),
+            flows_bpd=arrays(self._flows),
+            capacity_factor=arrays(self._factors),
+            loads=arrays(self._loads),
+            discharges=arrays(self._discharges),
+            events=self.events,
+        )

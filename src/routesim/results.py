@@ -1,0 +1,159 @@
+"""From a trace to volumes, money and daily series: the engine observes, this module summarises.
+
+Every figure is an exact integral of the trace's piecewise-constant rates and piecewise-linear levels,
+evaluated with numpy, so its cost grows with events and output days, never with a time step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Scenario, TankerShuttleRoute
+from .recorder import Trace
+from .units import DAYS_PER_YEAR
+
+METRICS = (
+    "exported_bbl",
+    "shut_in_bbl",
+    "export_revenue_usd",
+    "revenue_loss_usd",
+    "government_revenue_usd",
+    "budget_loss_usd",
+    "budget_loss_share",
+    "export_loss_bbl",
+    "produced_bbl",
+    "in_transit_bbl",
+    "storage_end_bbl",
+    "tanker_cargo_bbl",
+)
+"""Metrics of one replication, in report order (units in the names; shares are fractions)."""
+
+
+@dataclass(frozen=True)
+class Volumes:
+    """Where the oil of one run is at the horizon [bbl]."""
+
+    produced_bbl: float
+    shut_in_bbl: float
+    exported_bbl: dict[str, float]
+    in_transit_bbl: dict[str, float]
+    tanker_cargo_bbl: dict[str, float]
+    storage_end_bbl: float
+    availability: dict[str, float]
+
+
+def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.ndarray:
+    """Integral from 0 to ``at`` of a rate that is constant between records [rate x days]."""
+    cum = np.concatenate(([0.0], np.cumsum(rates[:-1] * np.diff(trace.times))))
+    return np.interp(at, trace.times, cum, left=0.0)
+
+
+def level_at(trace: Trace, at: np.ndarray) -> np.ndarray:
+    """Storage level at ``at`` (after any lift at that very time) [bbl]."""
+    i = np.searchsorted(trace.times, at, side="right") - 1
+    i = np.clip(i, 0, len(trace.times) - 1)
+    net = trace.production_bpd - sum(trace.flows_bpd.values(), np.zeros_like(trace.production_bpd))
+    return trace.storage_bbl[i] + net[i] * (at - trace.times[i])
+
+
+def volumes(scenario: Scenario, trace: Trace) -> Volumes:
+    """Produced, exported, in transit, on tankers and in storage at the horizon, and route availability."""
+    h = trace.horizon_days
+    exported, transit, cargo, availability = {}, {}, {}, {}
+    for name, route in scenario.routes.items():
+        if isinstance(route, TankerShuttleRoute):
+            q = route.tanker_capacity_bbl
+            sold = trace.discharges[name] + route.transit_days
+            exported[name] = q * float(np.count_nonzero(sold <= h))
+            transit[name] = q * float(np.count_nonzero(sold > h))
+            cargo[name] = q * float(len(trace.loads[name]) - len(trace.discharges[name]))
+        else:
+            entered = trace.flows_bpd[name]
+            exported[name] = float(cumulative(trace, entered, h - route.transit_days))
+            transit[name] = float(cumulative(trace, entered, h)) - exported[name]
+            cargo[name] = 0.0
+        availability[name] = float(cumulative(trace, trace.capacity_factor[name], h)) / h
+    produced = float(cumulative(trace, trace.production_bpd, h))
+    return Volumes(
+        produced_bbl=produced,
+        shut_in_bbl=scenario.producer.production_bpd * h - produced,
+        exported_bbl=exported,
+        in_transit_bbl=transit,
+        tanker_cargo_bbl=cargo,
+        storage_end_bbl=float(trace.storage_bbl[-1]),
+        availability=availability,
+    )
+
+
+def export_revenue_usd(scenario: Scenario, exported_bbl: dict[str, float]) -> float:
+    """Sum over routes of exported barrels times the route's netback [USD]."""
+    return sum(scenario.netback_usd_per_bbl(r) * v for r, v in exported_bbl.items())
+
+
+def metrics(scenario: Scenario, run: Volumes, baseline: Volumes) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for one replication and its no-outage baseline."""
+    fiscal = scenario.fiscal
+    revenue = export_revenue_usd(scenario, run.exported_bbl)
+    revenue_loss = export_revenue_usd(scenario, baseline.exported_bbl) - revenue
+    budget_loss = fiscal.government_take_share * revenue_loss
+    budget_usd = fiscal.budget_revenue_usd_per_year * scenario.horizon_days / DAYS_PER_YEAR
+    exported = sum(run.exported_bbl.values())
+    return {
+        "exported_bbl": exported,
+        "shut_in_bbl": run.shut_in_bbl,
+        "export_revenue_usd": revenue,
+        "revenue_loss_usd": revenue_loss,
+        "government_revenue_usd": fiscal.government_take_share * revenue,
+        "budget_loss_usd": budget_loss,
+        "budget_loss_share": budget_loss / budget_usd,
+        "export_loss_bbl": sum(baseline.exported_bbl.values()) - exported,
+        "produced_bbl": run.produced_bbl,
+        "in_transit_bbl": sum(run.in_transit_bbl.values()),
+        "storage_end_bbl": run.storage_end_bbl,
+        "tanker_cargo_bbl": sum(run.tanker_cargo_bbl.values()),
+    }
+
+
+def day_edges(horizon_days: float) -> np.ndarray:
+    """Boundaries of the output days: 0, 1, ..., horizon [days]."""
+    return np.append(np.arange(0.0, horizon_days, 1.0), horizon_days)
+
+
+def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
+    """Per route, barrels reaching the sale point in each output day [bbl]."""
+    edges = day_edges(trace.horizon_days)
+    out = {}
+    for name, route in scenario.routes.items():
+        if isinstance(route, TankerShuttleRoute):
+            sold = trace.discharges[name] + route.transit_days
+            counts, _ = np.histogram(sold, bins=edges)
+            out[name] = route.tanker_capacity_bbl * counts.astype(float)
+        else:
+            out[name] = np.diff(cumulative(trace, trace.flows_bpd[name], edges - route.transit_days))
+    return out
+
+
+def daily(scenario: Scenario, trace: Trace, baseline: Trace) -> dict[str, np.ndarray]:
+    """Daily series of one replication: rates are day means, levels and cumulative sums at day end."""
+    edges = day_edges(trace.horizon_days)
+    width = np.diff(edges)
+    take = scenario.fiscal.government_take_share
+    exported = exported_by_day(scenario, trace)
+    revenue = np.cumsum(sum(scenario.netback_usd_per_bbl(r) * v for r, v in exported.items()))
+    base_exported = exported_by_day(scenario, baseline)
+    base_revenue = np.cumsum(sum(scenario.netback_usd_per_bbl(r) * v for r, v in base_exported.items()))
+    production = np.diff(cumulative(trace, trace.production_bpd, edges)) / width
+    series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
+    series["exported_bpd"] = sum(exported.values()) / width
+    series.update({f"{r}_availability": np.diff(cumulative(trace, f, edges)) / width
+                   for r, f in trace.capacity_factor.items()})
+    series["storage_bbl"] = level_at(trace, edges[1:])
+    series["production_bpd"] = production
+    series["shut_in_bpd"] = scenario.producer.production_bpd - production
+    series["export_revenue_usd"] = revenue
+    series["baseline_export_revenue_usd"] = base_revenue
+    series["revenue_loss_usd"] = base_revenue - revenue
+    series["budget_loss_usd"] = take * (base_revenue - revenue)
+    return series

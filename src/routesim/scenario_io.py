@@ -1,0 +1,255 @@
+"""The only place that reads YAML: files, ``extends`` chains and ``--set`` overrides -> a frozen Scenario.
+
+Every problem is collected and reported at once as ``key.path: message`` lines inside a ScenarioError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ScenarioError
+from .model import ROUTE_KINDS, Scenario
+
+MAX_FILE_BYTES = 1_000_000
+"""Scenario files larger than this are refused unread [bytes]."""
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read a scenario file, resolve ``extends``, apply ``--set KEY=VALUE`` overrides, validate.
+
+    Args:
+        path: scenario YAML file.
+        overrides: ``"a.b.c=VALUE"`` strings; VALUE is parsed as a YAML scalar.
+
+    Raises:
+        ScenarioError: with one line per problem, each naming its key path.
+    """
+    path = Path(path)
+    raw = _resolve_extends(path, chain=())
+    raw.setdefault("name", path.stem)
+    issues: list[str] = []
+    for item in overrides:
+        issues += _apply_override(raw, item)
+    if issues:
+        raise ScenarioError(issues)
+    return validate(raw)
+
+
+def validate(raw: Any) -> Scenario:
+    """Turn a plain mapping into a Scenario, or raise ScenarioError listing every problem."""
+    if not isinstance(raw, dict):
+        raise ScenarioError([f"(top level): expected a mapping of keys, got {type(raw).__name__}"])
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError([_describe(err) for err in exc.errors()]) from None
+    issues = scenario.consistency_issues()
+    if issues:
+        raise ScenarioError(issues)
+    return scenario
+
+
+def dump_resolved(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML that ``load_scenario`` reads back unchanged."""
+    data = _plain(scenario.model_dump(mode="python"))
+    header = "# Resolved by routesim: extends and --set applied, every default written out.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot read ({exc.strerror})"]) from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError([f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} byte limit for a scenario"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}: cannot read as UTF-8 text ({exc})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([f"{path}:{line}: invalid YAML: {problem}"]) from None
+    if data is None:
+        raise ScenarioError([f"{path}: the file is empty"])
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}"])
+    return data
+
+
+def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Load ``path`` and, recursively, the parent it ``extends``; deep-merge with the child winning."""
+    real = path.resolve()
+    if real in chain:
+        loop = " -> ".join(str(p.name) for p in (*chain, real))
+        raise ScenarioError([f"{chain[-1]}: extends: cycle {loop}"])
+    if not path.is_file():
+        where = f"{chain[-1]}: extends: parent" if chain else "scenario"
+        raise ScenarioError([f"{where} file not found: {path}"])
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path}: extends: expected a file name, got {parent!r}"])
+    base = _resolve_extends(path.parent / parent, (*chain, real))
+    base.pop("name", None)  # a child never inherits its parent's name
+    base.pop("description", None)
+    return _deep_merge(base, data)
+
+
+def _deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> list[str]:
+    """Apply one ``KEY=VALUE``; return problems (empty on success)."""
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        return [f"--set {item}: expected KEY=VALUE, e.g. routes.cpc.capacity_bpd=1000000"]
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return [f"--set {key}: cannot parse {text!r} as a YAML value"]
+    parts = [p for p in _INDEX.sub(r".\1", key).split(".")]
+    node: Any = raw
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, dict):
+            if last:
+                node[part] = value
+            elif part in node:
+                node = node[part]
+            else:
+                hint = _suggest(part, node.keys())
+                return [f"--set {key}: unknown path {here}{hint}"]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        else:
+            return [f"--set {key}: unknown path {here}"]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+def _describe(err: Any) -> str:
+    """One ``key.path: message`` line for a pydantic error."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    path = _path(_strip_tags(loc))
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key{_suggest(str(loc[-1]), _fields_at(loc[:-1]))}"
+    if kind == "missing":
+        return f"{path}: missing required key"
+    if kind == "union_tag_invalid":
+        return f"{path}.kind: {err['input'].get('kind')!r} is not a route kind ({', '.join(ROUTE_KINDS)})"
+    if kind == "union_tag_not_found":
+        return f"{path}.kind: missing required key ({' or '.join(ROUTE_KINDS)})"
+    msg = err["msg"]
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        key, sep, rest = msg.partition(": ")
+        if sep and re.fullmatch(r"[a-z_]+", key):
+            return f"{_path((*_strip_tags(loc), key))}: {rest}"
+        return f"{path}: {msg}"
+    return f"{path}: {msg[0].lower()}{msg[1:]} (got {_short(err.get('input'))})"
+
+
+def _path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the discriminator tag pydantic inserts after a route name."""
+    if len(loc) > 2 and loc[0] == "routes" and loc[2] in ROUTE_KINDS:
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def _suggest(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by following a pydantic error location from Scenario."""
+    tp: Any = Scenario
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if part not in tp.model_fields:
+                return []
+            tp = tp.model_fields[part].annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) in (tuple, list):
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) is typing.Union:
+            members = [m for m in typing.get_args(tp) if _kind_of(m) == part]
+            if not members:
+                return []
+            tp = members[0]
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _kind_of(tp: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and "kind" in tp.model_fields:
+        return typing.get_args(tp.model_fields["kind"].annotation)[0]
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so that yaml.safe_dump can write the value."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
