@@ -43,7 +43,10 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         issues += _apply_override(raw, item)
     if issues:
         raise ScenarioError(issues)
-    return validate(raw)
+    try:
+        return validate(raw)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{path}: {issue}" for issue in exc.issues]) from None
 
 
 def validate(raw: Any) -> Scenario:

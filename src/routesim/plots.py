@@ -1,0 +1,169 @@
+"""Figure builders: a run in, a matplotlib Figure out. Nothing here writes files or shows windows.
+
+All figures share one style (size, fonts, colours per route, dates on the x axis, units on every axis,
+the scenario's name in the title), so that the plots of two runs can be compared side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .model import TankerShuttleRoute  # noqa: E402
+from .montecarlo import RunResult  # noqa: E402
+
+SIZE_IN = (10.0, 5.0)
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+BASELINE_COLOR = "#7f7f7f"
+
+
+def _dates(result: RunResult) -> np.ndarray:
+    """Each output day as a calendar date (the same dates as timeseries.csv)."""
+    s = result.scenario
+    return np.array([s.start_date + dt.timedelta(days=d) for d in range(len(_first(result)))])
+
+
+def _first(result: RunResult) -> np.ndarray:
+    return next(iter(result.replications[0].daily.values()))
+
+
+def _route_colors(result: RunResult) -> dict[str, str]:
+    return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
+
+
+def _figure(result: RunResult, what: str, rows: int = 1) -> tuple[Figure, list]:
+    fig = Figure(figsize=(SIZE_IN[0], SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows)), layout="constrained")
+    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
+    n = len(result.replications)
+    runs = f"{n} replications, mean and 5-95 % band" if n > 1 else "1 replication"
+    fig.suptitle(f"{result.scenario.name}: {what}\n", fontsize=13, fontweight="bold")
+    fig.text(0.5, 0.955, f"{runs}; seed {result.scenario.seed}", ha="center", va="top", fontsize=9, color="#444444")
+    for ax in axes:
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig, axes
+
+
+def _date_axis(ax) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _band(ax, x, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0) -> None:
+    ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label)
+    if f"{key}_p5" in bands:
+        ax.fill_between(x, bands[f"{key}_p5"] / scale, bands[f"{key}_p95"] / scale, color=color, alpha=0.18, linewidth=0)
+
+
+def _shade_outages(result: RunResult, ax, colors: dict[str, str]) -> None:
+    s = result.scenario
+    labelled = set()
+    for outage in s.outages:
+        start, end = outage.window_days(s.start_date)
+        if start >= s.horizon_days:
+            continue
+        left = s.start_date + dt.timedelta(days=start)
+        right = s.start_date + dt.timedelta(days=min(end, s.horizon_days))
+        label = None if outage.target in labelled else f"{outage.target} outage"
+        labelled.add(outage.target)
+        ax.axvspan(left, right, color=colors.get(outage.target, "#999999"), alpha=0.10, label=label, linewidth=0)
+
+
+def _thousands(ax) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+
+
+def flows(result: RunResult) -> Figure:
+    """Daily exports per route at the sale point (after transit), with the outage windows shaded.
+
+    A tanker route delivers whole cargoes, so its daily line is spiky; its 7-day mean is drawn bold over it.
+    """
+    fig, (ax,) = _figure(result, "exports by route at the sale point")
+    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
+    _shade_outages(result, ax, colors)
+    for route, color in colors.items():
+        key = f"{route}_exported_bpd"
+        if isinstance(result.scenario.routes[route], TankerShuttleRoute):
+            ax.plot(x, bands[key] / 1e3, color=color, linewidth=0.6, alpha=0.35)
+            week = np.convolve(bands[key], np.ones(7) / 7, mode="full")[: len(x)]
+            ax.plot(x, week / 1e3, color=color, linewidth=1.8, label=f"{route} (7-day mean)")
+        else:
+            _band(ax, x, bands, key, color, route, scale=1e3)
+    ax.set_ylabel("exported [thousand bbl/day]")
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
+    _date_axis(ax)
+    ax.legend(loc="best", frameon=False)
+    return fig
+
+
+def storage(result: RunResult) -> Figure:
+    """Storage level, and production with the shut-in it could not place."""
+    fig, (top, bottom) = _figure(result, "storage and production", rows=2)
+    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
+    capacity = result.scenario.producer.storage_bbl
+    for ax in (top, bottom):
+        _shade_outages(result, ax, colors)
+    _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
+    top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
+    top.set_ylabel("storage [million bbl]")
+    top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
+    top.legend(loc="best", frameon=False)
+    _band(bottom, x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
+    _band(bottom, x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
+    bottom.set_ylabel("rate [thousand bbl/day]")
+    bottom.set_ylim(bottom=0)
+    _thousands(bottom)
+    bottom.legend(loc="best", frameon=False)
+    for ax in (top, bottom):
+        _date_axis(ax)
+    return fig
+
+
+def revenue(result: RunResult) -> Figure:
+    """Cumulative export revenue against the no-outage baseline, and the cumulative budget loss."""
+    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2)
+    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
+    for ax in (top, bottom):
+        _shade_outages(result, ax, colors)
+    _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9)
+    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with outages", scale=1e9)
+    top.set_ylabel("export revenue [USD bn]")
+    top.legend(loc="upper left", frameon=False)
+    _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
+    _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
+    bottom.set_ylabel("cumulative loss [USD bn]")
+    bottom.legend(loc="upper left", frameon=False)
+    for ax in (top, bottom):
+        _date_axis(ax)
+    return fig
+
+
+def loss_distribution(result: RunResult) -> Figure:
+    """Histogram of the budget loss across replications."""
+    fig, (ax,) = _figure(result, "budget loss across replications")
+    values = result.metric("budget_loss_usd") / 1e9
+    ax.hist(values, bins=min(50, max(10, len(values) // 20)), color="#d62728", alpha=0.75)
+    ax.axvline(float(np.median(values)), color="black", linewidth=1.2, label=f"median {np.median(values):,.2f}")
+    ax.axvline(float(values.mean()), color="black", linestyle="--", linewidth=1.2, label=f"mean {values.mean():,.2f}")
+    ax.set_xlabel("budget loss over the horizon [USD bn]")
+    ax.set_ylabel("replications [count]")
+    ax.legend(loc="best", frameon=False)
+    return fig
+
+
+def figures(result: RunResult) -> dict[str, Figure]:
+    """Every plot of a run, keyed by file stem."""
+    out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
+    if len(result.replications) > 1:
+        out["loss_distribution"] = loss_distribution(result)
+    return out
