@@ -1,0 +1,153 @@
+"""The command line as a user meets it: exit codes, files, messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from routesim.cli import main
+
+from conftest import ROOT, SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "routesim", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_scenarios_are_shipped():
+    names = {p.name for p in SHIPPED}
+    assert {"base.yaml", "cpc-closure-30d.yaml", "cpc-closure-full-year.yaml", "trans-caspian-expansion.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_scenario_validates_and_runs(path, tmp_path, capsys):
+    assert main(["validate", str(path)]) == 0
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    files = {p.name for p in out.iterdir()}
+    assert {"summary.json", "timeseries.csv", "replications.csv", "scenario.resolved.yaml", "manifest.json",
+            "flows.png", "storage.png", "revenue.png"} <= files
+    text = path.read_text()
+    assert "extends: base.yaml" in text or path.name == "base.yaml"
+
+
+def test_summary_follows_the_contract(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--out", str(out), "-n", "3", "--no-plots",
+                 "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"scenario", "seed", "replications", "horizon_days", "metrics", "routes"} <= summary.keys()
+    assert summary["replications"] == 3 and summary["scenario"] == "cpc-closure-30d"
+    for metric in ("exported_bbl", "shut_in_bbl", "export_revenue_usd", "revenue_loss_usd",
+                   "government_revenue_usd", "budget_loss_usd", "budget_loss_share"):
+        assert set(summary["metrics"][metric]) == {"mean", "std", "p5", "p50", "p95"}
+    for route in ("cpc", "trans_caspian"):
+        assert set(summary["routes"][route]) == {"exported_bbl", "availability"}
+    # CPC is stopped 30 of 365 days
+    assert summary["routes"]["cpc"]["availability"]["mean"] == pytest.approx(1 - 30 / 365)
+    assert summary["metrics"]["budget_loss_usd"]["mean"] > 0
+
+    with (out / "timeseries.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 365 and rows[0]["date"] == "2022-01-01" and rows[-1]["date"] == "2022-12-31"
+    assert {"cpc_exported_bpd", "storage_bbl", "production_bpd", "shut_in_bpd", "export_revenue_usd",
+            "revenue_loss_usd", "storage_bbl_p5", "storage_bbl_p95"} <= rows[0].keys()
+    with (out / "replications.csv").open() as fh:
+        reps = list(csv.DictReader(fh))
+    assert [r["replication"] for r in reps] == ["0", "1", "2"]
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["command"][:2] == ["routesim", "run"]
+    assert {"numpy", "scipy", "simpy", "matplotlib"} <= manifest["dependencies"].keys()
+
+
+def test_same_seed_gives_identical_summary(tmp_path):
+    for name in ("a", "b"):
+        assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--out", str(tmp_path / name), "--seed", "3",
+                     "--no-plots", "--quiet"]) == 0
+    assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
+
+
+def test_set_is_applied_and_recorded(tmp_path):
+    out = tmp_path / "tc300k"
+    assert main(["run", str(SCENARIOS / "base.yaml"), "--set", "routes.trans_caspian.capacity_bpd=300000",
+                 "--out", str(out), "--no-plots", "--quiet"]) == 0
+    resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
+    assert resolved["routes"]["trans_caspian"]["capacity_bpd"] == 300000
+
+
+BAD = {
+    "typo": ("routes:\n  cpc:\n    capasity_bpd: 1\n", "routes.cpc.capasity_bpd: unknown key; did you mean capacity_bpd?"),
+    "range": ("outages:\n  - {target: cpc, start_day: 1, duration_days: 2, capacity_factor: 2}\n",
+              "outages[0].capacity_factor"),
+    "target": ("outages:\n  - {target: nowhere, start_day: 1, duration_days: 2}\n", "outages[0].target"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_scenario_exits_2_with_the_key_path_and_writes_nothing(case, tmp_path):
+    body, expected = BAD[case]
+    (tmp_path / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text())
+    path = tmp_path / "bad.yaml"
+    path.write_text("extends: base.yaml\n" + body)
+    out = tmp_path / "results" / "bad"
+    done = run_cli("run", str(path), "--out", str(out))
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "results").exists()
+    done = run_cli("validate", str(path), str(SCENARIOS / "base.yaml"))
+    assert done.returncode == 2 and expected in done.stderr and "ok: " in done.stdout
+
+
+def test_unknown_set_path_exits_2(tmp_path):
+    done = run_cli("run", str(SCENARIOS / "base.yaml"), "--set", "routes.nope.capacity_bpd=1", "--out",
+                   str(tmp_path / "x"))
+    assert done.returncode == 2 and "--set routes.nope.capacity_bpd: unknown path" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_missing_file_exits_2(tmp_path):
+    done = run_cli("validate", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2 and "not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_rerun_replaces_the_directory_without_mixing_files(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "-n", "2", "--out", str(out), "--quiet"]) == 0
+    assert (out / "loss_distribution.png").exists()
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--out", str(out), "--quiet"]) == 0
+    assert not (out / "loss_distribution.png").exists()  # a stale file of the earlier run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary directories left
+
+
+def test_default_output_is_results_slash_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(SCENARIOS / "base.yaml"), "--no-plots", "--quiet"]) == 0
+    assert (tmp_path / "results" / "base" / "summary.json").exists()
+
+
+def test_help_and_console_entry_points():
+    done = run_cli("--help")
+    assert done.returncode == 0 and "run" in done.stdout and "validate" in done.stdout
+    done = run_cli("run", "--help")
+    assert done.returncode == 0 and "--set" in done.stdout and "summary.json" in done.stdout
+
+
+def test_run_prints_one_summary_line(tmp_path, capsys):
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--out", str(tmp_path / "o"), "--no-plots"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("cpc-closure-30d:") and "budget loss" in out[0]
+
+
+def test_engine_import_loads_neither_yaml_nor_matplotlib():
+    code = "import sys, routesim.engine, routesim.montecarlo; print('yaml' in sys.modules, 'matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False False", done.stderr
