@@ -48,9 +48,14 @@ def test_summary_follows_the_contract(tmp_path):
     assert summary["replications"] == 3 and summary["scenario"] == "cpc-closure-30d"
     for metric in ("exported_bbl", "shut_in_bbl", "export_revenue_usd", "revenue_loss_usd",
                    "government_revenue_usd", "budget_loss_usd", "budget_loss_share"):
-        assert set(summary["metrics"][metric]) == {"mean", "std", "p5", "p50", "p95"}
+        assert {"mean", "std", "p1", "p5", "p10", "p50", "p90", "p95", "p99", "mean_ci95_low",
+                "mean_ci95_high"} <= set(summary["metrics"][metric])
+    for metric in ("revenue_loss_usd", "budget_loss_usd", "budget_loss_share", "shut_in_bbl"):
+        assert {"var95", "cvar95", "prob_loss"} <= set(summary["metrics"][metric])
+    assert summary["metrics"]["budget_loss_usd"]["prob_loss"] == 1.0
     for route in ("cpc", "trans_caspian"):
-        assert set(summary["routes"][route]) == {"exported_bbl", "availability"}
+        assert {"exported_bbl", "availability", "days_impaired"} <= set(summary["routes"][route])
+    assert summary["routes"]["cpc"]["days_impaired"]["mean"] == pytest.approx(30)
     # CPC is stopped 30 of 365 days
     assert summary["routes"]["cpc"]["availability"]["mean"] == pytest.approx(1 - 30 / 365)
     assert summary["metrics"]["budget_loss_usd"]["mean"] > 0

@@ -110,7 +110,7 @@ def test_revenue_arithmetic():
                  market={"brent_usd_per_bbl": brent},
                  fiscal={"government_take_share": take, "budget_revenue_usd_per_year": budget})
     run = results.volumes(s, simulate(s))
-    base = results.volumes(s, simulate(s.without_outages()))
+    base = results.volumes(s, simulate(s.without_disruptions()))
     netback = {"a": brent - 2.0 - 5.0, "b": brent + 1.5 - 12.0}
     revenue = sum(run.exported_bbl[r] * netback[r] for r in routes)
     loss = sum(base.exported_bbl[r] * netback[r] for r in routes) - revenue

@@ -108,7 +108,7 @@ def test_volumes_add_up_and_stay_in_bounds(raw):
 @SETTINGS
 @given(scenarios())
 def test_no_outage_run_has_zero_loss(raw):
-    s = validate(raw).without_outages()
+    s = validate(raw).without_disruptions()
     m = montecarlo.run_replication(s, 0).metrics
     for key in ("revenue_loss_usd", "budget_loss_usd", "budget_loss_share", "export_loss_bbl"):
         assert m[key] == 0.0

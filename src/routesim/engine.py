@@ -17,6 +17,7 @@ import simpy
 
 from .dispatch import Allocation, dispatch
 from .errors import SimulationError
+from .disruptions import Impairment, impairments
 from .model import Scenario, TankerShuttleRoute
 from .recorder import Recorder, Trace
 
@@ -28,37 +29,39 @@ MAX_EVENTS = 20_000_000
 """Guard against a run that never ends."""
 
 
-def simulate(scenario: Scenario, seed: int | None = None) -> Trace:
-    """Run one replication of ``scenario``.
+def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Trace:
+    """Run replication ``replication`` of ``scenario``.
 
     Args:
         scenario: validated scenario.
-        seed: root seed of this replication's random streams (no input of the core model is random yet).
+        replication: index k; random inputs come from ``scenario.seed`` and k (see :mod:`.disruptions`).
+        log: keep an event log (time, event, target, detail) in the trace.
 
     Returns:
-        The run's trace; a pure function of ``(scenario, seed)``.
+        The run's trace; a pure function of ``(scenario, replication)``.
     """
     env = simpy.Environment()
-    network = Network(env, scenario)
-    for outage in scenario.outages:
-        start, end = outage.window_days(scenario.start_date)
-        if start < scenario.horizon_days:
-            env.process(_outage(env, network, outage.target, start, end, outage.capacity_factor))
+    network = Network(env, scenario, log)
+    hits = impairments(scenario, replication)
+    for hit in hits:
+        env.process(_impair(env, network, hit))
     for name, shuttle in network.shuttles.items():
         for _ in range(shuttle.route.tankers):
             env.process(_tanker(env, network, name))
     network.refresh()
     env.run(until=scenario.horizon_days)
     network.refresh()
-    return network.recorder.freeze(float(scenario.horizon_days))
+    return network.recorder.freeze(float(scenario.horizon_days), tuple(hits))
 
 
-def _outage(env: simpy.Environment, network: Network, route: str, start: float, end: float, factor: float) -> Generator[Any, Any, None]:
-    """Impair ``route`` to ``factor`` of its capacity from ``start`` to ``end`` [days]."""
-    yield env.timeout(start)
-    network.impair(route, factor)
-    yield env.timeout(max(end - start, 0.0))
-    network.restore(route, factor)
+def _impair(env: simpy.Environment, network: Network, hit: Impairment) -> Generator[Any, Any, None]:
+    """Impair a route to a share of its capacity for a while."""
+    yield env.timeout(hit.start_day)
+    network.impair(hit.target, hit.factor)
+    network.recorder.log(env.now, "impairment_start", hit.target, f"{hit.source} factor={hit.factor:.4g}")
+    yield env.timeout(max(hit.end_day - hit.start_day, 0.0))
+    network.restore(hit.target, hit.factor)
+    network.recorder.log(env.now, "impairment_end", hit.target, hit.source)
 
 
 def _tanker(env: simpy.Environment, network: Network, route: str) -> Generator[Any, Any, None]:
@@ -70,8 +73,10 @@ def _tanker(env: simpy.Environment, network: Network, route: str) -> Generator[A
             yield berth
             yield network.request_cargo(route)
             yield env.timeout(spec.load_days)
+        network.recorder.log(env.now, "tanker_sails", route, f"{spec.tanker_capacity_bbl:g} bbl")
         yield env.timeout(spec.voyage_days + spec.unload_days)
         network.recorder.discharge(route, env.now)
+        network.recorder.log(env.now, "cargo_discharged", route, f"{spec.tanker_capacity_bbl:g} bbl")
         yield env.timeout(spec.voyage_days)
 
 
@@ -128,7 +133,7 @@ class Ramp:
 class Network:
     """A producer's storage node, the continuous routes drawing from it, and the shuttles lifting from it."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, log: bool = False) -> None:
         self.env = env
         producer = scenario.producer
         self.nominal_bpd = producer.production_bpd
@@ -152,7 +157,7 @@ class Network:
         self.updated_day = 0.0
         self.version = 0
         self._seq = 0
-        self.recorder = Recorder(self.pipelines, order, list(self.shuttles))
+        self.recorder = Recorder(self.pipelines, order, list(self.shuttles), log)
 
     # -------------------------------------------------------------------------------- called by processes
 
@@ -205,6 +210,8 @@ class Network:
             capacities_bpd=caps,
         )
         if self.alloc.production_bpd < potential - RATE_TOL_BPD:
+            if self.curtailed_bpd is None:
+                self.recorder.log(now, "production_cut", "producer", f"{self.alloc.production_bpd:.6g} bpd")
             self.curtailed_bpd = self.alloc.production_bpd
         self._record(now, self.level_bbl)
         self._schedule(now)
@@ -212,8 +219,12 @@ class Network:
     def _advance(self, now: float) -> None:
         level = self.level_bbl + self.alloc.net_bpd * (now - self.updated_day)
         if level <= LEVEL_TOL_BBL:
+            if self.level_bbl > 0:
+                self.recorder.log(now, "storage_empty", "storage")
             level = 0.0
         elif level >= self.capacity_bbl - LEVEL_TOL_BBL:
+            if self.level_bbl < self.capacity_bbl:
+                self.recorder.log(now, "storage_full", "storage")
             level = self.capacity_bbl
         self.level_bbl, self.updated_day = level, now
 
@@ -227,6 +238,7 @@ class Network:
                 shuttle.gate_day = now + cargo / rate
                 self.pending.remove(request)
                 self.recorder.load(request.route, now)
+                self.recorder.log(now, "cargo_lifted", request.route, f"{cargo:g} bbl")
                 request.event.succeed()
 
     def _potential(self, now: float, capacity_rose: bool) -> float:
@@ -237,6 +249,7 @@ class Network:
         refilled at the current potential: a lift is not capacity returning.
         """
         if capacity_rose and self.curtailed_bpd is not None:
+            self.recorder.log(now, "production_restarts", "producer", f"from {self.curtailed_bpd:.6g} bpd")
             if self.ramp_days > 0:
                 steps = max(1, math.ceil(self.ramp_days))
                 self.ramp = Ramp(now, self.curtailed_bpd, self.nominal_bpd, steps, self.ramp_days / steps)

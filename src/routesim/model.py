@@ -10,19 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Date = Annotated[dt.date, Field(strict=False)]  # YAML gives a date; "2022-03-02" as a string is fine too
-
-
-class Frozen(BaseModel):
-    """Base of every scenario record: immutable, unknown keys refused, finite numbers, no coercion."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
+from .distributions import Fixed, Quantity, check_support
+from .records import Date, Fraction, Frozen, NonNegative, Positive
 
 class Producer(Frozen):
     """An oil producer (a field or a country's pooled output) with a storage buffer before the routes."""
@@ -146,10 +137,68 @@ class Outage(Frozen):
         return start, float((self.end_date - scenario_start).days)
 
 
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class Incident(Frozen):
+    """External shocks on a target: Poisson arrivals in calendar time, independent of the target's state."""
+
+    name: Name | None = None
+    """Stable name of the process: it keys the process's random stream (default ``<target>-incidents``)."""
+    target: str
+    """Name of the impaired route."""
+    rate_per_year: NonNegative
+    """Mean arrivals per year [1/yr] (times the month's factor when monthly_rate_factor is given)."""
+    monthly_rate_factor: Annotated[tuple[NonNegative, ...], Field(min_length=12, max_length=12, strict=False)] | None = None
+    """Twelve multipliers of the rate, January to December [-]."""
+    duration_days: Quantity
+    """How long one incident lasts [days]."""
+    capacity_factor: Quantity = Fixed(distribution="fixed", value=0.0)
+    """Share of capacity left during an incident [-]."""
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Incident:
+        check_support(self.duration_days, "duration_days", 0.0)
+        check_support(self.capacity_factor, "capacity_factor", 0.0, 1.0)
+        return self
+
+    @property
+    def stream_name(self) -> str:
+        return self.name or f"{self.target}-incidents"
+
+
+class Failure(Frozen):
+    """Equipment that fails only while it is up: up for time_to_failure_days, down for repair_days, again."""
+
+    name: Name | None = None
+    """Stable name of the process: it keys the process's random stream (default ``<target>-failures``)."""
+    target: str
+    """Name of the impaired route."""
+    time_to_failure_days: Quantity
+    """Up time before a failure [days]."""
+    repair_days: Quantity
+    """Down time of a failure [days]."""
+    capacity_factor: Quantity = Fixed(distribution="fixed", value=0.0)
+    """Share of capacity left while failed [-]."""
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Failure:
+        check_support(self.time_to_failure_days, "time_to_failure_days", 0.0)
+        check_support(self.repair_days, "repair_days", 0.0)
+        check_support(self.capacity_factor, "capacity_factor", 0.0, 1.0)
+        if self.time_to_failure_days.mean <= 0:
+            raise ValueError("time_to_failure_days: the mean up time must be above 0")
+        return self
+
+    @property
+    def stream_name(self) -> str:
+        return self.name or f"{self.target}-failures"
+
+
 class Scenario(Frozen):
     """A whole scenario: producers, routes, prices, fiscal terms, and what goes wrong."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    name: Name
     """Short name; default results folder is results/<name>/."""
     description: str = ""
     """The question the scenario answers."""
@@ -169,6 +218,10 @@ class Scenario(Frozen):
     fiscal: Fiscal = Fiscal()
     outages: Annotated[tuple[Outage, ...], Field(strict=False)] = ()
     """Scheduled impairments."""
+    incidents: Annotated[tuple[Incident, ...], Field(strict=False)] = ()
+    """Random external shocks (Poisson arrivals)."""
+    failures: Annotated[tuple[Failure, ...], Field(strict=False)] = ()
+    """Random equipment failures (alternating up and repair times)."""
 
     @property
     def producer(self) -> Producer:
@@ -184,9 +237,14 @@ class Scenario(Frozen):
         """Route names, best netback first (ties keep file order)."""
         return sorted(self.routes, key=lambda name: -self.netback_usd_per_bbl(name))
 
-    def without_outages(self) -> Scenario:
-        """The same scenario with nothing impaired: the baseline of every loss."""
-        return self.model_copy(update={"outages": ()})
+    def without_disruptions(self) -> Scenario:
+        """The same scenario with nothing impaired (no outages, incidents or failures): the loss baseline."""
+        return self.model_copy(update={"outages": (), "incidents": (), "failures": ()})
+
+    @property
+    def is_random(self) -> bool:
+        """Whether any input is drawn at random, so that replications differ."""
+        return bool(self.incidents or self.failures)
 
     def consistency_issues(self) -> list[str]:
         """Problems that span several keys, as ``key.path: message`` lines (empty when consistent)."""
@@ -200,6 +258,16 @@ class Scenario(Frozen):
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
             if end < start:
                 issues.append(f"outages[{i}].end_date: ends before it starts")
+        names: dict[str, str] = {}
+        for key, processes in (("incidents", self.incidents), ("failures", self.failures)):
+            for i, process in enumerate(processes):
+                if process.target not in self.routes:
+                    issues.append(f"{key}[{i}].target: unknown route {process.target!r} (routes: {', '.join(self.routes)})")
+                where = f"{key}[{i}]"
+                if process.stream_name in names:
+                    issues.append(f"{where}.name: {process.stream_name!r} is already the name of {names[process.stream_name]}; "
+                                  "give each random process its own name")
+                names.setdefault(process.stream_name, where)
         producer_name, producer = next(iter(self.producers.items()))
         for name, route in self.routes.items():
             if isinstance(route, TankerShuttleRoute) and route.tanker_capacity_bbl > producer.storage_bbl:

@@ -1,28 +1,44 @@
-"""Replications of a scenario, each paired with its no-outage baseline, and their aggregation."""
+"""Replications of a scenario, each paired with its no-disruption baseline, run serially or in
+processes, and their statistics. Replication k is a pure function of (scenario, k), so the results are
+the same in any order, on any number of workers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import results
+from .disruptions import replication_seed
 from .engine import simulate
+from .errors import SimulationError
 from .model import Scenario
+from .recorder import Trace
+from .units import DAYS_PER_YEAR
 
-STATS = ("mean", "std", "p5", "p50", "p95")
-"""Statistics reported for every metric across replications."""
+LOSS_METRICS = ("shut_in_bbl", "revenue_loss_usd", "budget_loss_usd", "budget_loss_share", "export_loss_bbl")
+"""Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
+PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
+FAN_PERCENTILES = (5, 10, 50, 90, 95)
+FAN_SERIES = ("revenue_loss_usd", "budget_loss_usd")
+"""Daily series that also get the percentiles of a fan chart."""
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class Replication:
-    """One replication: its metrics, per-route figures and daily series."""
+    """One replication: its metrics, per-route figures, incident counts and daily series."""
 
     index: int
     metrics: dict[str, float]
     route_exported_bbl: dict[str, float]
     route_availability: dict[str, float]
+    route_impaired_days: dict[str, float]
+    incidents: dict[str, int]
     daily: dict[str, np.ndarray]
     events: int
 
@@ -38,68 +54,143 @@ class RunResult:
         """One metric across replications."""
         return np.array([r.metrics[name] for r in self.replications])
 
+    def daily_stack(self, key: str) -> np.ndarray:
+        """One daily series of every replication, replications x days."""
+        return np.vstack([r.daily[key] for r in self.replications])
+
     def summary(self) -> dict:
         """The summary.json document."""
         s = self.scenario
+        reps = self.replications
+        years = s.horizon_days / DAYS_PER_YEAR
+
+        def route_stats(attr: str, route: str) -> dict[str, float]:
+            return stats(np.array([getattr(x, attr)[route] for x in reps]))
+
         return {
             "scenario": s.name,
             "seed": s.seed,
-            "replications": len(self.replications),
+            "replications": len(reps),
             "horizon_days": s.horizon_days,
-            "metrics": {m: stats(self.metric(m)) for m in results.METRICS},
+            "metrics": {m: stats(self.metric(m), loss=m in LOSS_METRICS) for m in results.METRICS},
             "routes": {
                 r: {
-                    "exported_bbl": stats(np.array([x.route_exported_bbl[r] for x in self.replications])),
-                    "availability": stats(np.array([x.route_availability[r] for x in self.replications])),
+                    "exported_bbl": route_stats("route_exported_bbl", r),
+                    "availability": route_stats("route_availability", r),
+                    "days_impaired": route_stats("route_impaired_days", r),
                 }
                 for r in s.routes
+            },
+            "incidents_per_year": {
+                i.stream_name: float(np.mean([x.incidents[i.stream_name] for x in reps])) / years for i in s.incidents
             },
         }
 
     def daily_bands(self) -> dict[str, np.ndarray]:
-        """Daily series: the mean under the plain name; with several replications also ``_p5`` and ``_p95``."""
+        """Daily series: the mean under the plain name; with several replications ``_p5`` and ``_p95``
+        after it (and ``_p10``, ``_p50``, ``_p90`` for the cumulative losses)."""
         out = {}
         for key in self.replications[0].daily:
-            stack = np.vstack([r.daily[key] for r in self.replications])
+            stack = self.daily_stack(key)
             out[key] = stack.mean(axis=0)
             if len(self.replications) > 1:
-                out[f"{key}_p5"], out[f"{key}_p95"] = np.percentile(stack, [5, 95], axis=0)
+                levels = FAN_PERCENTILES if key in FAN_SERIES else (5, 95)
+                for q, band in zip(levels, np.percentile(stack, levels, axis=0)):
+                    out[f"{key}_p{q}"] = band
         return out
 
 
-def stats(values: np.ndarray) -> dict[str, float]:
-    """Mean, standard deviation (n-1) and the 5th, 50th and 95th percentiles of ``values``."""
-    p5, p50, p95 = np.percentile(values, [5, 50, 95])
-    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    return {"mean": float(values.mean()), "std": std, "p5": float(p5), "p50": float(p50), "p95": float(p95)}
+def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
+    """Mean, standard deviation (n - 1), percentiles and the 95 % confidence interval of the mean; for a
+    loss also VaR and CVaR at 95 % and the probability of any loss."""
+    n = len(values)
+    mean = float(values.mean())
+    std = float(values.std(ddof=1)) if n > 1 else 0.0
+    half = 1.959963984540054 * std / math.sqrt(n)
+    out = {"mean": mean, "std": std}
+    out.update({f"p{q}": float(v) for q, v in zip(PERCENTILES, np.percentile(values, PERCENTILES))})
+    out.update({"mean_ci95_low": mean - half, "mean_ci95_high": mean + half})
+    if loss:
+        var = out["p95"]
+        scale = float(np.max(np.abs(values))) if n else 0.0
+        out.update(
+            {
+                "var95": var,
+                "cvar95": float(values[values >= var].mean()),
+                "prob_loss": float(np.mean(values > 1e-9 * scale)) if scale > 0 else 0.0,
+            }
+        )
+    return out
 
 
-def replication_seed(seed: int, k: int) -> np.random.SeedSequence:
-    """Seed of replication ``k``: independent of how many replications run, and of the order they run in."""
-    return np.random.SeedSequence(seed, spawn_key=(k,))
+def run_replication(scenario: Scenario, k: int, baseline: Trace | None = None) -> Replication:
+    """Replication ``k`` of ``scenario`` and its baseline without disruptions, on the same random numbers."""
+    try:
+        trace = simulate(scenario, k)
+        if baseline is None:
+            baseline = simulate(scenario.without_disruptions(), k)
+        run_volumes = results.volumes(scenario, trace)
+        counts = {i.stream_name: 0 for i in scenario.incidents}
+        for hit in trace.impairments:
+            if hit.source in counts:
+                counts[hit.source] += 1
+        return Replication(
+            index=k,
+            metrics=results.metrics(scenario, run_volumes, results.volumes(scenario, baseline)),
+            route_exported_bbl=run_volumes.exported_bbl,
+            route_availability=run_volumes.availability,
+            route_impaired_days=run_volumes.impaired_days,
+            incidents=counts,
+            daily=results.daily(scenario, trace, baseline),
+            events=trace.events,
+        )
+    except Exception as exc:
+        entropy = replication_seed(scenario.seed, k)
+        raise SimulationError(
+            f"scenario {scenario.name!r}, replication {k} (SeedSequence({entropy.entropy}, spawn_key={entropy.spawn_key})) "
+            f"failed: {type(exc).__name__}: {exc}; reproduce it with --rep {k} --trace"
+        ) from exc
 
 
-def run_replication(scenario: Scenario, k: int) -> Replication:
-    """Replication ``k`` of ``scenario`` and its baseline without outages, on the same random numbers."""
-    seed = replication_seed(scenario.seed, k)
-    trace = simulate(scenario, seed)
-    baseline = simulate(scenario.without_outages(), seed)
-    run_volumes = results.volumes(scenario, trace)
-    return Replication(
-        index=k,
-        metrics=results.metrics(scenario, run_volumes, results.volumes(scenario, baseline)),
-        route_exported_bbl=run_volumes.exported_bbl,
-        route_availability=run_volumes.availability,
-        daily=results.daily(scenario, trace, baseline),
-        events=trace.events,
-    )
+def run_chunk(scenario: Scenario, indices: Sequence[int]) -> list[Replication]:
+    """Replications ``indices``, in order."""
+    baseline_scenario = scenario.without_disruptions()
+    # The baseline has no random input, so one run serves every replication of the chunk.
+    shared = None if baseline_scenario.is_random or not indices else simulate(baseline_scenario, indices[0])
+    return [run_replication(scenario, k, shared) for k in indices]
 
 
-def run(scenario: Scenario, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """All ``scenario.replications`` replications, in order; ``progress(done, total)`` after each."""
-    done = []
-    for k in range(scenario.replications):
-        done.append(run_replication(scenario, k))
-        if progress is not None:
-            progress(k + 1, scenario.replications)
+def chunks(indices: Sequence[int], workers: int) -> list[list[int]]:
+    """Split replications into chunks: a few per worker, so that work balances and progress moves."""
+    size = max(1, min(250, math.ceil(len(indices) / (max(workers, 1) * 8))))
+    return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
+
+
+def run(
+    scenario: Scenario,
+    workers: int = 1,
+    indices: Sequence[int] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes.
+
+    The result is identical for any number of workers: replication k depends only on (scenario, k).
+    """
+    todo = list(range(scenario.replications)) if indices is None else list(indices)
+    parts = chunks(todo, workers)
+    done: list[Replication] = []
+    if workers <= 1 or len(parts) <= 1:
+        for part in parts:
+            done += run_chunk(scenario, part)
+            if progress is not None:
+                progress(len(done), len(todo))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_chunk, scenario, part) for part in parts]
+            finished = 0
+            for future in as_completed(futures):
+                finished += len(future.result())
+                if progress is not None:
+                    progress(finished, len(todo))
+            done = [rep for future in futures for rep in future.result()]
     return RunResult(scenario, tuple(done))

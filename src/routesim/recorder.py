@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .disruptions import Impairment
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -25,6 +27,8 @@ class Trace:
         loads: per tanker-shuttle route, times a cargo was lifted from storage [days].
         discharges: per tanker-shuttle route, times a cargo finished discharging [days].
         events: how many times the engine re-solved the rates.
+        impairments: what impaired which route when (outages, incidents, failures).
+        log: with logging on, (time, event, target, detail) rows in time order; else empty.
     """
 
     horizon_days: float
@@ -36,12 +40,17 @@ class Trace:
     loads: Mapping[str, np.ndarray]
     discharges: Mapping[str, np.ndarray]
     events: int
+    impairments: tuple[Impairment, ...] = ()
+    log: tuple[tuple[float, str, str, str], ...] = ()
 
 
 class Recorder:
     """Collects records during a run and freezes them into a :class:`Trace`."""
 
-    def __init__(self, pipelines: Iterable[str], routes: Iterable[str], shuttles: Iterable[str]) -> None:
+    def __init__(
+        self, pipelines: Iterable[str], routes: Iterable[str], shuttles: Iterable[str], log: bool = False
+    ) -> None:
+        self._log: list[tuple[float, str, str, str]] | None = [] if log else None
         self._times: list[float] = []
         self._storage: list[float] = []
         self._production: list[float] = []
@@ -71,7 +80,12 @@ class Recorder:
         """A tanker of ``route`` finished discharging a cargo at ``time``."""
         self._discharges[route].append(time)
 
-    def freeze(self, horizon_days: float) -> Trace:
+    def log(self, time: float, event: str, target: str, detail: str = "") -> None:
+        """Note an event in the log, if logging is on."""
+        if self._log is not None:
+            self._log.append((time, event, target, detail))
+
+    def freeze(self, horizon_days: float, impairments: tuple[Impairment, ...] = ()) -> Trace:
         """The finished record."""
 
         def arrays(d: dict[str, list[float]]) -> dict[str, np.ndarray]:
@@ -87,4 +101,6 @@ class Recorder:
             loads=arrays(self._loads),
             discharges=arrays(self._discharges),
             events=self.events,
+            impairments=impairments,
+            log=tuple(self._log or ()),
         )

@@ -42,6 +42,7 @@ class Volumes:
     tanker_cargo_bbl: dict[str, float]
     storage_end_bbl: float
     availability: dict[str, float]
+    impaired_days: dict[str, float]
 
 
 def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.ndarray:
@@ -61,7 +62,7 @@ def level_at(trace: Trace, at: np.ndarray) -> np.ndarray:
 def volumes(scenario: Scenario, trace: Trace) -> Volumes:
     """Produced, exported, in transit, on tankers and in storage at the horizon, and route availability."""
     h = trace.horizon_days
-    exported, transit, cargo, availability = {}, {}, {}, {}
+    exported, transit, cargo, availability, impaired = {}, {}, {}, {}, {}
     for name, route in scenario.routes.items():
         if isinstance(route, TankerShuttleRoute):
             q = route.tanker_capacity_bbl
@@ -74,7 +75,9 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
             exported[name] = float(cumulative(trace, entered, h - route.transit_days))
             transit[name] = float(cumulative(trace, entered, h)) - exported[name]
             cargo[name] = 0.0
-        availability[name] = float(cumulative(trace, trace.capacity_factor[name], h)) / h
+        factor = trace.capacity_factor[name]
+        availability[name] = float(cumulative(trace, factor, h)) / h
+        impaired[name] = float(cumulative(trace, (factor < 1.0).astype(float), h))
     produced = float(cumulative(trace, trace.production_bpd, h))
     return Volumes(
         produced_bbl=produced,
@@ -84,6 +87,7 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
         tanker_cargo_bbl=cargo,
         storage_end_bbl=float(trace.storage_bbl[-1]),
         availability=availability,
+        impaired_days=impaired,
     )
 
 

@@ -1,0 +1,104 @@
+"""What goes wrong in one replication: scheduled outages plus random incidents and failures, drawn up
+front from each process's own random stream. Pure numpy; the engine only replays the list.
+
+Streams: replication ``k`` of a run with ``seed`` draws from ``SeedSequence(seed, spawn_key=(k,))``; a
+process named ``name`` draws from ``SeedSequence(seed, spawn_key=(k, crc32(name)))``. Replication k is
+therefore the same whatever the number of replications or workers, adding a process does not shift the
+others, and two scenarios run with one seed share their random incidents (common random numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import SimulationError
+from .model import Failure, Incident, Scenario
+from .units import DAYS_PER_YEAR
+
+MAX_IMPAIRMENTS = 1_000_000
+"""Guard against a process that would impair a target millions of times in one horizon."""
+
+
+@dataclass(frozen=True)
+class Impairment:
+    """A route runs at ``factor`` of its capacity from ``start_day`` to ``end_day`` [days]."""
+
+    target: str
+    start_day: float
+    end_day: float
+    factor: float
+    source: str
+    """What caused it: ``outage[i]``, or the name of the incident or failure process."""
+
+
+def replication_seed(seed: int, k: int) -> np.random.SeedSequence:
+    """Seed of replication ``k``."""
+    return np.random.SeedSequence(seed, spawn_key=(k,))
+
+
+def stream(seed: int, k: int, name: str) -> np.random.Generator:
+    """Random stream of the process ``name`` in replication ``k``, keyed by a stable hash of the name."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, zlib.crc32(name.encode("utf-8")))))
+
+
+def impairments(scenario: Scenario, k: int) -> list[Impairment]:
+    """Every impairment of replication ``k`` that starts within the horizon, sorted by start."""
+    horizon = float(scenario.horizon_days)
+    out = []
+    for i, outage in enumerate(scenario.outages):
+        start, end = outage.window_days(scenario.start_date)
+        out.append(Impairment(outage.target, start, end, outage.capacity_factor, f"outage[{i}]"))
+    for incident in scenario.incidents:
+        rng = stream(scenario.seed, k, incident.stream_name)
+        out += incident_impairments(incident, rng, horizon, scenario.start_date)
+    for failure in scenario.failures:
+        rng = stream(scenario.seed, k, failure.stream_name)
+        out += failure_impairments(failure, rng, horizon)
+    return sorted((x for x in out if x.start_day < horizon), key=lambda x: (x.start_day, x.source))
+
+
+def incident_impairments(
+    incident: Incident, rng: np.random.Generator, horizon_days: float, start_date: dt.date
+) -> list[Impairment]:
+    """Poisson arrivals on [0, horizon) at ``rate_per_year`` x the month's factor, by thinning.
+
+    Candidates arrive at the peak rate; each is kept with probability (its month's factor / peak factor).
+    """
+    factors = np.asarray(incident.monthly_rate_factor or (1.0,) * 12)
+    peak = incident.rate_per_year / DAYS_PER_YEAR * factors.max()
+    if peak <= 0:
+        return []
+    count = rng.poisson(peak * horizon_days)
+    if count > MAX_IMPAIRMENTS:
+        raise SimulationError(f"incident process {incident.stream_name!r} would draw {count} incidents")
+    times = np.sort(rng.uniform(0.0, horizon_days, count))
+    keep = rng.uniform(size=count) < factors[month_index(times, start_date)] / factors.max()
+    times = times[keep]
+    durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
+    cuts = np.asarray(incident.capacity_factor.sample(rng, len(times)), dtype=float)
+    name = incident.stream_name
+    return [Impairment(incident.target, t, t + d, f, name) for t, d, f in zip(times, durations, cuts)]
+
+
+def failure_impairments(failure: Failure, rng: np.random.Generator, horizon_days: float) -> list[Impairment]:
+    """Alternating renewal from an up state at day 0: up time, repair, up time, ..."""
+    out: list[Impairment] = []
+    t = float(failure.time_to_failure_days.sample(rng))
+    while t < horizon_days:
+        if len(out) >= MAX_IMPAIRMENTS:
+            raise SimulationError(f"failure process {failure.stream_name!r} fails over {MAX_IMPAIRMENTS} times")
+        repair = float(failure.repair_days.sample(rng))
+        factor = float(failure.capacity_factor.sample(rng))
+        out.append(Impairment(failure.target, t, t + repair, factor, failure.stream_name))
+        t += repair + float(failure.time_to_failure_days.sample(rng))
+    return out
+
+
+def month_index(days: np.ndarray, start_date: dt.date) -> np.ndarray:
+    """Calendar month (0 = January) of each day offset from ``start_date``."""
+    dates = np.datetime64(start_date, "D") + np.floor(days).astype("timedelta64[D]")
+    return dates.astype("datetime64[M]").astype(int) % 12

@@ -1,0 +1,231 @@
+"""Probability distributions by name with their natural parameters.
+
+Each is a frozen scenario record that validates its parameters, draws with an explicit numpy Generator
+(``sample``) and knows its analytic ``mean``. In a scenario::
+
+    duration_days: {distribution: lognormal, median: 4, sigma: 0.9}
+    capacity_factor: 0.3                      # a plain number is a fixed value
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
+
+from .records import Frozen, NonNegative, Positive
+
+
+class Fixed(Frozen):
+    """Always ``value``."""
+
+    distribution: Literal["fixed"]
+    value: float
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.value, self.value
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return self.value if size is None else np.full(size, self.value)
+
+
+class Uniform(Frozen):
+    """Uniform on [low, high]."""
+
+    distribution: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high: {self.high:g} is below low ({self.low:g})")
+        return self
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return rng.uniform(self.low, self.high, size)
+
+
+class Triangular(Frozen):
+    """Triangular on [low, high] with its peak at ``mode``."""
+
+    distribution: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode: need low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
+        if self.low == self.high:
+            raise ValueError("high: must be above low")
+        return self
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+
+class Exponential(Frozen):
+    """Exponential with the given ``mean``."""
+
+    distribution: Literal["exponential"]
+    mean_value: Positive = Field(alias="mean")
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    @property
+    def mean(self) -> float:
+        return self.mean_value
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return rng.exponential(self.mean_value, size)
+
+
+class Lognormal(Frozen):
+    """Lognormal given by ``median`` and ``sigma`` (of the log), or by its own ``mean`` and ``sd``."""
+
+    distribution: Literal["lognormal"]
+    median: Positive | None = None
+    sigma: NonNegative | None = None
+    mean_value: Positive | None = Field(default=None, alias="mean")
+    sd: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Lognormal:
+        by_median = self.median is not None and self.sigma is not None
+        by_mean = self.mean_value is not None and self.sd is not None
+        given = [k for k, v in (("median", self.median), ("sigma", self.sigma), ("mean", self.mean_value),
+                                ("sd", self.sd)) if v is not None]
+        if by_median == by_mean or len(given) != 2:
+            raise ValueError("median: give either median and sigma, or mean and sd")
+        return self
+
+    @property
+    def mu_sigma(self) -> tuple[float, float]:
+        """Mean and standard deviation of the logarithm."""
+        if self.median is not None and self.sigma is not None:
+            return math.log(self.median), self.sigma
+        assert self.mean_value is not None and self.sd is not None
+        s2 = math.log1p((self.sd / self.mean_value) ** 2)
+        return math.log(self.mean_value) - s2 / 2, math.sqrt(s2)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    @property
+    def mean(self) -> float:
+        mu, sigma = self.mu_sigma
+        return math.exp(mu + sigma**2 / 2)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        mu, sigma = self.mu_sigma
+        return rng.lognormal(mu, sigma, size)
+
+
+class Weibull(Frozen):
+    """Weibull with ``shape`` k and ``scale`` lambda: mean = lambda x Gamma(1 + 1/k)."""
+
+    distribution: Literal["weibull"]
+    shape: Positive
+    scale: Positive
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    @property
+    def mean(self) -> float:
+        return self.scale * math.gamma(1 + 1 / self.shape)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return self.scale * rng.weibull(self.shape, size)
+
+
+class Gamma(Frozen):
+    """Gamma with ``shape`` k and ``scale`` theta: mean = k x theta."""
+
+    distribution: Literal["gamma"]
+    shape: Positive
+    scale: Positive
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    @property
+    def mean(self) -> float:
+        return self.shape * self.scale
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return rng.gamma(self.shape, self.scale, size)
+
+
+class Empirical(Frozen):
+    """Each of ``values`` with equal probability."""
+
+    distribution: Literal["empirical"]
+    values: Annotated[tuple[float, ...], Field(min_length=1, strict=False)]
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return min(self.values), max(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        return rng.choice(np.asarray(self.values), size)
+
+
+Distribution = Annotated[
+    Union[Fixed, Uniform, Triangular, Exponential, Lognormal, Weibull, Gamma, Empirical],
+    Field(discriminator="distribution"),
+]
+DISTRIBUTIONS = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "gamma", "empirical")
+
+
+def as_distribution(value: object) -> object:
+    """Let a plain number stand for a fixed value (``capacity_factor: 0.3``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"distribution": "fixed", "value": value}
+    return value
+
+
+Quantity = Annotated[Distribution, BeforeValidator(as_distribution)]
+"""A scenario value that is a number or a distribution."""
+
+
+def check_support(dist: Distribution, key: str, low: float, high: float = math.inf) -> None:
+    """Raise a ``key: ...`` ValueError unless every value ``dist`` can draw lies in [low, high]."""
+    lo, hi = dist.support
+    if lo < low or hi > high:
+        bounds = f"[{low:g}, {high:g}]" if high < math.inf else f">= {low:g}"
+        raise ValueError(f"{key}: a {dist.distribution} distribution here can draw values outside {bounds}")
