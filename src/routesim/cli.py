@@ -6,6 +6,8 @@ Exit codes: 0 success, 1 unexpected failure, 2 invalid input (one line per probl
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
 import time
 import traceback
@@ -28,6 +30,8 @@ examples:
   routesim run scenarios/cpc-closure-30d.yaml
   routesim run scenarios/base.yaml --set routes.trans_caspian.capacity_bpd=300000 --out results/tc300k
   routesim run scenarios/cpc-closure-30d.yaml -n 100 --seed 1 --no-plots
+  routesim run scenarios/cpc-incident-risk.yaml -n 2000 --workers 2
+  routesim run scenarios/cpc-incident-risk.yaml --rep 17 --trace     # replay one replication, with its log
 
 outputs (in --out DIR, default results/<scenario name>/, written all at once):
   summary.json           metrics with mean, std, p5, p50, p95 across replications
@@ -35,7 +39,9 @@ outputs (in --out DIR, default results/<scenario name>/, written all at once):
   replications.csv       one row per replication with every metric
   scenario.resolved.yaml the scenario after extends and --set, every default written out
   manifest.json          version, command line, seed, dependency versions, wall time, git commit
-  flows.png storage.png revenue.png (loss_distribution.png with several replications)
+  events.csv             with --trace: the event log of the replication
+  flows.png storage.png revenue.png; with several replications also
+  loss_distribution.png loss_fan.png loss_exceedance.png
 """
 
 
@@ -70,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-n", "--replications", type=int, metavar="N", help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, metavar="S", help="random seed (overrides the file)")
+    run.add_argument(
+        "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
+        help="processes for the replications (default: all %(default)s cores); results do not depend on it",
+    )
+    run.add_argument(
+        "--rep", type=int, metavar="K",
+        help="run only replication K (the same K-th replication as in a full run); "
+        "default output results/<name>-rep<K>",
+    )
+    run.add_argument(
+        "--trace", action="store_true",
+        help="write events.csv, the event log (time, event, target, detail) of the replication; needs --rep K "
+        "unless the scenario has one replication",
+    )
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(handler=cmd_run)
@@ -82,7 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAML files")
     validate.set_defaults(handler=cmd_validate)
+
+    cal = sub.add_parser(
+        "calibrate",
+        parents=[common],
+        help="fit an incident process to a CSV of past incidents",
+        description="Fit the arrival rate (with its 95 %% confidence interval) and a duration distribution "
+        "(exponential, lognormal, Weibull, gamma by maximum likelihood, ranked by AIC, with a KS test) to a "
+        "CSV of past incidents, print a ready-to-paste `incidents:` block, and write calibration.json, "
+        "incidents.yaml and a QQ plot.",
+        epilog="CSV columns: start_date, end_date or duration_days, capacity_factor, target (others are "
+        "ignored; rows with capacity_factor >= 1 had no physical effect and are left out).\n"
+        "example:\n  routesim calibrate scenarios/data/cpc-incidents.csv --since 2021-01-01",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cal.add_argument("incidents", type=Path, help="CSV of past incidents")
+    cal.add_argument("--since", type=_date, metavar="DATE", help="start of the observation period "
+                     "(default: 1 January of the first incident's year)")
+    cal.add_argument("--until", type=_date, metavar="DATE", help="end of the observation period "
+                     "(default: the end of the last incident)")
+    cal.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/calibration-<csv name>)")
+    cal.add_argument("--no-plots", action="store_true", help="skip the QQ plot")
+    cal.set_defaults(handler=cmd_calibrate)
     return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,14 +172,30 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     scenario = load_scenario(args.scenario, overrides)
-    out_dir = args.out if args.out is not None else Path("results") / scenario.name
+    problems = []
+    if args.workers < 1:
+        problems.append(f"--workers: must be at least 1, got {args.workers}")
+    if args.rep is not None and args.rep < 0:
+        problems.append(f"--rep: must be 0 or more, got {args.rep}")
+    if args.trace and args.rep is None and scenario.replications > 1:
+        problems.append("--trace: give --rep K to trace one of the scenario's replications")
+    if problems:
+        raise ScenarioError(problems)
+    indices = [args.rep] if args.rep is not None else None
+    default_out = scenario.name if args.rep is None else f"{scenario.name}-rep{args.rep}"
+    out_dir = args.out if args.out is not None else Path("results") / default_out
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
-    result = montecarlo.run(scenario, progress=progress)
+    result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress)
     progress.close()
+    event_log = None
+    if args.trace:
+        from .engine import simulate
+
+        event_log = simulate(scenario, result.replications[0].index, log=True).log
     command = ["routesim", *argv]
-    manifest = output.manifest(command, str(args.scenario), result, time.perf_counter() - started)
-    output.write_run(result, out_dir, manifest, plots=not args.no_plots)
+    manifest = output.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
+    output.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
     if not args.quiet:
         print(headline(result.summary(), out_dir))
     return EXIT_OK
@@ -151,6 +216,26 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         else:
             print(f"ok: {path} ({scenario.name}, {len(scenario.routes)} routes, {len(scenario.outages)} outages)")
     return EXIT_INPUT if failed else EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim calibrate``."""
+    from . import calibrate, output
+
+    calibrations = calibrate.calibrate(calibrate.read_incidents(args.incidents), args.since, args.until)
+    block = calibrate.incidents_block(calibrations, str(args.incidents))
+    out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
+    with output.atomic_dir(out_dir) as tmp:
+        output.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
+        (tmp / "incidents.yaml").write_text(block, encoding="utf-8")
+        if not args.no_plots:
+            from .plots import qq
+
+            for c in calibrations:
+                qq(c).savefig(tmp / f"qq-{c.target}.png", dpi=130)
+    print(calibrate.report(calibrations), file=sys.stderr)
+    print(block, end="")
+    return EXIT_OK
 
 
 def headline(summary: dict, out_dir: Path) -> str:

@@ -7,7 +7,9 @@ so an interrupted or failed run leaves no half-written directory, and a re-run n
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import datetime as dt
 import json
 import os
@@ -15,6 +17,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,13 +34,14 @@ def write_run(
     out_dir: Path,
     manifest: dict[str, Any],
     plots: bool = True,
+    event_log: Sequence[tuple[float, str, str, str]] | None = None,
 ) -> Path:
-    """Write every output of ``result`` into ``out_dir`` atomically; return ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        _write_json(tmp / "summary.json", result.summary())
+    """Write every output of ``result`` into ``out_dir`` atomically; return ``out_dir``.
+
+    ``event_log`` rows (time, event, target, detail) of a traced replication go to events.csv.
+    """
+    with atomic_dir(out_dir) as tmp:
+        write_json(tmp / "summary.json", result.summary())
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
         _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
@@ -46,15 +50,29 @@ def write_run(
 
             for stem, fig in figures(result).items():
                 fig.savefig(tmp / f"{stem}.png", dpi=130)
-        _write_json(tmp / "manifest.json", manifest)
+        if event_log is not None:
+            _write_events(tmp / "events.csv", result.scenario.start_date, event_log)
+        write_json(tmp / "manifest.json", manifest)
+    return out_dir
+
+
+@contextlib.contextmanager
+def atomic_dir(out_dir: Path) -> Iterator[Path]:
+    """A temporary directory beside ``out_dir`` that replaces it when the block succeeds, and vanishes if not."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        yield tmp
         _replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out_dir
 
 
-def manifest(command: list[str], scenario_file: str, result: RunResult, wall_time_s: float) -> dict[str, Any]:
+def manifest(
+    command: list[str], scenario_file: str, result: RunResult, wall_time_s: float, workers: int = 1
+) -> dict[str, Any]:
     """Provenance of a run: enough to reproduce it a year later."""
     s = result.scenario
     return {
@@ -62,8 +80,11 @@ def manifest(command: list[str], scenario_file: str, result: RunResult, wall_tim
         "command": command,
         "scenario_file": scenario_file,
         "scenario": s.name,
+        "scenario_sha256": hashlib.sha256(dump_resolved(s).encode("utf-8")).hexdigest(),
         "seed": s.seed,
         "replications": len(result.replications),
+        "replication_indices": _ranges([r.index for r in result.replications]),
+        "workers": workers,
         "horizon_days": s.horizon_days,
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 3),
@@ -71,8 +92,16 @@ def manifest(command: list[str], scenario_file: str, result: RunResult, wall_tim
         "python": platform.python_version(),
         "platform": platform.platform(),
         "dependencies": {name: _version(name) for name in DEPENDENCIES},
-        "git_commit": _git_commit(),
+        "git_commit": _git_commit(Path(__file__).resolve().parent),
+        "scenario_git_commit": _git_commit(Path(scenario_file).resolve().parent),
     }
+
+
+def _ranges(indices: list[int]) -> str:
+    """``0-1999`` for a contiguous run of replications, else the list."""
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return f"{indices[0]}-{indices[-1]}" if len(indices) > 1 else str(indices[0])
+    return ",".join(map(str, indices))
 
 
 def _replace(tmp: Path, out_dir: Path) -> None:
@@ -86,7 +115,8 @@ def _replace(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON; NaN and infinity are refused."""
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
@@ -102,12 +132,23 @@ def _write_timeseries(path: Path, result: RunResult) -> None:
             writer.writerow([(start + dt.timedelta(days=d)).isoformat(), d, *row])
 
 
+def _write_events(path: Path, start: dt.date, rows: Sequence[tuple[float, str, str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["time_days", "date", "event", "target", "detail"])
+        for time, event, target, detail in rows:
+            date = (start + dt.timedelta(days=int(time))).isoformat()
+            writer.writerow([f"{time:.6f}", date, event, target, detail])
+
+
 def _write_replications(path: Path, result: RunResult) -> None:
     routes = list(result.scenario.routes)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
+        incidents = [i.stream_name for i in result.scenario.incidents]
         writer.writerow(
-            ["replication", *METRICS, *(f"{r}_exported_bbl" for r in routes), *(f"{r}_availability" for r in routes)]
+            ["replication", *METRICS, *(f"{r}_exported_bbl" for r in routes), *(f"{r}_availability" for r in routes),
+             *(f"{r}_days_impaired" for r in routes), *(f"{i}_count" for i in incidents), "events"]
         )
         for rep in result.replications:
             writer.writerow(
@@ -116,6 +157,9 @@ def _write_replications(path: Path, result: RunResult) -> None:
                     *(repr(rep.metrics[m]) for m in METRICS),
                     *(repr(rep.route_exported_bbl[r]) for r in routes),
                     *(repr(rep.route_availability[r]) for r in routes),
+                    *(repr(rep.route_impaired_days[r]) for r in routes),
+                    *(rep.incidents[i] for i in incidents),
+                    rep.events,
                 ]
             )
 
@@ -127,9 +171,8 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _git_commit() -> str | None:
-    """Commit of the routesim source tree, with ``-dirty`` if it has local changes; None outside git."""
-    here = Path(__file__).resolve().parent
+def _git_commit(here: Path) -> str | None:
+    """Commit of the git work tree holding ``here``, with ``-dirty`` if it has local changes; None outside git."""
     try:
         commit = _git(here, "rev-parse", "HEAD")
         dirty = _git(here, "status", "--porcelain", "--untracked-files=no")

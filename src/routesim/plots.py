@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from .calibrate import Calibration  # noqa: E402
 from .model import TankerShuttleRoute  # noqa: E402
 from .montecarlo import RunResult  # noqa: E402
 
@@ -39,11 +40,11 @@ def _route_colors(result: RunResult) -> dict[str, str]:
     return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
 
 
-def _figure(result: RunResult, what: str, rows: int = 1) -> tuple[Figure, list]:
+def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band") -> tuple[Figure, list]:
     fig = Figure(figsize=(SIZE_IN[0], SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows)), layout="constrained")
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     n = len(result.replications)
-    runs = f"{n} replications, mean and 5-95 % band" if n > 1 else "1 replication"
+    runs = f"{n} replications" + (f", {bands}" if bands else "") if n > 1 else "1 replication"
     fig.suptitle(f"{result.scenario.name}: {what}\n", fontsize=13, fontweight="bold")
     fig.text(0.5, 0.955, f"{runs}; seed {result.scenario.seed}", ha="center", va="top", fontsize=9, color="#444444")
     for ax in axes:
@@ -149,15 +150,47 @@ def revenue(result: RunResult) -> Figure:
 
 
 def loss_distribution(result: RunResult) -> Figure:
-    """Histogram of the budget loss across replications."""
-    fig, (ax,) = _figure(result, "budget loss across replications")
-    values = result.metric("budget_loss_usd") / 1e9
-    ax.hist(values, bins=min(50, max(10, len(values) // 20)), color="#d62728", alpha=0.75)
-    ax.axvline(float(np.median(values)), color="black", linewidth=1.2, label=f"median {np.median(values):,.2f}")
-    ax.axvline(float(values.mean()), color="black", linestyle="--", linewidth=1.2, label=f"mean {values.mean():,.2f}")
-    ax.set_xlabel("budget loss over the horizon [USD bn]")
+    """Histogram of the budget loss as a share of the budget, across replications."""
+    fig, (ax,) = _figure(result, "distribution of the budget loss", bands="")
+    values = result.metric("budget_loss_share") * 100
+    ax.hist(values, bins=min(60, max(10, len(values) // 25)), color="#d62728", alpha=0.75)
+    median, mean = float(np.median(values)), float(values.mean())
+    ax.axvline(median, color="black", linewidth=1.2, label=f"median {median:.2f} %")
+    ax.axvline(mean, color="black", linestyle="--", linewidth=1.2, label=f"mean {mean:.2f} %")
+    ax.set_xlabel("budget loss over the horizon [% of budget revenue]")
     ax.set_ylabel("replications [count]")
     ax.legend(loc="best", frameon=False)
+    return fig
+
+
+def loss_fan(result: RunResult) -> Figure:
+    """Fan chart of the cumulative export revenue loss: median, P10-P90 and P5-P95 bands.
+
+    The median, not the mean: on/off disruptions make outcomes bimodal, and the mean may lie where no
+    replication does.
+    """
+    fig, (ax,) = _figure(result, "cumulative export revenue loss, fan chart", bands="median, P10-P90 and P5-P95")
+    x = _dates(result)
+    p5, p10, p50, p90, p95 = np.percentile(result.daily_stack("revenue_loss_usd") / 1e9, (5, 10, 50, 90, 95), axis=0)
+    ax.fill_between(x, p5, p95, color="#ff7f0e", alpha=0.18, linewidth=0, label="P5-P95")
+    ax.fill_between(x, p10, p90, color="#ff7f0e", alpha=0.35, linewidth=0, label="P10-P90")
+    ax.plot(x, p50, color="#b35900", linewidth=1.8, label="median")
+    ax.set_ylabel("cumulative revenue loss [USD bn]")
+    _date_axis(ax)
+    ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def loss_exceedance(result: RunResult) -> Figure:
+    """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve."""
+    fig, (ax,) = _figure(result, "budget loss exceedance", bands="")
+    annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * 365 / result.scenario.horizon_days
+    exceed = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
+    ax.step(annual, exceed, where="post", color="#d62728", linewidth=1.8)
+    ax.set_xlabel("budget loss per year [USD bn/yr]")
+    ax.set_ylabel("probability of exceeding [-]")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=min(0.0, float(annual[0])))
     return fig
 
 
@@ -166,4 +199,31 @@ def figures(result: RunResult) -> dict[str, Figure]:
     out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
     if len(result.replications) > 1:
         out["loss_distribution"] = loss_distribution(result)
+        out["loss_fan"] = loss_fan(result)
+        out["loss_exceedance"] = loss_exceedance(result)
     return out
+
+
+def qq(calibration: Calibration) -> Figure:
+    """Quantile-quantile plot of the observed incident durations against every fitted family."""
+    fig = Figure(figsize=(6.5, 6.0), layout="constrained")
+    ax = fig.add_subplot()
+    observed = np.sort(np.asarray(calibration.durations_days))
+    probs = (np.arange(1, len(observed) + 1) - 0.5) / len(observed)
+    markers = ("o", "s", "^", "D")
+    for fit, marker, color in zip(calibration.fits, markers, PALETTE):
+        label = f"{fit.family} (AIC {fit.aic:.1f})"
+        ax.scatter(fit.frozen.ppf(probs), observed, marker=marker, s=28, color=color, alpha=0.8, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lo, hi = ax.get_xlim()
+    lo, hi = min(lo, ax.get_ylim()[0]), max(hi, ax.get_ylim()[1])
+    ax.plot([lo, hi], [lo, hi], color="black", linewidth=1, linestyle="--", label="y = x")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("fitted quantile [days]")
+    ax.set_ylabel("observed duration [days]")
+    ax.set_title(f"{calibration.target}: incident durations, QQ plot ({calibration.count} incidents)", fontsize=12)
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    return fig
