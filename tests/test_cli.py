@@ -156,3 +156,52 @@ def test_engine_import_loads_neither_yaml_nor_matplotlib():
     code = "import sys, routesim.engine, routesim.montecarlo; print('yaml' in sys.modules, 'matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False False", done.stderr
+
+
+def test_rep_and_trace_replay_one_replication(tmp_path):
+    risk = str(SCENARIOS / "cpc-incident-risk.yaml")
+    assert main(["run", risk, "-n", "8", "--workers", "2", "--out", str(tmp_path / "all"), "--no-plots", "--quiet"]) == 0
+    assert main(["run", risk, "--rep", "5", "--trace", "--out", str(tmp_path / "five"), "--no-plots", "--quiet"]) == 0
+    with (tmp_path / "all" / "replications.csv").open() as fh:
+        row5 = list(csv.DictReader(fh))[5]
+    with (tmp_path / "five" / "replications.csv").open() as fh:
+        (alone,) = list(csv.DictReader(fh))
+    assert alone == row5
+    with (tmp_path / "five" / "events.csv").open() as fh:
+        events = list(csv.DictReader(fh))
+    assert events and set(events[0]) == {"time_days", "date", "event", "target", "detail"}
+    times = [float(e["time_days"]) for e in events]
+    assert times == sorted(times)
+    assert {"cargo_lifted", "tanker_sails"} <= {e["event"] for e in events}
+
+
+def test_trace_of_many_replications_needs_rep(tmp_path):
+    done = run_cli("run", str(SCENARIOS / "cpc-incident-risk.yaml"), "--trace", "--out", str(tmp_path / "x"))
+    assert done.returncode == 2 and "--trace" in done.stderr and not (tmp_path / "x").exists()
+
+
+def test_risk_run_writes_the_risk_plots(tmp_path):
+    out = tmp_path / "risk"
+    assert main(["run", str(SCENARIOS / "cpc-incident-risk.yaml"), "-n", "40", "--out", str(out), "--quiet"]) == 0
+    assert {"loss_fan.png", "loss_exceedance.png", "loss_distribution.png"} <= {p.name for p in out.iterdir()}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["incidents_per_year"]["cpc-incidents"] >= 0
+    assert {"var95", "cvar95", "prob_loss"} <= summary["metrics"]["budget_loss_share"].keys()
+
+
+def test_calibrate_prints_a_block_that_a_scenario_accepts(tmp_path):
+    done = run_cli("calibrate", "scenarios/data/cpc-incidents.csv", "--out", str(tmp_path / "cal"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("incidents:") and "rate_per_year" in done.stdout
+    assert {"calibration.json", "incidents.yaml", "qq-cpc.png"} <= {p.name for p in (tmp_path / "cal").iterdir()}
+    (tmp_path / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text())
+    (tmp_path / "fitted.yaml").write_text("extends: base.yaml\nreplications: 3\n" + done.stdout)
+    assert main(["run", str(tmp_path / "fitted.yaml"), "--out", str(tmp_path / "run"), "--no-plots", "--quiet"]) == 0
+
+
+def test_calibrate_reports_bad_rows_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("start_date,duration_days,capacity_factor,target\n2022-01-01,abc,0,cpc\n2022-13-01,2,0,cpc\n")
+    done = run_cli("calibrate", str(bad), "--out", str(tmp_path / "cal"))
+    assert done.returncode == 2 and "bad.csv:2" in done.stderr and "bad.csv:3" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "cal").exists()

@@ -128,7 +128,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
         "routes.cpc.capacity_bpd: input should be a finite number",
         "routes.cpc.tranzit_days: unknown key; did you mean transit_days?",
         "routes.tc.tankers:",
-        "routes.x.kind: 'canal' is not a route kind",
+        "routes.x.kind: 'canal' is not one of pipeline, tanker_shuttle",
         "market.brent_usd_per_bbl:",
         "outages[0].capacity_factor:",
     ):

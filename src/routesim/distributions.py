@@ -227,5 +227,5 @@ def check_support(dist: Distribution, key: str, low: float, high: float = math.i
     """Raise a ``key: ...`` ValueError unless every value ``dist`` can draw lies in [low, high]."""
     lo, hi = dist.support
     if lo < low or hi > high:
-        bounds = f"[{low:g}, {high:g}]" if high < math.inf else f">= {low:g}"
-        raise ValueError(f"{key}: a {dist.distribution} distribution here can draw values outside {bounds}")
+        bounds = f"outside [{low:g}, {high:g}]" if high < math.inf else f"below {low:g}"
+        raise ValueError(f"{key}: a {dist.distribution} distribution here can draw values {bounds}")

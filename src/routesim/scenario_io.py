@@ -17,7 +17,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ScenarioError
+from .distributions import DISTRIBUTIONS
 from .model import ROUTE_KINDS, Scenario
+
+_TAGS = frozenset(ROUTE_KINDS) | frozenset(DISTRIBUTIONS)
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused unread [bytes]."""
@@ -65,7 +68,7 @@ def validate(raw: Any) -> Scenario:
 
 def dump_resolved(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML that ``load_scenario`` reads back unchanged."""
-    data = _plain(scenario.model_dump(mode="python"))
+    data = _plain(scenario.model_dump(mode="python", by_alias=True))
     header = "# Resolved by routesim: extends and --set applied, every default written out.\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
@@ -173,11 +176,15 @@ def _describe(err: Any) -> str:
         return f"{path}: unknown key{_suggest(str(loc[-1]), _fields_at(loc[:-1]))}"
     if kind == "missing":
         return f"{path}: missing required key"
-    if kind == "union_tag_invalid":
-        return f"{path}.kind: {err['input'].get('kind')!r} is not a route kind ({', '.join(ROUTE_KINDS)})"
-    if kind == "union_tag_not_found":
-        return f"{path}.kind: missing required key ({' or '.join(ROUTE_KINDS)})"
-    msg = err["msg"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = err["ctx"]["discriminator"].strip("'")
+        expected = ", ".join(ROUTE_KINDS if key == "kind" else DISTRIBUTIONS)
+        if kind == "union_tag_not_found":
+            return f"{path}.{key}: missing required key (one of {expected})"
+        return f"{path}.{key}: {err['ctx']['tag']!r} is not one of {expected}"
+    if kind == "model_attributes_type" and _is_quantity(loc):
+        return f"{path}: expected a number or a mapping with a distribution key (got {_short(err.get('input'))})"
+    msg = err["msg"].replace("tuple", "list").replace("Tuple", "List")
     if kind == "value_error":
         msg = msg.removeprefix("Value error, ")
         key, sep, rest = msg.partition(": ")
@@ -195,10 +202,13 @@ def _path(loc: Iterable[Any]) -> str:
 
 
 def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop the discriminator tag pydantic inserts after a route name."""
-    if len(loc) > 2 and loc[0] == "routes" and loc[2] in ROUTE_KINDS:
-        return loc[:2] + loc[3:]
-    return loc
+    """Drop the discriminator tags pydantic inserts in a location (route kinds, distribution names)."""
+    return tuple(part for i, part in enumerate(loc) if not (i >= 2 and part in _TAGS))
+
+
+def _is_quantity(loc: tuple[Any, ...]) -> bool:
+    """Whether ``loc`` ends at a number-or-distribution field."""
+    return bool(loc) and loc[-1] in ("duration_days", "capacity_factor", "time_to_failure_days", "repair_days")
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -226,7 +236,7 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
             tp = members[0]
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
+        return [info.alias or name for name, info in tp.model_fields.items()]
     return []
 
 
@@ -237,8 +247,11 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _kind_of(tp: Any) -> Any:
-    if isinstance(tp, type) and issubclass(tp, BaseModel) and "kind" in tp.model_fields:
-        return typing.get_args(tp.model_fields["kind"].annotation)[0]
+    """The discriminator tag of a union member (a route kind or a distribution name)."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for key in ("kind", "distribution"):
+            if key in tp.model_fields:
+                return typing.get_args(tp.model_fields[key].annotation)[0]
     return None
 
 
