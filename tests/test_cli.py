@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from routesim.cli import main
+from routesim.scenario_io import load_scenario
 
 from conftest import ROOT, SCENARIOS
 
@@ -31,7 +32,8 @@ def test_scenarios_are_shipped():
 def test_shipped_scenario_validates_and_runs(path, tmp_path, capsys):
     assert main(["validate", str(path)]) == 0
     out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    reps = min(load_scenario(path).replications, 50)  # a smoke run: the risk scenario's 2,000 are for users
+    assert main(["run", str(path), "--out", str(out), "-n", str(reps), "--quiet"]) == 0
     files = {p.name for p in out.iterdir()}
     assert {"summary.json", "timeseries.csv", "replications.csv", "scenario.resolved.yaml", "manifest.json",
             "flows.png", "storage.png", "revenue.png"} <= files
