@@ -6,15 +6,17 @@ Exit codes: 0 success, 1 unexpected failure, 2 invalid input (one line per probl
 from __future__ import annotations
 
 import argparse
+import errno
 import datetime as dt
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import ScenarioError
+from .errors import ScenarioError, SimulationError
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``routesim`` console script; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.handler(args, argv))
     except ScenarioError as exc:
@@ -146,11 +149,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        print("interrupted: no result was written, earlier results are untouched", file=sys.stderr)
+        return 128 + signum
     except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.errno == errno.ENOSPC:
+            print("error: the disk is full: no result was written, earlier results are untouched", file=sys.stderr)
+        else:
+            print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    except SimulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         if args.debug:
             traceback.print_exc()
         return EXIT_FAILURE
@@ -159,6 +171,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that no half-written output stays behind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:

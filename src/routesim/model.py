@@ -15,6 +15,11 @@ from pydantic import Field, model_validator
 from .distributions import Fixed, Quantity, check_support
 from .records import Date, Fraction, Frozen, NonNegative, Positive
 
+MAX_REPLICATION_DAYS = 20_000_000
+"""Limit on replications x horizon_days: every replication's daily series is kept in memory
+(about 100 bytes a day), so the limit holds a run to a few GB; e.g. 50,000 one-year replications."""
+
+
 class Producer(Frozen):
     """An oil producer (a field or a country's pooled output) with a storage buffer before the routes."""
 
@@ -258,6 +263,11 @@ class Scenario(Frozen):
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
             if end < start:
                 issues.append(f"outages[{i}].end_date: ends before it starts")
+        if self.replications * self.horizon_days > MAX_REPLICATION_DAYS:
+            issues.append(
+                f"replications: {self.replications} x horizon_days {self.horizon_days} is above the limit of "
+                f"{MAX_REPLICATION_DAYS:,} replication-days; run fewer replications or a shorter horizon"
+            )
         names: dict[str, str] = {}
         for key, processes in (("incidents", self.incidents), ("failures", self.failures)):
             for i, process in enumerate(processes):

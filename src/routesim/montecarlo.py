@@ -6,6 +6,7 @@ the same in any order, on any number of workers.
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -185,7 +186,8 @@ def run(
             if progress is not None:
                 progress(len(done), len(todo))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
+        try:
             futures = [pool.submit(run_chunk, scenario, part) for part in parts]
             finished = 0
             for future in as_completed(futures):
@@ -193,4 +195,18 @@ def run(
                 if progress is not None:
                     progress(finished, len(todo))
             done = [rep for future in futures for rep in future.result()]
+        except BaseException:
+            # Ctrl-C, a signal or a failed replication: stop the workers now rather than finish the queue.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     return RunResult(scenario, tuple(done))
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Workers ignore Ctrl-C, which the terminal sends to the whole process group, and die of SIGTERM
+    whatever handler they inherited: the parent stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

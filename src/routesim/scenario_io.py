@@ -24,6 +24,8 @@ _TAGS = frozenset(ROUTE_KINDS) | frozenset(DISTRIBUTIONS)
 
 MAX_FILE_BYTES = 1_000_000
 """Scenario files larger than this are refused unread [bytes]."""
+MAX_NODES = 100_000
+"""A YAML document with more values than this, once aliases are expanded, is refused."""
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
@@ -87,18 +89,65 @@ def _read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{path}: cannot read as UTF-8 text ({exc})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([f"{path}:{line}: invalid YAML: {problem}"]) from None
+    data = parse_yaml(text, str(path))
     if data is None:
         raise ScenarioError([f"{path}: the file is empty"])
     if not isinstance(data, dict):
         raise ScenarioError([f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}"])
     return data
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """``yaml.safe_load`` with guards: at most MAX_NODES nodes once aliases are expanded (no YAML bombs),
+    no duplicate keys, bounded nesting; every problem as a ScenarioError naming ``where`` and the line."""
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        issues = _check_nodes(node, where)
+        if issues:
+            raise ScenarioError(issues)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}:" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([f"{where}:{line} invalid YAML: {_show(problem)}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{where}: nested too deeply to be a scenario"]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _check_nodes(root: yaml.Node, where: str) -> list[str]:
+    """Count the nodes an alias-expanded document would have, and find duplicate keys."""
+    sizes: dict[int, int] = {}
+    issues: list[str] = []
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a self-referencing alias counts once
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        issues.append(f"{where}:{key.start_mark.line + 1}: duplicate key {key.value!r}")
+                    seen.add(key.value)
+                total += size(key) + size(value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        sizes[id(node)] = total
+        return total
+
+    if size(root) > MAX_NODES:
+        return [f"{where}: the document expands to more than {MAX_NODES} values (nested aliases?); refused"]
+    return issues
 
 
 def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -107,10 +156,14 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if real in chain:
         loop = " -> ".join(str(p.name) for p in (*chain, real))
         raise ScenarioError([f"{chain[-1]}: extends: cycle {loop}"])
+    via = f" (extended by {' <- '.join(p.name for p in reversed(chain))})" if chain else ""
     if not path.is_file():
         where = f"{chain[-1]}: extends: parent" if chain else "scenario"
-        raise ScenarioError([f"{where} file not found: {path}"])
-    data = _read_yaml(path)
+        raise ScenarioError([f"{where} file not found: {path}{via}"])
+    try:
+        data = _read_yaml(path)
+    except ScenarioError as exc:
+        raise ScenarioError([issue + via for issue in exc.issues]) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -136,11 +189,12 @@ def _apply_override(raw: dict[str, Any], item: str) -> list[str]:
     """Apply one ``KEY=VALUE``; return problems (empty on success)."""
     key, sep, text = item.partition("=")
     if not sep or not key:
-        return [f"--set {item}: expected KEY=VALUE, e.g. routes.cpc.capacity_bpd=1000000"]
+        return [f"--set {_show(item)}: expected KEY=VALUE, e.g. routes.cpc.capacity_bpd=1000000"]
+    key = _show(key)
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return [f"--set {key}: cannot parse {text!r} as a YAML value"]
+        value = parse_yaml(text, f"--set {key}")
+    except ScenarioError as exc:
+        return exc.issues
     parts = [p for p in _INDEX.sub(r".\1", key).split(".")]
     node: Any = raw
     for depth, part in enumerate(parts):
@@ -195,9 +249,15 @@ def _describe(err: Any) -> str:
 
 
 def _path(loc: Iterable[Any]) -> str:
+    """``routes.cpc.capacity_bpd``, ``outages[0].target``; odd keys quoted so a message stays one line."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and re.fullmatch(r"[\w\-/]+", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
     return out or "(top level)"
 
 
@@ -209,6 +269,11 @@ def _strip_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _is_quantity(loc: tuple[Any, ...]) -> bool:
     """Whether ``loc`` ends at a number-or-distribution field."""
     return bool(loc) and loc[-1] in ("duration_days", "capacity_factor", "time_to_failure_days", "repair_days")
+
+
+def _show(text: str) -> str:
+    """``text`` as typed when printable, else its repr (one line, escapes visible)."""
+    return text if text.isprintable() else repr(text)
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
