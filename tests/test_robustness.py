@@ -32,7 +32,12 @@ def cli(*args: str) -> tuple[int, str]:
     """Run the CLI in-process; return its exit code and stderr (an escaping exception fails the test)."""
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own usage errors: exit 2 and a usage line
+            code = exc.code
+            assert code == 2 and "usage:" in err.getvalue()
+            return 2, "error: " + err.getvalue().strip().splitlines()[-1]
     return code, err.getvalue()
 
 

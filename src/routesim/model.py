@@ -8,6 +8,7 @@ Every quantity carries its unit in its name: ``_bpd`` barrels per day, ``_bbl`` 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
@@ -48,10 +49,27 @@ class RouteBase(Frozen):
     """Capacity of the route [bbl/day]; for a tanker shuttle, the port/terminal cap."""
     transit_days: NonNegative = 0.0
     """Time from leaving the producer's storage (shuttle: from discharge) to the sale point [days]."""
-    cost_usd_per_bbl: float = 0.0
-    """Tariff and freight to the sale point [USD/bbl]."""
+    cost_usd_per_bbl: float | None = None
+    """Tariff and freight to the sale point [USD/bbl]; or give cost_usd_per_tonne (default 0)."""
+    cost_usd_per_tonne: float | None = None
+    """Tariff and freight to the sale point [USD/t], converted with bbl_per_tonne."""
+    bbl_per_tonne: Positive = 7.5
+    """Barrels per tonne of the grade on this route [bbl/t] (Kazakh crude ~7.5, CPC Blend ~7.9)."""
     differential_usd_per_bbl: float = 0.0
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
+
+    @model_validator(mode="after")
+    def _one_cost(self) -> RouteBase:
+        if self.cost_usd_per_bbl is not None and self.cost_usd_per_tonne is not None:
+            raise ValueError("cost_usd_per_tonne: give cost_usd_per_bbl or cost_usd_per_tonne, not both")
+        return self
+
+    @property
+    def unit_cost_usd_per_bbl(self) -> float:
+        """Tariff and freight per barrel, whichever way it was given [USD/bbl]."""
+        if self.cost_usd_per_tonne is not None:
+            return self.cost_usd_per_tonne / self.bbl_per_tonne
+        return self.cost_usd_per_bbl or 0.0
 
 
 class PipelineRoute(RouteBase):
@@ -87,20 +105,156 @@ Route = Annotated[Union[PipelineRoute, TankerShuttleRoute], Field(discriminator=
 ROUTE_KINDS = ("pipeline", "tanker_shuttle")
 
 
+Bands = Annotated[tuple[tuple[NonNegative, float], ...], Field(min_length=1, strict=False)]
+"""A step function of Brent: ``[[from_usd_per_bbl, value], ...]``, ascending; 0 below the first band."""
+
+
+def _check_bands(bands: tuple[tuple[float, float], ...] | None, key: str, low: float, high: float) -> None:
+    if bands is None:
+        return
+    starts = [b[0] for b in bands]
+    if any(b <= a for a, b in zip(starts, starts[1:])):
+        raise ValueError(f"{key}: bands must start at increasing Brent prices, got {starts}")
+    if any(not low <= v <= high for _, v in bands):
+        raise ValueError(f"{key}: every band's value must lie in [{low:g}, {high:g}]")
+
+
+class BrentPoint(Frozen):
+    """Brent from ``date`` until the next point."""
+
+    date: Date
+    usd_per_bbl: NonNegative
+
+
+class BrentSeries(Frozen):
+    """A dated Brent series: a step function, each value holding from its date to the next."""
+
+    csv: str | None = None
+    """CSV file (columns date, usd_per_bbl), relative to the scenario that names it; read into values."""
+    values: Annotated[tuple[BrentPoint, ...], Field(strict=False)] = ()
+    """The points; before the first the first holds, after the last the last."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BrentSeries:
+        if not self.values and self.csv is None:
+            raise ValueError("values: give csv or values")
+        dates = [p.date for p in self.values]
+        if dates != sorted(set(dates)):
+            raise ValueError("values: dates must increase")
+        return self
+
+
+class BrentProcess(Frozen):
+    """Mean-reverting log price (Ornstein-Uhlenbeck in log Brent), one path per replication."""
+
+    initial_usd_per_bbl: Positive
+    """Brent on day 0 [USD/bbl]."""
+    long_run_usd_per_bbl: Positive
+    """Level the log price reverts to [USD/bbl]."""
+    reversion_per_year: NonNegative
+    """Speed of mean reversion kappa [1/yr]: half-life ln 2 / kappa years."""
+    volatility_per_year: NonNegative
+    """Volatility of the log price sigma [1/sqrt(yr)]."""
+
+
+class DisruptionEffect(Frozen):
+    """How prices move while a route is impaired."""
+
+    route: str
+    """The route whose impairment moves prices."""
+    differential_change_usd_per_bbl: float = 0.0
+    """Change of that route's grade differential while it is impaired (negative = wider discount) [USD/bbl]."""
+    brent_change_usd_per_bbl: float = 0.0
+    """Change of Brent, for every route's sales, while it is impaired [USD/bbl]."""
+
+
 class Market(Frozen):
-    """Prices."""
+    """Prices: Brent constant, a dated series or a random path, and how disruptions move them."""
 
     brent_usd_per_bbl: NonNegative = 80.0
-    """Brent price, constant over the horizon [USD/bbl]."""
+    """Brent price, constant over the horizon (unless brent_series or brent_process) [USD/bbl]."""
+    brent_series: BrentSeries | None = None
+    """A dated Brent series instead of the constant."""
+    brent_process: BrentProcess | None = None
+    """A random mean-reverting Brent path instead of the constant."""
+    disruption_effects: Annotated[tuple[DisruptionEffect, ...], Field(strict=False)] = ()
+
+    @model_validator(mode="after")
+    def _one_brent(self) -> Market:
+        if self.brent_series is not None and self.brent_process is not None:
+            raise ValueError("brent_process: give brent_series or brent_process, not both")
+        return self
+
+
+class ExportDuty(Frozen):
+    """Export customs duty: USD per tonne exported, by Brent band."""
+
+    usd_per_tonne_by_brent: Bands
+    """``[[from Brent USD/bbl, duty USD/t], ...]``."""
+    exempt_share: Fraction = 0.0
+    """Share of exports that do not pay it (e.g. from fields under production-sharing agreements) [-]."""
+    national_fund_share: Fraction = 1.0
+    """Share of its receipts that go to the National Fund rather than the budget [-]."""
+
+    @model_validator(mode="after")
+    def _bands(self) -> ExportDuty:
+        _check_bands(self.usd_per_tonne_by_brent, "usd_per_tonne_by_brent", 0.0, math.inf)
+        return self
+
+
+class ValueTax(Frozen):
+    """A tax on the value of exports (Brent + differential) at a flat rate: the mineral extraction tax."""
+
+    rate: Fraction
+    """Share of value [-]."""
+    exempt_share: Fraction = 0.0
+    national_fund_share: Fraction = 1.0
+
+
+class RentTax(Frozen):
+    """Rent tax on exports: a share of value that rises with Brent."""
+
+    rate_by_brent: Bands
+    """``[[from Brent USD/bbl, rate], ...]``."""
+    exempt_share: Fraction = 0.0
+    national_fund_share: Fraction = 1.0
+
+    @model_validator(mode="after")
+    def _bands(self) -> RentTax:
+        _check_bands(self.rate_by_brent, "rate_by_brent", 0.0, 1.0)
+        return self
+
+
+class ProfitTax(Frozen):
+    """Corporate income tax, approximated on export revenue less costs and the other taxes."""
+
+    rate: Fraction
+    production_cost_usd_per_bbl: NonNegative = 0.0
+    """Lifting cost and depreciation per barrel, deducted before tax [USD/bbl]."""
+    exempt_share: Fraction = 0.0
+    national_fund_share: Fraction = 1.0
+
+
+class Taxes(Frozen):
+    """The tax-by-tax form of the fiscal regime; each instrument is optional."""
+
+    export_duty: ExportDuty | None = None
+    mineral_extraction_tax: ValueTax | None = None
+    rent_tax: RentTax | None = None
+    profit_tax: ProfitTax | None = None
 
 
 class Fiscal(Frozen):
-    """How export revenue reaches the state budget."""
+    """How export revenue reaches the state: a flat take, or tax by tax; and the budget / National Fund split."""
 
     government_take_share: Fraction = 0.45
-    """Share of export revenue that reaches the state budget [-]."""
+    """Share of export revenue that reaches the state, when ``taxes`` is not given [-]."""
+    national_fund_share: Fraction = 0.0
+    """With the flat take: share of the state's oil revenue that goes to the National Fund [-]."""
     budget_revenue_usd_per_year: Positive = 40e9
     """State budget revenue, to express a loss as a share of it [USD/yr]."""
+    taxes: Taxes | None = None
+    """Tax by tax instead of the flat take."""
 
 
 class Outage(Frozen):
@@ -234,12 +388,14 @@ class Scenario(Frozen):
         return next(iter(self.producers.values()))
 
     def netback_usd_per_bbl(self, route: str) -> float:
-        """What one barrel earns on ``route`` at its sale point: Brent + differential - cost [USD/bbl]."""
+        """What one barrel earns on ``route`` at its sale point at the constant Brent: Brent + differential
+        - cost [USD/bbl]."""
         r = self.routes[route]
-        return self.market.brent_usd_per_bbl + r.differential_usd_per_bbl - r.cost_usd_per_bbl
+        return self.market.brent_usd_per_bbl + r.differential_usd_per_bbl - r.unit_cost_usd_per_bbl
 
     def routes_by_netback(self) -> list[str]:
-        """Route names, best netback first (ties keep file order)."""
+        """Route names, best netback first (ties keep file order). Brent is common to every route, so the
+        order holds whatever its level or path."""
         return sorted(self.routes, key=lambda name: -self.netback_usd_per_bbl(name))
 
     def without_disruptions(self) -> Scenario:
@@ -247,8 +403,8 @@ class Scenario(Frozen):
         return self.model_copy(update={"outages": (), "incidents": (), "failures": ()})
 
     @property
-    def is_random(self) -> bool:
-        """Whether any input is drawn at random, so that replications differ."""
+    def has_random_disruptions(self) -> bool:
+        """Whether the physical run draws random numbers (prices never change the physics)."""
         return bool(self.incidents or self.failures)
 
     def consistency_issues(self) -> list[str]:
@@ -278,6 +434,12 @@ class Scenario(Frozen):
                     issues.append(f"{where}.name: {process.stream_name!r} is already the name of {names[process.stream_name]}; "
                                   "give each random process its own name")
                 names.setdefault(process.stream_name, where)
+        for i, effect in enumerate(self.market.disruption_effects):
+            if effect.route not in self.routes:
+                issues.append(f"market.disruption_effects[{i}].route: unknown route {effect.route!r}")
+        series = self.market.brent_series
+        if series is not None and not series.values:
+            issues.append("market.brent_series.csv: the series was not read (load scenarios with load_scenario)")
         producer_name, producer = next(iter(self.producers.items()))
         for name, route in self.routes.items():
             if isinstance(route, TankerShuttleRoute) and route.tanker_capacity_bbl > producer.storage_bbl:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import results
+from . import market, results
 from .disruptions import replication_seed
 from .engine import simulate
 from .errors import SimulationError
@@ -21,7 +21,7 @@ from .model import Scenario
 from .recorder import Trace
 from .units import DAYS_PER_YEAR
 
-LOSS_METRICS = ("shut_in_bbl", "revenue_loss_usd", "budget_loss_usd", "budget_loss_share", "export_loss_bbl")
+LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *results.LOSSES)
 """Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
 PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
@@ -131,18 +131,21 @@ def run_replication(scenario: Scenario, k: int, baseline: Trace | None = None) -
         if baseline is None:
             baseline = simulate(scenario.without_disruptions(), k)
         run_volumes = results.volumes(scenario, trace)
+        brent = market.brent_by_day(scenario, k)
+        money = results.money_by_day(scenario, trace, brent)
+        base_money = results.money_by_day(scenario, baseline, brent)
         counts = {i.stream_name: 0 for i in scenario.incidents}
         for hit in trace.impairments:
             if hit.source in counts:
                 counts[hit.source] += 1
         return Replication(
             index=k,
-            metrics=results.metrics(scenario, run_volumes, results.volumes(scenario, baseline)),
+            metrics=results.metrics(scenario, run_volumes, results.volumes(scenario, baseline), money, base_money),
             route_exported_bbl=run_volumes.exported_bbl,
             route_availability=run_volumes.availability,
             route_impaired_days=run_volumes.impaired_days,
             incidents=counts,
-            daily=results.daily(scenario, trace, baseline),
+            daily=results.daily(scenario, trace, baseline, brent, money, base_money),
             events=trace.events,
         )
     except Exception as exc:
@@ -157,7 +160,7 @@ def run_chunk(scenario: Scenario, indices: Sequence[int]) -> list[Replication]:
     """Replications ``indices``, in order."""
     baseline_scenario = scenario.without_disruptions()
     # The baseline has no random input, so one run serves every replication of the chunk.
-    shared = None if baseline_scenario.is_random or not indices else simulate(baseline_scenario, indices[0])
+    shared = None if baseline_scenario.has_random_disruptions or not indices else simulate(baseline_scenario, indices[0])
     return [run_replication(scenario, k, shared) for k in indices]
 
 

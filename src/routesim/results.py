@@ -10,10 +10,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import fiscal, market
+from .fiscal import INSTRUMENTS, STREAMS
 from .model import Scenario, TankerShuttleRoute
 from .recorder import Trace
 from .units import DAYS_PER_YEAR
 
+LOSSES = (
+    "revenue_loss_usd",
+    "government_loss_usd",
+    "budget_loss_usd",
+    "national_fund_loss_usd",
+    "company_loss_usd",
+    *(f"{i}_loss_usd" for i in INSTRUMENTS),
+)
+"""Money lost to a disruption (baseline minus run), by recipient."""
 METRICS = (
     "exported_bbl",
     "shut_in_bbl",
@@ -27,6 +38,8 @@ METRICS = (
     "in_transit_bbl",
     "storage_end_bbl",
     "tanker_cargo_bbl",
+    *(stream for stream in STREAMS if stream not in ("export_revenue_usd", "government_revenue_usd")),
+    *(loss for loss in LOSSES if loss not in ("revenue_loss_usd", "budget_loss_usd")),
 )
 """Metrics of one replication, in report order (units in the names; shares are fractions)."""
 
@@ -91,33 +104,46 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
     )
 
 
-def export_revenue_usd(scenario: Scenario, exported_bbl: dict[str, float]) -> float:
-    """Sum over routes of exported barrels times the route's netback [USD]."""
-    return sum(scenario.netback_usd_per_bbl(r) * v for r, v in exported_bbl.items())
+def impaired_by_day(trace: Trace) -> dict[str, np.ndarray]:
+    """Per route, the share of each output day with any impairment [-]."""
+    edges = day_edges(trace.horizon_days)
+    width = np.diff(edges)
+    return {r: np.diff(cumulative(trace, (f < 1.0).astype(float), edges)) / width
+            for r, f in trace.capacity_factor.items()}
 
 
-def metrics(scenario: Scenario, run: Volumes, baseline: Volumes) -> dict[str, float]:
-    """Every metric of :data:`METRICS` for one replication and its no-outage baseline."""
-    fiscal = scenario.fiscal
-    revenue = export_revenue_usd(scenario, run.exported_bbl)
-    revenue_loss = export_revenue_usd(scenario, baseline.exported_bbl) - revenue
-    budget_loss = fiscal.government_take_share * revenue_loss
-    budget_usd = fiscal.budget_revenue_usd_per_year * scenario.horizon_days / DAYS_PER_YEAR
+def money_by_day(scenario: Scenario, trace: Trace, brent: np.ndarray) -> dict[str, np.ndarray]:
+    """The money streams of :func:`routesim.fiscal.split` for each output day [USD]."""
+    prices = market.sale_prices(scenario, brent, impaired_by_day(trace))
+    return fiscal.split(scenario, exported_by_day(scenario, trace), brent, prices)
+
+
+def metrics(
+    scenario: Scenario, run: Volumes, baseline: Volumes, money: dict[str, np.ndarray], base_money: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for one replication and its no-disruption baseline."""
+    total = {k: float(v.sum()) for k, v in money.items()}
+    base = {k: float(v.sum()) for k, v in base_money.items()}
+    budget_usd = scenario.fiscal.budget_revenue_usd_per_year * scenario.horizon_days / DAYS_PER_YEAR
     exported = sum(run.exported_bbl.values())
-    return {
+    out = {
         "exported_bbl": exported,
         "shut_in_bbl": run.shut_in_bbl,
-        "export_revenue_usd": revenue,
-        "revenue_loss_usd": revenue_loss,
-        "government_revenue_usd": fiscal.government_take_share * revenue,
-        "budget_loss_usd": budget_loss,
-        "budget_loss_share": budget_loss / budget_usd,
         "export_loss_bbl": sum(baseline.exported_bbl.values()) - exported,
         "produced_bbl": run.produced_bbl,
         "in_transit_bbl": sum(run.in_transit_bbl.values()),
         "storage_end_bbl": run.storage_end_bbl,
         "tanker_cargo_bbl": sum(run.tanker_cargo_bbl.values()),
+        **total,
+        "revenue_loss_usd": base["export_revenue_usd"] - total["export_revenue_usd"],
+        "government_loss_usd": base["government_revenue_usd"] - total["government_revenue_usd"],
+        "budget_loss_usd": base["budget_oil_revenue_usd"] - total["budget_oil_revenue_usd"],
+        "national_fund_loss_usd": base["national_fund_revenue_usd"] - total["national_fund_revenue_usd"],
+        "company_loss_usd": base["company_revenue_usd"] - total["company_revenue_usd"],
+        **{f"{i}_loss_usd": base[f"{i}_usd"] - total[f"{i}_usd"] for i in INSTRUMENTS},
     }
+    out["budget_loss_share"] = out["budget_loss_usd"] / budget_usd
+    return {m: out[m] for m in METRICS}
 
 
 def day_edges(horizon_days: float) -> np.ndarray:
@@ -139,17 +165,24 @@ def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
     return out
 
 
-def daily(scenario: Scenario, trace: Trace, baseline: Trace) -> dict[str, np.ndarray]:
+def daily(
+    scenario: Scenario,
+    trace: Trace,
+    baseline: Trace,
+    brent: np.ndarray,
+    money: dict[str, np.ndarray],
+    base_money: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """Daily series of one replication: rates are day means, levels and cumulative sums at day end."""
     edges = day_edges(trace.horizon_days)
     width = np.diff(edges)
-    take = scenario.fiscal.government_take_share
     exported = exported_by_day(scenario, trace)
-    revenue = np.cumsum(sum(scenario.netback_usd_per_bbl(r) * v for r, v in exported.items()))
-    base_exported = exported_by_day(scenario, baseline)
-    base_revenue = np.cumsum(sum(scenario.netback_usd_per_bbl(r) * v for r, v in base_exported.items()))
+    revenue = np.cumsum(money["export_revenue_usd"])
+    base_revenue = np.cumsum(base_money["export_revenue_usd"])
+    budget_loss = np.cumsum(base_money["budget_oil_revenue_usd"] - money["budget_oil_revenue_usd"])
     production = np.diff(cumulative(trace, trace.production_bpd, edges)) / width
     series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
+    series.update({f"baseline_{r}_exported_bpd": v / width for r, v in exported_by_day(scenario, baseline).items()})
     series["exported_bpd"] = sum(exported.values()) / width
     series.update({f"{r}_availability": np.diff(cumulative(trace, f, edges)) / width
                    for r, f in trace.capacity_factor.items()})
@@ -159,5 +192,6 @@ def daily(scenario: Scenario, trace: Trace, baseline: Trace) -> dict[str, np.nda
     series["export_revenue_usd"] = revenue
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue
-    series["budget_loss_usd"] = take * (base_revenue - revenue)
+    series["budget_loss_usd"] = budget_loss
+    series["brent_usd_per_bbl"] = brent
     return series

@@ -1,0 +1,97 @@
+"""Where export revenue goes: companies, each tax, the National Fund and the state budget.
+
+Pure functions of volumes and prices (numpy arrays, usually by day). The split always adds up:
+companies + every tax = export revenue (netback: sale price - tariff and freight, times barrels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Fiscal, Scenario
+
+INSTRUMENTS = ("export_duty", "mineral_extraction_tax", "rent_tax", "profit_tax")
+"""Taxes of the tax-by-tax form, in the order the waterfall shows them."""
+STREAMS = (
+    "export_revenue_usd",
+    *(f"{i}_usd" for i in INSTRUMENTS),
+    "government_revenue_usd",
+    "company_revenue_usd",
+    "national_fund_revenue_usd",
+    "budget_oil_revenue_usd",
+)
+"""Money streams of :func:`split`, all in USD."""
+
+
+def step(bands: tuple[tuple[float, float], ...], brent: np.ndarray) -> np.ndarray:
+    """Value of a Brent band table at each price: the band whose start is the highest at or below it; 0 below."""
+    starts = np.array([b[0] for b in bands])
+    values = np.array([b[1] for b in bands])
+    index = np.searchsorted(starts, brent, side="right") - 1
+    return np.where(index >= 0, values[np.clip(index, 0, None)], 0.0)
+
+
+def split(
+    scenario: Scenario,
+    exported_bbl: dict[str, np.ndarray],
+    brent: np.ndarray,
+    sale_price: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Money streams (see :data:`STREAMS`) of barrels sold at given prices.
+
+    Args:
+        scenario: routes (costs, barrels per tonne) and fiscal terms.
+        exported_bbl: per route, barrels sold in each period [bbl].
+        brent: Brent in each period, which sets the price bands [USD/bbl].
+        sale_price: per route, the sale price in each period (Brent + differential) [USD/bbl].
+    """
+    fiscal = scenario.fiscal
+    zero = np.zeros_like(brent, dtype=float)
+    revenue, value, tonnes, barrels = zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    for name, route in scenario.routes.items():
+        vol = exported_bbl[name]
+        revenue += vol * (sale_price[name] - route.unit_cost_usd_per_bbl)
+        value += vol * sale_price[name]
+        tonnes += vol / route.bbl_per_tonne
+        barrels += vol
+    out = {"export_revenue_usd": revenue}
+    out.update({f"{i}_usd": zero for i in INSTRUMENTS})
+    if fiscal.taxes is None:
+        government = fiscal.government_take_share * revenue
+        out["government_revenue_usd"] = government
+        out["national_fund_revenue_usd"] = fiscal.national_fund_share * government
+    else:
+        out.update(_taxes(fiscal, revenue, value, tonnes, barrels, brent))
+        out["government_revenue_usd"] = sum(out[f"{i}_usd"] for i in INSTRUMENTS)
+        out["national_fund_revenue_usd"] = sum(
+            out[f"{i}_usd"] * getattr(fiscal.taxes, i).national_fund_share
+            for i in INSTRUMENTS
+            if getattr(fiscal.taxes, i) is not None
+        )
+    out["company_revenue_usd"] = revenue - out["government_revenue_usd"]
+    out["budget_oil_revenue_usd"] = out["government_revenue_usd"] - out["national_fund_revenue_usd"]
+    return out
+
+
+def _taxes(
+    fiscal: Fiscal, revenue: np.ndarray, value: np.ndarray, tonnes: np.ndarray, barrels: np.ndarray, brent: np.ndarray
+) -> dict[str, np.ndarray]:
+    taxes = fiscal.taxes
+    assert taxes is not None
+    zero = np.zeros_like(revenue)
+    out = {}
+    duty = taxes.export_duty
+    out["export_duty_usd"] = zero if duty is None else (
+        tonnes * step(duty.usd_per_tonne_by_brent, brent) * (1 - duty.exempt_share))
+    met = taxes.mineral_extraction_tax
+    out["mineral_extraction_tax_usd"] = zero if met is None else value * met.rate * (1 - met.exempt_share)
+    rent = taxes.rent_tax
+    out["rent_tax_usd"] = zero if rent is None else value * step(rent.rate_by_brent, brent) * (1 - rent.exempt_share)
+    cit = taxes.profit_tax
+    if cit is None:
+        out["profit_tax_usd"] = zero
+    else:
+        before = revenue - barrels * cit.production_cost_usd_per_bbl
+        profit = before - out["export_duty_usd"] - out["mineral_extraction_tax_usd"] - out["rent_tax_usd"]
+        out["profit_tax_usd"] = np.maximum(profit, 0.0) * cit.rate * (1 - cit.exempt_share)
+    return out
