@@ -95,3 +95,27 @@ def _taxes(
         profit = before - out["export_duty_usd"] - out["mineral_extraction_tax_usd"] - out["rent_tax_usd"]
         out["profit_tax_usd"] = np.maximum(profit, 0.0) * cit.rate * (1 - cit.exempt_share)
     return out
+
+
+def loss_vs_price(
+    scenario: Scenario, run_bbl: dict[str, np.ndarray], baseline_bbl: dict[str, np.ndarray], brent: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Losses (baseline minus run) of the same barrels sold at each constant Brent in ``brent``.
+
+    Prices do not change the physics, so one run's barrels serve every price; disruption price effects are
+    left out (a constant Brent, the plain differential).
+
+    Returns:
+        ``brent_usd_per_bbl`` and, for each price, every stream of :data:`STREAMS` as a loss
+        (``export_revenue_usd`` -> ``export_revenue_loss_usd``) [USD].
+    """
+    out: dict[str, list[float]] = {stream: [] for stream in STREAMS}
+    for price in brent:
+        flat = np.full(1, float(price))
+        prices = {r: flat + route.differential_usd_per_bbl for r, route in scenario.routes.items()}
+        run = split(scenario, {r: np.array([v.sum()]) for r, v in run_bbl.items()}, flat, prices)
+        base = split(scenario, {r: np.array([v.sum()]) for r, v in baseline_bbl.items()}, flat, prices)
+        for stream in STREAMS:
+            out[stream].append(float(base[stream][0] - run[stream][0]))
+    losses = {k.removesuffix("_usd") + "_loss_usd": np.array(v) for k, v in out.items()}
+    return {"brent_usd_per_bbl": np.asarray(brent, dtype=float), **losses}

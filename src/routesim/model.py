@@ -105,7 +105,8 @@ Route = Annotated[Union[PipelineRoute, TankerShuttleRoute], Field(discriminator=
 ROUTE_KINDS = ("pipeline", "tanker_shuttle")
 
 
-Bands = Annotated[tuple[tuple[NonNegative, float], ...], Field(min_length=1, strict=False)]
+Band = Annotated[tuple[NonNegative, float], Field(strict=False)]
+Bands = Annotated[tuple[Band, ...], Field(min_length=1, strict=False)]
 """A step function of Brent: ``[[from_usd_per_bbl, value], ...]``, ascending; 0 below the first band."""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import market, results
+from . import fiscal, market, results
 from .disruptions import replication_seed
 from .engine import simulate
 from .errors import SimulationError
@@ -86,6 +86,14 @@ class RunResult:
                 i.stream_name: float(np.mean([x.incidents[i.stream_name] for x in reps])) / years for i in s.incidents
             },
         }
+
+    def price_curve(self, brent: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Losses of the mean exported barrels at each constant Brent (default 20 to 160 USD/bbl)."""
+        brent = np.arange(20.0, 161.0, 5.0) if brent is None else brent
+        width = np.diff(results.day_edges(self.scenario.horizon_days))
+        run = {r: self.daily_stack(f"{r}_exported_bpd").mean(axis=0) * width for r in self.scenario.routes}
+        base = {r: self.daily_stack(f"baseline_{r}_exported_bpd").mean(axis=0) * width for r in self.scenario.routes}
+        return fiscal.loss_vs_price(self.scenario, run, base, brent)
 
     def daily_bands(self) -> dict[str, np.ndarray]:
         """Daily series: the mean under the plain name; with several replications ``_p5`` and ``_p95``

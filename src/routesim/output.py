@@ -45,10 +45,12 @@ def write_run(
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
         _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
+        curve = result.price_curve()
+        _write_columns(tmp / "price_curve.csv", curve)
         if plots:
             from .plots import figures  # matplotlib only when plots are wanted
 
-            for stem, fig in figures(result).items():
+            for stem, fig in figures(result, curve).items():
                 fig.savefig(tmp / f"{stem}.png", dpi=130)
         if event_log is not None:
             _write_events(tmp / "events.csv", result.scenario.start_date, event_log)
@@ -130,6 +132,14 @@ def _write_timeseries(path: Path, result: RunResult) -> None:
         for d in range(days):
             row = [f"{v[d]:.10g}" for v in bands.values()]
             writer.writerow([(start + dt.timedelta(days=d)).isoformat(), d, *row])
+
+
+def _write_columns(path: Path, columns: dict[str, Any]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(list(columns))
+        for row in zip(*columns.values()):
+            writer.writerow([f"{v:.10g}" for v in row])
 
 
 def _write_events(path: Path, start: dt.date, rows: Sequence[tuple[float, str, str, str]]) -> None:

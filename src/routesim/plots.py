@@ -194,9 +194,66 @@ def loss_exceedance(result: RunResult) -> Figure:
     return fig
 
 
-def figures(result: RunResult) -> dict[str, Figure]:
+WATERFALL = (
+    ("company_loss_usd", "companies", "#8c564b"),
+    ("export_duty_loss_usd", "export duty", "#1f77b4"),
+    ("mineral_extraction_tax_loss_usd", "mineral extraction tax", "#2ca02c"),
+    ("rent_tax_loss_usd", "rent tax", "#ff7f0e"),
+    ("profit_tax_loss_usd", "profit tax", "#9467bd"),
+)
+
+
+def loss_waterfall(result: RunResult) -> Figure:
+    """Where the export revenue lost to the disruptions lands: companies and each tax (means), and how the
+    government's part splits between the state budget and the National Fund."""
+    fig, (ax,) = _figure(result, "where the revenue loss lands", bands="means")
+    mean = {k: float(result.metric(k).mean()) / 1e9 for k in result.replications[0].metrics}
+    parts = [(label, mean[key], color) for key, label, color in WATERFALL]
+    if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
+        parts = [parts[0], ("government (flat take)", mean["government_loss_usd"], "#d62728")]
+    bottom = 0.0
+    for i, (label, value, color) in enumerate(parts):
+        ax.bar(i, value, bottom=bottom, color=color, width=0.6)
+        ax.text(i, bottom + value, f"{value:,.2f}", ha="center", va="bottom" if value >= 0 else "top", fontsize=9)
+        bottom += value
+    total = mean["revenue_loss_usd"]
+    ax.bar(len(parts), total, color="#444444", width=0.6)
+    ax.text(len(parts), total, f"{total:,.2f}", ha="center", va="bottom" if total >= 0 else "top", fontsize=9)
+    ax.set_xticks(range(len(parts) + 1), [p[0] for p in parts] + ["export revenue loss"], rotation=15)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("loss over the horizon [USD bn]")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.15 * (high - low))
+    ax.text(0.01, 0.97, f"government {mean['government_loss_usd']:,.2f}: state budget {mean['budget_loss_usd']:,.2f}, "
+            f"National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes, ha="left", va="top",
+            fontsize=9)
+    return fig
+
+
+def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
+    """Losses of the run's barrels (mean volumes) against a constant Brent price."""
+    fig, (ax,) = _figure(result, "loss against the Brent price", bands="mean volumes")
+    x = curve["brent_usd_per_bbl"]
+    ax.plot(x, curve["export_revenue_loss_usd"] / 1e9, color="#ff7f0e", linewidth=1.8, label="export revenue loss")
+    ax.plot(x, curve["government_revenue_loss_usd"] / 1e9, color="#9467bd", linewidth=1.8, label="government loss")
+    ax.plot(x, curve["budget_oil_revenue_loss_usd"] / 1e9, color="#d62728", linewidth=1.8, label="state budget loss")
+    ax.plot(x, curve["national_fund_revenue_loss_usd"] / 1e9, color="#17becf", linewidth=1.4, linestyle="--",
+            label="National Fund loss")
+    ax.axvline(float(np.mean(result.daily_stack("brent_usd_per_bbl"))), color="#7f7f7f", linewidth=1, linestyle=":",
+               label="the run's mean Brent")
+    ax.set_xlabel("Brent [USD/bbl]")
+    ax.set_ylabel("loss over the horizon [USD bn]")
+    ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def figures(result: RunResult, curve: dict[str, np.ndarray] | None = None) -> dict[str, Figure]:
     """Every plot of a run, keyed by file stem."""
     out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
+    if np.any(result.metric("revenue_loss_usd") != 0):
+        out["loss_waterfall"] = loss_waterfall(result)
+    if curve is not None:
+        out["price_curve"] = price_curve(result, curve)
     if len(result.replications) > 1:
         out["loss_distribution"] = loss_distribution(result)
         out["loss_fan"] = loss_fan(result)

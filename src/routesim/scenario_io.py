@@ -5,6 +5,7 @@ Every problem is collected and reported at once as ``key.path: message`` lines i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import re
@@ -46,6 +47,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     issues: list[str] = []
     for item in overrides:
         issues += _apply_override(raw, item)
+    issues += _read_brent_series(raw)
     if issues:
         raise ScenarioError(issues)
     try:
@@ -164,6 +166,7 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         data = _read_yaml(path)
     except ScenarioError as exc:
         raise ScenarioError([issue + via for issue in exc.issues]) from None
+    _anchor_paths(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -173,6 +176,49 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     base.pop("name", None)  # a child never inherits its parent's name
     base.pop("description", None)
     return _deep_merge(base, data)
+
+
+SERIES = ("market", "brent_series")
+"""Where a scenario names a data file (its ``csv`` key), read by the loader into ``values``."""
+
+
+def _series_node(data: dict[str, Any]) -> dict[str, Any] | None:
+    node: Any = data
+    for key in SERIES:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def _anchor_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make a data file path absolute, relative to the scenario file that names it."""
+    node = _series_node(data)
+    if node is not None and isinstance(node.get("csv"), str):
+        node["csv"] = str((folder / node["csv"]).resolve())
+
+
+def _read_brent_series(raw: dict[str, Any]) -> list[str]:
+    """Read ``market.brent_series.csv`` into ``values`` (unless values are given); return problems."""
+    node = _series_node(raw)
+    if node is None or node.get("values") or not isinstance(node.get("csv"), str):
+        return []
+    key = "market.brent_series.csv"
+    path = Path(node["csv"])
+    try:
+        rows = list(csv.DictReader(line for line in path.read_text(encoding="utf-8").splitlines()
+                                   if line.strip() and not line.startswith("#")))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [f"{key}: cannot read {path} ({exc})"]
+    values, issues = [], []
+    for n, row in enumerate(rows, 2):
+        try:
+            values.append({"date": dt.date.fromisoformat(str(row["date"]).strip()),
+                           "usd_per_bbl": float(row["usd_per_bbl"])})
+        except (KeyError, ValueError, TypeError) as exc:
+            issues.append(f"{key}: {path.name} row {n}: expected date (YYYY-MM-DD) and usd_per_bbl columns ({exc})")
+    if not values and not issues:
+        issues.append(f"{key}: {path} has no rows")
+    node["values"] = values
+    return issues
 
 
 def _deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
