@@ -152,3 +152,26 @@ def test_the_two_fiscal_readings_differ_only_in_the_budget(tmp_path):
     assert a["budget_loss_usd"] == o["budget_loss_usd"] > 0
     assert a["budget_loss_share"] / o["budget_loss_share"] == pytest.approx(
         official.fiscal.budget_revenue_usd_per_year / article.fiscal.budget_revenue_usd_per_year)
+
+
+def test_series_csv_is_read_relative_to_the_file_that_names_it(tmp_path):
+    (tmp_path / "parent" / "data").mkdir(parents=True)
+    (tmp_path / "parent" / "data" / "brent.csv").write_text("# approximate\ndate,usd_per_bbl\n2022-01-01,91.5\n")
+    (tmp_path / "parent" / "p.yaml").write_text(
+        "producers: {k: {production_bpd: 1}}\nroutes: {r: {kind: pipeline, capacity_bpd: 1}}\n"
+        "market: {brent_series: {csv: data/brent.csv}}\n")
+    (tmp_path / "child.yaml").write_text("extends: parent/p.yaml\n")
+    s = load_scenario(tmp_path / "child.yaml")
+    assert [p.usd_per_bbl for p in s.market.brent_series.values] == [91.5]
+    (tmp_path / "parent" / "data" / "brent.csv").write_text("date,usd_per_bbl\nlast week,abc\n")
+    from routesim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "child.yaml")
+    assert "market.brent_series.csv" in str(info.value)
+
+
+def test_shipped_brent_series_loads():
+    csv = SCENARIOS / "data" / "brent-monthly-2022-2024.csv"  # a --set path is relative to the working directory
+    s = load_scenario(SCENARIOS / "base.yaml", [f"market.brent_series={{csv: {csv}}}"])
+    assert len(s.market.brent_series.values) == 36
