@@ -155,3 +155,17 @@ def test_more_shuttle_capacity_never_lowers_what_leaves_storage(raw, factor):
         return len(simulate(s).loads["tc"])
 
     assert lifted(bigger) >= lifted(raw)
+
+
+@SETTINGS
+@given(scenarios(), st.floats(0, 150), st.floats(0, 100))
+def test_an_impairment_to_full_capacity_changes_nothing(raw, start, duration):
+    with_noop = copy.deepcopy(raw)
+    target = sorted(raw["routes"])[0]
+    with_noop["outages"] = raw["outages"] + [
+        {"target": target, "start_day": start, "duration_days": duration, "capacity_factor": 1.0}
+    ]
+    a = montecarlo.run_replication(validate(raw), 0).metrics
+    b = montecarlo.run_replication(validate(with_noop), 0).metrics
+    for key in ("exported_bbl", "shut_in_bbl", "export_revenue_usd"):
+        assert abs(a[key] - b[key]) <= 1e-9 * max(1.0, abs(a[key]), _scale(validate(raw)))

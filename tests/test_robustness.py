@@ -226,3 +226,38 @@ def test_disk_full_is_reported_and_leaves_earlier_results(tmp_path, monkeypatch)
     assert code == 1 and "disk is full" in err
     assert sorted(p.name for p in out.iterdir()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [("start_date=2022-02-30", "invalid value"), ("start_date=9999-12-01", "past the year 9999"),
+     ("market.brent_usd_per_bbl=1.0e+308", "market.brent_usd_per_bbl"),
+     ("routes.cpc.cost_usd_per_bbl=-1.0e+308", "routes.cpc.cost_usd_per_bbl"),
+     ("fiscal.budget_revenue_usd_per_year=40e9", "write 4.0e+10")],
+)
+def test_impossible_values_exit_2(override, fragment, tmp_path):
+    code, err = cli("run", str(SCENARIOS / "base.yaml"), "--set", override, "--out", str(tmp_path / "x"))
+    assert code == 2 and fragment in err, err
+    assert not (tmp_path / "x").exists()
+
+
+def test_validate_goes_on_after_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("start_date: 2022-02-30\n")
+    code, err = cli("validate", str(bad), str(SCENARIOS / "base.yaml"))
+    assert code == 2 and "bad.yaml" in err
+
+
+def test_out_never_replaces_what_routesim_did_not_write(tmp_path):
+    mine = tmp_path / "analysis"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    code, err = cli("run", str(SCENARIOS / "base.yaml"), "--out", str(mine), "--no-plots")
+    assert code == 2 and "refusing" in err and (mine / "notes.txt").read_text() == "precious"
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    code, err = cli("run", str(SCENARIOS / "base.yaml"), "--out", str(file), "--no-plots")
+    assert code == 2 and file.read_text() == "x"
+    (tmp_path / "empty").mkdir()
+    assert cli("run", str(SCENARIOS / "base.yaml"), "--out", str(tmp_path / "empty"), "--no-plots")[0] == 0
+    assert cli("run", str(SCENARIOS / "base.yaml"), "--out", str(tmp_path / "empty"), "--no-plots")[0] == 0

@@ -210,6 +210,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     indices = [args.rep] if args.rep is not None else None
     default_out = scenario.name if args.rep is None else f"{scenario.name}-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
+    output.check_target(out_dir)  # before a long run, not after
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress)
@@ -248,9 +249,10 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim calibrate``."""
     from . import calibrate, output
 
+    out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
+    output.check_target(out_dir)
     calibrations = calibrate.calibrate(calibrate.read_incidents(args.incidents), args.since, args.until)
     block = calibrate.incidents_block(calibrations, str(args.incidents))
-    out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
     with output.atomic_dir(out_dir) as tmp:
         output.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
         (tmp / "incidents.yaml").write_text(block, encoding="utf-8")

@@ -15,14 +15,14 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from .records import Frozen, NonNegative, Positive
+from .records import Frozen, NonNegative, Positive, Signed
 
 
 class Fixed(Frozen):
     """Always ``value``."""
 
     distribution: Literal["fixed"]
-    value: float
+    value: Signed
 
     @property
     def support(self) -> tuple[float, float]:
@@ -40,8 +40,8 @@ class Uniform(Frozen):
     """Uniform on [low, high]."""
 
     distribution: Literal["uniform"]
-    low: float
-    high: float
+    low: Signed
+    high: Signed
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -65,9 +65,9 @@ class Triangular(Frozen):
     """Triangular on [low, high] with its peak at ``mode``."""
 
     distribution: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Signed
+    mode: Signed
+    high: Signed
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -112,7 +112,7 @@ class Lognormal(Frozen):
 
     distribution: Literal["lognormal"]
     median: Positive | None = None
-    sigma: NonNegative | None = None
+    sigma: Annotated[float, Field(ge=0, le=10)] | None = None
     mean_value: Positive | None = Field(default=None, alias="mean")
     sd: NonNegative | None = None
 
@@ -153,7 +153,7 @@ class Weibull(Frozen):
     """Weibull with ``shape`` k and ``scale`` lambda: mean = lambda x Gamma(1 + 1/k)."""
 
     distribution: Literal["weibull"]
-    shape: Positive
+    shape: Annotated[float, Field(ge=0.05, le=1e3)]
     scale: Positive
 
     @property
@@ -191,7 +191,7 @@ class Empirical(Frozen):
     """Each of ``values`` with equal probability."""
 
     distribution: Literal["empirical"]
-    values: Annotated[tuple[float, ...], Field(min_length=1, strict=False)]
+    values: Annotated[tuple[Signed, ...], Field(min_length=1, strict=False)]
 
     @property
     def support(self) -> tuple[float, float]:

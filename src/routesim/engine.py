@@ -27,6 +27,8 @@ RATE_TOL_BPD = 1e-9
 """Rates this close to zero are zero [bbl/day]."""
 MAX_EVENTS = 20_000_000
 """Guard against a run that never ends."""
+MAX_EVENTS_AT_ONE_TIME = 10_000
+"""Guard against events that keep firing without time moving on (or moving on by ever smaller steps)."""
 
 
 def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Trace:
@@ -87,8 +89,8 @@ class Shuttle:
     route: TankerShuttleRoute
     rank: int
     berths: simpy.Resource
-    gate_day: float = 0.0
-    """Earliest next cargo lift allowed by the terminal cap [days]."""
+    last_lift_day: float = -math.inf
+    """When the last cargo was lifted; the terminal cap spaces lifts from it [days]."""
 
 
 @dataclass(order=True)
@@ -155,6 +157,8 @@ class Network:
         self.ramp: Ramp | None = None
         self.alloc = Allocation(0.0, tuple(0.0 for _ in self.pipelines))
         self.updated_day = 0.0
+        self.tol_bbl = LEVEL_TOL_BBL
+        self._same_time = 0
         self.version = 0
         self._seq = 0
         self.recorder = Recorder(self.pipelines, order, list(self.shuttles), log)
@@ -168,8 +172,9 @@ class Network:
 
     def restore(self, route: str, factor: float) -> None:
         """An impairment of ``route`` to ``factor`` ends."""
+        before = self.factor(route)
         self.factors[route].remove(factor)
-        self.refresh(capacity_rose=True)
+        self.refresh(capacity_rose=self.factor(route) > before)
 
     def request_cargo(self, route: str) -> simpy.Event:
         """An event that fires when a full cargo for ``route`` has been lifted from storage."""
@@ -194,8 +199,10 @@ class Network:
         """
         now = self.env.now
         self.recorder.events += 1
-        if self.recorder.events > MAX_EVENTS:
-            raise SimulationError(f"more than {MAX_EVENTS} events by day {now:g}; the run does not progress")
+        # events closer together than a microsecond (1e-11 days), over and over, mean time no longer moves
+        self._same_time = self._same_time + 1 if now - self.updated_day <= 1e-11 * max(1.0, now) else 0
+        if self.recorder.events > MAX_EVENTS or self._same_time > MAX_EVENTS_AT_ONE_TIME:
+            raise SimulationError(f"the run does not progress at day {now:g} ({self.recorder.events} events)")
         self._advance(now)
         before = self.level_bbl
         self._serve_cargoes(now)
@@ -204,38 +211,54 @@ class Network:
         potential = self._potential(now, capacity_rose)
         caps = self._pipeline_capacities(now)
         self.alloc = dispatch(
-            empty=self.level_bbl <= LEVEL_TOL_BBL,
-            full=self.level_bbl >= self.capacity_bbl - LEVEL_TOL_BBL,
+            empty=self.level_bbl <= self.tol_bbl,
+            full=self.level_bbl >= self.capacity_bbl - self.tol_bbl,
             potential_bpd=potential,
             capacities_bpd=caps,
         )
-        if self.alloc.production_bpd < potential - RATE_TOL_BPD:
-            if self.curtailed_bpd is None:
-                self.recorder.log(now, "production_cut", "producer", f"{self.alloc.production_bpd:.6g} bpd")
-            self.curtailed_bpd = self.alloc.production_bpd
+        cut = self.alloc.production_bpd < potential - RATE_TOL_BPD
+        if cut and self.curtailed_bpd is None:
+            self.recorder.log(now, "production_cut", "producer", f"{self.alloc.production_bpd:.6g} bpd")
+        self.curtailed_bpd = self.alloc.production_bpd if cut else None
         self._record(now, self.level_bbl)
         self._schedule(now)
 
     def _advance(self, now: float) -> None:
+        """Move the level to ``now`` and snap it onto a bound it reached.
+
+        The tolerance grows with the rate and with the spacing of floats near ``now``: late in a long
+        horizon a crossing time cannot be hit more exactly than that.
+        """
+        self.tol_bbl = LEVEL_TOL_BBL + abs(self.alloc.net_bpd) * 4 * math.ulp(max(now, 1.0))
         level = self.level_bbl + self.alloc.net_bpd * (now - self.updated_day)
-        if level <= LEVEL_TOL_BBL:
+        if level <= self.tol_bbl:
             if self.level_bbl > 0:
                 self.recorder.log(now, "storage_empty", "storage")
             level = 0.0
-        elif level >= self.capacity_bbl - LEVEL_TOL_BBL:
+        elif level >= self.capacity_bbl - self.tol_bbl:
             if self.level_bbl < self.capacity_bbl:
                 self.recorder.log(now, "storage_full", "storage")
             level = self.capacity_bbl
         self.level_bbl, self.updated_day = level, now
 
+    def _gate_day(self, route: str) -> float:
+        """Earliest next lift on ``route`` under its terminal cap at today's factor (inf while stopped) [days]."""
+        rate = self.capacity_bpd[route] * self.factor(route)
+        if rate <= 0:
+            return math.inf
+        shuttle = self.shuttles[route]
+        return shuttle.last_lift_day + shuttle.route.tanker_capacity_bbl / rate
+
+    def _gate_open(self, route: str, now: float) -> bool:
+        return now >= self._gate_day(route) - 4 * math.ulp(max(now, 1.0))
+
     def _serve_cargoes(self, now: float) -> None:
         for request in list(self.pending):
             shuttle = self.shuttles[request.route]
-            rate = self.capacity_bpd[request.route] * self.factor(request.route)
             cargo = shuttle.route.tanker_capacity_bbl
-            if rate > 0 and now >= shuttle.gate_day - 1e-12 and self.level_bbl >= cargo - LEVEL_TOL_BBL:
+            if self._gate_open(request.route, now) and self.level_bbl >= cargo - self.tol_bbl:
                 self.level_bbl = max(self.level_bbl - cargo, 0.0)
-                shuttle.gate_day = now + cargo / rate
+                shuttle.last_lift_day = now
                 self.pending.remove(request)
                 self.recorder.load(request.route, now)
                 self.recorder.log(now, "cargo_lifted", request.route, f"{cargo:g} bbl")
@@ -244,9 +267,9 @@ class Network:
     def _potential(self, now: float, capacity_rose: bool) -> float:
         """What the producer could produce now: nominal, or on the restart ramp.
 
-        A producer cut back because storage was full restarts, when capacity returns, from the rate it was
-        cut to and climbs linearly to nominal over ``restart_ramp_days``. Space freed by a tanker lift is
-        refilled at the current potential: a lift is not capacity returning.
+        A producer cut back because storage is full restarts, when capacity returns while it is cut, from
+        the rate it was cut to and climbs linearly to nominal over ``restart_ramp_days``. Space freed by a
+        tanker lift is refilled at the current potential: a lift is not capacity returning.
         """
         if capacity_rose and self.curtailed_bpd is not None:
             self.recorder.log(now, "production_restarts", "producer", f"from {self.curtailed_bpd:.6g} bpd")
@@ -264,8 +287,7 @@ class Network:
     def _waiting_rank(self, now: float) -> int:
         """Rank of the best shuttle with a tanker waiting for stock it could load now (or past the worst)."""
         for request in self.pending:
-            shuttle = self.shuttles[request.route]
-            if self.factor(request.route) * self.capacity_bpd[request.route] > 0 and now >= shuttle.gate_day - 1e-12:
+            if self._gate_open(request.route, now):
                 return request.rank
         return len(self.rank)
 
@@ -285,13 +307,13 @@ class Network:
         if net > RATE_TOL_BPD and level < self.capacity_bbl:
             waits.append((self.capacity_bbl - level) / net)
         for request in self.pending:
-            shuttle = self.shuttles[request.route]
-            if self.factor(request.route) * self.capacity_bpd[request.route] <= 0:
+            gate = self._gate_day(request.route)
+            if gate == math.inf:
                 continue
-            if shuttle.gate_day > now:
-                waits.append(shuttle.gate_day - now)
+            if not self._gate_open(request.route, now):
+                waits.append(gate - now)
             elif net > RATE_TOL_BPD:
-                waits.append((shuttle.route.tanker_capacity_bbl - level) / net)
+                waits.append((self.shuttles[request.route].route.tanker_capacity_bbl - level) / net)
         if self.ramp is not None:
             waits.append(self.ramp.next_day - now)
         if not waits:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from .distributions import Fixed, Quantity, check_support
-from .records import Date, Fraction, Frozen, NonNegative, Positive
+from .records import Date, Fraction, Frozen, NonNegative, Positive, Signed
 
 MAX_REPLICATION_DAYS = 20_000_000
 """Limit on replications x horizon_days: every replication's daily series is kept in memory
@@ -49,13 +49,13 @@ class RouteBase(Frozen):
     """Capacity of the route [bbl/day]; for a tanker shuttle, the port/terminal cap."""
     transit_days: NonNegative = 0.0
     """Time from leaving the producer's storage (shuttle: from discharge) to the sale point [days]."""
-    cost_usd_per_bbl: float | None = None
+    cost_usd_per_bbl: Signed | None = None
     """Tariff and freight to the sale point [USD/bbl]; or give cost_usd_per_tonne (default 0)."""
-    cost_usd_per_tonne: float | None = None
+    cost_usd_per_tonne: Signed | None = None
     """Tariff and freight to the sale point [USD/t], converted with bbl_per_tonne."""
     bbl_per_tonne: Positive = 7.5
     """Barrels per tonne of the grade on this route [bbl/t] (Kazakh crude ~7.5, CPC Blend ~7.9)."""
-    differential_usd_per_bbl: float = 0.0
+    differential_usd_per_bbl: Signed = 0.0
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
 
     @model_validator(mode="after")
@@ -105,7 +105,7 @@ Route = Annotated[Union[PipelineRoute, TankerShuttleRoute], Field(discriminator=
 ROUTE_KINDS = ("pipeline", "tanker_shuttle")
 
 
-Band = Annotated[tuple[NonNegative, float], Field(strict=False)]
+Band = Annotated[tuple[NonNegative, Signed], Field(strict=False)]
 Bands = Annotated[tuple[Band, ...], Field(min_length=1, strict=False)]
 """A step function of Brent: ``[[from_usd_per_bbl, value], ...]``, ascending; 0 below the first band."""
 
@@ -163,9 +163,9 @@ class DisruptionEffect(Frozen):
 
     route: str
     """The route whose impairment moves prices."""
-    differential_change_usd_per_bbl: float = 0.0
+    differential_change_usd_per_bbl: Signed = 0.0
     """Change of that route's grade differential while it is impaired (negative = wider discount) [USD/bbl]."""
-    brent_change_usd_per_bbl: float = 0.0
+    brent_change_usd_per_bbl: Signed = 0.0
     """Change of Brent, for every route's sales, while it is impaired [USD/bbl]."""
 
 
@@ -411,6 +411,8 @@ class Scenario(Frozen):
     def consistency_issues(self) -> list[str]:
         """Problems that span several keys, as ``key.path: message`` lines (empty when consistent)."""
         issues = []
+        if (dt.date.max - self.start_date).days < self.horizon_days:
+            issues.append(f"start_date: {self.start_date} + horizon_days {self.horizon_days} runs past the year 9999")
         for i, outage in enumerate(self.outages):
             if outage.target not in self.routes:
                 known = ", ".join(self.routes)

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .errors import ScenarioError
 from .montecarlo import RunResult
 from .results import METRICS
 from .scenario_io import dump_resolved
@@ -58,13 +59,38 @@ def write_run(
     return out_dir
 
 
+MARKER = ".routesim"
+"""File that marks a directory as routesim's output, which a later run may replace."""
+
+
+def check_target(out_dir: Path) -> None:
+    """Refuse an output path that holds something other than an earlier routesim output.
+
+    Raises:
+        ScenarioError: ``out_dir`` is a file, or a directory with files routesim did not write.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise ScenarioError([f"--out {out_dir}: exists and is not a directory; refusing to replace it"])
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise ScenarioError(
+            [f"--out {out_dir}: holds files routesim did not write; refusing to replace it (choose another --out)"]
+        )
+
+
 @contextlib.contextmanager
 def atomic_dir(out_dir: Path) -> Iterator[Path]:
-    """A temporary directory beside ``out_dir`` that replaces it when the block succeeds, and vanishes if not."""
+    """A temporary directory beside ``out_dir`` that replaces it when the block succeeds, and vanishes if not.
+
+    ``out_dir`` may only be missing, empty, or an earlier routesim output (see :func:`check_target`).
+    """
     out_dir = Path(out_dir)
+    check_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
+        (tmp / MARKER).write_text("written by routesim; a later run may replace this directory\n")
         yield tmp
         _replace(tmp, out_dir)
     except BaseException:
@@ -104,6 +130,12 @@ def _ranges(indices: list[int]) -> str:
     if indices == list(range(indices[0], indices[0] + len(indices))):
         return f"{indices[0]}-{indices[-1]}" if len(indices) > 1 else str(indices[0])
     return ",".join(map(str, indices))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace(tmp: Path, out_dir: Path) -> None:

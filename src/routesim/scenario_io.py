@@ -119,6 +119,8 @@ def parse_yaml(text: str, where: str) -> Any:
         raise ScenarioError([f"{where}:{line} invalid YAML: {_show(problem)}"]) from None
     except RecursionError:
         raise ScenarioError([f"{where}: nested too deeply to be a scenario"]) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date that does not exist: 2022-02-30
+        raise ScenarioError([f"{where}: invalid value: {_show(str(exc))}"]) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -291,7 +293,18 @@ def _describe(err: Any) -> str:
         if sep and re.fullmatch(r"[a-z_]+", key):
             return f"{_path((*_strip_tags(loc), key))}: {rest}"
         return f"{path}: {msg}"
-    return f"{path}: {msg[0].lower()}{msg[1:]} (got {_short(err.get('input'))})"
+    hint = ""
+    if kind in ("float_type", "int_type") and isinstance(err.get("input"), str) and _is_number(err["input"]):
+        hint = "; YAML reads this as text: write 4.0e+10 or 40_000_000_000, not 40e9"
+    return f"{path}: {msg[0].lower()}{msg[1:]} (got {_short(err.get('input'))}){hint}"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _path(loc: Iterable[Any]) -> str:
