@@ -126,6 +126,87 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/calibration-<csv name>)")
     cal.add_argument("--no-plots", action="store_true", help="skip the QQ plot")
     cal.set_defaults(handler=cmd_calibrate)
+
+    runs = argparse.ArgumentParser(add_help=False)  # the options that sweep and sensitivity share with run
+    runs.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a scenario value for every run; repeatable")
+    runs.add_argument("-n", "--replications", type=int, metavar="N", help="replications of each run")
+    runs.add_argument("--seed", type=int, metavar="S", help="random seed of every run")
+    runs.add_argument("--workers", type=int, metavar="N", default=os.cpu_count() or 1,
+                      help="processes for the replications (default: all %(default)s cores)")
+    runs.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    cmp = sub.add_parser(
+        "compare", parents=[common, runs], help="compare runs: input diff, paired metric differences, overlays",
+        description="Compare run directories (or scenario files, which are run first, all with one seed): "
+        "every resolved input that differs, each metric per run with its difference to the first run and the "
+        "95 %% confidence interval of the paired difference, and overlay plots with the CSV of their data.",
+        epilog="example:\n  routesim compare results/cpc-closure-30d results/trans-caspian-expansion\n"
+        "  routesim compare scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml -n 200",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmp.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories or scenario files")
+    cmp.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/compare-<a>-vs-<b>)")
+    cmp.add_argument("--unpaired", action="store_true",
+                     help="compare runs whose seeds or horizons differ (confidence intervals then unpaired)")
+    cmp.set_defaults(handler=cmd_compare)
+
+    swp = sub.add_parser(
+        "sweep", parents=[common, runs], help="run scenarios over a grid of parameter values",
+        description="Run one or more scenarios at every combination of parameter values: one run directory "
+        "per point (a point already finished with the same resolved inputs is not run again, so a sweep "
+        "resumes), sweep.csv, and a curve per metric (one parameter) or heatmaps (two).",
+        epilog="examples:\n  routesim sweep scenarios/base.yaml --param routes.trans_caspian.capacity_bpd=100000:500000:5\n"
+        "  routesim sweep scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml \\\n"
+        "      --param 'outages[0].duration_days=0:180:19'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    swp.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files")
+    swp.add_argument("--param", action="append", default=[], required=True, metavar="KEY=START:STOP:COUNT|A,B,C",
+                     help="a key and its values: COUNT evenly spaced from START to STOP, or a list; repeatable")
+    swp.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
+    swp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    swp.set_defaults(handler=cmd_sweep)
+
+    sen = sub.add_parser(
+        "sensitivity", parents=[common, runs], help="which inputs move a metric most (tornado, Sobol)",
+        description="One-at-a-time sensitivity of a metric to keys varied between LOW and HIGH (a tornado "
+        "chart), and with --sobol first-order and total Sobol indices with 95 %% confidence intervals.",
+        epilog="example:\n  routesim sensitivity scenarios/cpc-closure-30d.yaml --vary 'outages[0].duration_days=10:60' \\\n"
+        "      --vary routes.trans_caspian.tankers=3:15 --vary market.brent_usd_per_bbl=60:120 --sobol",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sen.add_argument("scenario", type=Path, help="scenario file")
+    sen.add_argument("--vary", action="append", default=[], required=True, metavar="KEY=LOW:HIGH",
+                     help="a key and its range; repeatable")
+    sen.add_argument("--metric", default="budget_loss_usd", help="metric to explain (default: %(default)s)")
+    sen.add_argument("--sobol", action="store_true", help="also compute Sobol indices")
+    sen.add_argument("--samples", type=int, default=64, metavar="N",
+                     help="Saltelli samples for --sobol, a power of 2 (default %(default)s; runs N x (keys + 2))")
+    sen.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/sensitivity-<name>)")
+    sen.set_defaults(handler=cmd_sensitivity)
+
+    rep = sub.add_parser("report", parents=[common], help="write a self-contained report.html for a run or comparison",
+                         description="Write report.html into a run or compare directory: plots embedded, tables, the "
+                         "resolved scenario, provenance and the scenario files with their sources; it opens from "
+                         "disk with no server and no network.")
+    rep.add_argument("directory", type=Path, metavar="DIR", help="a run or compare directory")
+    rep.set_defaults(handler=cmd_report)
+
+    lst = sub.add_parser("list", parents=[common], help="list the scenarios in a folder",
+                         description="List scenario files with their names, what they extend and their descriptions.")
+    lst.add_argument("folder", type=Path, nargs="?", default=Path("scenarios"), help="folder (default: scenarios)")
+    lst.set_defaults(handler=cmd_list)
+
+    show = sub.add_parser("show", parents=[common], help="print a resolved scenario with the origin of each value",
+                          description="Print every value of the resolved scenario with where it comes from: a file "
+                          "of the extends chain, --set, or the default.")
+    show.add_argument("scenario", type=Path, help="scenario file")
+    show.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    show.set_defaults(handler=cmd_show)
+
+    sch = sub.add_parser("schema", parents=[common], help="print the JSON Schema of the scenario format",
+                         description="Print the JSON Schema of scenario files, for editors that complete keys and "
+                         "flag typos (e.g. '# yaml-language-server: $schema=routesim.schema.json').")
+    sch.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE instead of stdout")
+    sch.set_defaults(handler=cmd_schema)
     return parser
 
 
@@ -263,6 +344,237 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
                 qq(c).savefig(tmp / f"qq-{c.target}.png", dpi=130)
     print(calibrate.report(calibrations), file=sys.stderr)
     print(block, end="")
+    return EXIT_OK
+
+
+def _run_overrides(args: argparse.Namespace) -> list[str]:
+    overrides = list(args.overrides)
+    if args.replications is not None:
+        overrides.append(f"replications={args.replications}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    return overrides
+
+
+def _is_scenario_file(path: Path) -> bool:
+    return path.suffix in (".yaml", ".yml") and path.is_file()
+
+
+def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim compare``."""
+    from . import compare, output
+    from .plots import overlays
+    from .scenario_io import load_scenario
+    from .sweep import run_point
+
+    names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
+    out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
+    output.check_target(out_dir)
+    overrides = _run_overrides(args)
+    if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
+        first = next(p for p in args.runs if _is_scenario_file(p))
+        overrides.append(f"seed={load_scenario(first, overrides).seed}")  # one seed: paired runs
+    for path in args.runs:
+        if _is_scenario_file(path):
+            load_scenario(path, overrides)  # every input checked before anything runs
+    run_dirs = []
+    for path in args.runs:
+        if _is_scenario_file(path):
+            run_dir = out_dir.parent / f"{out_dir.name}-runs" / load_scenario(path, overrides).name
+            run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True)
+            run_dirs.append(run_dir)
+        else:
+            run_dirs.append(path)
+    runs = compare.read_runs(run_dirs)
+    compare.check_pairable(runs, args.unpaired)
+    table = compare.metric_table(runs, paired=not args.unpaired)
+    diff = compare.inputs_diff(runs)
+    data = compare.overlay_data(runs)
+    with output.atomic_dir(out_dir) as tmp:
+        document = {
+            "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary["seed"],
+                      "horizon_days": r.summary["horizon_days"], "replications": r.summary["replications"]}
+                     for r in runs],
+            "paired": not args.unpaired,
+            "metrics": table,
+            "inputs_diff": diff,
+        }
+        output.write_json(tmp / "compare.json", document)
+        output.write_columns(tmp / "inputs_diff.csv", {
+            "key": [d["key"] for d in diff], **{r.name: [d["values"][i] for d in diff] for i, r in enumerate(runs)}})
+        output.write_columns(tmp / "metrics.csv", {
+            "metric": [m for m in table for _ in runs], "run": [row["run"] for m in table for row in table[m]],
+            **{k: [row[k] for m in table for row in table[m]] for k in ("mean", "diff", "ci95_low", "ci95_high")}})
+        for stem, columns in data.items():
+            output.write_columns(tmp / f"overlay_{stem}.csv", columns)
+        for stem, fig in overlays(data, [r.name for r in runs]).items():
+            fig.savefig(tmp / f"{stem}.png", dpi=130)
+    if not args.quiet:
+        print(_compare_lines(table, runs, out_dir))
+    return EXIT_OK
+
+
+def _compare_lines(table: dict, runs: list, out_dir: Path) -> str:
+    lines = []
+    for row in table["budget_loss_usd"][1:]:
+        lines.append(f"{row['run']} vs {runs[0].name}: budget loss {row['diff'] / 1e9:+,.2f} bn USD "
+                     f"(95 % CI {row['ci95_low'] / 1e9:+,.2f} to {row['ci95_high'] / 1e9:+,.2f})")
+    return "\n".join(lines + [f"-> {out_dir}/"])
+
+
+def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim sweep``."""
+    from . import sweep
+
+    params = [sweep.parse_param(spec) for spec in args.param]
+    if len({p.key for p in params}) != len(params):
+        raise ScenarioError(["--param: each key may be swept once"])
+    overrides = _run_overrides(args)
+    from .scenario_io import load_scenario
+
+    names = [load_scenario(p, overrides).name for p in args.scenarios]
+    out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(names))
+    progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0)
+    rows = sweep.sweep(args.scenarios, params, overrides, out_dir, args.workers, ["routesim", *argv], progress)
+    progress.close()
+    sweep.write_summary(out_dir, rows)
+    if not args.no_plots:
+        from . import plots
+
+        keys = [p.key for p in params]
+        figures = {}
+        if len(keys) == 1:
+            naive = sweep.naive_loss_line(out_dir, rows, keys[0], args.scenarios, overrides)
+            for metric in sweep.SWEEP_METRICS:
+                figures[f"sweep_{metric}"] = plots.sweep_curve(rows, keys[0], metric,
+                                                               naive if metric == "budget_loss_usd" else None)
+        elif len(keys) == 2:
+            for name in sweep.scenario_names(rows):
+                figures[f"heatmap_{name}_budget_loss_share"] = plots.sweep_heatmap(rows, (keys[0], keys[1]),
+                                                                                   "budget_loss_share", name)
+        for stem, fig in figures.items():
+            tmp = out_dir / f".{stem}.partial.png"
+            fig.savefig(tmp, dpi=130)
+            tmp.replace(out_dir / f"{stem}.png")
+    if not args.quiet:
+        reused = sum(r["reused"] for r in rows)
+        print(f"sweep: {len(rows)} runs ({reused} reused) -> {out_dir}/sweep.csv")
+    return EXIT_OK
+
+
+def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim sensitivity``."""
+    from . import output, sensitivity
+    from .results import METRICS
+    from .scenario_io import load_scenario
+
+    overrides = _run_overrides(args)
+    scenario = load_scenario(args.scenario, overrides)
+    problems = []
+    if args.metric not in METRICS:
+        problems.append(f"--metric: {args.metric!r} is not a metric ({', '.join(METRICS)})")
+    if args.sobol and (args.samples < 2 or args.samples & (args.samples - 1)):
+        problems.append(f"--samples: must be a power of 2 of at least 2, got {args.samples}")
+    if problems:
+        raise ScenarioError(problems)
+    ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
+    out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
+    output.check_target(out_dir)
+    evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers)
+    oat = sensitivity.one_at_a_time(ranges, evaluate)
+    progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty())
+    indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
+    progress.close()
+    from . import plots
+
+    with output.atomic_dir(out_dir) as tmp:
+        output.write_json(tmp / "sensitivity.json", {"scenario": scenario.name, "metric": args.metric,
+                                                    "one_at_a_time": oat, "sobol": indices})
+        output.write_columns(tmp / "tornado.csv", {k: [r[k] for r in oat["rows"]] for k in oat["rows"][0]})
+        plots.tornado(oat, args.metric, scenario.name).savefig(tmp / "tornado.png", dpi=130)
+        if indices is not None:
+            output.write_columns(tmp / "sobol.csv", {k: [r[k] for r in indices["rows"]] for k in indices["rows"][0]})
+            plots.sobol_bars(indices, args.metric, scenario.name).savefig(tmp / "sobol.png", dpi=130)
+    if not args.quiet:
+        top = oat["rows"][0]
+        print(f"{scenario.name}: {args.metric} moves most with {top['key']} "
+              f"({top['metric_at_low']:,.4g} to {top['metric_at_high']:,.4g}) -> {out_dir}/")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim report``."""
+    from .report import write_report
+
+    if not ((args.directory / "summary.json").exists() or (args.directory / "compare.json").exists()):
+        raise ScenarioError([f"{args.directory}: not a run or compare directory (no summary.json or compare.json)"])
+    print(write_report(args.directory))
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim list``."""
+    from .scenario_io import parse_yaml
+
+    files = sorted(args.folder.glob("*.yaml")) + sorted(args.folder.glob("*.yml"))
+    if not files:
+        raise ScenarioError([f"{args.folder}: no scenario files"])
+    rows = []
+    for path in files:
+        try:
+            data = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+        except ScenarioError:
+            data = {"description": "(invalid YAML)"}
+        if not isinstance(data, dict):
+            data = {"description": "(not a scenario)"}
+        description = " ".join(str(data.get("description", "")).split())
+        rows.append((path.name, str(data.get("extends", "")), description))
+    width = max(len(r[0]) for r in rows)
+    extends = max(len(r[1]) for r in rows)
+    print(f"{'scenario':<{width}}  {'extends':<{extends}}  description")
+    for name, parent, description in rows:
+        print(f"{name:<{width}}  {parent:<{extends}}  {description[:100]}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim show``."""
+    import yaml
+
+    from .scenario_io import flatten, load_scenario, origins
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    where = origins(args.scenario, args.overrides)
+    flat = flatten(scenario.model_dump(mode="json", by_alias=True))
+    rows = []
+    for key, value in flat.items():
+        origin = where.get(key) or ("market.brent_series.csv" if key.startswith("market.brent_series.values")
+                                    else "default")
+        text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+        rows.append((f"{key}: {text}", origin))
+    width = min(max(len(r[0]) for r in rows), 70)
+    for line, origin in rows:
+        print(f"{line:<{width}}  # {origin}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim schema``."""
+    import json
+
+    from .model import Scenario
+
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "routesim scenario"
+    # keys the loader handles before validation: a parent file, and a name that defaults to the file's
+    schema["properties"]["extends"] = {"type": "string", "description": "parent scenario file, relative to this one"}
+    schema["required"] = [k for k in schema.get("required", []) if k != "name"]
+    text = json.dumps(schema, indent=2) + "\n"
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
     return EXIT_OK
 
 

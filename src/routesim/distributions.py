@@ -219,7 +219,7 @@ def as_distribution(value: object) -> object:
     return value
 
 
-Quantity = Annotated[Distribution, BeforeValidator(as_distribution)]
+Quantity = Annotated[Distribution, BeforeValidator(as_distribution, json_schema_input_type=Union[float, Distribution])]
 """A scenario value that is a number or a distribution."""
 
 

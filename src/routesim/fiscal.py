@@ -119,3 +119,11 @@ def loss_vs_price(
             out[stream].append(float(base[stream][0] - run[stream][0]))
     losses = {k.removesuffix("_usd") + "_loss_usd": np.array(v) for k, v in out.items()}
     return {"brent_usd_per_bbl": np.asarray(brent, dtype=float), **losses}
+
+
+def budget_revenue_per_bbl(scenario: Scenario, route: str, brent: float) -> float:
+    """State budget revenue from one barrel sold on ``route`` at a constant Brent [USD/bbl]."""
+    volumes = {r: np.array([1.0 if r == route else 0.0]) for r in scenario.routes}
+    price = np.array([brent])
+    prices = {r: price + rt.differential_usd_per_bbl for r, rt in scenario.routes.items()}
+    return float(split(scenario, volumes, price, prices)["budget_oil_revenue_usd"][0])

@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import ScenarioError
 from .montecarlo import RunResult
 from .results import METRICS
@@ -47,7 +49,7 @@ def write_run(
         _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
         curve = result.price_curve()
-        _write_columns(tmp / "price_curve.csv", curve)
+        write_columns(tmp / "price_curve.csv", curve)
         if plots:
             from .plots import figures  # matplotlib only when plots are wanted
 
@@ -166,12 +168,21 @@ def _write_timeseries(path: Path, result: RunResult) -> None:
             writer.writerow([(start + dt.timedelta(days=d)).isoformat(), d, *row])
 
 
-def _write_columns(path: Path, columns: dict[str, Any]) -> None:
+def write_columns(path: Path, columns: dict[str, Any]) -> None:
+    """Columns (of any lengths; short ones padded with blanks) as CSV; floats with 10 significant digits."""
+    length = max((len(v) for v in columns.values()), default=0)
+
+    def cell(column: Any, i: int) -> Any:
+        if i >= len(column) or column[i] is None:
+            return ""
+        value = column[i]
+        return f"{value:.10g}" if isinstance(value, (float, np.floating)) else value
+
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(list(columns))
-        for row in zip(*columns.values()):
-            writer.writerow([f"{v:.10g}" for v in row])
+        for i in range(length):
+            writer.writerow([cell(column, i) for column in columns.values()])
 
 
 def _write_events(path: Path, start: dt.date, rows: Sequence[tuple[float, str, str, str]]) -> None:

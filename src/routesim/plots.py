@@ -284,3 +284,166 @@ def qq(calibration: Calibration) -> Figure:
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
     return fig
+
+
+METRIC_LABELS = {
+    "budget_loss_usd": ("budget loss", 1e9, "USD bn"),
+    "budget_loss_share": ("budget loss", 1e-2, "% of budget revenue"),
+    "revenue_loss_usd": ("export revenue loss", 1e9, "USD bn"),
+    "government_loss_usd": ("government revenue loss", 1e9, "USD bn"),
+    "exported_bbl": ("exported", 1e6, "M bbl"),
+    "shut_in_bbl": ("shut in", 1e6, "M bbl"),
+    "export_loss_bbl": ("exports lost", 1e6, "M bbl"),
+}
+
+
+def metric_axis(metric: str) -> tuple[str, float]:
+    """Axis label with its unit, and the divisor that puts a metric in that unit."""
+    label, scale, unit = METRIC_LABELS.get(metric, (metric, 1.0, "-"))
+    return f"{label} [{unit}]", scale
+
+
+def _plain_figure(title: str, subtitle: str) -> tuple[Figure, object]:
+    fig = Figure(figsize=SIZE_IN, layout="constrained")
+    ax = fig.add_subplot()
+    fig.suptitle(title + "\n", fontsize=13, fontweight="bold")
+    fig.text(0.5, 0.955, subtitle, ha="center", va="top", fontsize=9, color="#444444")
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def sweep_curve(rows: list[dict], key: str, metric: str, naive: dict[str, float] | None = None) -> Figure:
+    """A metric against one swept parameter: each scenario's mean with its 95 % confidence band."""
+    label, scale = metric_axis(metric)
+    names = list(dict.fromkeys(r["scenario"] for r in rows))
+    fig, ax = _plain_figure(f"{label.split(' [')[0]} against {key}", "mean and 95 % confidence band of the mean; "
+                            + ", ".join(names))
+    for i, name in enumerate(names):
+        mine = [r for r in rows if r["scenario"] == name]
+        x = np.array([float(r[key]) for r in mine])
+        color = PALETTE[i % len(PALETTE)]
+        ax.plot(x, np.array([r[f"{metric}_mean"] for r in mine]) / scale, color=color, linewidth=1.8, marker="o",
+                markersize=3.5, label=name)
+        ax.fill_between(x, np.array([r[f"{metric}_mean_ci95_low"] for r in mine]) / scale,
+                        np.array([r[f"{metric}_mean_ci95_high"] for r in mine]) / scale, color=color, alpha=0.2,
+                        linewidth=0)
+        if naive and name in naive:
+            ax.plot(x, x * naive[name] / scale, color=color, linewidth=1.2, linestyle="--",
+                    label=f"{name}: naive, linear in days")
+    ax.set_xlabel(key)
+    ax.set_ylabel(label)
+    ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def sweep_heatmap(rows: list[dict], keys: tuple[str, str], metric: str, scenario: str) -> Figure:
+    """A metric's mean over two swept parameters."""
+    label, scale = metric_axis(metric)
+    mine = [r for r in rows if r["scenario"] == scenario]
+    xs = sorted({float(r[keys[0]]) for r in mine})
+    ys = sorted({float(r[keys[1]]) for r in mine})
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for r in mine:
+        grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
+    fig, ax = _plain_figure(f"{scenario}: {label.split(' [')[0]}", f"mean over the grid of {keys[0]} and {keys[1]}")
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
+                      extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
+    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
+    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
+    ax.set_xlabel(keys[0])
+    ax.set_ylabel(keys[1])
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, label=label)
+    return fig
+
+
+def _dates_of(texts: list[str]) -> np.ndarray:
+    return np.array([dt.date.fromisoformat(t) for t in texts])
+
+
+def overlays(data: dict[str, dict], names: list[str]) -> dict[str, Figure]:
+    """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario."""
+    subtitle = "compared: " + ", ".join(names)
+    out = {}
+    fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
+    x = _dates_of(data["flows"]["date"])
+    for i, name in enumerate(names):
+        ax.plot(x, np.asarray(data["flows"][name]) / 1e3, color=PALETTE[i % len(PALETTE)], linewidth=1.6, label=name)
+    ax.set_ylabel("exported [thousand bbl/day]")
+    ax.set_ylim(bottom=0)
+    _date_axis(ax)
+    ax.legend(loc="lower left", frameon=False)
+    out["overlay_flows"] = fig
+
+    fig, ax = _plain_figure("cumulative export revenue loss", subtitle + "; median and P5-P95 band")
+    x = _dates_of(data["loss_fan"]["date"])
+    for i, name in enumerate(names):
+        color = PALETTE[i % len(PALETTE)]
+        col = data["loss_fan"]
+        ax.fill_between(x, np.asarray(col[f"{name}_p5"]) / 1e9, np.asarray(col[f"{name}_p95"]) / 1e9, color=color,
+                        alpha=0.15, linewidth=0)
+        ax.plot(x, np.asarray(col[f"{name}_p50"]) / 1e9, color=color, linewidth=1.8, label=name)
+    ax.set_ylabel("cumulative revenue loss [USD bn]")
+    _date_axis(ax)
+    ax.legend(loc="upper left", frameon=False)
+    out["overlay_loss_fan"] = fig
+
+    fig, ax = _plain_figure("budget loss exceedance", subtitle)
+    for i, name in enumerate(names):
+        col = data["loss_exceedance"]
+        ax.step(np.asarray(col[f"{name}_budget_loss_usd_per_year"]) / 1e9, col[f"{name}_probability_exceeded"],
+                where="post", color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=name)
+    ax.set_xlabel("budget loss per year [USD bn/yr]")
+    ax.set_ylabel("probability of exceeding [-]")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="upper right", frameon=False)
+    out["overlay_loss_exceedance"] = fig
+
+    fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
+    share = data["budget_loss_share"]
+    mean = np.asarray(share["mean"]) * 100
+    err = np.vstack([mean - np.asarray(share["ci95_low"]) * 100, np.asarray(share["ci95_high"]) * 100 - mean])
+    ax.bar(range(len(names)), mean, yerr=err, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
+           capsize=6, width=0.6)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("budget loss [% of budget revenue]")
+    out["overlay_budget_loss_share"] = fig
+    return out
+
+
+def tornado(oat: dict, metric: str, scenario: str) -> Figure:
+    """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
+    label, scale = metric_axis(metric)
+    rows = oat["rows"]
+    fig, ax = _plain_figure(f"{scenario}: sensitivity of {label.split(' [')[0]}",
+                            "one key at a time between its low and high; other keys as in the scenario")
+    base = oat["base"] / scale
+    for i, row in enumerate(reversed(rows)):
+        low, high = row["metric_at_low"] / scale, row["metric_at_high"] / scale
+        ax.barh(i, high - base, left=base, color="#d62728", height=0.6, label="at high" if i == 0 else None)
+        ax.barh(i, low - base, left=base, color="#1f77b4", height=0.6, label="at low" if i == 0 else None)
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(range(len(rows)), [f"{r['key']}\n{r['low_value']:g} .. {r['high_value']:g}" for r in reversed(rows)])
+    ax.set_xlabel(label)
+    ax.legend(loc="lower right", frameon=False)
+    return fig
+
+
+def sobol_bars(result: dict, metric: str, scenario: str) -> Figure:
+    """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
+    label, _ = metric_axis(metric)
+    rows = result["rows"]
+    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {label.split(' [')[0]}",
+                            f"{result['samples']} Saltelli samples, {result['evaluations']} runs; 95 % bootstrap CI")
+    x = np.arange(len(rows))
+    for offset, kind, color in ((-0.18, "first_order", "#1f77b4"), (0.18, "total_order", "#ff7f0e")):
+        values = np.array([r[kind] for r in rows])
+        err = np.vstack([values - [r[f"{kind}_ci95_low"] for r in rows], [r[f"{kind}_ci95_high"] for r in rows] - values])
+        ax.bar(x + offset, values, width=0.36, yerr=np.clip(err, 0, None), capsize=4, color=color,
+               label=kind.replace("_", " "))
+    ax.set_xticks(x, [r["key"] for r in rows])
+    ax.set_ylabel("Sobol index [-]")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.legend(loc="upper right", frameon=False)
+    return fig

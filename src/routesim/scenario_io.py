@@ -77,6 +77,46 @@ def dump_resolved(scenario: Scenario) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
+    """Where each value of a resolved scenario comes from: a file of the extends chain or ``--set``.
+
+    Keys are flattened paths (``routes.cpc.capacity_bpd``); a key not listed takes its default.
+    """
+    chain: list[Path] = []
+    current: Path | None = Path(path)
+    while current is not None and current.resolve() not in [c.resolve() for c in chain]:
+        chain.append(current)
+        parent = _read_yaml(current).get("extends")
+        current = current.parent / parent if isinstance(parent, str) else None
+    out: dict[str, str] = {}
+    for file in reversed(chain):
+        data = _read_yaml(file)
+        data.pop("extends", None)
+        for key in flatten(data):
+            out = {k: v for k, v in out.items() if not k.startswith(key + "[")}  # a child's list replaces
+            out[key] = file.name
+    for item in overrides:
+        key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", item.partition("=")[0])
+        out = {k: v for k, v in out.items() if not (k == key or k.startswith(key + ".") or k.startswith(key + "["))}
+        out[key] = "--set"
+    return out
+
+
+def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"routes.cpc.capacity_bpd": 1e6, "outages[0].target": "cpc", ...}``: leaves by dotted path."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(node, list) and node and all(isinstance(v, (dict, list)) for v in node):
+        out = {}
+        for i, value in enumerate(node):
+            out.update(flatten(value, f"{prefix}[{i}]"))
+        return out
+    return {prefix: node}
+
+
 # ---------------------------------------------------------------------------------------------- reading
 
 

@@ -1,0 +1,156 @@
+"""Compare finished runs: what differs in their inputs, how their metrics differ (paired by replication,
+since runs with one seed share their random incidents), and overlays of their results."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .errors import ScenarioError
+from .results import METRICS
+from .scenario_io import flatten
+
+Z95 = 1.959963984540054
+SKIP_KEYS = ("name", "description")
+"""Inputs that always differ between scenarios and say nothing about the model."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run directory, read back."""
+
+    directory: Path
+    summary: dict[str, Any]
+    scenario: dict[str, Any]
+    replications: dict[int, dict[str, float]]
+    daily: dict[str, np.ndarray]
+    dates: list[str]
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The run's label: its scenario's name, or its folder's when scenarios repeat."""
+        return self.label or str(self.summary["scenario"])
+
+
+def read_runs(directories: list[Path]) -> list[Run]:
+    """Read run directories, labelled by scenario name (by folder name when two share a scenario)."""
+    runs = [read_run(d) for d in directories]
+    names = [r.name for r in runs]
+    if len(set(names)) < len(names):
+        runs = [dataclasses.replace(r, label=r.directory.name) for r in runs]
+    return runs
+
+
+def read_run(directory: Path) -> Run:
+    """Read a run directory written by ``routesim run``."""
+    directory = Path(directory)
+    try:
+        summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+        scenario = yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        with (directory / "replications.csv").open(encoding="utf-8") as fh:
+            reps = {int(r["replication"]): {k: float(v) for k, v in r.items() if k != "replication"}
+                    for r in csv.DictReader(fh)}
+        with (directory / "timeseries.csv").open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:
+        raise ScenarioError([f"{directory}: not a finished routesim run ({exc})"]) from None
+    daily = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
+    return Run(directory, summary, scenario, reps, daily, [r["date"] for r in rows])
+
+
+def check_pairable(runs: list[Run], unpaired: bool) -> None:
+    """Refuse to pair runs whose seeds or horizons differ, unless told the comparison is unpaired."""
+    if unpaired:
+        return
+    first = runs[0].summary
+    issues = [
+        f"{run.directory}: {key} {run.summary[key]} differs from {first[key]} in {runs[0].directory}; "
+        "pairing needs one seed and horizon (give --unpaired to compare them anyway)"
+        for run in runs[1:]
+        for key in ("seed", "horizon_days")
+        if run.summary[key] != first[key]
+    ]
+    if issues:
+        raise ScenarioError(issues)
+
+
+def inputs_diff(runs: list[Run]) -> list[dict[str, Any]]:
+    """Every resolved input that differs between the runs, with its value in each (None where absent)."""
+    flat = [flatten(run.scenario) for run in runs]
+    keys = sorted({k for f in flat for k in f if k not in SKIP_KEYS})
+    return [
+        {"key": key, "values": [_plain(f.get(key)) for f in flat]}
+        for key in keys
+        if len({json.dumps(_plain(f.get(key)), sort_keys=True) for f in flat}) > 1
+    ]
+
+
+def metric_table(runs: list[Run], paired: bool) -> dict[str, list[dict[str, Any]]]:
+    """Each metric's mean per run and its difference to the first run with the 95 % confidence interval.
+
+    Paired: the mean of per-replication differences over the replications both runs have, +- 1.96 sd / sqrt(n).
+    Unpaired: the difference of means, +- 1.96 sqrt(s1^2 / n1 + s0^2 / n0).
+    """
+    base = runs[0]
+    table: dict[str, list[dict[str, Any]]] = {}
+    for metric in METRICS:
+        rows = []
+        for i, run in enumerate(runs):
+            mean = run.summary["metrics"][metric]["mean"]
+            row = {"run": run.name, "mean": mean, "diff": None, "ci95_low": None, "ci95_high": None}
+            if i > 0:
+                diff, half = _difference(base, run, metric, paired)
+                row.update({"diff": diff, "ci95_low": diff - half, "ci95_high": diff + half})
+            rows.append(row)
+        table[metric] = rows
+    return table
+
+
+def _difference(base: Run, run: Run, metric: str, paired: bool) -> tuple[float, float]:
+    if paired:
+        common = sorted(set(base.replications) & set(run.replications))
+        d = np.array([run.replications[k][metric] - base.replications[k][metric] for k in common])
+        half = Z95 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else 0.0
+        return float(d.mean()), float(half)
+    a = np.array([r[metric] for r in base.replications.values()])
+    b = np.array([r[metric] for r in run.replications.values()])
+    var = (a.var(ddof=1) / len(a) if len(a) > 1 else 0.0) + (b.var(ddof=1) / len(b) if len(b) > 1 else 0.0)
+    return float(b.mean() - a.mean()), float(Z95 * math.sqrt(var))
+
+
+def overlay_data(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    """The data behind each overlay plot, keyed by plot name: columns of equal length."""
+    flows: dict[str, Any] = {"date": runs[0].dates}
+    fan: dict[str, Any] = {"date": runs[0].dates}
+    exceedance: dict[str, Any] = {}
+    share: dict[str, Any] = {"run": [], "mean": [], "ci95_low": [], "ci95_high": []}
+    for run in runs:
+        n = min(len(run.dates), len(runs[0].dates))
+        flows[run.name] = run.daily["exported_bpd"][:n]
+        loss = run.daily
+        for q in (5, 50, 95):
+            fan[f"{run.name}_p{q}"] = loss.get(f"revenue_loss_usd_p{q}", loss["revenue_loss_usd"])[:n]
+        years = run.summary["horizon_days"] / 365
+        annual = np.sort([r["budget_loss_usd"] for r in run.replications.values()]) / years
+        exceedance[f"{run.name}_budget_loss_usd_per_year"] = annual
+        exceedance[f"{run.name}_probability_exceeded"] = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
+        st = run.summary["metrics"]["budget_loss_share"]
+        share["run"].append(run.name)
+        share["mean"].append(st["mean"])
+        share["ci95_low"].append(st.get("mean_ci95_low", st["mean"]))
+        share["ci95_high"].append(st.get("mean_ci95_high", st["mean"]))
+    return {"flows": flows, "loss_fan": fan, "loss_exceedance": exceedance, "budget_loss_share": share}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO text."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,594 @@
+"""A self-contained HTML report of a run or compare directory: one file, opens from disk, no network.
+
+Every plot is embedded as a base64 data URI, the CSS is inline, and a Content-Security-Policy forbids
+the page from loading anything else. Every key figure carries ``data-metric`` / ``data-stat`` (and, in
+a comparison, ``data-run``) attributes so that tools and tests can find it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import os
+import shlex
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+
+REPORT_NAME = "report.html"
+
+KEY_METRICS: tuple[tuple[str, str], ...] = (
+    ("exported_bbl", "Exported"),
+    ("shut_in_bbl", "Shut in"),
+    ("export_revenue_usd", "Export revenue"),
+    ("revenue_loss_usd", "Export revenue loss"),
+    ("government_revenue_usd", "Government revenue"),
+    ("budget_loss_usd", "Budget loss"),
+    ("budget_loss_share", "Budget loss share of the annual budget"),
+)
+"""The metrics of the key-figures table, in order, with their labels."""
+
+KEY_STATS: tuple[tuple[str, str], ...] = (("mean", "Mean"), ("p5", "P5"), ("p50", "Median (P50)"), ("p95", "P95"))
+"""The statistics of the key-figures table, in order, with their column headings."""
+
+PLOT_CAPTIONS: dict[str, str] = {
+    "flows": "Daily exports per route at the sale point (after transit); shaded spans are the outages.",
+    "storage": "Storage level against its capacity (top); production and the shut-in it could not place (bottom).",
+    "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom).",
+    "loss_waterfall": "Where the lost export revenue lands: companies and each tax, and the government's part "
+    "split between the state budget and the National Fund (means).",
+    "price_curve": "Losses of the run's barrels (mean volumes) if Brent were held at each constant price.",
+    "loss_distribution": "Distribution of the budget loss, as a share of the budget, across replications.",
+    "loss_fan": "Cumulative export revenue loss over time: median with P10-P90 and P5-P95 bands.",
+    "loss_exceedance": "Loss-exceedance curve: the probability that the annualised budget loss exceeds each amount.",
+}
+"""Captions of the plots a run writes, keyed by file stem; also their order in the report."""
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""The page may load nothing but its own inline styles and data-URI images."""
+
+CSS = """
+:root { --ink: #1a1a1a; --muted: #5a5a5a; --rule: #c8c8c8; --band: #f3f4f6; --accent: #1f4e79; }
+* { box-sizing: border-box; }
+body { font-family: "Helvetica Neue", Helvetica, Arial, "Liberation Sans", sans-serif; color: var(--ink);
+       max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.45; font-size: 15px; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; color: var(--accent); }
+h2 { font-size: 1.2rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid var(--accent);
+     color: var(--accent); }
+h3 { font-size: 1rem; margin: 1.4rem 0 .4rem; }
+p.lead { font-size: 1.05rem; margin: .2rem 0 .6rem; }
+p.meta, p.note, figcaption, .muted { color: var(--muted); font-size: .85rem; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .9rem; }
+th, td { padding: .3rem .55rem; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+thead th { border-bottom: 2px solid var(--ink); background: var(--band); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+tbody tr:nth-child(even) { background: #fafafa; }
+table.kv th { width: 14rem; font-weight: 600; background: none; }
+figure { margin: 1rem 0 1.6rem; break-inside: avoid; page-break-inside: avoid; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { margin-top: .3rem; }
+pre { background: var(--band); border: 1px solid var(--rule); padding: .7rem .9rem; font-size: .8rem;
+      line-height: 1.35; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+footer { margin-top: 2.5rem; border-top: 1px solid var(--rule); padding-top: .5rem; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11pt; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  table, pre { break-inside: auto; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  tbody tr:nth-child(even) { background: none; }
+}
+@page { margin: 18mm 15mm; }
+"""
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def write_report(directory: str | Path) -> Path:
+    """Write ``report.html`` for a run or compare directory into it (atomically) and return its path."""
+    directory = Path(directory)
+    if (directory / "summary.json").is_file():
+        page = _run_page(directory)
+    elif (directory / "compare.json").is_file():
+        page = _compare_page(directory)
+    else:
+        raise FileNotFoundError(f"{directory}: neither summary.json (a run) nor compare.json (a comparison) found")
+    target = directory / REPORT_NAME
+    _write_atomic(target, page)
+    return target
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _e(value: Any) -> str:
+    """``value`` as HTML-escaped text."""
+    return html.escape(str(value), quote=True)
+
+
+def unit_of(metric: str) -> tuple[str, float, int]:
+    """Display unit, divisor and decimals for a metric, from its name."""
+    if metric.endswith("_share"):
+        return "%", 0.01, 1
+    if metric.endswith("_bbl"):
+        return "M bbl", 1e6, 1
+    if metric.endswith("_usd"):
+        return "USD bn", 1e9, 2
+    return "", 1.0, 2
+
+
+def format_value(metric: str, value: float | None, signed: bool = False) -> str:
+    """``value`` of ``metric`` in its display unit (number only), e.g. ``1.45`` for USD 1.45 bn."""
+    if value is None:
+        return "–"
+    _, scale, decimals = unit_of(metric)
+    shown = round(float(value) / scale, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{shown:+,.{decimals}f}" if signed else f"{shown:,.{decimals}f}"
+
+
+def _label(text: str, metric: str) -> str:
+    """A row label with the metric's unit, e.g. ``Budget loss (USD bn)``."""
+    unit = unit_of(metric)[0]
+    return f"{text} ({unit})" if unit else text
+
+
+def _humanize(name: str) -> str:
+    """``budget_loss_usd`` -> ``Budget loss usd``; a fallback label for metrics without one."""
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _metric_label(metric: str) -> str:
+    """The label of a metric, with its unit."""
+    text = dict(KEY_METRICS).get(metric)
+    if text is None:
+        stem = metric
+        for suffix in ("_bbl", "_usd", "_share"):
+            stem = stem.removesuffix(suffix)
+        text = _humanize(stem)
+    return _label(text, metric)
+
+
+def _num_td(value: str, **attrs: Any) -> str:
+    """A right-aligned table cell with ``data-*`` attributes."""
+    data = "".join(f' data-{_e(k.replace("_", "-"))}="{_e(v)}"' for k, v in attrs.items())
+    return f'<td class="num"{data}>{_e(value)}</td>'
+
+
+def _table(headers: Sequence[str], rows: Iterable[str], num_from: int = 1, attrs: str = "") -> str:
+    """A table with escaped headers; ``rows`` are ready-made ``<tr>`` elements."""
+    cells = "".join(
+        f'<th class="num" scope="col">{_e(h)}</th>' if i >= num_from else f'<th scope="col">{_e(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+    return f"<table{attrs}><thead><tr>{cells}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _kv_table(pairs: Iterable[tuple[str, str]], attr: str) -> str:
+    """A two-column key/value table; each value cell carries ``data-<attr>="key"``."""
+    rows = "".join(f'<tr><th scope="row">{_e(k)}</th><td data-{attr}="{_e(k)}">{_e(v)}</td></tr>' for k, v in pairs)
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+# --------------------------------------------------------------------------- page frame
+
+
+def _page(title: str, body: str) -> str:
+    """A complete HTML document with the inline style and the no-network policy."""
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="routesim {_e(__version__)}">\n'
+        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n"
+        f'<footer class="muted">Written by routesim {_e(__version__)} on {_e(stamp)}. '
+        "Self-contained: every figure is embedded in this file.</footer>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _section(title: str, content: str, ident: str) -> str:
+    """A titled section with a stable id."""
+    return f'<section id="{_e(ident)}">\n<h2>{_e(title)}</h2>\n{content}\n</section>\n'
+
+
+def _figure(path: Path, caption: str) -> str:
+    """A PNG embedded as a data URI, with its caption."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure id="plot-{_e(path.stem)}">'
+        f'<img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+        f"<figcaption><strong>{_e(path.name)}</strong> — {_e(caption)}</figcaption></figure>\n"
+    )
+
+
+def _figures(pngs: Sequence[tuple[Path, str]]) -> str:
+    """Every plot, or a note that there are none."""
+    if not pngs:
+        return '<p class="note">No plots in this directory (run without <code>--no-plots</code> to get them).</p>'
+    return "".join(_figure(path, caption) for path, caption in pngs)
+
+
+# --------------------------------------------------------------------------- run report
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``, or ``{}`` if the file is missing."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _read_resolved(directory: Path) -> tuple[str, dict[str, Any]]:
+    """The resolved scenario's text and its parsed content (empty if missing or unreadable)."""
+    path = directory / "scenario.resolved.yaml"
+    if not path.is_file():
+        return "", {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    return text, data if isinstance(data, dict) else {}
+
+
+def _run_page(directory: Path) -> str:
+    """The HTML of a run directory's report."""
+    summary = _read_json(directory / "summary.json")
+    manifest = _read_json(directory / "manifest.json")
+    resolved_text, resolved = _read_resolved(directory)
+    name = str(summary.get("scenario") or resolved.get("name") or directory.name)
+    body = "".join(
+        (
+            _run_header(name, summary, resolved),
+            _section("Key figures", _key_figures(summary), "key-figures"),
+            _section("Routes", _routes_table(summary), "routes"),
+            _section("Plots", _figures(_run_plots(directory)), "plots"),
+            _section("Resolved scenario", _resolved_block(resolved_text), "resolved-scenario"),
+            _section("Assumptions and sources", _sources(directory, manifest), "assumptions"),
+            _section("Provenance", _provenance(manifest), "provenance"),
+        )
+    )
+    return _page(f"routesim report: {name}", body)
+
+
+def _run_header(name: str, summary: dict[str, Any], resolved: dict[str, Any]) -> str:
+    """Title, description and the run's shape (horizon, replications, seed)."""
+    description = resolved.get("description") or ""
+    reps = summary.get("replications", "?")
+    parts = [
+        f"horizon {summary.get('horizon_days', resolved.get('horizon_days', '?'))} days",
+        f"starting {resolved['start_date']}" if resolved.get("start_date") else "",
+        f"{reps} replication{'s' if reps != 1 else ''}",
+        f"seed {summary.get('seed', resolved.get('seed', '?'))}",
+    ]
+    meta = ", ".join(p for p in parts if p)
+    incidents = summary.get("incidents_per_year") or {}
+    if incidents:
+        rates = "; ".join(f"{k}: {v:,.2f}" for k, v in incidents.items())
+        meta += f". Incidents per year (mean over replications): {rates}"
+    lead = f'<p class="lead" id="description">{_e(description)}</p>' if description else ""
+    return (
+        f'<header>\n<h1 id="title">Scenario: <span id="scenario-name">{_e(name)}</span></h1>\n{lead}\n'
+        f'<p class="meta">{_e(meta)}.</p>\n</header>\n'
+    )
+
+
+def _key_figures(summary: dict[str, Any]) -> str:
+    """The key-figures table: mean, P5, P50, P95 of the headline metrics in human units."""
+    metrics = summary.get("metrics") or {}
+    rows = []
+    for metric, text in KEY_METRICS:
+        stats = metrics.get(metric)
+        if not isinstance(stats, dict):
+            continue
+        cells = "".join(
+            _num_td(format_value(metric, stats.get(stat)), metric=metric, stat=stat) for stat, _ in KEY_STATS
+        )
+        rows.append(f'<tr data-metric-row="{_e(metric)}"><th scope="row">{_e(_label(text, metric))}</th>{cells}</tr>')
+    table = _table(["Metric", *(h for _, h in KEY_STATS)], rows, attrs=' id="key-figures-table"')
+    return table + _key_note(summary) + _risk_line(metrics)
+
+
+def _key_note(summary: dict[str, Any]) -> str:
+    """How to read the key figures, depending on the number of replications."""
+    reps = summary.get("replications", 1)
+    if reps == 1:
+        text = "One replication: the scenario is deterministic, so the percentiles equal the mean."
+    else:
+        text = (
+            f"Across {reps} replications: P5 and P95 bound the middle 90 % of outcomes. Losses are measured "
+            "against the same run without outages; the budget loss share is relative to the annual budget revenue."
+        )
+    return f'<p class="note">{_e(text)}</p>'
+
+
+def _risk_line(metrics: dict[str, Any]) -> str:
+    """Probability of a budget loss, its VaR and CVaR at 95 %, when the summary has them."""
+    stats = metrics.get("budget_loss_usd") or {}
+    if not all(k in stats for k in ("prob_loss", "var95", "cvar95")):
+        return ""
+    m = "budget_loss_usd"
+    prob = f"{stats['prob_loss'] * 100:.0f} %"
+    var95, cvar95 = format_value(m, stats["var95"]), format_value(m, stats["cvar95"])
+    return (
+        '<p class="note" id="risk">Budget loss: probability of any loss '
+        f'<span data-metric="{m}" data-stat="prob_loss">{_e(prob)}</span>; 95 % value at risk USD '
+        f'<span data-metric="{m}" data-stat="var95">{_e(var95)}</span> bn; expected loss in the worst 5 % '
+        f'(CVaR) USD <span data-metric="{m}" data-stat="cvar95">{_e(cvar95)}</span> bn.</p>'
+    )
+
+
+def _routes_table(summary: dict[str, Any]) -> str:
+    """Per-route exports, availability and days impaired."""
+    routes = summary.get("routes") or {}
+    if not routes:
+        return '<p class="note">No per-route figures in summary.json.</p>'
+    rows = [_route_row(route, stats) for route, stats in routes.items()]
+    headers = ["Route", "Exported, mean (M bbl)", "Exported, P5–P95 (M bbl)", "Availability, mean",
+               "Days impaired, mean", "Days impaired, P95"]
+    note = '<p class="note">Availability: the share of the route\'s capacity usable over the horizon.</p>'
+    return _table(headers, rows, attrs=' id="routes-table"') + note
+
+
+def _route_row(route: str, stats: dict[str, Any]) -> str:
+    """One route's row of the routes table."""
+    exp, avail, days = (stats.get(k) or {} for k in ("exported_bbl", "availability", "days_impaired"))
+    band = f"{format_value('exported_bbl', exp.get('p5'))} – {format_value('exported_bbl', exp.get('p95'))}"
+    avail_mean = avail.get("mean")
+    cells = (
+        _num_td(format_value("exported_bbl", exp.get("mean")), route=route, metric="exported_bbl", stat="mean"),
+        _num_td(band, route=route, metric="exported_bbl", stat="p5-p95"),
+        _num_td("–" if avail_mean is None else f"{avail_mean * 100:.1f} %", route=route, metric="availability",
+                stat="mean"),
+        _num_td(_days(days.get("mean")), route=route, metric="days_impaired", stat="mean"),
+        _num_td(_days(days.get("p95")), route=route, metric="days_impaired", stat="p95"),
+    )
+    return f'<tr data-route="{_e(route)}"><th scope="row">{_e(route)}</th>{"".join(cells)}</tr>'
+
+
+def _days(value: float | None) -> str:
+    """A number of days with one decimal."""
+    return "–" if value is None else f"{round(value, 1) + 0.0:,.1f}"
+
+
+def _run_plots(directory: Path) -> list[tuple[Path, str]]:
+    """The run's PNGs with captions: known plots in a fixed order, then any others by name."""
+    pngs = {p.stem: p for p in sorted(directory.glob("*.png")) if p.is_file()}
+    known = [(pngs.pop(stem), caption) for stem, caption in PLOT_CAPTIONS.items() if stem in pngs]
+    return known + [(path, _humanize(stem) + ".") for stem, path in pngs.items()]
+
+
+def _resolved_block(text: str) -> str:
+    """The resolved scenario as preformatted, escaped text."""
+    if not text:
+        return '<p class="note">scenario.resolved.yaml is missing from this directory.</p>'
+    intro = ('<p class="note">What the run simulated: the scenario after <code>extends</code> and '
+             "<code>--set</code>, with every default written out.</p>")
+    return f'{intro}<pre id="resolved-yaml"><code>{_e(text)}</code></pre>'
+
+
+# --------------------------------------------------------------------------- sources and provenance
+
+
+def _candidates(name: str, directory: Path) -> list[Path]:
+    """Where a scenario path recorded in the manifest may be: as given, from here, or from the run's parents."""
+    path = Path(name)
+    if path.is_absolute():
+        return [path]
+    bases = [Path.cwd(), directory, *directory.resolve().parents]
+    return [base / path for base in bases]
+
+
+def _locate(name: str, directory: Path) -> Path | None:
+    """The first existing file for a manifest's scenario path, if any."""
+    return next((p for p in _candidates(name, directory) if p.is_file()), None)
+
+
+def _extends_chain(first: Path, limit: int = 20) -> list[tuple[Path, str | None]]:
+    """``first`` and the files it ``extends``, each with its text (``None`` when not on disk)."""
+    chain: list[tuple[Path, str | None]] = []
+    seen: set[Path] = set()
+    path: Path | None = first
+    while path is not None and len(chain) < limit:
+        real = path.resolve()
+        if real in seen or not path.is_file():
+            if real not in seen:
+                chain.append((path, None))
+            break
+        seen.add(real)
+        text = path.read_text(encoding="utf-8")
+        chain.append((path, text))
+        path = _parent_of(path, text)
+    return chain
+
+
+def _parent_of(path: Path, text: str) -> Path | None:
+    """The file ``path`` extends (relative to its own folder), or ``None``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    parent = data.get("extends") if isinstance(data, dict) else None
+    return path.parent / parent if isinstance(parent, str) else None
+
+
+def _sources(directory: Path, manifest: dict[str, Any]) -> str:
+    """The scenario file and its ``extends`` chain, verbatim with their comments."""
+    name = manifest.get("scenario_file")
+    if not name:
+        return '<p class="note">manifest.json names no scenario file.</p>'
+    first = _locate(str(name), directory)
+    if first is None:
+        return (f'<p class="note" id="sources-missing">The scenario file {_e(name)} was not found on disk; '
+                "the resolved scenario above is the complete record of what was simulated.</p>")
+    intro = ('<p class="note">The scenario file and every file it extends, as found on disk when this report was '
+             "written; their comments carry the assumptions and sources. If a file changed after the run, the "
+             "resolved scenario above is what was simulated.</p>")
+    blocks = [intro]
+    for i, (path, text) in enumerate(_extends_chain(first)):
+        role = "Scenario file" if i == 0 else "Extends"
+        if text is None:
+            blocks.append(f'<p class="note">{role}: {_e(path)} — not found on disk, skipped.</p>')
+            continue
+        blocks.append(f'<h3>{role}: <code>{_e(path.name)}</code></h3>'
+                      f'<p class="muted">{_e(path.resolve())}</p>'
+                      f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(text)}</code></pre>')
+    return "\n".join(blocks)
+
+
+def _show(value: Any) -> str:
+    """A manifest value as one line of text."""
+    if value is None:
+        return "–"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _provenance(manifest: dict[str, Any]) -> str:
+    """The manifest as a key/value table, with the command line and dependencies readable."""
+    if not manifest:
+        return '<p class="note">manifest.json is missing from this directory.</p>'
+    pairs = []
+    for key, value in manifest.items():
+        if key == "command" and isinstance(value, list):
+            value = shlex.join(str(v) for v in value)
+        elif key == "dependencies" and isinstance(value, dict):
+            value = ", ".join(f"{k} {v or '?'}" for k, v in value.items())
+        pairs.append((key, _show(value)))
+    return _kv_table(pairs, "provenance")
+
+
+# --------------------------------------------------------------------------- compare report
+
+
+def _compare_page(directory: Path) -> str:
+    """The HTML of a compare directory's report."""
+    data = _read_json(directory / "compare.json")
+    runs = [r for r in data.get("runs") or [] if isinstance(r, dict)]
+    names = [str(r.get("name", f"run {i + 1}")) for i, r in enumerate(runs)]
+    title = "Comparison: " + " vs ".join(names) if names else "Comparison"
+    pngs = [(p, _overlay_caption(p.stem)) for p in sorted(directory.glob("overlay_*.png")) if p.is_file()]
+    header = (
+        f'<header>\n<h1 id="title">{_e(title)}</h1>\n<p class="lead">'
+        f"{_e(_compare_lead(names, bool(data.get('paired'))))}</p>\n</header>\n"
+    )
+    body = "".join(
+        (
+            header,
+            _section("Runs", _runs_table(runs), "runs"),
+            _section("Differences in the inputs", _inputs_diff(data.get("inputs_diff") or [], names), "inputs-diff"),
+            _section("Metrics", _compare_metrics(data.get("metrics") or {}, names), "metrics"),
+            _section("Plots", _figures(pngs), "plots"),
+        )
+    )
+    return _page(f"routesim report: {title}", body)
+
+
+def _compare_lead(names: Sequence[str], paired: bool) -> str:
+    """One sentence on what is compared and how."""
+    if not names:
+        return "compare.json lists no runs."
+    how = ("Paired: the runs share their random draws, so differences are computed replication by replication."
+           if paired else "Unpaired: the runs' replications are independent.")
+    return f"Each run against the reference run {names[0]}. {how}"
+
+
+def _overlay_caption(stem: str) -> str:
+    """A caption for ``overlay_<what>.png``."""
+    what = stem.removeprefix("overlay_")
+    base = PLOT_CAPTIONS.get(what)
+    return f"All runs overlaid: {base[0].lower() + base[1:]}" if base else f"All runs overlaid: {_humanize(what)}."
+
+
+def _runs_table(runs: Sequence[dict[str, Any]]) -> str:
+    """Name, directory, seed, horizon and replications of each run."""
+    if not runs:
+        return '<p class="note">No runs.</p>'
+    rows = []
+    for i, run in enumerate(runs):
+        name = str(run.get("name", f"run {i + 1}"))
+        ref = " (reference)" if i == 0 else ""
+        rows.append(
+            f'<tr data-run="{_e(name)}"><th scope="row">{_e(name + ref)}</th><td><code>{_e(run.get("dir", ""))}'
+            f"</code></td>{_num_td(_show(run.get('seed')))}{_num_td(_show(run.get('horizon_days')))}"
+            f"{_num_td(_show(run.get('replications')))}</tr>"
+        )
+    return _table(["Run", "Directory", "Seed", "Horizon (days)", "Replications"], rows, num_from=2,
+                  attrs=' id="runs-table"')
+
+
+def _inputs_diff(diffs: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
+    """Each scenario key whose value differs between the runs, with the value of each run."""
+    if not diffs:
+        return '<p class="note">The runs have the same inputs.</p>'
+    rows = []
+    for item in diffs:
+        key = str(item.get("key", ""))
+        values = list(item.get("values") or [])
+        cells = "".join(f'<td data-key="{_e(key)}" data-run="{_e(n)}">{_e(_show(v))}</td>'
+                        for n, v in zip(names, values))
+        rows.append(f'<tr><th scope="row"><code>{_e(key)}</code></th>{cells}</tr>')
+    return _table(["Scenario key", *names], rows, num_from=len(names) + 1, attrs=' id="inputs-diff-table"')
+
+
+def _compare_metrics(metrics: dict[str, Any], names: Sequence[str]) -> str:
+    """Per metric and run: the mean, and its difference to the reference with a 95 % CI."""
+    if not metrics:
+        return '<p class="note">No metrics.</p>'
+    rows = []
+    for metric, entries in metrics.items():
+        entries = [e for e in entries or [] if isinstance(e, dict)]
+        for i, entry in enumerate(entries):
+            label = (f'<th scope="rowgroup" rowspan="{len(entries)}">{_e(_metric_label(metric))}</th>'
+                     if i == 0 else "")
+            rows.append(_compare_row(metric, entry, label))
+    ref = names[0] if names else "the first run"
+    headers = ["Metric", "Run", "Mean", f"Difference to {ref}", "95 % CI of the difference"]
+    note = ('<p class="note">Differences are run minus reference; a 95 % confidence interval that excludes 0 '
+            "marks a difference larger than the Monte Carlo noise.</p>")
+    return _table(headers, rows, num_from=2, attrs=' id="metrics-table"') + note
+
+
+def _compare_row(metric: str, entry: dict[str, Any], label: str) -> str:
+    """One run's row of a metric in the comparison table."""
+    run = str(entry.get("run", ""))
+    low, high = entry.get("ci95_low"), entry.get("ci95_high")
+    ci = "–" if low is None or high is None else (
+        f"{format_value(metric, low, signed=True)} to {format_value(metric, high, signed=True)}")
+    diff = entry.get("diff")
+    cells = (
+        _num_td(format_value(metric, entry.get("mean")), metric=metric, run=run, stat="mean"),
+        _num_td("reference" if diff is None else format_value(metric, diff, signed=True),
+                metric=metric, run=run, stat="diff"),
+        _num_td(ci, metric=metric, run=run, stat="ci95"),
+    )
+    return f'<tr data-metric-row="{_e(metric)}">{label}<td>{_e(run)}</td>{"".join(cells)}</tr>'
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` via a temporary file in the same folder and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

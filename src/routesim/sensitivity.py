@@ -1,0 +1,128 @@
+"""Which inputs move a metric most: one-at-a-time swings (a tornado) and Sobol indices.
+
+Each evaluation is a full run of the scenario (all its replications, with one seed, so every evaluation
+sees the same random incidents) with some keys overridden; the metric is its mean over replications.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from . import montecarlo
+from .errors import ScenarioError
+from .scenario_io import flatten, load_scenario
+from .sweep import setting
+
+
+@dataclass(frozen=True)
+class Range:
+    """A key and the interval it varies over."""
+
+    key: str
+    low: float
+    high: float
+    integer: bool
+    """Whether the key takes whole numbers (samples are rounded)."""
+
+
+def parse_ranges(path: Path, specs: Sequence[str], overrides: Sequence[str]) -> list[Range]:
+    """``KEY=LOW:HIGH`` for each ``--vary``; the key must exist in the resolved scenario."""
+    base = flatten(load_scenario(path, overrides).model_dump(mode="json", by_alias=True))
+    out, issues = [], []
+    for spec in specs:
+        key, sep, text = spec.partition("=")
+        parts = text.split(":")
+        try:
+            low, high = float(parts[0]), float(parts[1])
+            if len(parts) != 2 or not sep or not low < high:
+                raise ValueError
+        except (ValueError, IndexError):
+            issues.append(f"--vary {spec}: expected KEY=LOW:HIGH with LOW < HIGH")
+            continue
+        canonical = key.replace(".[", "[")
+        if canonical not in base:
+            issues.append(f"--vary {key}: not a key of the scenario")
+            continue
+        out.append(Range(key, low, high, isinstance(base[canonical], int) and not isinstance(base[canonical], bool)))
+    if issues:
+        raise ScenarioError(issues)
+    return out
+
+
+def evaluator(path: Path, overrides: Sequence[str], metric: str, workers: int) -> Callable[[dict[str, Any]], float]:
+    """A function from key values to the metric's mean over the scenario's replications."""
+
+    def evaluate(values: dict[str, Any]) -> float:
+        scenario = load_scenario(path, [*overrides, *(setting(k, v) for k, v in values.items())])
+        return float(montecarlo.run(scenario, workers=workers).metric(metric).mean())
+
+    return evaluate
+
+
+def one_at_a_time(ranges: list[Range], evaluate: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
+    """The metric at the scenario's own values, and with each key at its low and at its high."""
+    base = evaluate({})
+    rows = []
+    for r in ranges:
+        low, high = evaluate({r.key: _value(r, r.low)}), evaluate({r.key: _value(r, r.high)})
+        rows.append({"key": r.key, "low_value": r.low, "high_value": r.high, "metric_at_low": low,
+                     "metric_at_high": high, "swing": abs(high - low)})
+    rows.sort(key=lambda row: -row["swing"])
+    return {"base": base, "rows": rows}
+
+
+def sobol(
+    ranges: list[Range], evaluate: Callable[[dict[str, Any]], float], samples: int, seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """First-order and total Sobol indices (scipy.stats.sobol_indices, Saltelli sampling of uniform
+    inputs) with bootstrap 95 % confidence intervals. Costs samples x (keys + 2) evaluations."""
+    total = samples * (len(ranges) + 2)
+    done = [0]
+
+    def func(x: np.ndarray) -> np.ndarray:
+        out = []
+        for column in x.T:
+            out.append(evaluate({r.key: _value(r, v) for r, v in zip(ranges, column)}))
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
+        return np.array(out)[np.newaxis, :]
+
+    dists = [stats.uniform(loc=r.low, scale=r.high - r.low) for r in ranges]
+    result = stats.sobol_indices(func=func, n=samples, dists=dists, rng=np.random.default_rng(seed))
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a key with no effect has a degenerate bootstrap: its CI is its value
+        ci = result.bootstrap(confidence_level=0.95, n_resamples=999)
+
+    def bound(values: np.ndarray, point: np.ndarray, i: int) -> float:
+        return float(point[i]) if np.isnan(values[i]) else float(values[i])
+
+    first, total = result.first_order, result.total_order
+    return {
+        "samples": samples,
+        "evaluations": total,
+        "rows": [
+            {
+                "key": r.key,
+                "first_order": float(first[i]),
+                "first_order_ci95_low": bound(ci.first_order.confidence_interval.low, first, i),
+                "first_order_ci95_high": bound(ci.first_order.confidence_interval.high, first, i),
+                "total_order": float(total[i]),
+                "total_order_ci95_low": bound(ci.total_order.confidence_interval.low, total, i),
+                "total_order_ci95_high": bound(ci.total_order.confidence_interval.high, total, i),
+            }
+            for i, r in enumerate(ranges)
+        ],
+    }
+
+
+def _value(r: Range, v: float) -> float | int:
+    return int(round(v)) if r.integer else float(v)

@@ -1,0 +1,189 @@
+"""Run a scenario over a grid of parameter values: one run directory per point, resumable, and a summary.
+
+A point whose directory already holds a finished run of the same resolved scenario is not run again, so
+an interrupted sweep picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from . import fiscal, montecarlo, output
+from .errors import ScenarioError
+from .scenario_io import dump_resolved, load_scenario
+
+SWEEP_METRICS = (
+    "budget_loss_usd",
+    "budget_loss_share",
+    "revenue_loss_usd",
+    "government_loss_usd",
+    "exported_bbl",
+    "shut_in_bbl",
+    "export_loss_bbl",
+)
+"""Metrics a sweep summarises (mean, 95 % CI of the mean, p5, p95)."""
+STATS = ("mean", "mean_ci95_low", "mean_ci95_high", "p5", "p95")
+_DURATION = re.compile(r"^outages(?:\[(\d+)\]|\.(\d+))\.duration_days$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A scenario key and the values it takes."""
+
+    key: str
+    values: tuple[Any, ...]
+
+
+def parse_param(spec: str, option: str = "--param") -> Param:
+    """``KEY=START:STOP:COUNT`` (evenly spaced, ends included) or ``KEY=A,B,C`` (YAML values)."""
+    key, sep, text = spec.partition("=")
+    if not sep or not key or not text:
+        raise ScenarioError([f"{option} {spec}: expected KEY=START:STOP:COUNT or KEY=A,B,C"])
+    parts = text.split(":")
+    if len(parts) not in (1, 3):
+        raise ScenarioError([f"{option} {spec}: expected KEY=START:STOP:COUNT or KEY=A,B,C"])
+    if len(parts) == 3:
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise ScenarioError([f"{option} {spec}: START:STOP:COUNT must be numbers, COUNT a whole number"]) from None
+        if count < 1:
+            raise ScenarioError([f"{option} {spec}: COUNT must be at least 1"])
+        values = tuple(_tidy(v) for v in np.linspace(start, stop, count))
+    else:
+        values = tuple(yaml.safe_load(v) for v in text.split(","))
+    return Param(key, values)
+
+
+def _tidy(value: float) -> float | int:
+    """Whole numbers as ints, so that integer keys (tankers) accept them."""
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 12)
+
+
+def setting(key: str, value: Any) -> str:
+    """The ``--set`` text that gives ``key`` the value ``value``."""
+    return f"{key}={json.dumps(value) if isinstance(value, str) else value}"
+
+
+def grid(params: Sequence[Param]) -> list[dict[str, Any]]:
+    """Every combination of the parameters' values, the first parameter varying slowest."""
+    return [dict(zip([p.key for p in params], combo)) for combo in itertools.product(*[p.values for p in params])]
+
+
+def run_point(
+    path: Path,
+    overrides: Sequence[str],
+    out_dir: Path,
+    workers: int,
+    command: list[str],
+    plots: bool = False,
+) -> tuple[dict, bool]:
+    """Run one scenario variant into ``out_dir``, unless it already holds the same finished run.
+
+    Returns:
+        The run's summary and whether it was reused.
+    """
+    scenario = load_scenario(path, overrides)
+    resolved, summary = out_dir / "scenario.resolved.yaml", out_dir / "summary.json"
+    if summary.exists() and resolved.exists() and resolved.read_text(encoding="utf-8") == dump_resolved(scenario):
+        return json.loads(summary.read_text(encoding="utf-8")), True
+    started = time.perf_counter()
+    result = montecarlo.run(scenario, workers=workers)
+    manifest = output.manifest(command, str(path), result, time.perf_counter() - started, workers)
+    output.write_run(result, out_dir, manifest, plots=plots)
+    return result.summary(), False
+
+
+def sweep(
+    paths: Sequence[Path],
+    params: Sequence[Param],
+    overrides: Sequence[str],
+    out_dir: Path,
+    workers: int,
+    command: list[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/``; return one row per run."""
+    output.check_target(out_dir)
+    points = grid(params)
+    names = [load_scenario(p, overrides).name for p in paths]  # fail on bad input before running anything
+    for point in points[:1]:
+        for path in paths:
+            load_scenario(path, [*overrides, *(setting(k, v) for k, v in point.items())])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / output.MARKER).write_text("a routesim sweep; a later sweep may resume or replace it\n")
+    rows, done, total = [], 0, len(points) * len(paths)
+    for path, name in zip(paths, names):
+        for i, point in enumerate(points):
+            point_dir = out_dir / name / f"p{i:03d}"
+            sets = [*overrides, *(setting(k, v) for k, v in point.items())]
+            summary, reused = run_point(path, sets, point_dir, workers, command)
+            row = {"scenario": name, **point, "run_dir": str(point_dir.relative_to(out_dir)), "reused": reused}
+            for metric in SWEEP_METRICS:
+                row.update({f"{metric}_{stat}": summary["metrics"][metric][stat] for stat in STATS})
+            rows.append(row)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return rows
+
+
+def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: Sequence[Path],
+                    overrides: Sequence[str]) -> dict[str, float] | None:
+    """For a sweep of an outage's duration: each scenario's naive budget loss per day of outage [USD/day].
+
+    The naive estimate: every day of outage loses the route's normal daily exports, times (1 - capacity
+    factor), times the budget revenue of a barrel at the scenario's mean Brent -- linear in days, with no
+    storage, rerouting or restart ramp.
+    """
+    match = _DURATION.match(key)
+    if not match:
+        return None
+    index = int(match.group(1) or match.group(2))
+    slopes = {}
+    for path in paths:
+        scenario = load_scenario(path, overrides)
+        if index >= len(scenario.outages):
+            return None
+        outage = scenario.outages[index]
+        run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == scenario.name)
+        daily = _read_columns(run_dir / "timeseries.csv")
+        bpd = float(np.mean(daily[f"baseline_{outage.target}_exported_bpd"]))
+        brent = float(np.mean(daily["brent_usd_per_bbl"]))
+        per_bbl = fiscal.budget_revenue_per_bbl(scenario, outage.target, brent)
+        slopes[scenario.name] = bpd * (1 - outage.capacity_factor) * per_bbl
+    return slopes
+
+
+def write_summary(out_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """sweep.csv, one row per run, written atomically."""
+    tmp = out_dir / ".sweep.csv.partial"
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(out_dir / "sweep.csv")
+
+
+def _read_columns(path: Path) -> dict[str, np.ndarray]:
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
+
+
+def scenario_names(rows: list[dict[str, Any]]) -> list[str]:
+    """Scenarios of a sweep, in order."""
+    return list(dict.fromkeys(r["scenario"] for r in rows))
+

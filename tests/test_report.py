@@ -1,0 +1,405 @@
+"""The HTML report: self-contained (no network, images inline), key figures findable, text escaped, atomic."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SCENARIOS
+
+from routesim import report
+from routesim.cli import main
+from routesim.report import write_report
+
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")) if p),
+    None,
+)
+
+
+class Page(HTMLParser):
+    """What the tests look for in a report: attributes, images, figures and the text of data-tagged cells."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.cells: dict[tuple[str, ...], str] = {}
+        self.ids: dict[str, str] = {}
+        self._open: list[tuple[str, tuple[str, ...] | None, str | None, list[str]]] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, a))
+        key = None
+        if "data-metric" in a and "data-stat" in a:
+            key = tuple(a[k] for k in ("data-route", "data-run", "data-metric", "data-stat") if k in a)
+        if tag not in ("img", "meta", "br", "hr", "input", "link"):
+            self._open.append((tag, key, a.get("id"), []))
+
+    def handle_data(self, data: str) -> None:
+        for _, _, _, buf in self._open:
+            buf.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            name, key, ident, buf = self._open.pop()
+            text = "".join(buf).strip()
+            if key is not None:
+                self.cells[key] = text
+            if ident is not None:
+                self.ids[ident] = text
+            if name == tag:
+                break
+
+    def attrs(self, tag: str) -> list[dict[str, str]]:
+        return [a for t, a in self.tags if t == tag]
+
+
+def run(scenario: Path, out: Path, *extra: str) -> Path:
+    """``routesim run`` into ``out``; the run directory."""
+    assert main(["run", str(scenario), "--out", str(out), "--quiet", *extra]) == 0
+    return out
+
+
+def expected(metric: str, value: float) -> str:
+    """The report's number for a metric, computed independently of the module."""
+    if metric.endswith("_share"):
+        return f"{round(value * 100, 1) + 0.0:,.1f}"
+    if metric.endswith("_bbl"):
+        return f"{round(value / 1e6, 1) + 0.0:,.1f}"
+    return f"{round(value / 1e9, 2) + 0.0:,.2f}"
+
+
+@pytest.fixture(scope="module")
+def closure_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-replication run with its plots and its report."""
+    out = run(SCENARIOS / "cpc-closure-30d.yaml", tmp_path_factory.mktemp("closure") / "run")
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def risk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ten-replication run (so with the loss distribution plots) and its report."""
+    out = run(SCENARIOS / "cpc-incident-risk.yaml", tmp_path_factory.mktemp("risk") / "run", "-n", "10")
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run without plots of a scenario in its own folder, whose child file extends a copy of base.yaml."""
+    src = tmp_path_factory.mktemp("plain-src")
+    shutil.copy(SCENARIOS / "base.yaml", src / "base.yaml")
+    (src / "child.yaml").write_text(
+        "# Child <comment> & its source\n"
+        "name: escape-test\n"
+        "description: '<script>alert(1)</script> & \"quoted\"'\n"
+        "extends: base.yaml\n",
+        encoding="utf-8",
+    )
+    out = run(src / "child.yaml", tmp_path_factory.mktemp("plain") / "run", "--no-plots")
+    write_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hand-made compare directory: compare.json as specified and one overlay plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    out = tmp_path_factory.mktemp("compare")
+    data = {
+        "runs": [
+            {"name": "base", "dir": "results/base", "seed": 7, "horizon_days": 365, "replications": 100},
+            {"name": "tc<300k>", "dir": "results/tc300k", "seed": 7, "horizon_days": 365, "replications": 100},
+        ],
+        "paired": True,
+        "metrics": {
+            "budget_loss_usd": [
+                {"run": "base", "mean": 1.45e9, "diff": None, "ci95_low": None, "ci95_high": None},
+                {"run": "tc<300k>", "mean": 0.9e9, "diff": -0.55e9, "ci95_low": -0.61e9, "ci95_high": -0.49e9},
+            ],
+            "exported_bbl": [
+                {"run": "base", "mean": 373.7e6, "diff": None, "ci95_low": None, "ci95_high": None},
+                {"run": "tc<300k>", "mean": 390.2e6, "diff": 16.5e6, "ci95_low": 15.0e6, "ci95_high": 18.0e6},
+            ],
+        },
+        "inputs_diff": [{"key": "routes.trans_caspian.capacity_bpd", "values": [100000.0, 300000.0]}],
+    }
+    (out / "compare.json").write_text(json.dumps(data), encoding="utf-8")
+    fig = Figure(figsize=(4, 2), dpi=50)
+    fig.subplots().plot([0, 1, 2], [0, 1, 0])
+    fig.savefig(out / "overlay_flows.png")
+    write_report(out)
+    return out
+
+
+def page_of(directory: Path) -> tuple[str, Page]:
+    text = (directory / "report.html").read_text(encoding="utf-8")
+    return text, Page(text)
+
+
+def assert_self_contained(directory: Path) -> None:
+    """No network references, no scripts or links, and every PNG of the directory inline as a data URI."""
+    text, page = page_of(directory)
+    for _, attrs in page.tags:
+        for name, value in attrs.items():
+            assert not re.search(r"https?://", value), f"{name}={value[:80]!r} refers to the network"
+            if name in ("src", "href", "srcset", "action", "poster", "data"):
+                assert value.startswith(("data:", "#")), f"{name}={value[:80]!r} is not inline"
+    assert not page.attrs("script") and not page.attrs("link") and not page.attrs("iframe")
+    assert "@import" not in text and "url(" not in text
+    images = page.attrs("img")
+    pngs = sorted(directory.glob("*.png"))
+    assert len(images) == len(pngs)
+    assert all(img["src"].startswith("data:image/png;base64,") for img in images)
+    assert all(img.get("alt") for img in images)
+
+
+# --------------------------------------------------------------------------- run reports
+
+
+@pytest.mark.parametrize("fixture", ["closure_dir", "risk_dir", "plain_dir", "compare_dir"])
+def test_report_is_self_contained(fixture: str, request: pytest.FixtureRequest) -> None:
+    directory = request.getfixturevalue(fixture)
+    assert (directory / "report.html").is_file()
+    assert_self_contained(directory)
+    assert not list(directory.glob(".report.html.*")), "temporary file left behind"
+
+
+def test_write_report_returns_the_path_and_accepts_str(closure_dir: Path) -> None:
+    path = write_report(str(closure_dir))
+    assert path == closure_dir / "report.html" and path.is_file()
+
+
+@pytest.mark.parametrize("fixture", ["closure_dir", "risk_dir"])
+def test_key_figures_match_summary(fixture: str, request: pytest.FixtureRequest) -> None:
+    directory = request.getfixturevalue(fixture)
+    summary = json.loads((directory / "summary.json").read_text())
+    _, page = page_of(directory)
+    for metric, _ in report.KEY_METRICS:
+        for stat in ("mean", "p5", "p50", "p95"):
+            value = summary["metrics"][metric][stat]
+            assert page.cells[(metric, stat)] == expected(metric, value), (metric, stat)
+    budget = summary["metrics"]["budget_loss_usd"]["mean"]
+    assert page.cells[("budget_loss_usd", "mean")] == f"{budget / 1e9:,.2f}"
+    assert budget > 1e8, "the scenarios used here lose budget revenue"
+
+
+def test_key_figures_units_and_risk_line(risk_dir: Path) -> None:
+    text, page = page_of(risk_dir)
+    summary = json.loads((risk_dir / "summary.json").read_text())
+    for label in ("Exported (M bbl)", "Budget loss (USD bn)", "Budget loss share of the annual budget (%)"):
+        assert html.escape(label) in text
+    loss = summary["metrics"]["budget_loss_usd"]
+    assert page.cells[("budget_loss_usd", "var95")] == expected("budget_loss_usd", loss["var95"])
+    assert page.cells[("budget_loss_usd", "prob_loss")] == f"{loss['prob_loss'] * 100:.0f} %"
+
+
+def test_routes_table(risk_dir: Path) -> None:
+    summary = json.loads((risk_dir / "summary.json").read_text())
+    _, page = page_of(risk_dir)
+    for route, stats in summary["routes"].items():
+        assert page.cells[(route, "exported_bbl", "mean")] == expected("exported_bbl", stats["exported_bbl"]["mean"])
+        assert page.cells[(route, "availability", "mean")] == f"{stats['availability']['mean'] * 100:.1f} %"
+        assert page.cells[(route, "days_impaired", "mean")] == f"{stats['days_impaired']['mean']:,.1f}"
+
+
+def test_every_plot_is_shown_with_a_caption(risk_dir: Path) -> None:
+    _, page = page_of(risk_dir)
+    stems = {p.stem for p in risk_dir.glob("*.png")}
+    assert {"flows", "storage", "revenue", "loss_distribution", "loss_fan", "loss_exceedance"} <= stems
+    figures = {a["id"] for a in page.attrs("figure")}
+    assert figures == {f"plot-{s}" for s in stems}
+    for stem in stems:
+        assert report.PLOT_CAPTIONS.get(stem, "") in page.ids[f"plot-{stem}"]
+
+
+def test_title_description_resolved_sources_and_provenance(closure_dir: Path) -> None:
+    text, page = page_of(closure_dir)
+    manifest = json.loads((closure_dir / "manifest.json").read_text())
+    assert page.ids["scenario-name"] == "cpc-closure-30d"
+    assert page.ids["description"].startswith("CPC fully stopped for 30 days")
+    assert "<title>routesim report: cpc-closure-30d</title>" in text
+    resolved = (closure_dir / "scenario.resolved.yaml").read_text()
+    assert html.escape(resolved) in text
+    # the scenario file and the file it extends, with their comments
+    for name in ("cpc-closure-30d.yaml", "base.yaml"):
+        source = (SCENARIOS / name).read_text()
+        assert html.escape(source) in text, name
+        assert f'data-file="{name}"' in text
+    assert html.escape("# Status quo of Kazakhstan's two main crude export routes") in text
+    prov = {a["data-provenance"] for a in page.attrs("td") if "data-provenance" in a}
+    assert {"scenario_sha256", "seed", "command", "dependencies", "git_commit"} <= prov
+    assert manifest["scenario_sha256"] in text
+
+
+def test_text_is_escaped(plain_dir: Path) -> None:
+    text, page = page_of(plain_dir)
+    assert "<script>" not in text
+    assert html.escape("<script>alert(1)</script> & \"quoted\"") in text
+    assert page.ids["description"] == '<script>alert(1)</script> & "quoted"'
+    assert html.escape("# Child <comment> & its source") in text
+    assert "No plots in this directory" in text
+
+
+def copy_with_manifest(src: Path, dst: Path, scenario_file: str) -> Path:
+    """A copy of a run directory whose manifest names another scenario file."""
+    shutil.copytree(src, dst)
+    manifest = json.loads((dst / "manifest.json").read_text())
+    manifest["scenario_file"] = scenario_file
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    return dst
+
+
+def test_missing_parent_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text("# only child\nname: x\nextends: gone/parent.yaml\n")
+    out = copy_with_manifest(plain_dir, tmp_path / "run", str(tmp_path / "child.yaml"))
+    text, _ = page_of(Path(write_report(out)).parent)
+    assert "# only child" in text
+    assert "not found on disk, skipped" in text and "parent.yaml" in text
+
+
+def test_missing_scenario_file_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
+    out = copy_with_manifest(plain_dir, tmp_path / "run", "nowhere/missing.yaml")
+    _, page = page_of(write_report(out).parent)
+    assert "missing.yaml" in page.ids["sources-missing"]
+    assert "escape-test" in page.ids["scenario-name"]
+
+
+def test_extends_cycle_terminates(plain_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("# file a\nextends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("# file b\nextends: a.yaml\n")
+    out = copy_with_manifest(plain_dir, tmp_path / "run", str(tmp_path / "a.yaml"))
+    text, _ = page_of(write_report(out).parent)
+    assert text.count("# file a") == 1 and text.count("# file b") == 1
+
+
+def test_relative_scenario_file_found_from_an_ancestor(plain_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "scen").mkdir()
+    (tmp_path / "scen" / "rel.yaml").write_text("# relative file\nname: rel\n")
+    out = copy_with_manifest(plain_dir, tmp_path / "results" / "rel", "scen/rel.yaml")
+    text, _ = page_of(write_report(out).parent)
+    assert "# relative file" in text
+
+
+def test_write_is_atomic(plain_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = shutil.copytree(plain_dir, tmp_path / "run")
+    (out / "report.html").write_text("old report")
+
+    def fail(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(out)
+    assert (out / "report.html").read_text() == "old report"
+    assert not list(out.glob(".report.html.*")), "temporary file left behind"
+    monkeypatch.undo()
+    write_report(out)
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert oct((out / "report.html").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_unknown_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="summary.json"):
+        write_report(tmp_path)
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_format_value() -> None:
+    assert report.format_value("budget_loss_usd", 1_453_976_108.46) == "1.45"
+    assert report.format_value("exported_bbl", 386_600_000) == "386.6"
+    assert report.format_value("budget_loss_share", 0.0291) == "2.9"
+    assert report.format_value("shut_in_bbl", -3e-8) == "0.0"
+    assert report.format_value("budget_loss_usd", -0.55e9, signed=True) == "-0.55"
+    assert report.format_value("budget_loss_usd", None) == "–"
+
+
+# --------------------------------------------------------------------------- compare reports
+
+
+def test_compare_report(compare_dir: Path) -> None:
+    text, page = page_of(compare_dir)
+    assert page.ids["title"] == "Comparison: base vs tc<300k>"
+    assert "tc&lt;300k&gt;" in text and "tc<300k>" not in text
+    runs = [a["data-run"] for a in page.attrs("tr") if "data-run" in a]
+    assert runs == ["base", "tc<300k>"]
+    cells = {a["data-run"]: a for a in page.attrs("td") if a.get("data-key") == "routes.trans_caspian.capacity_bpd"}
+    assert set(cells) == {"base", "tc<300k>"}
+    assert "300000.0" in text and "100000.0" in text
+    c = page.cells
+    assert c[("base", "budget_loss_usd", "mean")] == "1.45"
+    assert c[("base", "budget_loss_usd", "diff")] == "reference"
+    assert c[("tc<300k>", "budget_loss_usd", "mean")] == "0.90"
+    assert c[("tc<300k>", "budget_loss_usd", "diff")] == "-0.55"
+    assert c[("tc<300k>", "budget_loss_usd", "ci95")] == "-0.61 to -0.49"
+    assert c[("tc<300k>", "exported_bbl", "diff")] == "+16.5"
+    assert c[("tc<300k>", "exported_bbl", "ci95")] == "+15.0 to +18.0"
+    assert "Budget loss (USD bn)" in text and "Exported (M bbl)" in text
+    assert [a["id"] for a in page.attrs("figure")] == ["plot-overlay_flows"]
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+CHECK = """<script>
+window.addEventListener("load", function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) { ok++; } }
+  var div = document.createElement("div");
+  div.id = "image-check";
+  div.textContent = "loaded=" + ok + " total=" + imgs.length;
+  document.body.appendChild(div);
+});
+</script>
+"""
+
+
+def render(report_path: Path, tmp_path: Path) -> str:
+    """The DOM of the report after load in headless Chromium, with an image check appended."""
+    text = report_path.read_text(encoding="utf-8")
+    # The report forbids all scripts; let only the test's inline check run (images stay data: only).
+    text = text.replace(report.CSP, report.CSP + "; script-src 'unsafe-inline'")
+    page = tmp_path / "page.html"
+    page.write_text(text.replace("</body>", CHECK + "</body>"), encoding="utf-8")
+    cmd = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+        "--dump-dom", page.as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium, chromium-browser or google-chrome binary on PATH")
+@pytest.mark.parametrize("fixture", ["risk_dir", "compare_dir"])
+def test_report_renders_in_chromium(fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    directory = request.getfixturevalue(fixture)
+    dom = render(directory / "report.html", tmp_path)
+    found = re.search(r'<div id="image-check">loaded=(\d+) total=(\d+)</div>', dom)
+    assert found, "the image check did not run: " + dom[-500:]
+    loaded, total = map(int, found.groups())
+    assert loaded == total == len(list(directory.glob("*.png"))) > 0
+    cells = Page(dom).cells
+    if fixture == "risk_dir":
+        summary = json.loads((directory / "summary.json").read_text())
+        for metric in ("budget_loss_usd", "exported_bbl", "budget_loss_share"):
+            assert cells[(metric, "mean")] == expected(metric, summary["metrics"][metric]["mean"])
+    else:
+        assert cells[("tc<300k>", "budget_loss_usd", "diff")] == "-0.55"

@@ -1,0 +1,152 @@
+"""The analyst's workflow: sweep, compare, sensitivity, list, show, schema."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from routesim import sensitivity, sweep
+from routesim.cli import main
+from routesim.errors import ScenarioError
+
+from conftest import SCENARIOS
+from test_robustness import cli
+
+SHORT = ["--set", "horizon_days=120", "--quiet"]
+
+
+def test_param_specs():
+    assert sweep.parse_param("a.b=0:180:4").values == (0, 60, 120, 180)
+    assert sweep.parse_param("a=0.5:1.5:3").values == (0.5, 1.0, 1.5)
+    assert sweep.parse_param("routes.x.kind=pipeline,tanker_shuttle").values == ("pipeline", "tanker_shuttle")
+    with pytest.raises(ScenarioError):
+        sweep.parse_param("a=1:2")
+    with pytest.raises(ScenarioError):
+        sweep.parse_param("a=1:2:0")
+
+
+def _rows(path):
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sweep_runs_each_point_once_and_resumes(tmp_path):
+    out = tmp_path / "sw"
+    args = ["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=0:60:3",
+            "--out", str(out), *SHORT]
+    assert main(args) == 0
+    rows = _rows(out / "sweep.csv")
+    assert [float(r["outages[0].duration_days"]) for r in rows] == [0, 30, 60]
+    assert [r["reused"] for r in rows] == ["False"] * 3
+    losses = [float(r["budget_loss_usd_mean"]) for r in rows]
+    assert losses[0] == 0 and losses[0] < losses[1] < losses[2]
+    assert (out / "sweep_budget_loss_usd.png").exists()
+    for r in rows:  # each point is a full run directory with the value applied
+        resolved = yaml.safe_load((out / r["run_dir"] / "scenario.resolved.yaml").read_text())
+        assert resolved["outages"][0]["duration_days"] == float(r["outages[0].duration_days"])
+    assert main(args) == 0
+    assert [r["reused"] for r in _rows(out / "sweep.csv")] == ["True"] * 3
+    assert main([*args, "--set", "market.brent_usd_per_bbl=70"]) == 0  # other inputs: run again
+    assert [r["reused"] for r in _rows(out / "sweep.csv")] == ["False"] * 3
+
+
+def test_two_dimensional_sweep_draws_heatmaps(tmp_path):
+    out = tmp_path / "sw2"
+    assert main(["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=10,40",
+                 "--param", "routes.trans_caspian.tankers=3,6", "--out", str(out), *SHORT]) == 0
+    assert len(_rows(out / "sweep.csv")) == 4
+    assert (out / "heatmap_cpc-closure-30d_budget_loss_share.png").exists()
+
+
+def test_sweep_refuses_bad_input_before_running(tmp_path):
+    code, err = cli("sweep", str(SCENARIOS / "base.yaml"), "--param", "routes.cpc.capasity_bpd=1,2",
+                    "--out", str(tmp_path / "x"))
+    assert code == 2 and "did you mean capacity_bpd" in err and not (tmp_path / "x").exists()
+
+
+def _risk_run(tmp_path, name, *extra):
+    out = tmp_path / name
+    assert main(["run", str(SCENARIOS / "cpc-incident-risk.yaml"), "-n", "40", "--no-plots", "--quiet",
+                 "--out", str(out), *extra]) == 0
+    return out
+
+
+def test_compare_pairs_replications_and_diffs_inputs(tmp_path):
+    a = _risk_run(tmp_path, "a")
+    b = _risk_run(tmp_path, "b", "--set", "routes.trans_caspian.tankers=8")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(a), str(b), "--out", str(out), "--quiet"]) == 0
+    doc = json.loads((out / "compare.json").read_text())
+    assert doc["paired"] is True
+    assert doc["inputs_diff"] == [{"key": "routes.trans_caspian.tankers", "values": [3, 8]}]
+    ra, rb = _rows(a / "replications.csv"), _rows(b / "replications.csv")
+    d = np.array([float(y["budget_loss_usd"]) - float(x["budget_loss_usd"]) for x, y in zip(ra, rb)])
+    row = doc["metrics"]["budget_loss_usd"][1]
+    half = 1.959963984540054 * d.std(ddof=1) / math.sqrt(len(d))
+    assert row["diff"] == pytest.approx(d.mean()) and row["ci95_high"] == pytest.approx(d.mean() + half)
+    assert row["diff"] < 0  # more tankers, less loss, with the same incidents
+    for stem in ("flows", "loss_fan", "loss_exceedance", "budget_loss_share"):
+        assert (out / f"overlay_{stem}.png").exists() and (out / f"overlay_{stem}.csv").exists()
+
+
+def test_compare_refuses_unpaired_runs_unless_told(tmp_path):
+    a = _risk_run(tmp_path, "a")
+    c = _risk_run(tmp_path, "c", "--seed", "3")
+    code, err = cli("compare", str(a), str(c), "--out", str(tmp_path / "cmp"))
+    assert code == 2 and "--unpaired" in err and not (tmp_path / "cmp").exists()
+    assert cli("compare", str(a), str(c), "--unpaired", "--out", str(tmp_path / "cmp"), "--quiet")[0] == 0
+    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["paired"] is False
+
+
+def test_compare_runs_scenario_files_with_one_seed(tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(SCENARIOS / "cpc-closure-30d.yaml"), str(SCENARIOS / "trans-caspian-expansion.yaml"),
+                 "--out", str(out), *SHORT]) == 0
+    doc = json.loads((out / "compare.json").read_text())
+    assert [r["name"] for r in doc["runs"]] == ["cpc-closure-30d", "trans-caspian-expansion"]
+    assert {d["key"] for d in doc["inputs_diff"]} == {"routes.trans_caspian.capacity_bpd",
+                                                     "routes.trans_caspian.tankers", "routes.trans_caspian.load_berths"}
+
+
+def test_sobol_indices_of_a_known_function():
+    """f = x1 + 2 x2, x uniform on [0, 1]: first-order = total = 1/5 and 4/5, x3 has none."""
+    ranges = [sensitivity.Range(k, 0.0, 1.0, False) for k in ("x1", "x2", "x3")]
+    result = sensitivity.sobol(ranges, lambda v: v["x1"] + 2 * v["x2"], samples=2048, seed=1)
+    got = {r["key"]: r for r in result["rows"]}
+    for key, expected in (("x1", 0.2), ("x2", 0.8), ("x3", 0.0)):
+        assert got[key]["first_order"] == pytest.approx(expected, abs=0.05)
+        assert got[key]["total_order"] == pytest.approx(expected, abs=0.05)
+        assert got[key]["total_order_ci95_low"] <= got[key]["total_order_ci95_high"]
+
+
+def test_sensitivity_tornado_ranks_the_widest_swing_first(tmp_path):
+    out = tmp_path / "sens"
+    assert main(["sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "outages[0].duration_days=10:60",
+                 "--vary", "routes.trans_caspian.tankers=3:6", "--out", str(out), *SHORT]) == 0
+    doc = json.loads((out / "sensitivity.json").read_text())
+    rows = doc["one_at_a_time"]["rows"]
+    assert rows[0]["key"] == "outages[0].duration_days" and rows[0]["swing"] >= rows[1]["swing"]
+    assert (out / "tornado.png").exists()
+    code, err = cli("sensitivity", str(SCENARIOS / "base.yaml"), "--vary", "routes.nope=1:2", "--out", str(tmp_path / "n"))
+    assert code == 2 and "not a key" in err
+
+
+def test_list_show_schema(tmp_path, capsys):
+    assert main(["list", str(SCENARIOS)]) == 0
+    listing = capsys.readouterr().out
+    assert "cpc-closure-30d.yaml" in listing and "base.yaml" in listing
+    assert main(["show", str(SCENARIOS / "cpc-closure-30d.yaml"), "--set", "outages.0.duration_days=45"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    line = next(x for x in shown if x.startswith("outages[0].duration_days"))
+    assert "45" in line and line.endswith("# --set")
+    assert next(x for x in shown if x.startswith("routes.cpc.capacity_bpd")).endswith("# base.yaml")
+    assert next(x for x in shown if x.startswith("fiscal.taxes")).endswith("# default")
+    assert main(["schema", "--out", str(tmp_path / "s.json")]) == 0
+    schema = json.loads((tmp_path / "s.json").read_text())
+    assert {"routes", "producers", "outages", "incidents", "extends"} <= schema["properties"].keys()
+    assert "name" not in schema.get("required", [])
