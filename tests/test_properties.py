@@ -167,5 +167,8 @@ def test_an_impairment_to_full_capacity_changes_nothing(raw, start, duration):
     ]
     a = montecarlo.run_replication(validate(raw), 0).metrics
     b = montecarlo.run_replication(validate(with_noop), 0).metrics
-    for key in ("exported_bbl", "shut_in_bbl", "export_revenue_usd"):
-        assert abs(a[key] - b[key]) <= 1e-9 * max(1.0, abs(a[key]), _scale(validate(raw)))
+    # extra events may split the run's intervals differently: allow rounding and the engine's level
+    # tolerance (LEVEL_TOL_BBL per event, 1e-6 bbl), valued at up to a few hundred USD a barrel
+    for key, unit in (("exported_bbl", 1.0), ("shut_in_bbl", 1.0), ("export_revenue_usd", 500.0)):
+        allowed = 1e-9 * max(1.0, abs(a[key]), _scale(validate(raw)) * unit) + 1e-4 * unit
+        assert abs(a[key] - b[key]) <= allowed

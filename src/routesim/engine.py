@@ -89,8 +89,8 @@ class Shuttle:
     route: TankerShuttleRoute
     rank: int
     berths: simpy.Resource
-    last_lift_day: float = -math.inf
-    """When the last cargo was lifted; the terminal cap spaces lifts from it [days]."""
+    last_lift_day: float | None = None
+    """When the last cargo was lifted (None before the first); the terminal cap spaces lifts from it [days]."""
 
 
 @dataclass(order=True)
@@ -247,6 +247,8 @@ class Network:
         if rate <= 0:
             return math.inf
         shuttle = self.shuttles[route]
+        if shuttle.last_lift_day is None:
+            return -math.inf
         return shuttle.last_lift_day + shuttle.route.tanker_capacity_bbl / rate
 
     def _gate_open(self, route: str, now: float) -> bool:

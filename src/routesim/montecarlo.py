@@ -208,8 +208,13 @@ def run(
             done = [rep for future in futures for rep in future.result()]
         except BaseException:
             # Ctrl-C, a signal or a failed replication: stop the workers now rather than finish the queue.
-            for process in list(getattr(pool, "_processes", {}).values()):
+            processes = list(getattr(pool, "_processes", {}).values())
+            for process in processes:
                 process.terminate()
+            for process in processes:  # one caught mid-start may still hold the parent's SIGTERM handler
+                process.join(timeout=2)
+                if process.is_alive():
+                    process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
