@@ -85,7 +85,8 @@ def test_mass_balance_at_every_event(raw):
     for name, loads in trace.loads.items():
         lifted += s.routes[name].tanker_capacity_bbl * np.searchsorted(loads, t, side="right")
     balance = s.producer.initial_storage_bbl + produced - trace.storage_bbl[last] - drawn - lifted
-    assert np.all(np.abs(balance) <= 1e-9 * _scale(s))
+    # rounding, plus the engine's snap of a level onto a bound it reached (LEVEL_TOL_BBL = 1e-6 bbl per event)
+    assert np.all(np.abs(balance) <= 1e-9 * _scale(s) + 1e-6 * trace.events)
 
 
 @SETTINGS
@@ -93,7 +94,7 @@ def test_mass_balance_at_every_event(raw):
 def test_volumes_add_up_and_stay_in_bounds(raw):
     s = validate(raw)
     trace = simulate(s)
-    tol = 1e-9 * _scale(s)
+    tol = 1e-9 * _scale(s) + 1e-6 * trace.events
     assert np.all(trace.storage_bbl >= -tol) and np.all(trace.storage_bbl <= s.producer.storage_bbl + tol)
     assert np.all(trace.production_bpd >= -1e-9) and np.all(trace.production_bpd <= s.producer.production_bpd + 1e-6)
     v = results.volumes(s, trace)

@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes for the replications (default: all %(default)s cores); results do not depend on it",
     )
     run.add_argument(
+        "--executor", choices=("local", "dask", "dask-local"), default="local",
+        help="where replications run: a local process pool (default), a Dask cluster at --scheduler, or a Dask "
+        "LocalCluster started for the run (needs the extra routesim[dask]); results are the same on each",
+    )
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="the Dask scheduler of --executor dask")
+    run.add_argument(
         "--rep", type=int, metavar="K",
         help="run only replication K (the same K-th replication as in a full run); "
         "default output results/<name>-rep<K>",
@@ -286,6 +292,8 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         problems.append(f"--rep: must be 0 or more, got {args.rep}")
     if args.trace and args.rep is None and scenario.replications > 1:
         problems.append("--trace: give --rep K to trace one of the scenario's replications")
+    if args.executor == "dask" and not args.scheduler:
+        problems.append("--scheduler: --executor dask needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
     if problems:
         raise ScenarioError(problems)
     indices = [args.rep] if args.rep is not None else None
@@ -294,7 +302,8 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     output.check_target(out_dir)  # before a long run, not after
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
-    result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress)
+    result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
+                            executor=args.executor, scheduler=args.scheduler)
     progress.close()
     event_log = None
     if args.trace:

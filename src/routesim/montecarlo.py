@@ -6,9 +6,7 @@ the same in any order, on any number of workers.
 from __future__ import annotations
 
 import math
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,57 +170,22 @@ def run_chunk(scenario: Scenario, indices: Sequence[int]) -> list[Replication]:
     return [run_replication(scenario, k, shared) for k in indices]
 
 
-def chunks(indices: Sequence[int], workers: int) -> list[list[int]]:
-    """Split replications into chunks: a few per worker, so that work balances and progress moves."""
-    size = max(1, min(250, math.ceil(len(indices) / (max(workers, 1) * 8))))
-    return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
-
-
 def run(
     scenario: Scenario,
     workers: int = 1,
     indices: Sequence[int] | None = None,
     progress: Progress | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> RunResult:
-    """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes.
+    """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
+    (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``).
 
-    The result is identical for any number of workers: replication k depends only on (scenario, k).
+    The result is identical on every executor and any number of workers: replication k depends only on
+    (scenario, k), and the chunks come back in order.
     """
+    from .executors import map_chunks
+
     todo = list(range(scenario.replications)) if indices is None else list(indices)
-    parts = chunks(todo, workers)
-    done: list[Replication] = []
-    if workers <= 1 or len(parts) <= 1:
-        for part in parts:
-            done += run_chunk(scenario, part)
-            if progress is not None:
-                progress(len(done), len(todo))
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
-        try:
-            futures = [pool.submit(run_chunk, scenario, part) for part in parts]
-            finished = 0
-            for future in as_completed(futures):
-                finished += len(future.result())
-                if progress is not None:
-                    progress(finished, len(todo))
-            done = [rep for future in futures for rep in future.result()]
-        except BaseException:
-            # Ctrl-C, a signal or a failed replication: stop the workers now rather than finish the queue.
-            processes = list(getattr(pool, "_processes", {}).values())
-            for process in processes:
-                process.terminate()
-            for process in processes:  # one caught mid-start may still hold the parent's SIGTERM handler
-                process.join(timeout=2)
-                if process.is_alive():
-                    process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    return RunResult(scenario, tuple(done))
-
-
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C, which the terminal sends to the whole process group, and die of SIGTERM
-    whatever handler they inherited: the parent stops them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    done = map_chunks(run_chunk, scenario, todo, executor, workers, scheduler, progress)
+    return RunResult(scenario, tuple(rep for chunk in done for rep in chunk))
