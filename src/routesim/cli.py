@@ -372,7 +372,6 @@ def _is_scenario_file(path: Path) -> bool:
 def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim compare``."""
     from . import compare, output
-    from .plots import overlays
     from .scenario_io import load_scenario
     from .sweep import run_point
 
@@ -396,28 +395,7 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
             run_dirs.append(path)
     runs = compare.read_runs(run_dirs)
     compare.check_pairable(runs, args.unpaired)
-    table = compare.metric_table(runs, paired=not args.unpaired)
-    diff = compare.inputs_diff(runs)
-    data = compare.overlay_data(runs)
-    with output.atomic_dir(out_dir) as tmp:
-        document = {
-            "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary["seed"],
-                      "horizon_days": r.summary["horizon_days"], "replications": r.summary["replications"]}
-                     for r in runs],
-            "paired": not args.unpaired,
-            "metrics": table,
-            "inputs_diff": diff,
-        }
-        output.write_json(tmp / "compare.json", document)
-        output.write_columns(tmp / "inputs_diff.csv", {
-            "key": [d["key"] for d in diff], **{r.name: [d["values"][i] for d in diff] for i, r in enumerate(runs)}})
-        output.write_columns(tmp / "metrics.csv", {
-            "metric": [m for m in table for _ in runs], "run": [row["run"] for m in table for row in table[m]],
-            **{k: [row[k] for m in table for row in table[m]] for k in ("mean", "diff", "ci95_low", "ci95_high")}})
-        for stem, columns in data.items():
-            output.write_columns(tmp / f"overlay_{stem}.csv", columns)
-        for stem, fig in overlays(data, [r.name for r in runs]).items():
-            fig.savefig(tmp / f"{stem}.png", dpi=130)
+    table = compare.write_comparison(runs, out_dir, paired=not args.unpaired)
     if not args.quiet:
         print(_compare_lines(table, runs, out_dir))
     return EXIT_OK
@@ -448,23 +426,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     progress.close()
     sweep.write_summary(out_dir, rows)
     if not args.no_plots:
-        from . import plots
-
-        keys = [p.key for p in params]
-        figures = {}
-        if len(keys) == 1:
-            naive = sweep.naive_loss_line(out_dir, rows, keys[0], args.scenarios, overrides)
-            for metric in sweep.SWEEP_METRICS:
-                figures[f"sweep_{metric}"] = plots.sweep_curve(rows, keys[0], metric,
-                                                               naive if metric == "budget_loss_usd" else None)
-        elif len(keys) == 2:
-            for name in sweep.scenario_names(rows):
-                figures[f"heatmap_{name}_budget_loss_share"] = plots.sweep_heatmap(rows, (keys[0], keys[1]),
-                                                                                   "budget_loss_share", name)
-        for stem, fig in figures.items():
-            tmp = out_dir / f".{stem}.partial.png"
-            fig.savefig(tmp, dpi=130)
-            tmp.replace(out_dir / f"{stem}.png")
+        sweep.write_plots(out_dir, rows, [p.key for p in params], args.scenarios, overrides)
     if not args.quiet:
         reused = sum(r["reused"] for r in rows)
         print(f"sweep: {len(rows)} runs ({reused} reused) -> {out_dir}/sweep.csv")
@@ -494,16 +456,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty())
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()
-    from . import plots
-
-    with output.atomic_dir(out_dir) as tmp:
-        output.write_json(tmp / "sensitivity.json", {"scenario": scenario.name, "metric": args.metric,
-                                                    "one_at_a_time": oat, "sobol": indices})
-        output.write_columns(tmp / "tornado.csv", {k: [r[k] for r in oat["rows"]] for k in oat["rows"][0]})
-        plots.tornado(oat, args.metric, scenario.name).savefig(tmp / "tornado.png", dpi=130)
-        if indices is not None:
-            output.write_columns(tmp / "sobol.csv", {k: [r[k] for r in indices["rows"]] for k in indices["rows"][0]})
-            plots.sobol_bars(indices, args.metric, scenario.name).savefig(tmp / "sobol.png", dpi=130)
+    sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices)
     if not args.quiet:
         top = oat["rows"][0]
         print(f"{scenario.name}: {args.metric} moves most with {top['key']} "

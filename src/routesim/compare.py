@@ -154,3 +154,36 @@ def overlay_data(runs: list[Run]) -> dict[str, dict[str, Any]]:
 def _plain(value: Any) -> Any:
     """JSON-ready: dates as ISO text."""
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def write_comparison(runs: list[Run], out_dir: Path, paired: bool) -> dict[str, list[dict[str, Any]]]:
+    """Write compare.json, inputs_diff.csv, metrics.csv and the overlay plots with their data, atomically;
+    return the metric table."""
+    from . import output
+    from .plots import overlays
+
+    table = metric_table(runs, paired)
+    diff = inputs_diff(runs)
+    data = overlay_data(runs)
+    names = [r.name for r in runs]
+    with output.atomic_dir(out_dir) as tmp:
+        output.write_json(tmp / "compare.json", {
+            "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary["seed"],
+                      "horizon_days": r.summary["horizon_days"], "replications": r.summary["replications"]}
+                     for r in runs],
+            "paired": paired,
+            "metrics": table,
+            "inputs_diff": diff,
+        })
+        output.write_columns(tmp / "inputs_diff.csv",
+                             {"key": [d["key"] for d in diff], **{n: [d["values"][i] for d in diff]
+                                                                  for i, n in enumerate(names)}})
+        rows = [row for metric in table for row in table[metric]]
+        output.write_columns(tmp / "metrics.csv", {
+            "metric": [metric for metric in table for _ in runs],
+            **{k: [row[k] for row in rows] for k in ("run", "mean", "diff", "ci95_low", "ci95_high")}})
+        for stem, columns in data.items():
+            output.write_columns(tmp / f"overlay_{stem}.csv", columns)
+        for stem, fig in overlays(data, names).items():
+            fig.savefig(tmp / f"{stem}.png", dpi=130)
+    return table

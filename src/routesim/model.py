@@ -15,10 +15,12 @@ from pydantic import Field, model_validator
 
 from .distributions import Fixed, Quantity, check_support
 from .records import Date, Fraction, Frozen, NonNegative, Positive, Signed
+from .units import BBL_PER_TONNE_KAZAKH_CRUDE
 
-MAX_REPLICATION_DAYS = 20_000_000
-"""Limit on replications x horizon_days: every replication's daily series is kept in memory
-(about 100 bytes a day), so the limit holds a run to a few GB; e.g. 50,000 one-year replications."""
+MAX_DAILY_VALUES = 250_000_000
+"""Limit on replications x horizon_days x daily series (3 per route + 9): every replication's daily series
+are kept in memory at 8 bytes a value, so the limit holds a run to about 2 GB; with two routes, e.g.
+45,000 one-year replications."""
 
 
 class Producer(Frozen):
@@ -53,7 +55,7 @@ class RouteBase(Frozen):
     """Tariff and freight to the sale point [USD/bbl]; or give cost_usd_per_tonne (default 0)."""
     cost_usd_per_tonne: Signed | None = None
     """Tariff and freight to the sale point [USD/t], converted with bbl_per_tonne."""
-    bbl_per_tonne: Positive = 7.5
+    bbl_per_tonne: Positive = BBL_PER_TONNE_KAZAKH_CRUDE
     """Barrels per tonne of the grade on this route [bbl/t] (Kazakh crude ~7.5, CPC Blend ~7.9)."""
     differential_usd_per_bbl: Signed = 0.0
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
@@ -422,10 +424,13 @@ class Scenario(Frozen):
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
             if end < start:
                 issues.append(f"outages[{i}].end_date: ends before it starts")
-        if self.replications * self.horizon_days > MAX_REPLICATION_DAYS:
+        series = 3 * len(self.routes) + 9
+        if self.replications * self.horizon_days * series > MAX_DAILY_VALUES:
+            most = MAX_DAILY_VALUES // (self.horizon_days * series)
             issues.append(
-                f"replications: {self.replications} x horizon_days {self.horizon_days} is above the limit of "
-                f"{MAX_REPLICATION_DAYS:,} replication-days; run fewer replications or a shorter horizon"
+                f"replications: {self.replications} x horizon_days {self.horizon_days} x {series} daily series "
+                f"is above the limit of {MAX_DAILY_VALUES:,} daily values kept in memory (about 2 GB); "
+                f"at most {most:,} replications of this scenario"
             )
         names: dict[str, str] = {}
         for key, processes in (("incidents", self.incidents), ("failures", self.failures)):

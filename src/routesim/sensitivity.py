@@ -126,3 +126,20 @@ def sobol(
 
 def _value(r: Range, v: float) -> float | int:
     return int(round(v)) if r.integer else float(v)
+
+
+def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None) -> None:
+    """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically."""
+    from . import output, plots
+
+    def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        return {k: [r[k] for r in rows] for k in rows[0]}
+
+    with output.atomic_dir(out_dir) as tmp:
+        output.write_json(tmp / "sensitivity.json",
+                          {"scenario": scenario, "metric": metric, "one_at_a_time": oat, "sobol": indices})
+        output.write_columns(tmp / "tornado.csv", columns(oat["rows"]))
+        plots.tornado(oat, metric, scenario).savefig(tmp / "tornado.png", dpi=130)
+        if indices is not None:
+            output.write_columns(tmp / "sobol.csv", columns(indices["rows"]))
+            plots.sobol_bars(indices, metric, scenario).savefig(tmp / "sobol.png", dpi=130)

@@ -177,6 +177,27 @@ def write_summary(out_dir: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(out_dir / "sweep.csv")
 
 
+def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], paths: Sequence[Path],
+                overrides: Sequence[str]) -> None:
+    """One parameter: a curve per metric (with the naive line for an outage's duration); two: heatmaps."""
+    from . import plots
+
+    figures = {}
+    if len(keys) == 1:
+        naive = naive_loss_line(out_dir, rows, keys[0], paths, overrides)
+        for metric in SWEEP_METRICS:
+            line = naive if metric == "budget_loss_usd" else None
+            figures[f"sweep_{metric}"] = plots.sweep_curve(rows, keys[0], metric, line)
+    elif len(keys) == 2:
+        for name in scenario_names(rows):
+            figures[f"heatmap_{name}_budget_loss_share"] = plots.sweep_heatmap(rows, (keys[0], keys[1]),
+                                                                               "budget_loss_share", name)
+    for stem, fig in figures.items():
+        tmp = out_dir / f".{stem}.partial.png"
+        fig.savefig(tmp, dpi=130)
+        tmp.replace(out_dir / f"{stem}.png")
+
+
 def _read_columns(path: Path) -> dict[str, np.ndarray]:
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

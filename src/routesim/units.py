@@ -1,4 +1,4 @@
-"""Units and conversions. Inside routesim time is in days, volume in barrels, money in USD."""
+"""Unit constants. Inside routesim time is in days, volume in barrels, money in USD; a key's unit is in its name."""
 
 from __future__ import annotations
 
@@ -10,13 +10,3 @@ BBL_PER_TONNE_CPC_BLEND = 7.9
 
 BBL_PER_TONNE_KAZAKH_CRUDE = 7.5
 """Barrels per metric tonne of Kazakh crude overall (conversion used in ../shared/facts.md)."""
-
-
-def per_year_to_per_day(value_per_year: float) -> float:
-    """Convert an annual quantity [x/yr] to a daily rate [x/day]."""
-    return value_per_year / DAYS_PER_YEAR
-
-
-def tonnes_to_bbl(tonnes: float, bbl_per_tonne: float = BBL_PER_TONNE_KAZAKH_CRUDE) -> float:
-    """Convert a mass [t] to a volume [bbl] with a grade's factor [bbl/t]."""
-    return tonnes * bbl_per_tonne
