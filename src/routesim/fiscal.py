@@ -62,11 +62,11 @@ def split(
         out["national_fund_revenue_usd"] = fiscal.national_fund_share * government
     else:
         out.update(_taxes(fiscal, revenue, value, tonnes, barrels, brent))
-        out["government_revenue_usd"] = sum(out[f"{i}_usd"] for i in INSTRUMENTS)
+        out["government_revenue_usd"] = sum((out[f"{i}_usd"] for i in INSTRUMENTS), zero.copy())
         out["national_fund_revenue_usd"] = sum(
-            out[f"{i}_usd"] * getattr(fiscal.taxes, i).national_fund_share
-            for i in INSTRUMENTS
-            if getattr(fiscal.taxes, i) is not None
+            (out[f"{i}_usd"] * getattr(fiscal.taxes, i).national_fund_share
+             for i in INSTRUMENTS if getattr(fiscal.taxes, i) is not None),
+            zero.copy(),
         )
     out["company_revenue_usd"] = revenue - out["government_revenue_usd"]
     out["budget_oil_revenue_usd"] = out["government_revenue_usd"] - out["national_fund_revenue_usd"]

@@ -424,24 +424,27 @@ class Scenario(Frozen):
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
             if end < start:
                 issues.append(f"outages[{i}].end_date: ends before it starts")
-        series = 3 * len(self.routes) + 9
-        if self.replications * self.horizon_days * series > MAX_DAILY_VALUES:
-            most = MAX_DAILY_VALUES // (self.horizon_days * series)
+        daily_series = 3 * len(self.routes) + 9
+        if self.replications * self.horizon_days * daily_series > MAX_DAILY_VALUES:
+            most = MAX_DAILY_VALUES // (self.horizon_days * daily_series)
             issues.append(
-                f"replications: {self.replications} x horizon_days {self.horizon_days} x {series} daily series "
+                f"replications: {self.replications} x horizon_days {self.horizon_days} x {daily_series} daily series "
                 f"is above the limit of {MAX_DAILY_VALUES:,} daily values kept in memory (about 2 GB); "
                 f"at most {most:,} replications of this scenario"
             )
         names: dict[str, str] = {}
-        for key, processes in (("incidents", self.incidents), ("failures", self.failures)):
-            for i, process in enumerate(processes):
-                if process.target not in self.routes:
-                    issues.append(f"{key}[{i}].target: unknown route {process.target!r} (routes: {', '.join(self.routes)})")
-                where = f"{key}[{i}]"
-                if process.stream_name in names:
-                    issues.append(f"{where}.name: {process.stream_name!r} is already the name of {names[process.stream_name]}; "
-                                  "give each random process its own name")
-                names.setdefault(process.stream_name, where)
+        processes: list[tuple[str, int, Incident | Failure]] = [
+            *(("incidents", i, p) for i, p in enumerate(self.incidents)),
+            *(("failures", i, p) for i, p in enumerate(self.failures)),
+        ]
+        for key, i, process in processes:
+            where = f"{key}[{i}]"
+            if process.target not in self.routes:
+                issues.append(f"{where}.target: unknown route {process.target!r} (routes: {', '.join(self.routes)})")
+            if process.stream_name in names:
+                issues.append(f"{where}.name: {process.stream_name!r} is already the name of "
+                              f"{names[process.stream_name]}; give each random process its own name")
+            names.setdefault(process.stream_name, where)
         for i, effect in enumerate(self.market.disruption_effects):
             if effect.route not in self.routes:
                 issues.append(f"market.disruption_effects[{i}].route: unknown route {effect.route!r}")

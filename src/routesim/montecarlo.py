@@ -187,5 +187,5 @@ def run(
     from .executors import map_chunks
 
     todo = list(range(scenario.replications)) if indices is None else list(indices)
-    done = map_chunks(run_chunk, scenario, todo, executor, workers, scheduler, progress)
+    done: list[list[Replication]] = map_chunks(run_chunk, scenario, todo, executor, workers, scheduler, progress)
     return RunResult(scenario, tuple(rep for chunk in done for rep in chunk))

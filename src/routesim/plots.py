@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
@@ -303,7 +304,7 @@ def metric_axis(metric: str) -> tuple[str, float]:
     return f"{label} [{unit}]", scale
 
 
-def _plain_figure(title: str, subtitle: str) -> tuple[Figure, object]:
+def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     fig = Figure(figsize=SIZE_IN, layout="constrained")
     ax = fig.add_subplot()
     fig.suptitle(title + "\n", fontsize=13, fontweight="bold")

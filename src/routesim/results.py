@@ -61,7 +61,7 @@ class Volumes:
 def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.ndarray:
     """Integral from 0 to ``at`` of a rate that is constant between records [rate x days]."""
     cum = np.concatenate(([0.0], np.cumsum(rates[:-1] * np.diff(trace.times))))
-    return np.interp(at, trace.times, cum, left=0.0)
+    return np.asarray(np.interp(at, trace.times, cum, left=0.0))
 
 
 def level_at(trace: Trace, at: np.ndarray) -> np.ndarray:

@@ -69,7 +69,7 @@ def evaluator(path: Path, overrides: Sequence[str], metric: str, workers: int) -
 def one_at_a_time(ranges: list[Range], evaluate: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
     """The metric at the scenario's own values, and with each key at its low and at its high."""
     base = evaluate({})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in ranges:
         low, high = evaluate({r.key: _value(r, r.low)}), evaluate({r.key: _value(r, r.high)})
         rows.append({"key": r.key, "low_value": r.low, "high_value": r.high, "metric_at_low": low,
