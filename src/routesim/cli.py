@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ScenarioError, SimulationError
@@ -401,7 +402,7 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _compare_lines(table: dict, runs: list, out_dir: Path) -> str:
+def _compare_lines(table: dict[str, Any], runs: list[Any], out_dir: Path) -> str:
     lines = []
     for row in table["budget_loss_usd"][1:]:
         lines.append(f"{row['run']} vs {runs[0].name}: budget loss {row['diff'] / 1e9:+,.2f} bn USD "
@@ -540,7 +541,7 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
-def headline(summary: dict, out_dir: Path) -> str:
+def headline(summary: dict[str, Any], out_dir: Path) -> str:
     """One line that says what the run found and where its files are."""
     m = summary["metrics"]
     n = summary["replications"]

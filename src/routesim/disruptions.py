@@ -101,4 +101,4 @@ def failure_impairments(failure: Failure, rng: np.random.Generator, horizon_days
 def month_index(days: np.ndarray, start_date: dt.date) -> np.ndarray:
     """Calendar month (0 = January) of each day offset from ``start_date``."""
     dates = np.datetime64(start_date, "D") + np.floor(days).astype("timedelta64[D]")
-    return dates.astype("datetime64[M]").astype(int) % 12
+    return np.asarray(dates.astype("datetime64[M]").astype(int) % 12)

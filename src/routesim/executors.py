@@ -10,13 +10,12 @@ import math
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, TypeVar
+from typing import Any
 
 from .errors import RoutesimError
 
 EXECUTORS = ("local", "dask", "dask-local")
-T = TypeVar("T")
-ChunkFn = Callable[[Any, list[int]], list[T]]
+ChunkFn = Callable[[Any, list[int]], list[Any]]
 Progress = Callable[[int, int], None]
 
 
@@ -34,7 +33,7 @@ def map_chunks(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
-) -> list[list[T]]:
+) -> list[list[Any]]:
     """``fn(scenario, chunk)`` for every chunk of ``indices``, results in chunk order."""
     if executor not in EXECUTORS:
         raise RoutesimError(f"unknown executor {executor!r} (one of {', '.join(EXECUTORS)})")
@@ -46,7 +45,7 @@ def map_chunks(
     return _dask(fn, scenario, indices, executor, workers, scheduler, progress)
 
 
-def _serial(fn: ChunkFn, scenario: Any, parts: list[list[int]], total: int, progress: Progress | None) -> list:
+def _serial(fn: ChunkFn, scenario: Any, parts: list[list[int]], total: int, progress: Progress | None) -> list[Any]:
     done, count = [], 0
     for part in parts:
         done.append(fn(scenario, part))
@@ -58,7 +57,7 @@ def _serial(fn: ChunkFn, scenario: Any, parts: list[list[int]], total: int, prog
 
 def _process_pool(
     fn: ChunkFn, scenario: Any, parts: list[list[int]], workers: int, total: int, progress: Progress | None
-) -> list:
+) -> list[Any]:
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
         futures = [pool.submit(fn, scenario, part) for part in parts]
@@ -98,9 +97,9 @@ def _dask(
     workers: int,
     scheduler: str | None,
     progress: Progress | None,
-) -> list:
+) -> list[Any]:
     """Chunks as Dask tasks; a task whose worker dies is retried elsewhere (only that chunk is lost)."""
-    try:
+    try:  # dask is an optional extra, and untyped
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
     except ImportError:
         raise RoutesimError("the Dask executors need the optional extra: pip install 'routesim[dask]'") from None

@@ -3,6 +3,7 @@ while routes are impaired. Prices never change the physics, so they are applied 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ def brent_by_day(scenario: Scenario, k: int) -> np.ndarray:
     return np.full(days, market.brent_usd_per_bbl)
 
 
-def series_by_day(series: BrentSeries, start, days: int) -> np.ndarray:
+def series_by_day(series: BrentSeries, start: dt.date, days: int) -> np.ndarray:
     """A step series sampled on each day from ``start``: each value holds from its date to the next."""
     dates = np.array([np.datetime64(p.date, "D") for p in series.values])
     values = np.array([p.usd_per_bbl for p in series.values])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class RunResult:
         """One daily series of every replication, replications x days."""
         return np.vstack([r.daily[key] for r in self.replications])
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The summary.json document."""
         s = self.scenario
         reps = self.replications

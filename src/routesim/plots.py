@@ -7,6 +7,7 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import matplotlib
 
@@ -41,7 +42,7 @@ def _route_colors(result: RunResult) -> dict[str, str]:
     return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
 
 
-def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band") -> tuple[Figure, list]:
+def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band") -> tuple[Figure, list[Axes]]:
     fig = Figure(figsize=(SIZE_IN[0], SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows)), layout="constrained")
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     n = len(result.replications)
@@ -54,33 +55,33 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     return fig, axes
 
 
-def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator()
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
-def _band(ax, x, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0) -> None:
+def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0) -> None:
     ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label)
     if f"{key}_p5" in bands:
         ax.fill_between(x, bands[f"{key}_p5"] / scale, bands[f"{key}_p95"] / scale, color=color, alpha=0.18, linewidth=0)
 
 
-def _shade_outages(result: RunResult, ax, colors: dict[str, str]) -> None:
+def _shade_outages(result: RunResult, ax: Axes, colors: dict[str, str]) -> None:
     s = result.scenario
     labelled = set()
     for outage in s.outages:
         start, end = outage.window_days(s.start_date)
         if start >= s.horizon_days:
             continue
-        left = s.start_date + dt.timedelta(days=start)
-        right = s.start_date + dt.timedelta(days=min(end, s.horizon_days))
+        left = mdates.date2num(s.start_date + dt.timedelta(days=start))  # type: ignore[no-untyped-call]
+        right = mdates.date2num(s.start_date + dt.timedelta(days=min(end, s.horizon_days)))  # type: ignore[no-untyped-call]
         label = None if outage.target in labelled else f"{outage.target} outage"
         labelled.add(outage.target)
         ax.axvspan(left, right, color=colors.get(outage.target, "#999999"), alpha=0.10, label=label, linewidth=0)
 
 
-def _thousands(ax) -> None:
+def _thousands(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
 
 
@@ -314,7 +315,7 @@ def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def sweep_curve(rows: list[dict], key: str, metric: str, naive: dict[str, float] | None = None) -> Figure:
+def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[str, float] | None = None) -> Figure:
     """A metric against one swept parameter: each scenario's mean with its 95 % confidence band."""
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
@@ -338,7 +339,7 @@ def sweep_curve(rows: list[dict], key: str, metric: str, naive: dict[str, float]
     return fig
 
 
-def sweep_heatmap(rows: list[dict], keys: tuple[str, str], metric: str, scenario: str) -> Figure:
+def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str) -> Figure:
     """A metric's mean over two swept parameters."""
     label, scale = metric_axis(metric)
     mine = [r for r in rows if r["scenario"] == scenario]
@@ -363,7 +364,7 @@ def _dates_of(texts: list[str]) -> np.ndarray:
     return np.array([dt.date.fromisoformat(t) for t in texts])
 
 
-def overlays(data: dict[str, dict], names: list[str]) -> dict[str, Figure]:
+def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Figure]:
     """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario."""
     subtitle = "compared: " + ", ".join(names)
     out = {}
@@ -413,7 +414,7 @@ def overlays(data: dict[str, dict], names: list[str]) -> dict[str, Figure]:
     return out
 
 
-def tornado(oat: dict, metric: str, scenario: str) -> Figure:
+def tornado(oat: dict[str, Any], metric: str, scenario: str) -> Figure:
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
     label, scale = metric_axis(metric)
     rows = oat["rows"]
@@ -431,7 +432,7 @@ def tornado(oat: dict, metric: str, scenario: str) -> Figure:
     return fig
 
 
-def sobol_bars(result: dict, metric: str, scenario: str) -> Figure:
+def sobol_bars(result: dict[str, Any], metric: str, scenario: str) -> Figure:
     """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
     label, _ = metric_axis(metric)
     rows = result["rows"]

@@ -69,7 +69,7 @@ def level_at(trace: Trace, at: np.ndarray) -> np.ndarray:
     i = np.searchsorted(trace.times, at, side="right") - 1
     i = np.clip(i, 0, len(trace.times) - 1)
     net = trace.production_bpd - sum(trace.flows_bpd.values(), np.zeros_like(trace.production_bpd))
-    return trace.storage_bbl[i] + net[i] * (at - trace.times[i])
+    return np.asarray(trace.storage_bbl[i] + net[i] * (at - trace.times[i]))
 
 
 def volumes(scenario: Scenario, trace: Trace) -> Volumes:

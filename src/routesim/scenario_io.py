@@ -74,7 +74,7 @@ def dump_resolved(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML that ``load_scenario`` reads back unchanged."""
     data = _plain(scenario.model_dump(mode="python", by_alias=True))
     header = "# Resolved by routesim: extends and --set applied, every default written out.\n"
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return header + str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
@@ -211,7 +211,7 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     _anchor_paths(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return dict(data)
     if not isinstance(parent, str):
         raise ScenarioError([f"{path}: extends: expected a file name, got {parent!r}"])
     base = _resolve_extends(path.parent / parent, (*chain, real))

@@ -89,7 +89,7 @@ def run_point(
     workers: int,
     command: list[str],
     plots: bool = False,
-) -> tuple[dict, bool]:
+) -> tuple[dict[str, Any], bool]:
     """Run one scenario variant into ``out_dir``, unless it already holds the same finished run.
 
     Returns:
