@@ -47,8 +47,8 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     n = len(result.replications)
     runs = f"{n} replications" + (f", {bands}" if bands else "") if n > 1 else "1 replication"
-    fig.suptitle(f"{result.scenario.name}: {what}\n", fontsize=13, fontweight="bold")
-    fig.text(0.5, 0.955, f"{runs}; seed {result.scenario.seed}", ha="center", va="top", fontsize=9, color="#444444")
+    fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
+    axes[0].set_title(f"{runs}; seed {result.scenario.seed}", fontsize=9, color="#444444")
     for ax in axes:
         ax.grid(True, color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
@@ -308,8 +308,8 @@ def metric_axis(metric: str) -> tuple[str, float]:
 def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     fig = Figure(figsize=SIZE_IN, layout="constrained")
     ax = fig.add_subplot()
-    fig.suptitle(title + "\n", fontsize=13, fontweight="bold")
-    fig.text(0.5, 0.955, subtitle, ha="center", va="top", fontsize=9, color="#444444")
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    ax.set_title(subtitle, fontsize=9, color="#444444")
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
