@@ -175,3 +175,22 @@ def test_shipped_brent_series_loads():
     csv = SCENARIOS / "data" / "brent-monthly-2022-2024.csv"  # a --set path is relative to the working directory
     s = load_scenario(SCENARIOS / "base.yaml", [f"market.brent_series={{csv: {csv}}}"])
     assert len(s.market.brent_series.values) == 36
+
+
+def test_price_bands_follow_brent_as_disruptions_move_it():
+    """While 'alt' is impaired all year, Brent is 50 higher for every sale, and the duty band follows it."""
+    taxes = {"export_duty": {"usd_per_tonne_by_brent": [[0, 10], [120, 100]], "national_fund_share": 0.0}}
+    outage = {"target": "alt", "start_day": 0, "duration_days": 400, "capacity_factor": 0.5}
+    s = scenario(production_bpd=1e5, routes={"main": pipeline(2e5), "alt": pipeline(1e5, cost=9)},
+                 outages=[outage], horizon_days=30, market={"brent_usd_per_bbl": 100.0, "disruption_effects": [
+                     {"route": "alt", "brent_change_usd_per_bbl": 50.0}]}, fiscal={"taxes": taxes})
+    m = montecarlo.run_replication(s, 0).metrics
+    assert m["export_duty_usd"] == pytest.approx(m["exported_bbl"] / 7.5 * 100)
+
+
+def test_a_csv_named_later_replaces_values_named_earlier(tmp_path):
+    csv = tmp_path / "b.csv"
+    csv.write_text("\ufeffdate,usd_per_bbl\n2022-01-01,55\n")  # Excel's byte-order mark is fine too
+    s = load_scenario(SCENARIOS / "base.yaml", [
+        "market.brent_series={values: [{date: 2022-01-01, usd_per_bbl: 99}]}", f"market.brent_series.csv={csv}"])
+    assert [p.usd_per_bbl for p in s.market.brent_series.values] == [55.0]

@@ -150,3 +150,59 @@ def test_list_show_schema(tmp_path, capsys):
     schema = json.loads((tmp_path / "s.json").read_text())
     assert {"routes", "producers", "outages", "incidents", "extends"} <= schema["properties"].keys()
     assert "name" not in schema.get("required", [])
+
+
+def test_sensitivity_with_sobol_from_the_command_line(tmp_path):
+    out = tmp_path / "sobol"
+    assert main(["sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "market.brent_usd_per_bbl=60:120",
+                 "--vary", "outages.0.duration_days=10:60", "--sobol", "--samples", "8", "--out", str(out), *SHORT]) == 0
+    doc = json.loads((out / "sensitivity.json").read_text())
+    assert doc["sobol"]["evaluations"] == 8 * 4 and len(doc["sobol"]["rows"]) == 2
+    assert (out / "sobol.png").exists() and (out / "sobol.csv").exists()
+
+
+def test_float_settings_read_back_as_numbers():
+    assert sweep.setting("a", 1e-05) == "a=1.0e-05" and sweep.setting("a", 2.5) == "a=2.5"
+    assert yaml.safe_load(sweep.setting("a", 1e-05).partition("=")[2]) == 1e-05
+    assert yaml.safe_load(sweep.setting("a", 3e20).partition("=")[2]) == 3e20
+
+
+def test_scenarios_that_share_a_name_keep_their_own_runs(tmp_path):
+    (tmp_path / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text())
+    variant = tmp_path / "cpc-closure-30d.yaml"
+    variant.write_text((SCENARIOS / "cpc-closure-30d.yaml").read_text().replace("duration_days: 30 ", "duration_days: 90 "))
+    out = tmp_path / "cmp"
+    assert main(["compare", str(SCENARIOS / "cpc-closure-30d.yaml"), str(variant), "--out", str(out), *SHORT]) == 0
+    doc = json.loads((out / "compare.json").read_text())
+    assert [r["name"] for r in doc["runs"]] == ["cpc-closure-30d", "cpc-closure-30d-2"]
+    assert doc["metrics"]["budget_loss_usd"][1]["diff"] > 0
+    sw = tmp_path / "sw"
+    assert main(["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), str(variant), "--param",
+                 "market.brent_usd_per_bbl=80,90", "--out", str(sw), *SHORT]) == 0
+    rows = _rows(sw / "sweep.csv")
+    assert len({r["run_dir"] for r in rows}) == 4
+    assert main(["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), str(variant), "--param",
+                 "market.brent_usd_per_bbl=80,90", "--out", str(sw), *SHORT]) == 0
+    assert all(r["reused"] == "True" for r in _rows(sw / "sweep.csv"))
+
+
+def test_compare_of_different_horizons_unpaired(tmp_path):
+    a = _risk_run(tmp_path, "a")
+    b = _risk_run(tmp_path, "b", "--set", "horizon_days=200")
+    assert cli("compare", str(a), str(b), "--unpaired", "--out", str(tmp_path / "cmp"), "--quiet")[0] == 0
+    c = _risk_run(tmp_path, "c", "-n", "20")
+    code, err = cli("compare", str(a), str(c), "--out", str(tmp_path / "cmp2"))
+    assert code == 2 and "replications" in err
+
+
+def test_show_marks_whole_values_set_on_the_command_line(capsys):
+    assert main(["show", str(SCENARIOS / "cpc-closure-30d.yaml"), "--set",
+                 "outages=[{target: cpc, start_day: 5, duration_days: 10}]"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert next(x for x in shown if x.startswith("outages[0].target")).endswith("# --set")
+    assert next(x for x in shown if x.startswith("name:")).endswith("(its file name)") is False  # the file sets it
+
+
+def test_schema_does_not_require_what_a_parent_may_give(tmp_path):
+    assert main(["schema", "--out", str(tmp_path / "s.json")]) == 0
+    assert '"required"' not in (tmp_path / "s.json").read_text()

@@ -387,9 +387,9 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
         if _is_scenario_file(path):
             load_scenario(path, overrides)  # every input checked before anything runs
     run_dirs = []
-    for path in args.runs:
+    for path, label in zip(args.runs, compare.unique_labels(names)):
         if _is_scenario_file(path):
-            run_dir = out_dir.parent / f"{out_dir.name}-runs" / load_scenario(path, overrides).name
+            run_dir = out_dir.parent / f"{out_dir.name}-runs" / label  # one folder per input, names may repeat
             run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True)
             run_dirs.append(run_dir)
         else:
@@ -422,7 +422,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 
     names = [load_scenario(p, overrides).name for p in args.scenarios]
     out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(names))
-    progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0)
+    progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0, unit="runs")
     rows = sweep.sweep(args.scenarios, params, overrides, out_dir, args.workers, ["routesim", *argv], progress)
     progress.close()
     sweep.write_summary(out_dir, rows)
@@ -454,7 +454,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     output.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
-    progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty())
+    progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()
     sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices)
@@ -486,8 +486,8 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     for path in files:
         try:
             data = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
-        except ScenarioError:
-            data = {"description": "(invalid YAML)"}
+        except (ScenarioError, OSError, UnicodeDecodeError):
+            data = {"description": "(invalid: not a readable YAML file)"}
         if not isinstance(data, dict):
             data = {"description": "(not a scenario)"}
         description = " ".join(str(data.get("description", "")).split())
@@ -504,15 +504,16 @@ def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim show``."""
     import yaml
 
-    from .scenario_io import flatten, load_scenario, origins
+    from .scenario_io import flatten, load_scenario, origin_of, origins
 
     scenario = load_scenario(args.scenario, args.overrides)
     where = origins(args.scenario, args.overrides)
     flat = flatten(scenario.model_dump(mode="json", by_alias=True))
     rows = []
     for key, value in flat.items():
-        origin = where.get(key) or ("market.brent_series.csv" if key.startswith("market.brent_series.values")
-                                    else "default")
+        origin = origin_of(key, where)
+        if origin == "default" and key.startswith("market.brent_series.values"):
+            origin = "market.brent_series.csv"
         text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
         rows.append((f"{key}: {text}", origin))
     width = min(max(len(r[0]) for r in rows), 70)
@@ -532,13 +533,23 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     schema["title"] = "routesim scenario"
     # keys the loader handles before validation: a parent file, and a name that defaults to the file's
     schema["properties"]["extends"] = {"type": "string", "description": "parent scenario file, relative to this one"}
-    schema["required"] = [k for k in schema.get("required", []) if k != "name"]
+    _drop_required(schema)  # any key may come from a parent file; `routesim validate` checks the whole
     text = json.dumps(schema, indent=2) + "\n"
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
     else:
         print(text, end="")
     return EXIT_OK
+
+
+def _drop_required(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("required", None)
+        for value in node.values():
+            _drop_required(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_required(value)
 
 
 def headline(summary: dict[str, Any], out_dir: Path) -> str:
@@ -557,8 +568,8 @@ def headline(summary: dict[str, Any], out_dir: Path) -> str:
 class Progress:
     """A progress bar on stderr, shown only on a terminal and only once a run has taken over a second."""
 
-    def __init__(self, label: str, enabled: bool, delay_s: float = 1.0) -> None:
-        self.label, self.enabled, self.delay_s = label, enabled, delay_s
+    def __init__(self, label: str, enabled: bool, delay_s: float = 1.0, unit: str = "replications") -> None:
+        self.label, self.enabled, self.delay_s, self.unit = label, enabled, delay_s, unit
         self.started = time.perf_counter()
         self.shown = False
 
@@ -570,7 +581,7 @@ class Progress:
         filled = int(width * done / total)
         eta = elapsed / done * (total - done)
         bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\r{self.label}: [{bar}] {done}/{total} replications, {eta:,.0f} s left ")
+        sys.stderr.write(f"\r{self.label}: [{bar}] {done}/{total} {self.unit}, {eta:,.0f} s left ")
         sys.stderr.flush()
         self.shown = True
 

@@ -42,12 +42,19 @@ class Run:
 
 
 def read_runs(directories: list[Path]) -> list[Run]:
-    """Read run directories, labelled by scenario name (by folder name when two share a scenario)."""
+    """Read run directories, each labelled by its scenario's name, made unique where names repeat."""
     runs = [read_run(d) for d in directories]
-    names = [r.name for r in runs]
-    if len(set(names)) < len(names):
-        runs = [dataclasses.replace(r, label=r.directory.name) for r in runs]
-    return runs
+    return [dataclasses.replace(r, label=label) for r, label in zip(runs, unique_labels([r.name for r in runs]))]
+
+
+def unique_labels(names: list[str]) -> list[str]:
+    """``["a", "a", "b"]`` -> ``["a", "a-2", "b"]``."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
 
 
 def read_run(directory: Path) -> Run:
@@ -74,9 +81,9 @@ def check_pairable(runs: list[Run], unpaired: bool) -> None:
     first = runs[0].summary
     issues = [
         f"{run.directory}: {key} {run.summary[key]} differs from {first[key]} in {runs[0].directory}; "
-        "pairing needs one seed and horizon (give --unpaired to compare them anyway)"
+        "pairing needs one seed, horizon and number of replications (give --unpaired to compare them anyway)"
         for run in runs[1:]
-        for key in ("seed", "horizon_days")
+        for key in ("seed", "horizon_days", "replications")
         if run.summary[key] != first[key]
     ]
     if issues:
@@ -129,12 +136,12 @@ def _difference(base: Run, run: Run, metric: str, paired: bool) -> tuple[float, 
 
 def overlay_data(runs: list[Run]) -> dict[str, dict[str, Any]]:
     """The data behind each overlay plot, keyed by plot name: columns of equal length."""
-    flows: dict[str, Any] = {"date": runs[0].dates}
-    fan: dict[str, Any] = {"date": runs[0].dates}
+    n = min(len(run.dates) for run in runs)  # runs of different horizons share their first days
+    flows: dict[str, Any] = {"date": runs[0].dates[:n]}
+    fan: dict[str, Any] = {"date": runs[0].dates[:n]}
     exceedance: dict[str, Any] = {}
     share: dict[str, Any] = {"run": [], "mean": [], "ci95_low": [], "ci95_high": []}
     for run in runs:
-        n = min(len(run.dates), len(runs[0].dates))
         flows[run.name] = run.daily["exported_bpd"][:n]
         loss = run.daily
         for q in (5, 50, 95):

@@ -55,15 +55,19 @@ def process_path(process: BrentProcess, rng: np.random.Generator, days: int) -> 
     return np.exp(x)
 
 
-def sale_prices(scenario: Scenario, brent: np.ndarray, impaired: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each route's sale price by day: Brent + differential, plus the disruption effects weighted by the
-    share of the day the effect's route is impaired [USD/bbl]."""
+def moved_brent(scenario: Scenario, brent: np.ndarray, impaired: dict[str, np.ndarray]) -> np.ndarray:
+    """Brent moved by the disruption effects, each weighted by the share of the day its route is impaired."""
     shift = np.zeros_like(brent)
+    for effect in scenario.market.disruption_effects:
+        shift = shift + effect.brent_change_usd_per_bbl * impaired[effect.route]
+    return np.asarray(brent + shift)
+
+
+def sale_prices(scenario: Scenario, brent: np.ndarray, impaired: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each route's sale price by day: the (moved) Brent + differential, plus its own differential's change
+    weighted by the share of the day it is impaired [USD/bbl]."""
+    moved = moved_brent(scenario, brent, impaired)
     own = {r: np.zeros_like(brent) for r in scenario.routes}
     for effect in scenario.market.disruption_effects:
-        share = impaired[effect.route]
-        shift = shift + effect.brent_change_usd_per_bbl * share
-        own[effect.route] = own[effect.route] + effect.differential_change_usd_per_bbl * share
-    return {
-        name: brent + shift + route.differential_usd_per_bbl + own[name] for name, route in scenario.routes.items()
-    }
+        own[effect.route] = own[effect.route] + effect.differential_change_usd_per_bbl * impaired[effect.route]
+    return {name: moved + route.differential_usd_per_bbl + own[name] for name, route in scenario.routes.items()}

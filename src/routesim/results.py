@@ -114,8 +114,9 @@ def impaired_by_day(trace: Trace) -> dict[str, np.ndarray]:
 
 def money_by_day(scenario: Scenario, trace: Trace, brent: np.ndarray) -> dict[str, np.ndarray]:
     """The money streams of :func:`routesim.fiscal.split` for each output day [USD]."""
-    prices = market.sale_prices(scenario, brent, impaired_by_day(trace))
-    return fiscal.split(scenario, exported_by_day(scenario, trace), brent, prices)
+    impaired = impaired_by_day(trace)
+    moved = market.moved_brent(scenario, brent, impaired)  # the price bands follow Brent as it moved
+    return fiscal.split(scenario, exported_by_day(scenario, trace), moved, market.sale_prices(scenario, brent, impaired))
 
 
 def metrics(
@@ -193,5 +194,5 @@ def daily(
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue
     series["budget_loss_usd"] = budget_loss
-    series["brent_usd_per_bbl"] = brent
+    series["brent_usd_per_bbl"] = market.moved_brent(scenario, brent, impaired_by_day(trace))
     return series

@@ -73,6 +73,9 @@ def validate(raw: Any) -> Scenario:
 def dump_resolved(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML that ``load_scenario`` reads back unchanged."""
     data = _plain(scenario.model_dump(mode="python", by_alias=True))
+    series = _series_node(data)
+    if series is not None:
+        series.pop("csv", None)  # its values are written out: the resolved file stands alone
     header = "# Resolved by routesim: extends and --set applied, every default written out.\n"
     return header + str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
@@ -88,10 +91,13 @@ def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
         chain.append(current)
         parent = _read_yaml(current).get("extends")
         current = current.parent / parent if isinstance(parent, str) else None
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"name": f"{chain[0].name} (its file name)"}
     for file in reversed(chain):
         data = _read_yaml(file)
         data.pop("extends", None)
+        if file is not chain[0]:  # a child never inherits its parent's name or description
+            data.pop("name", None)
+            data.pop("description", None)
         for key in flatten(data):
             out = {k: v for k, v in out.items() if not k.startswith(key + "[")}  # a child's list replaces
             out[key] = file.name
@@ -100,6 +106,15 @@ def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
         out = {k: v for k, v in out.items() if not (k == key or k.startswith(key + ".") or k.startswith(key + "["))}
         out[key] = "--set"
     return out
+
+
+def origin_of(key: str, where: dict[str, str]) -> str:
+    """The origin of ``key``, or of the nearest enclosing key set as a whole (``--set outages=[...]``)."""
+    while key:
+        if key in where:
+            return where[key]
+        key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key) if re.search(r"(\.[^.\[]+|\[\d+\])$", key) else ""
+    return "default"
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -241,12 +256,12 @@ def _anchor_paths(data: dict[str, Any], folder: Path) -> None:
 def _read_brent_series(raw: dict[str, Any]) -> list[str]:
     """Read ``market.brent_series.csv`` into ``values`` (unless values are given); return problems."""
     node = _series_node(raw)
-    if node is None or node.get("values") or not isinstance(node.get("csv"), str):
+    if node is None or not isinstance(node.get("csv"), str):
         return []
     key = "market.brent_series.csv"
     path = Path(node["csv"])
     try:
-        rows = list(csv.DictReader(line for line in path.read_text(encoding="utf-8").splitlines()
+        rows = list(csv.DictReader(line for line in path.read_text(encoding="utf-8-sig").splitlines()
                                    if line.strip() and not line.startswith("#")))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [f"{key}: cannot read {path} ({exc})"]

@@ -6,6 +6,7 @@ sees the same random incidents) with some keys overridden; the metric is its mea
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def parse_ranges(path: Path, specs: Sequence[str], overrides: Sequence[str]) -> 
         except (ValueError, IndexError):
             issues.append(f"--vary {spec}: expected KEY=LOW:HIGH with LOW < HIGH")
             continue
-        canonical = key.replace(".[", "[")
+        canonical = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", key)
         if canonical not in base:
             issues.append(f"--vary {key}: not a key of the scenario")
             continue
@@ -84,7 +85,7 @@ def sobol(
 ) -> dict[str, Any]:
     """First-order and total Sobol indices (scipy.stats.sobol_indices, Saltelli sampling of uniform
     inputs) with bootstrap 95 % confidence intervals. Costs samples x (keys + 2) evaluations."""
-    total = samples * (len(ranges) + 2)
+    evaluations = samples * (len(ranges) + 2)
     done = [0]
 
     def func(x: np.ndarray) -> np.ndarray:
@@ -93,7 +94,7 @@ def sobol(
             out.append(evaluate({r.key: _value(r, v) for r, v in zip(ranges, column)}))
             done[0] += 1
             if progress is not None:
-                progress(done[0], total)
+                progress(done[0], evaluations)
         return np.array(out)[np.newaxis, :]
 
     dists = [stats.uniform(loc=r.low, scale=r.high - r.low) for r in ranges]
@@ -108,7 +109,7 @@ def sobol(
     first, total = result.first_order, result.total_order
     return {
         "samples": samples,
-        "evaluations": total,
+        "evaluations": evaluations,
         "rows": [
             {
                 "key": r.key,

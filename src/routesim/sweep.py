@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from . import fiscal, montecarlo, output
+from .compare import unique_labels
 from .errors import ScenarioError
 from .scenario_io import dump_resolved, load_scenario
 
@@ -73,8 +74,15 @@ def _tidy(value: float) -> float | int:
 
 
 def setting(key: str, value: Any) -> str:
-    """The ``--set`` text that gives ``key`` the value ``value``."""
-    return f"{key}={json.dumps(value) if isinstance(value, str) else value}"
+    """The ``--set`` text that gives ``key`` the value ``value`` (a float always reads back as a float)."""
+    if isinstance(value, str):
+        return f"{key}={json.dumps(value)}"
+    if isinstance(value, float):
+        mantissa, e, exponent = repr(value).partition("e")
+        if e and "." not in mantissa:  # YAML 1.1 reads 1e-05 as text, 1.0e-05 as a number
+            mantissa += ".0"
+        return f"{key}={mantissa}{e}{exponent}"
+    return f"{key}={value}"
 
 
 def grid(params: Sequence[Param]) -> list[dict[str, Any]]:
@@ -118,7 +126,8 @@ def sweep(
     """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/``; return one row per run."""
     output.check_target(out_dir)
     points = grid(params)
-    names = [load_scenario(p, overrides).name for p in paths]  # fail on bad input before running anything
+    # fail on bad input before running anything; scenarios that share a name get their own folders
+    names = unique_labels([load_scenario(p, overrides).name for p in paths])
     for point in points[:1]:
         for path in paths:
             load_scenario(path, [*overrides, *(setting(k, v) for k, v in point.items())])
@@ -153,17 +162,17 @@ def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: 
         return None
     index = int(match.group(1) or match.group(2))
     slopes = {}
-    for path in paths:
+    for path, name in zip(paths, scenario_names(rows)):
         scenario = load_scenario(path, overrides)
         if index >= len(scenario.outages):
             return None
         outage = scenario.outages[index]
-        run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == scenario.name)
+        run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == name)
         daily = _read_columns(run_dir / "timeseries.csv")
-        bpd = float(np.mean(daily[f"baseline_{outage.target}_exported_bpd"]))
+        bpd = float(np.median(daily[f"baseline_{outage.target}_exported_bpd"]))  # the route's normal flow
         brent = float(np.mean(daily["brent_usd_per_bbl"]))
         per_bbl = fiscal.budget_revenue_per_bbl(scenario, outage.target, brent)
-        slopes[scenario.name] = bpd * (1 - outage.capacity_factor) * per_bbl
+        slopes[name] = bpd * (1 - outage.capacity_factor) * per_bbl
     return slopes
 
 
