@@ -152,6 +152,7 @@ class Network:
             if isinstance(route, TankerShuttleRoute):
                 self.shuttles[name] = Shuttle(route, self.rank[name], simpy.Resource(env, route.load_berths))
         self.factors: dict[str, list[float]] = {name: [] for name in order}
+        self._factor = {name: 1.0 for name in order}  # the smallest of each route's factors, kept up to date
         self.pending: list[CargoRequest] = []
         self.curtailed_bpd: float | None = None
         self.ramp: Ramp | None = None
@@ -168,12 +169,14 @@ class Network:
     def impair(self, route: str, factor: float) -> None:
         """An impairment of ``route`` to ``factor`` of capacity begins."""
         self.factors[route].append(factor)
+        self._factor[route] = min(self.factors[route])
         self.refresh()
 
     def restore(self, route: str, factor: float) -> None:
         """An impairment of ``route`` to ``factor`` ends."""
         before = self.factor(route)
         self.factors[route].remove(factor)
+        self._factor[route] = min(self.factors[route], default=1.0)
         self.refresh(capacity_rose=self.factor(route) > before)
 
     def request_cargo(self, route: str) -> simpy.Event:
@@ -187,7 +190,7 @@ class Network:
 
     def factor(self, route: str) -> float:
         """Available share of ``route``'s capacity: the smallest factor among its active impairments."""
-        return min(self.factors[route], default=1.0)
+        return self._factor[route]
 
     # -------------------------------------------------------------------------------- the hybrid core
 
@@ -330,6 +333,4 @@ class Network:
             self.refresh()
 
     def _record(self, now: float, level: float) -> None:
-        flows = dict(zip(self.pipelines, self.alloc.flows_bpd))
-        factors = {name: self.factor(name) for name in self.factors}
-        self.recorder.point(now, level, self.alloc.production_bpd, flows, factors)
+        self.recorder.point(now, level, self.alloc.production_bpd, self.alloc.flows_bpd, tuple(self._factor.values()))

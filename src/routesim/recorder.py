@@ -51,26 +51,18 @@ class Recorder:
         self, pipelines: Iterable[str], routes: Iterable[str], shuttles: Iterable[str], log: bool = False
     ) -> None:
         self._log: list[tuple[float, str, str, str]] | None = [] if log else None
-        self._times: list[float] = []
-        self._storage: list[float] = []
-        self._production: list[float] = []
-        self._flows: dict[str, list[float]] = {r: [] for r in pipelines}
-        self._factors: dict[str, list[float]] = {r: [] for r in routes}
+        self._pipelines, self._routes = list(pipelines), list(routes)
+        self._rows: list[tuple[float, float, float, tuple[float, ...], tuple[float, ...]]] = []
         self._loads: dict[str, list[float]] = {r: [] for r in shuttles}
         self._discharges: dict[str, list[float]] = {r: [] for r in shuttles}
         self.events = 0
 
     def point(
-        self, time: float, storage: float, production: float, flows: Mapping[str, float], factors: Mapping[str, float]
+        self, time: float, storage: float, production: float, flows: tuple[float, ...], factors: tuple[float, ...]
     ) -> None:
-        """Record the state at ``time`` and the rates that hold from then on."""
-        self._times.append(time)
-        self._storage.append(storage)
-        self._production.append(production)
-        for name, values in self._flows.items():
-            values.append(flows[name])
-        for name, values in self._factors.items():
-            values.append(factors[name])
+        """Record the state at ``time`` and the rates that hold from then on (flows per pipeline and
+        factors per route, in the orders given at construction)."""
+        self._rows.append((time, storage, production, flows, factors))
 
     def load(self, route: str, time: float) -> None:
         """A tanker of ``route`` lifted a cargo from storage at ``time``."""
@@ -91,13 +83,16 @@ class Recorder:
         def arrays(d: dict[str, list[float]]) -> dict[str, np.ndarray]:
             return {k: np.asarray(v, dtype=float) for k, v in d.items()}
 
+        times, storage, production, flows, factors = zip(*self._rows)
+        flow_columns = np.array(flows, dtype=float).reshape(len(self._rows), len(self._pipelines)).T
+        factor_columns = np.array(factors, dtype=float).reshape(len(self._rows), len(self._routes)).T
         return Trace(
             horizon_days=horizon_days,
-            times=np.asarray(self._times, dtype=float),
-            storage_bbl=np.asarray(self._storage, dtype=float),
-            production_bpd=np.asarray(self._production, dtype=float),
-            flows_bpd=arrays(self._flows),
-            capacity_factor=arrays(self._factors),
+            times=np.asarray(times, dtype=float),
+            storage_bbl=np.asarray(storage, dtype=float),
+            production_bpd=np.asarray(production, dtype=float),
+            flows_bpd=dict(zip(self._pipelines, flow_columns)),
+            capacity_factor=dict(zip(self._routes, factor_columns)),
             loads=arrays(self._loads),
             discharges=arrays(self._discharges),
             events=self.events,
