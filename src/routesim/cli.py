@@ -58,9 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"routesim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    runs = argparse.ArgumentParser(add_help=False)  # the options of every command that runs scenarios
+    runs.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a scenario value, e.g. routes.cpc.capacity_bpd=1000000 or outages[0].duration_days=60; "
+        "VALUE is read as YAML; repeatable",
+    )
+    runs.add_argument("-n", "--replications", type=int, metavar="N", help="number of replications (overrides the file)")
+    runs.add_argument("--seed", type=int, metavar="S", help="random seed (overrides the file)")
+    runs.add_argument(
+        "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
+        help="processes for the replications (default: all %(default)s cores); results do not depend on it",
+    )
+    runs.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
     run = sub.add_parser(
         "run",
-        parents=[common],
+        parents=[common, runs],
         help="simulate a scenario and write its results and plots",
         description="Simulate a scenario file and write its results and plots.",
         epilog=RUN_EPILOG,
@@ -68,21 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     run.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/<scenario name>)")
-    run.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value, e.g. routes.cpc.capacity_bpd=1000000 or outages[0].duration_days=60; "
-        "VALUE is read as YAML; repeatable",
-    )
-    run.add_argument("-n", "--replications", type=int, metavar="N", help="number of replications (overrides the file)")
-    run.add_argument("--seed", type=int, metavar="S", help="random seed (overrides the file)")
-    run.add_argument(
-        "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
-        help="processes for the replications (default: all %(default)s cores); results do not depend on it",
-    )
     run.add_argument(
         "--executor", choices=("local", "dask", "dask-local"), default="local",
         help="where replications run: a local process pool (default), a Dask cluster at --scheduler, or a Dask "
@@ -100,7 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
         "unless the scenario has one replication",
     )
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser(
@@ -134,15 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--no-plots", action="store_true", help="skip the QQ plot")
     cal.set_defaults(handler=cmd_calibrate)
 
-    runs = argparse.ArgumentParser(add_help=False)  # the options that sweep and sensitivity share with run
-    runs.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a scenario value for every run; repeatable")
-    runs.add_argument("-n", "--replications", type=int, metavar="N", help="replications of each run")
-    runs.add_argument("--seed", type=int, metavar="S", help="random seed of every run")
-    runs.add_argument("--workers", type=int, metavar="N", default=os.cpu_count() or 1,
-                      help="processes for the replications (default: all %(default)s cores)")
-    runs.add_argument("--quiet", action="store_true", help="print nothing but errors")
-
     cmp = sub.add_parser(
         "compare", parents=[common, runs], help="compare runs: input diff, paired metric differences, overlays",
         description="Compare run directories (or scenario files, which are run first, all with one seed): "
@@ -154,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories or scenario files")
     cmp.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/compare-<a>-vs-<b>)")
     cmp.add_argument("--unpaired", action="store_true",
-                     help="compare runs whose seeds or horizons differ (confidence intervals then unpaired)")
+                     help="compare runs whose seeds, horizons or replication counts differ (unpaired intervals)")
     cmp.set_defaults(handler=cmd_compare)
 
     swp = sub.add_parser(
@@ -280,12 +269,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     from . import montecarlo, output
     from .scenario_io import load_scenario
 
-    overrides = list(args.overrides)
-    if args.replications is not None:
-        overrides.append(f"replications={args.replications}")
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = load_scenario(args.scenario, _run_overrides(args))
     problems = []
     if args.workers < 1:
         problems.append(f"--workers: must be at least 1, got {args.workers}")
