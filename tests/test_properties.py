@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from routesim import montecarlo, results
 from routesim.engine import simulate
-from routesim.model import TankerShuttleRoute
 from routesim.scenario_io import validate
 
 from conftest import pipeline, raw_scenario, shuttle

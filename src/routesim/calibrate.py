@@ -126,7 +126,7 @@ def read_incidents(path: str | Path) -> list[Record]:
             continue
         if not (math.isfinite(duration) and duration > 0):
             issues.append(f"{where}: duration_days: must be above 0, got {duration:g}")
-        elif not 0 <= factor:
+        elif not factor >= 0:  # NaN too
             issues.append(f"{where}: capacity_factor: must be 0 or more, got {factor:g}")
         elif not row["target"].strip():
             issues.append(f"{where}: target: empty")

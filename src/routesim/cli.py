@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ScenarioError, SimulationError
+from .executors import EXECUTORS
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     run.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/<scenario name>)")
     run.add_argument(
-        "--executor", choices=("local", "dask", "dask-local"), default="local",
+        "--executor", choices=EXECUTORS, default="local",
         help="where replications run: a local process pool (default), a Dask cluster at --scheduler, or a Dask "
         "LocalCluster started for the run (needs the extra routesim[dask]); results are the same on each",
     )

@@ -5,6 +5,7 @@ the same in any order, on any number of workers.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -97,6 +98,10 @@ class RunResult:
     def daily_bands(self) -> dict[str, np.ndarray]:
         """Daily series: the mean under the plain name; with several replications ``_p5`` and ``_p95``
         after it (and ``_p10``, ``_p50``, ``_p90`` for the cumulative losses)."""
+        return self._bands
+
+    @functools.cached_property
+    def _bands(self) -> dict[str, np.ndarray]:
         out = {}
         for key in self.replications[0].daily:
             stack = self.daily_stack(key)

@@ -214,7 +214,7 @@ def loss_waterfall(result: RunResult) -> Figure:
     if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
         parts = [parts[0], ("government (flat take)", mean["government_loss_usd"], "#d62728")]
     bottom = 0.0
-    for i, (label, value, color) in enumerate(parts):
+    for i, (_label, value, color) in enumerate(parts):
         ax.bar(i, value, bottom=bottom, color=color, width=0.6)
         ax.text(i, bottom + value, f"{value:,.2f}", ha="center", va="bottom" if value >= 0 else "top", fontsize=9)
         bottom += value

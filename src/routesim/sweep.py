@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from . import fiscal, montecarlo, output
-from .compare import unique_labels
+from .compare import read_run, unique_labels
 from .errors import ScenarioError
 from .scenario_io import dump_resolved, load_scenario
 
@@ -168,7 +168,7 @@ def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: 
             return None
         outage = scenario.outages[index]
         run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == name)
-        daily = _read_columns(run_dir / "timeseries.csv")
+        daily = read_run(run_dir).daily
         bpd = float(np.median(daily[f"baseline_{outage.target}_exported_bpd"]))  # the route's normal flow
         brent = float(np.mean(daily["brent_usd_per_bbl"]))
         per_bbl = fiscal.budget_revenue_per_bbl(scenario, outage.target, brent)
@@ -205,12 +205,6 @@ def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], path
         tmp = out_dir / f".{stem}.partial.png"
         fig.savefig(tmp, dpi=130)
         tmp.replace(out_dir / f"{stem}.png")
-
-
-def _read_columns(path: Path) -> dict[str, np.ndarray]:
-    with path.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
 
 
 def scenario_names(rows: list[dict[str, Any]]) -> list[str]:
