@@ -79,7 +79,7 @@ def example(tmp_path: Path) -> Path:
 
 def test_the_issue_example_loads_as_written(example):
     s = load_scenario(example)
-    assert s.name == "cpc-closure-30d" and s.producer.production_bpd == 1_300_000
+    assert s.name == "cpc-closure-30d" and s.production_bpd == 1_300_000
     assert s.routes["trans_caspian"].tankers == 5 and s.routes["cpc"].transit_days == 10
     assert s.outages[0].window_days(s.start_date) == (60.0, 90.0)
     assert s.fiscal.budget_revenue_usd_per_year == 40e9
@@ -137,7 +137,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_cross_references_are_checked(example):
     example.write_text(example.read_text().replace("  - target: cpc", "  - target: cpcc"))
-    assert any("outages[0].target: unknown route 'cpcc'" in i for i in problems(example))
+    assert any("outages[0].target: unknown route or component 'cpcc'" in i for i in problems(example))
 
 
 def test_a_tanker_must_fit_in_storage(tmp_path):

@@ -1,12 +1,42 @@
-"""Pure allocation of oil between production, storage and routes at one instant (no SimPy, no state).
+"""Pure allocation of oil between producers and routes at one instant (no SimPy, no state).
 
-The engine calls :func:`dispatch` whenever something changes; between two calls every rate is constant.
+The engine calls :func:`allocate` whenever something changes; between two calls every rate is constant.
+
+The rule, in the order a shipper would see it:
+
+1. Each route entry offers a capacity: first the committed part of every route with a contracted minimum
+   (``committed_bpd``), then what is left of every route, both in netback order.
+2. An entry's capacity is shared among the producers that reach the route and still have oil to send,
+   pro rata to their nominal production (a quota), and a producer that has less than its share gives the
+   rest to the others (water-filling).
+3. A producer with stock in storage can send as much as the routes take; with its storage empty, only
+   what it produces; with its storage full, it produces only what the routes take.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Supplier:
+    """A producer at one instant.
+
+    Attributes:
+        potential_bpd: what it could produce now (nominal, or on its restart ramp) [bbl/day].
+        empty: its storage is empty, so it can send only what it produces.
+        full: its storage is full, so it produces only what it sends.
+        weight: its quota weight on shared routes (its nominal production) [bbl/day].
+        entries: indices of the entries (see :func:`allocate`) it may use.
+    """
+
+    potential_bpd: float
+    empty: bool
+    full: bool
+    weight: float
+    entries: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -14,45 +44,69 @@ class Allocation:
     """Rates that hold until the next event.
 
     Attributes:
-        production_bpd: what the producer actually produces [bbl/day].
-        flows_bpd: what each continuous route draws from storage, in the order given [bbl/day].
+        production_bpd: per producer, what it actually produces [bbl/day].
+        flows_bpd: per producer, what it sends into each entry [bbl/day].
     """
 
-    production_bpd: float
-    flows_bpd: tuple[float, ...]
+    production_bpd: tuple[float, ...]
+    flows_bpd: tuple[tuple[float, ...], ...]
 
-    @property
-    def net_bpd(self) -> float:
-        """Rate of change of the storage level [bbl/day]."""
-        return self.production_bpd - sum(self.flows_bpd)
+    def drawn_bpd(self, producer: int) -> float:
+        """What producer ``producer`` sends in total [bbl/day]."""
+        return sum(self.flows_bpd[producer])
 
-
-def fill_in_order(supply: float, capacities: Sequence[float]) -> tuple[float, ...]:
-    """Give ``supply`` to the capacities in order, each up to its capacity [bbl/day]."""
-    flows = []
-    for cap in capacities:
-        take = min(cap, max(supply, 0.0))
-        flows.append(take)
-        supply -= take
-    return tuple(flows)
+    def entry_bpd(self, entry: int) -> float:
+        """What all producers send into entry ``entry`` [bbl/day]."""
+        return sum(flows[entry] for flows in self.flows_bpd)
 
 
-def dispatch(empty: bool, full: bool, potential_bpd: float, capacities_bpd: Sequence[float]) -> Allocation:
-    """Rates for a storage node fed by a producer and drained by continuous routes.
+def share(capacity: float, supplies: Sequence[float], weights: Sequence[float]) -> list[float]:
+    """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply [bbl/day]."""
+    out = [0.0] * len(supplies)
+    active = [i for i, s in enumerate(supplies) if s > 0]
+    left = max(capacity, 0.0)
+    while active and left > 0:
+        if len(active) == 1:
+            i = active[0]
+            out[i] = min(left, supplies[i])
+            break
+        total = sum(weights[i] for i in active)
+        fair = {i: left * (weights[i] / total if total > 0 else 1 / len(active)) for i in active}
+        short = [i for i in active if supplies[i] <= fair[i]]
+        if not short:
+            for i in active:
+                out[i] = fair[i]
+            break
+        for i in short:
+            out[i] = supplies[i]
+            left -= supplies[i]
+        active = [i for i in active if i not in short]
+    return out
+
+
+def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float]) -> Allocation:
+    """Rates of every producer into every entry, entries taken in the order given (priority first).
 
     Args:
-        empty: the storage level is zero, so routes can only take what is produced.
-        full: the storage level is at capacity, so production is cut to what routes take.
-        potential_bpd: what the producer could produce now (nominal, or the restart ramp) [bbl/day].
-        capacities_bpd: available capacity of each route, best netback first [bbl/day].
+        suppliers: the producers now.
+        capacities_bpd: available capacity of each entry, in priority order [bbl/day].
 
     Returns:
-        The allocation. With stock in storage every route runs at its capacity; with the storage empty,
-        production is shared out in netback order; with it full, production is cut to the total draw.
+        The allocation (see the module's rule).
     """
-    flows = fill_in_order(potential_bpd, capacities_bpd) if empty else tuple(capacities_bpd)
-    production = min(potential_bpd, sum(flows)) if full else potential_bpd
-    return Allocation(production, flows)
+    left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
+    flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
+    weights = [s.weight for s in suppliers]
+    for e, capacity in enumerate(capacities_bpd):
+        offers = [left[i] if e in s.entries else 0.0 for i, s in enumerate(suppliers)]
+        for i, amount in enumerate(share(capacity, offers, weights)):
+            if amount > 0:
+                flows[i][e] = amount
+                left[i] -= amount
+    production = tuple(
+        min(s.potential_bpd, sum(f)) if s.full else s.potential_bpd for s, f in zip(suppliers, flows)
+    )
+    return Allocation(production, tuple(tuple(f) for f in flows))
 
 
 def shuttle_throughput_bpd(

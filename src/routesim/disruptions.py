@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SimulationError
-from .model import Failure, Incident, Scenario
+from .model import Failure, Incident, Scenario, Storm
 from .units import DAYS_PER_YEAR
 
 MAX_IMPAIRMENTS = 1_000_000
@@ -25,14 +25,16 @@ MAX_IMPAIRMENTS = 1_000_000
 
 @dataclass(frozen=True)
 class Impairment:
-    """A route runs at ``factor`` of its capacity from ``start_day`` to ``end_day`` [days]."""
+    """A route, or a part ``route/<part>``, runs at ``factor`` of its capacity from ``start_day`` to
+    ``end_day`` [days]; a storm (``storm``) stops a terminal's loading, or a tanker route's loading and sailing."""
 
     target: str
     start_day: float
     end_day: float
     factor: float
     source: str
-    """What caused it: ``outage[i]``, or the name of the incident or failure process."""
+    """What caused it: ``outage[i]``, or the name of the incident, failure or storm process."""
+    storm: bool = False
 
 
 def replication_seed(seed: int, k: int) -> np.random.SeedSequence:
@@ -58,11 +60,14 @@ def impairments(scenario: Scenario, k: int) -> list[Impairment]:
     for failure in scenario.failures:
         rng = stream(scenario.seed, k, failure.stream_name)
         out += failure_impairments(failure, rng, horizon)
+    for storm in scenario.weather:
+        rng = stream(scenario.seed, k, storm.stream_name)
+        out += incident_impairments(storm, rng, horizon, scenario.start_date)
     return sorted((x for x in out if x.start_day < horizon), key=lambda x: (x.start_day, x.source))
 
 
 def incident_impairments(
-    incident: Incident, rng: np.random.Generator, horizon_days: float, start_date: dt.date
+    incident: Incident | Storm, rng: np.random.Generator, horizon_days: float, start_date: dt.date
 ) -> list[Impairment]:
     """Poisson arrivals on [0, horizon) at ``rate_per_year`` x the month's factor, by thinning.
 
@@ -80,8 +85,8 @@ def incident_impairments(
     times = times[keep]
     durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
     cuts = np.asarray(incident.capacity_factor.sample(rng, len(times)), dtype=float)
-    name = incident.stream_name
-    return [Impairment(incident.target, t, t + d, f, name) for t, d, f in zip(times, durations, cuts)]
+    name, storm = incident.stream_name, isinstance(incident, Storm)
+    return [Impairment(incident.target, t, t + d, f, name, storm) for t, d, f in zip(times, durations, cuts)]
 
 
 def failure_impairments(failure: Failure, rng: np.random.Generator, horizon_days: float) -> list[Impairment]:

@@ -1,9 +1,14 @@
 """The discrete-event engine: a scenario and a seed in, a :class:`~routesim.recorder.Trace` out.
 
 SimPy drives an event-driven hybrid model. Rates are constant between events and levels move linearly,
-so instead of stepping a clock the engine computes the next threshold crossing (storage empty or full,
-a waiting tanker's cargo ready, a restart-ramp step) and schedules one timeout for it; a crossing made
-stale by an earlier event is ignored. Cost grows with the number of events, not with the horizon.
+so instead of stepping a clock the engine computes the next threshold crossing (a storage node empty or
+full, a waiting tanker's cargo ready, a restart-ramp step) and schedules one timeout for it; a crossing
+made stale by an earlier event is ignored. Cost grows with the number of events, not with the horizon.
+
+The network: each producer has a storage node and reaches some routes. A pipeline route takes oil up to
+its capacity (and its segments'); with a terminal it delivers at the terminal's loading rate, through its
+tank farm if it has one (the tanks fill while loading stops, and stop the pipe when full). A tanker route
+lifts full cargoes from its load port's tank farm, or from its one producer's storage.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from typing import Any
 
 import simpy
 
-from .dispatch import Allocation, dispatch
+from .dispatch import Allocation, Supplier, allocate
 from .errors import SimulationError
 from .disruptions import Impairment, impairments
-from .model import Scenario, TankerShuttleRoute
+from .model import PipelineRoute, Producer, Route, Scenario, TankerShuttleRoute
 from .recorder import Recorder, Trace
 
 LEVEL_TOL_BBL = 1e-6
@@ -47,9 +52,10 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
     hits = impairments(scenario, replication)
     for hit in hits:
         env.process(_impair(env, network, hit))
-    for name, shuttle in network.shuttles.items():
-        for _ in range(shuttle.route.tankers):
-            env.process(_tanker(env, network, name))
+    for line in network.lines.values():
+        if line.shuttle is not None:
+            for _ in range(line.shuttle.route.tankers):
+                env.process(_tanker(env, network, line))
     network.refresh()
     env.run(until=scenario.horizon_days)
     network.refresh()
@@ -57,29 +63,55 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
 
 
 def _impair(env: simpy.Environment, network: Network, hit: Impairment) -> Generator[Any, Any, None]:
-    """Impair a route to a share of its capacity for a while."""
+    """Impair a route or a part of it to a share of its capacity for a while (a storm: stop it)."""
     yield env.timeout(hit.start_day)
-    network.impair(hit.target, hit.factor)
-    network.recorder.log(env.now, "impairment_start", hit.target, f"{hit.source} factor={hit.factor:.4g}")
+    network.impair(hit)
+    network.recorder.log(env.now, "storm_start" if hit.storm else "impairment_start", hit.target,
+                         f"{hit.source} factor={hit.factor:.4g}")
     yield env.timeout(max(hit.end_day - hit.start_day, 0.0))
-    network.restore(hit.target, hit.factor)
-    network.recorder.log(env.now, "impairment_end", hit.target, hit.source)
+    network.restore(hit)
+    network.recorder.log(env.now, "storm_end" if hit.storm else "impairment_end", hit.target, hit.source)
 
 
-def _tanker(env: simpy.Environment, network: Network, route: str) -> Generator[Any, Any, None]:
-    """One tanker: queue for a berth, wait for a full cargo, load, sail, discharge, sail back."""
-    shuttle = network.shuttles[route]
+def _tanker(env: simpy.Environment, network: Network, line: Line) -> Generator[Any, Any, None]:
+    """One tanker: queue for a berth, wait for a full cargo, load, sail, discharge, sail back; it leaves
+    port only when no storm is on its route."""
+    shuttle = line.shuttle
+    assert shuttle is not None
     spec = shuttle.route
     while True:
         with shuttle.berths.request() as berth:
             yield berth
-            yield network.request_cargo(route)
+            yield network.request_cargo(line)
             yield env.timeout(spec.load_days)
-        network.recorder.log(env.now, "tanker_sails", route, f"{spec.tanker_capacity_bbl:g} bbl")
+            while shuttle.storm_end is not None:
+                yield shuttle.storm_end
+        network.recorder.log(env.now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
         yield env.timeout(spec.voyage_days + spec.unload_days)
-        network.recorder.discharge(route, env.now)
-        network.recorder.log(env.now, "cargo_discharged", route, f"{spec.tanker_capacity_bbl:g} bbl")
+        network.recorder.discharge(line.name, env.now)
+        network.recorder.log(env.now, "cargo_discharged", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        while shuttle.storm_end is not None:
+            yield shuttle.storm_end
         yield env.timeout(spec.voyage_days)
+
+
+@dataclass
+class Node:
+    """A storage node: a level between 0 and a capacity, moving linearly at ``net_bpd`` between events."""
+
+    name: str
+    capacity_bbl: float
+    level_bbl: float
+    net_bpd: float = 0.0
+    tol_bbl: float = LEVEL_TOL_BBL
+
+    @property
+    def empty(self) -> bool:
+        return self.level_bbl <= self.tol_bbl
+
+    @property
+    def full(self) -> bool:
+        return self.level_bbl >= self.capacity_bbl - self.tol_bbl
 
 
 @dataclass
@@ -87,19 +119,23 @@ class Shuttle:
     """Runtime state of a tanker-shuttle route."""
 
     route: TankerShuttleRoute
-    rank: int
     berths: simpy.Resource
+    source: Node
+    """Where its tankers lift cargoes: the route's tank farm, or its one producer's storage."""
     last_lift_day: float | None = None
     """When the last cargo was lifted (None before the first); the terminal cap spaces lifts from it [days]."""
+    lifted_bbl: float = 0.0
+    storm_end: simpy.Event | None = None
+    """While a storm is on: the event that fires when it ends; tankers wait for it before sailing."""
 
 
 @dataclass(order=True)
 class CargoRequest:
-    """A tanker at berth waiting for a full cargo; served best netback first, then first come."""
+    """A tanker at berth waiting for a full cargo; served in priority order (see :class:`Line`), then first come."""
 
-    rank: int
+    priority: int
     seq: int
-    route: str = field(compare=False)
+    line: Line = field(compare=False)
     event: simpy.Event = field(compare=False)
 
 
@@ -132,73 +168,189 @@ class Ramp:
         return self.from_bpd + (self.to_bpd - self.from_bpd) * (self.k + 0.5) / self.steps
 
 
+@dataclass
+class Field:
+    """Runtime state of a producer."""
+
+    name: str
+    spec: Producer
+    node: Node
+    reach: frozenset[str]
+    curtailed_bpd: float | None = None
+    """Production while cut back because its storage is full; None when not cut."""
+    ramp: Ramp | None = None
+    production_bpd: float = 0.0
+
+    def potential(self, now: float) -> float:
+        """What it could produce now: nominal, or the value of its restart ramp."""
+        if self.ramp is not None:
+            self.ramp.advance(now)
+            if not self.ramp.done:
+                return self.ramp.value_bpd
+            self.ramp = None
+        return self.spec.production_bpd
+
+
+@dataclass
+class Line:
+    """Runtime state of a route.
+
+    Priorities: the committed part of route of netback rank ``r`` has priority ``r``; the rest ``n + r``
+    (n routes). A tanker waiting for a cargo takes the priority of its route (committed while the route's
+    lifts are behind its committed volume), and producers feeding it hold back oil from worse entries.
+    """
+
+    name: str
+    spec: Route
+    rank: int
+    tank_farm: Node | None
+    shuttle: Shuttle | None
+    inflow_bpd: float = 0.0
+    outflow_bpd: float = 0.0
+
+    @property
+    def is_entry(self) -> bool:
+        """Whether producers send it oil as a rate (a pipeline, or a tanker route's load-port tanks)."""
+        return self.shuttle is None or self.tank_farm is not None
+
+
 class Network:
-    """A producer's storage node, the continuous routes drawing from it, and the shuttles lifting from it."""
+    """Producers' storage nodes, routes with their parts and tank farms, and the shuttles lifting cargoes."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, log: bool = False) -> None:
         self.env = env
-        producer = scenario.producer
-        self.nominal_bpd = producer.production_bpd
-        self.capacity_bbl = producer.storage_bbl
-        self.level_bbl = producer.initial_storage_bbl
-        self.ramp_days = producer.restart_ramp_days
+        self.fields = [
+            Field(name, p, Node(name, p.storage_bbl, p.initial_storage_bbl), frozenset(scenario.reach(name)))
+            for name, p in scenario.producers.items()
+        ]
+        nodes = {f.name: f.node for f in self.fields}
         order = scenario.routes_by_netback()
-        self.rank = {name: i for i, name in enumerate(order)}
-        self.capacity_bpd = {name: scenario.routes[name].capacity_bpd for name in order}
-        self.pipelines = [n for n in order if not isinstance(scenario.routes[n], TankerShuttleRoute)]
-        self.shuttles: dict[str, Shuttle] = {}
-        for name in order:
+        self.lines: dict[str, Line] = {}
+        for rank, name in enumerate(order):
             route = scenario.routes[name]
+            farm = route.tank_farm
+            tank = None if farm is None else Node(f"{name}/tank_farm", farm.storage_bbl, farm.initial_storage_bbl)
+            shuttle = None
             if isinstance(route, TankerShuttleRoute):
-                self.shuttles[name] = Shuttle(route, self.rank[name], simpy.Resource(env, route.load_berths))
-        self.factors: dict[str, list[float]] = {name: [] for name in order}
-        self._factor = {name: 1.0 for name in order}  # the smallest of each route's factors, kept up to date
+                source = tank if tank is not None else nodes[scenario.feeders(name)[0]]
+                shuttle = Shuttle(route, simpy.Resource(env, route.load_berths), source)
+            self.lines[name] = Line(name, route, rank, tank, shuttle)
+            if tank is not None:
+                nodes[tank.name] = tank
+        self.nodes = list(nodes.values())
+        n = len(order)
+        entries = [line for line in self.lines.values() if line.is_entry]
+        self.entries = [(line, True, line.rank) for line in entries if line.spec.committed_bpd > 0]
+        self.entries += [(line, False, n + line.rank) for line in entries]
+        """(route, committed part?, priority), in priority order."""
+        self.pipelines = [line for line in self.lines.values() if line.shuttle is None]
+        self.committed_shuttles = any(line.shuttle and line.spec.committed_bpd for line in self.lines.values())
+        self.factors: dict[str, list[float]] = {t: [] for t in scenario.targets()}
+        self._factor = dict.fromkeys(self.factors, 1.0)  # the smallest of each target's factors, kept up to date
+        self.storms = dict.fromkeys(self.lines, 0)
+        self.available = dict.fromkeys(self.lines, 1.0)
         self.pending: list[CargoRequest] = []
-        self.curtailed_bpd: float | None = None
-        self.ramp: Ramp | None = None
-        self.alloc = Allocation(0.0, tuple(0.0 for _ in self.pipelines))
+        self.alloc = Allocation((), ())
         self.updated_day = 0.0
-        self.tol_bbl = LEVEL_TOL_BBL
         self._same_time = 0
         self.version = 0
         self._seq = 0
-        self.recorder = Recorder(self.pipelines, order, list(self.shuttles), log)
+        self.recorder = Recorder(
+            nodes, [f.name for f in self.fields], [p.name for p in self.pipelines], order,
+            [name for name, line in self.lines.items() if line.shuttle is not None], log,
+        )
 
     # -------------------------------------------------------------------------------- called by processes
 
-    def impair(self, route: str, factor: float) -> None:
-        """An impairment of ``route`` to ``factor`` of capacity begins."""
-        self.factors[route].append(factor)
-        self._factor[route] = min(self.factors[route])
+    def impair(self, hit: Impairment) -> None:
+        """An impairment (or a storm) begins."""
+        if hit.storm:
+            self.storms[hit.target] += 1
+            shuttle = self.lines[hit.target].shuttle
+            if shuttle is not None and shuttle.storm_end is None:
+                shuttle.storm_end = self.env.event()
+        else:
+            self.factors[hit.target].append(hit.factor)
+            self._factor[hit.target] = min(self.factors[hit.target])
         self.refresh()
 
-    def restore(self, route: str, factor: float) -> None:
-        """An impairment of ``route`` to ``factor`` ends."""
-        before = self.factor(route)
-        self.factors[route].remove(factor)
-        self._factor[route] = min(self.factors[route], default=1.0)
-        self.refresh(capacity_rose=self.factor(route) > before)
+    def restore(self, hit: Impairment) -> None:
+        """An impairment (or a storm) ends."""
+        line = self.lines[hit.target.split("/")[0]]
+        before = self._capacities(line)
+        if hit.storm:
+            self.storms[hit.target] -= 1
+            shuttle = line.shuttle
+            if shuttle is not None and shuttle.storm_end is not None and not self.storms[hit.target]:
+                shuttle.storm_end.succeed()
+                shuttle.storm_end = None
+        else:
+            self.factors[hit.target].remove(hit.factor)
+            self._factor[hit.target] = min(self.factors[hit.target], default=1.0)
+        after = self._capacities(line)
+        self.refresh(rose=line.name if any(a > b for a, b in zip(after, before)) else None)
 
-    def request_cargo(self, route: str) -> simpy.Event:
-        """An event that fires when a full cargo for ``route`` has been lifted from storage."""
+    def request_cargo(self, line: Line) -> simpy.Event:
+        """An event that fires when a full cargo for ``line`` has been lifted from its source."""
         self._seq += 1
-        request = CargoRequest(self.shuttles[route].rank, self._seq, route, self.env.event())
+        request = CargoRequest(self._priority(line), self._seq, line, self.env.event())
         self.pending.append(request)
         self.pending.sort()
         self.refresh()
         return request.event
 
-    def factor(self, route: str) -> float:
-        """Available share of ``route``'s capacity: the smallest factor among its active impairments."""
-        return self._factor[route]
+    # -------------------------------------------------------------------------------- capacities
+
+    def factor(self, target: str) -> float:
+        """Available share of a route or part: the smallest factor among its active impairments."""
+        return self._factor[target]
+
+    def _capacities(self, line: Line) -> tuple[float, float]:
+        """The route's pipe capacity and its terminal's (or a shuttle's port cap) now [bbl/day]."""
+        spec, name = line.spec, line.name
+        whole = self._factor[name]
+        pipe = spec.capacity_bpd * whole
+        for segment, part in spec.segments.items():
+            pipe = min(pipe, part.capacity_bpd * self._factor[f"{name}/{segment}"] * whole)
+        if line.shuttle is not None:
+            return pipe, 0.0 if self.storms[name] else spec.capacity_bpd * whole
+        terminal = spec.terminal if isinstance(spec, PipelineRoute) else None
+        if terminal is None:
+            return pipe, math.inf
+        if self.storms[name]:
+            return pipe, 0.0
+        moorings = [self._factor[f"{name}/{m}"] for m in terminal.moorings]
+        return pipe, terminal.capacity_bpd(moorings) * self._factor[f"{name}/terminal"] * whole
+
+    def _availability(self, line: Line, pipe: float, terminal: float) -> float:
+        """Share of the route's nominal capacity available now [-]."""
+        spec = line.spec
+        if not spec.segments and (line.shuttle is not None or terminal == math.inf):
+            return 0.0 if self.storms[line.name] else self._factor[line.name]  # the simple route: its factor
+        nominal = min([spec.capacity_bpd, *(s.capacity_bpd for s in spec.segments.values())])
+        shares = [pipe / nominal if nominal > 0 else 1.0]
+        if line.shuttle is not None:
+            shares.append(terminal / spec.capacity_bpd if spec.capacity_bpd > 0 else 1.0)
+        elif terminal != math.inf:
+            assert isinstance(spec, PipelineRoute) and spec.terminal is not None
+            full = spec.terminal.nominal_bpd
+            shares.append(terminal / full if full > 0 else 1.0)
+        return min(1.0, *shares)
+
+    def _priority(self, line: Line) -> int:
+        """Priority of a tanker of ``line`` waiting now (see :class:`Line`)."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        behind = shuttle.lifted_bbl < line.spec.committed_bpd * self.env.now
+        return line.rank if behind else len(self.lines) + line.rank
 
     # -------------------------------------------------------------------------------- the hybrid core
 
-    def refresh(self, capacity_rose: bool = False) -> None:
+    def refresh(self, rose: str | None = None) -> None:
         """Bring levels to now, serve cargoes, re-solve the rates, record, schedule the next crossing.
 
         Args:
-            capacity_rose: a route's capacity has just come back, so a curtailed producer starts its ramp.
+            rose: a route whose capacity has just come back, so curtailed producers that reach it restart.
         """
         now = self.env.now
         self.recorder.events += 1
@@ -206,121 +358,158 @@ class Network:
         self._same_time = self._same_time + 1 if now - self.updated_day <= 1e-11 * max(1.0, now) else 0
         if self.recorder.events > MAX_EVENTS or self._same_time > MAX_EVENTS_AT_ONE_TIME:
             raise SimulationError(f"the run does not progress at day {now:g} ({self.recorder.events} events)")
-        self._advance(now)
-        before = self.level_bbl
+        for node in self.nodes:
+            self._advance(node, now)
+        self.updated_day = now
+        before = [node.level_bbl for node in self.nodes]
+        if self.committed_shuttles:
+            for request in self.pending:
+                request.priority = self._priority(request.line)
+            self.pending.sort()
         self._serve_cargoes(now)
-        if self.level_bbl != before:  # a lift is a jump: keep the level just before it too
-            self._record(now, before)
-        potential = self._potential(now, capacity_rose)
-        caps = self._pipeline_capacities(now)
-        self.alloc = dispatch(
-            empty=self.level_bbl <= self.tol_bbl,
-            full=self.level_bbl >= self.capacity_bbl - self.tol_bbl,
-            potential_bpd=potential,
-            capacities_bpd=caps,
-        )
-        cut = self.alloc.production_bpd < potential - RATE_TOL_BPD
-        if cut and self.curtailed_bpd is None:
-            self.recorder.log(now, "production_cut", "producer", f"{self.alloc.production_bpd:.6g} bpd")
-        self.curtailed_bpd = self.alloc.production_bpd if cut else None
-        self._record(now, self.level_bbl)
+        if any(node.level_bbl != b for node, b in zip(self.nodes, before)):  # a lift is a jump: keep the level before it
+            self._record(now, tuple(before))
+        self._solve(now, rose)
+        self._record(now, tuple(node.level_bbl for node in self.nodes))
         self._schedule(now)
 
-    def _advance(self, now: float) -> None:
-        """Move the level to ``now`` and snap it onto a bound it reached.
+    def _advance(self, node: Node, now: float) -> None:
+        """Move a level to ``now`` and snap it onto a bound it reached.
 
         The tolerance grows with the rate and with the spacing of floats near ``now``: late in a long
         horizon a crossing time cannot be hit more exactly than that.
         """
-        self.tol_bbl = LEVEL_TOL_BBL + abs(self.alloc.net_bpd) * 4 * math.ulp(max(now, 1.0))
-        level = self.level_bbl + self.alloc.net_bpd * (now - self.updated_day)
-        if level <= self.tol_bbl:
-            if self.level_bbl > 0:
-                self.recorder.log(now, "storage_empty", "storage")
+        node.tol_bbl = LEVEL_TOL_BBL + abs(node.net_bpd) * 4 * math.ulp(max(now, 1.0))
+        level = node.level_bbl + node.net_bpd * (now - self.updated_day)
+        if level <= node.tol_bbl:
+            if node.level_bbl > 0:
+                self.recorder.log(now, "storage_empty", node.name)
             level = 0.0
-        elif level >= self.capacity_bbl - self.tol_bbl:
-            if self.level_bbl < self.capacity_bbl:
-                self.recorder.log(now, "storage_full", "storage")
-            level = self.capacity_bbl
-        self.level_bbl, self.updated_day = level, now
+        elif level >= node.capacity_bbl - node.tol_bbl:
+            if node.level_bbl < node.capacity_bbl:
+                self.recorder.log(now, "storage_full", node.name)
+            level = node.capacity_bbl
+        node.level_bbl = level
 
-    def _gate_day(self, route: str) -> float:
-        """Earliest next lift on ``route`` under its terminal cap at today's factor (inf while stopped) [days]."""
-        rate = self.capacity_bpd[route] * self.factor(route)
+    def _gate_day(self, line: Line) -> float:
+        """Earliest next lift on a tanker route under its port cap at today's factor (inf while stopped) [days]."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        rate = self._capacities(line)[1]
         if rate <= 0:
             return math.inf
-        shuttle = self.shuttles[route]
         if shuttle.last_lift_day is None:
             return -math.inf
         return shuttle.last_lift_day + shuttle.route.tanker_capacity_bbl / rate
 
-    def _gate_open(self, route: str, now: float) -> bool:
-        return now >= self._gate_day(route) - 4 * math.ulp(max(now, 1.0))
+    def _gate_open(self, line: Line, now: float) -> bool:
+        return now >= self._gate_day(line) - 4 * math.ulp(max(now, 1.0))
 
     def _serve_cargoes(self, now: float) -> None:
         for request in list(self.pending):
-            shuttle = self.shuttles[request.route]
-            cargo = shuttle.route.tanker_capacity_bbl
-            if self._gate_open(request.route, now) and self.level_bbl >= cargo - self.tol_bbl:
-                self.level_bbl = max(self.level_bbl - cargo, 0.0)
+            shuttle = request.line.shuttle
+            assert shuttle is not None
+            cargo, source = shuttle.route.tanker_capacity_bbl, shuttle.source
+            if self._gate_open(request.line, now) and source.level_bbl >= cargo - source.tol_bbl:
+                source.level_bbl = max(source.level_bbl - cargo, 0.0)
                 shuttle.last_lift_day = now
+                shuttle.lifted_bbl += cargo
                 self.pending.remove(request)
-                self.recorder.load(request.route, now)
-                self.recorder.log(now, "cargo_lifted", request.route, f"{cargo:g} bbl")
+                self.recorder.load(request.line.name, now)
+                self.recorder.log(now, "cargo_lifted", request.line.name, f"{cargo:g} bbl")
                 request.event.succeed()
 
-    def _potential(self, now: float, capacity_rose: bool) -> float:
-        """What the producer could produce now: nominal, or on the restart ramp.
-
-        A producer cut back because storage is full restarts, when capacity returns while it is cut, from
-        the rate it was cut to and climbs linearly to nominal over ``restart_ramp_days``. Space freed by a
-        tanker lift is refilled at the current potential: a lift is not capacity returning.
-        """
-        if capacity_rose and self.curtailed_bpd is not None:
-            self.recorder.log(now, "production_restarts", "producer", f"from {self.curtailed_bpd:.6g} bpd")
-            if self.ramp_days > 0:
-                steps = max(1, math.ceil(self.ramp_days))
-                self.ramp = Ramp(now, self.curtailed_bpd, self.nominal_bpd, steps, self.ramp_days / steps)
-            self.curtailed_bpd = None
-        if self.ramp is not None:
-            self.ramp.advance(now)
-            if not self.ramp.done:
-                return self.ramp.value_bpd
-            self.ramp = None
-        return self.nominal_bpd
-
-    def _waiting_rank(self, now: float) -> int:
-        """Rank of the best shuttle with a tanker waiting for stock it could load now (or past the worst)."""
+    def _solve(self, now: float, rose: str | None) -> None:
+        """Capacities of the entries, the producers' allocation, and every node's rate of change."""
+        caps = {name: self._capacities(line) for name, line in self.lines.items()}
+        for name, line in self.lines.items():
+            self.available[name] = self._availability(line, *caps[name])
+        # a tanker waiting at an open gate holds back its source's oil from entries of lower priority
+        held: dict[str, int] = {}
         for request in self.pending:
-            if self._gate_open(request.route, now):
-                return request.rank
-        return len(self.rank)
+            shuttle = request.line.shuttle
+            assert shuttle is not None
+            if self._gate_open(request.line, now):
+                held.setdefault(shuttle.source.name, request.priority)
+        capacities = []
+        for line, committed, _ in self.entries:
+            pipe, terminal = caps[line.name]
+            farm = line.tank_farm
+            if line.shuttle is not None:
+                assert farm is not None
+                cap = 0.0 if farm.full else pipe
+            else:
+                cap = pipe if farm is not None and not farm.full else min(pipe, terminal)
+            part = min(line.spec.committed_bpd, cap)
+            capacities.append(part if committed else cap - part if line.spec.committed_bpd > 0 else cap)
+        suppliers = []
+        for f in self.fields:
+            if rose is not None and rose in f.reach and f.curtailed_bpd is not None:
+                self._restart(f, now)
+            limit = held.get(f.name, math.inf)
+            usable = frozenset(e for e, (line, _, prio) in enumerate(self.entries)
+                               if line.name in f.reach and prio < limit)
+            suppliers.append(Supplier(f.potential(now), f.node.empty, f.node.full, f.spec.production_bpd, usable))
+        self.alloc = allocate(suppliers, capacities)
+        for i, f in enumerate(self.fields):
+            potential = suppliers[i].potential_bpd
+            f.production_bpd = self.alloc.production_bpd[i]
+            f.node.net_bpd = f.production_bpd - self.alloc.drawn_bpd(i)
+            cut = f.production_bpd < potential - RATE_TOL_BPD
+            if cut and f.curtailed_bpd is None:
+                self.recorder.log(now, "production_cut", f.name, f"{f.production_bpd:.6g} bpd")
+            f.curtailed_bpd = f.production_bpd if cut else None
+        for line in self.lines.values():
+            line.inflow_bpd = 0.0
+        for e, (line, _, _) in enumerate(self.entries):
+            line.inflow_bpd += self.alloc.entry_bpd(e)
+        for name, line in self.lines.items():
+            farm = line.tank_farm
+            if line.shuttle is not None:
+                if farm is not None:
+                    farm.net_bpd = line.inflow_bpd
+                continue
+            terminal = caps[name][1]
+            if farm is None:
+                line.outflow_bpd = line.inflow_bpd
+            else:
+                line.outflow_bpd = min(terminal, line.inflow_bpd) if farm.empty else terminal
+                farm.net_bpd = line.inflow_bpd - line.outflow_bpd
 
-    def _pipeline_capacities(self, now: float) -> list[float]:
-        """Available capacity of each pipeline; those ranked below a waiting better shuttle yield the stock to it."""
-        waiting = self._waiting_rank(now)
-        return [
-            self.capacity_bpd[p] * self.factor(p) if self.rank[p] < waiting else 0.0 for p in self.pipelines
-        ]
+    def _restart(self, f: Field, now: float) -> None:
+        """Capacity came back while ``f`` was cut: it climbs from the rate it was cut to, linearly to nominal
+        over its ``restart_ramp_days``. Space freed by a tanker lift is not capacity returning."""
+        assert f.curtailed_bpd is not None
+        self.recorder.log(now, "production_restarts", f.name, f"from {f.curtailed_bpd:.6g} bpd")
+        days = f.spec.restart_ramp_days
+        if days > 0:
+            steps = max(1, math.ceil(days))
+            f.ramp = Ramp(now, f.curtailed_bpd, f.spec.production_bpd, steps, days / steps)
+        f.curtailed_bpd = None
 
     def _schedule(self, now: float) -> None:
-        net = self.alloc.net_bpd
-        level = self.level_bbl
         waits = []
-        if net < -RATE_TOL_BPD and level > 0:
-            waits.append(level / -net)
-        if net > RATE_TOL_BPD and level < self.capacity_bbl:
-            waits.append((self.capacity_bbl - level) / net)
+        for node in self.nodes:
+            if node.net_bpd < -RATE_TOL_BPD and node.level_bbl > 0:
+                waits.append(node.level_bbl / -node.net_bpd)
+            if node.net_bpd > RATE_TOL_BPD and node.level_bbl < node.capacity_bbl:
+                waits.append((node.capacity_bbl - node.level_bbl) / node.net_bpd)
         for request in self.pending:
-            gate = self._gate_day(request.route)
+            shuttle = request.line.shuttle
+            assert shuttle is not None
+            gate = self._gate_day(request.line)
             if gate == math.inf:
                 continue
-            if not self._gate_open(request.route, now):
+            if not self._gate_open(request.line, now):
                 waits.append(gate - now)
-            elif net > RATE_TOL_BPD:
-                waits.append((self.shuttles[request.route].route.tanker_capacity_bbl - level) / net)
-        if self.ramp is not None:
-            waits.append(self.ramp.next_day - now)
+            elif shuttle.source.net_bpd > RATE_TOL_BPD:
+                waits.append((shuttle.route.tanker_capacity_bbl - shuttle.source.level_bbl) / shuttle.source.net_bpd)
+            committed = request.line.spec.committed_bpd
+            if committed > 0 and shuttle.lifted_bbl > committed * now:  # ahead of its commitment until then
+                waits.append(shuttle.lifted_bbl / committed - now)
+        for f in self.fields:
+            if f.ramp is not None:
+                waits.append(f.ramp.next_day - now)
         if not waits:
             return
         self.version += 1
@@ -332,5 +521,12 @@ class Network:
         if version == self.version:
             self.refresh()
 
-    def _record(self, now: float, level: float) -> None:
-        self.recorder.point(now, level, self.alloc.production_bpd, self.alloc.flows_bpd, tuple(self._factor.values()))
+    def _record(self, now: float, levels: tuple[float, ...]) -> None:
+        self.recorder.point(
+            now,
+            levels,
+            tuple(node.net_bpd for node in self.nodes),
+            tuple(f.production_bpd for f in self.fields),
+            tuple(line.outflow_bpd for line in self.pipelines),
+            tuple(self.available.values()),
+        )

@@ -34,6 +34,8 @@ class Producer(Frozen):
     """Storage level at the start of the horizon [bbl]."""
     restart_ramp_days: NonNegative = 0.0
     """Time for a curtailed production rate to climb linearly back to full [days]."""
+    routes: Annotated[tuple[str, ...], Field(strict=False)] | None = None
+    """Names of the routes this producer can reach (default: every route)."""
 
     @model_validator(mode="after")
     def _initial_fits(self) -> Producer:
@@ -42,6 +44,72 @@ class Producer(Frozen):
                 f"initial_storage_bbl: {self.initial_storage_bbl:g} exceeds storage_bbl ({self.storage_bbl:g})"
             )
         return self
+
+
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class Segment(Frozen):
+    """A pipeline section between pump stations: a further cap on the route, impaired as ``route/segment``."""
+
+    capacity_bpd: NonNegative
+    """Capacity of the section [bbl/day]."""
+    transit_days: NonNegative = 0.0
+    """Time oil takes through the section (its linefill over the flow) [days]; added to the route's."""
+
+
+class TankFarm(Frozen):
+    """Tanks before a route's terminal (or a tanker route's load port): they keep loading going while the
+    pipe stops, and fill, stopping the pipe, while loading stops."""
+
+    storage_bbl: Positive
+    """Working capacity of the tanks [bbl]."""
+    initial_storage_bbl: NonNegative = 0.0
+    """Level at the start of the horizon [bbl]."""
+
+    @model_validator(mode="after")
+    def _initial_fits(self) -> TankFarm:
+        if self.initial_storage_bbl > self.storage_bbl:
+            raise ValueError(
+                f"initial_storage_bbl: {self.initial_storage_bbl:g} exceeds storage_bbl ({self.storage_bbl:g})"
+            )
+        return self
+
+
+class Terminal(Frozen):
+    """A marine terminal: named moorings, of which ``active_moorings`` may load at once.
+
+    Capacity is ``mooring_rate_bpd`` times the sum of the ``active_moorings`` largest mooring factors: with
+    moorings simply up or down, ``min(active_moorings, moorings up) x mooring_rate_bpd``. Each mooring is a
+    target ``route/<mooring>``; the whole terminal is ``route/terminal``.
+    """
+
+    moorings: Annotated[tuple[Name, ...], Field(min_length=1, strict=False)]
+    """Names of the moorings (single point moorings, berths), e.g. ``[spm-1, spm-2, spm-3]``."""
+    active_moorings: Annotated[int, Field(ge=1)]
+    """How many moorings may load at the same time; the others stand by."""
+    mooring_rate_bpd: NonNegative
+    """Loading rate of one mooring, averaged over tanker changes [bbl/day]."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Terminal:
+        if len(set(self.moorings)) != len(self.moorings):
+            raise ValueError(f"moorings: names must differ, got {list(self.moorings)}")
+        if "terminal" in self.moorings:
+            raise ValueError("moorings: 'terminal' names the whole terminal; call the mooring something else")
+        if self.active_moorings > len(self.moorings):
+            raise ValueError(f"active_moorings: {self.active_moorings} is more than the {len(self.moorings)} moorings")
+        return self
+
+    @property
+    def nominal_bpd(self) -> float:
+        """Capacity with every mooring up [bbl/day]."""
+        return self.active_moorings * self.mooring_rate_bpd
+
+    def capacity_bpd(self, mooring_factors: list[float]) -> float:
+        """Capacity when each mooring has the given share of its rate left [bbl/day]."""
+        best = sorted(mooring_factors, reverse=True)[: self.active_moorings]
+        return self.mooring_rate_bpd * sum(best)
 
 
 class RouteBase(Frozen):
@@ -59,12 +127,36 @@ class RouteBase(Frozen):
     """Barrels per tonne of the grade on this route [bbl/t] (Kazakh crude ~7.5, CPC Blend ~7.9)."""
     differential_usd_per_bbl: Signed = 0.0
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
+    committed_bpd: NonNegative = 0.0
+    """Contracted minimum: served before netback order decides the rest (e.g. a ship-or-pay deal) [bbl/day]."""
+    segments: Annotated[dict[Name, Segment], Field(strict=False)] = {}
+    """Pipeline sections, each a further cap and a target ``route/<segment>``; their transit adds to the route's."""
+    tank_farm: TankFarm | None = None
+    """Tanks at the end of the pipe, before the terminal (tanker route: at the load port)."""
 
     @model_validator(mode="after")
     def _one_cost(self) -> RouteBase:
         if self.cost_usd_per_bbl is not None and self.cost_usd_per_tonne is not None:
             raise ValueError("cost_usd_per_tonne: give cost_usd_per_bbl or cost_usd_per_tonne, not both")
         return self
+
+    @model_validator(mode="after")
+    def _components(self) -> RouteBase:
+        if "terminal" in self.segments:
+            raise ValueError("segments: 'terminal' names the route's terminal; call the segment something else")
+        if self.committed_bpd > self.capacity_bpd:
+            raise ValueError(f"committed_bpd: {self.committed_bpd:g} is above capacity_bpd ({self.capacity_bpd:g})")
+        return self
+
+    @property
+    def total_transit_days(self) -> float:
+        """From the producer's storage (a tanker route: from discharge) to the sale point [days]."""
+        return self.transit_days + sum(s.transit_days for s in self.segments.values())
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Names of the parts that can be impaired as ``route/<part>``."""
+        return tuple(self.segments)
 
     @property
     def unit_cost_usd_per_bbl(self) -> float:
@@ -78,6 +170,14 @@ class PipelineRoute(RouteBase):
     """A continuous route: flow is a rate, up to ``capacity_bpd`` times the outage factor."""
 
     kind: Literal["pipeline"]
+    terminal: Terminal | None = None
+    """The marine terminal that loads the pipe's oil onto tankers; without it the pipe delivers at its end."""
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        if self.terminal is None:
+            return tuple(self.segments)
+        return (*self.segments, "terminal", *self.terminal.moorings)
 
 
 class TankerShuttleRoute(RouteBase):
@@ -96,6 +196,17 @@ class TankerShuttleRoute(RouteBase):
     """One-way voyage time; the return leg takes the same [days]."""
     unload_days: NonNegative = 1.0
     """Time to discharge one cargo [days]."""
+
+    @model_validator(mode="after")
+    def _segments_feed_tanks(self) -> TankerShuttleRoute:
+        if self.segments and self.tank_farm is None:
+            raise ValueError("segments: a tanker route's segments feed its load port's tank_farm; give tank_farm too")
+        return self
+
+    @property
+    def total_transit_days(self) -> float:
+        """From discharge to the sale point [days]; the segments feed the load port, before any cargo."""
+        return self.transit_days
 
     @property
     def cycle_days(self) -> float:
@@ -299,9 +410,6 @@ class Outage(Frozen):
         return start, float((self.end_date - scenario_start).days)
 
 
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-
-
 class Incident(Frozen):
     """External shocks on a target: Poisson arrivals in calendar time, independent of the target's state."""
 
@@ -357,6 +465,36 @@ class Failure(Frozen):
         return self.name or f"{self.target}-failures"
 
 
+class Storm(Frozen):
+    """Weather that stops a sea terminal's loading, or a tanker route's loading and sailing, while it lasts:
+    Poisson arrivals in calendar time, like incidents."""
+
+    name: Name | None = None
+    """Stable name of the process: it keys the process's random stream (default ``<target>-storms``)."""
+    target: str
+    """A pipeline route with a terminal (loading stops) or a tanker route (loading and departures stop)."""
+    rate_per_year: NonNegative
+    """Mean storms per year [1/yr] (times the month's factor when monthly_rate_factor is given)."""
+    monthly_rate_factor: Annotated[tuple[NonNegative, ...], Field(min_length=12, max_length=12, strict=False)] | None = None
+    """Twelve multipliers of the rate, January to December [-]."""
+    duration_days: Quantity
+    """How long one storm lasts [days]."""
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Storm:
+        check_support(self.duration_days, "duration_days", 0.0)
+        return self
+
+    @property
+    def capacity_factor(self) -> Fixed:
+        """A storm stops loading altogether."""
+        return Fixed(distribution="fixed", value=0.0)
+
+    @property
+    def stream_name(self) -> str:
+        return self.name or f"{self.target}-storms"
+
+
 class Scenario(Frozen):
     """A whole scenario: producers, routes, prices, fiscal terms, and what goes wrong."""
 
@@ -372,8 +510,8 @@ class Scenario(Frozen):
     """Root of all random numbers of the run."""
     replications: Annotated[int, Field(ge=1)] = 1
     """Number of replications."""
-    producers: Annotated[dict[str, Producer], Field(min_length=1, max_length=1)]
-    """The producer (one in this version) keyed by name."""
+    producers: Annotated[dict[Name, Producer], Field(min_length=1)]
+    """Producers (fields, or a country's pooled output) keyed by name."""
     routes: Annotated[dict[str, Route], Field(min_length=1)]
     """Export routes keyed by name."""
     market: Market = Market()
@@ -384,11 +522,32 @@ class Scenario(Frozen):
     """Random external shocks (Poisson arrivals)."""
     failures: Annotated[tuple[Failure, ...], Field(strict=False)] = ()
     """Random equipment failures (alternating up and repair times)."""
+    weather: Annotated[tuple[Storm, ...], Field(strict=False)] = ()
+    """Storms at sea terminals and on sea crossings (Poisson arrivals)."""
 
     @property
-    def producer(self) -> Producer:
-        """The single producer."""
-        return next(iter(self.producers.values()))
+    def production_bpd(self) -> float:
+        """Nominal production of every producer together [bbl/day]."""
+        return sum(p.production_bpd for p in self.producers.values())
+
+    @property
+    def storage_capacity_bbl(self) -> float:
+        """Storage of every producer and tank farm together [bbl]."""
+        farms = (r.tank_farm.storage_bbl for r in self.routes.values() if r.tank_farm is not None)
+        return sum(p.storage_bbl for p in self.producers.values()) + sum(farms)
+
+    def reach(self, producer: str) -> tuple[str, ...]:
+        """The routes ``producer`` can send oil to."""
+        routes = self.producers[producer].routes
+        return tuple(self.routes) if routes is None else routes
+
+    def feeders(self, route: str) -> list[str]:
+        """The producers that can send oil to ``route``."""
+        return [p for p in self.producers if route in self.reach(p)]
+
+    def targets(self) -> list[str]:
+        """What outages, incidents and failures may impair: each route, and each route's ``route/<part>``."""
+        return [t for name, r in self.routes.items() for t in (name, *(f"{name}/{c}" for c in r.components))]
 
     def netback_usd_per_bbl(self, route: str) -> float:
         """What one barrel earns on ``route`` at its sale point at the constant Brent: Brent + differential
@@ -403,22 +562,27 @@ class Scenario(Frozen):
 
     def without_disruptions(self) -> Scenario:
         """The same scenario with nothing impaired (no outages, incidents or failures): the loss baseline."""
-        return self.model_copy(update={"outages": (), "incidents": (), "failures": ()})
+        return self.model_copy(update={"outages": (), "incidents": (), "failures": (), "weather": ()})
 
     @property
     def has_random_disruptions(self) -> bool:
         """Whether the physical run draws random numbers (prices never change the physics)."""
-        return bool(self.incidents or self.failures)
+        return bool(self.incidents or self.failures or self.weather)
 
     def consistency_issues(self) -> list[str]:
         """Problems that span several keys, as ``key.path: message`` lines (empty when consistent)."""
         issues = []
         if (dt.date.max - self.start_date).days < self.horizon_days:
             issues.append(f"start_date: {self.start_date} + horizon_days {self.horizon_days} runs past the year 9999")
+        targets = self.targets()
+
+        def check_target(where: str, target: str) -> None:
+            if target not in targets:
+                hint = ", ".join(targets)
+                issues.append(f"{where}.target: unknown route or component {target!r} (targets: {hint})")
+
         for i, outage in enumerate(self.outages):
-            if outage.target not in self.routes:
-                known = ", ".join(self.routes)
-                issues.append(f"outages[{i}].target: unknown route {outage.target!r} (routes: {known})")
+            check_target(f"outages[{i}]", outage.target)
             start, end = outage.window_days(self.start_date)
             if start < 0:
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
@@ -433,14 +597,22 @@ class Scenario(Frozen):
                 f"at most {most:,} replications of this scenario"
             )
         names: dict[str, str] = {}
-        processes: list[tuple[str, int, Incident | Failure]] = [
+        processes: list[tuple[str, int, Incident | Failure | Storm]] = [
             *(("incidents", i, p) for i, p in enumerate(self.incidents)),
             *(("failures", i, p) for i, p in enumerate(self.failures)),
+            *(("weather", i, p) for i, p in enumerate(self.weather)),
         ]
         for key, i, process in processes:
             where = f"{key}[{i}]"
-            if process.target not in self.routes:
-                issues.append(f"{where}.target: unknown route {process.target!r} (routes: {', '.join(self.routes)})")
+            if isinstance(process, Storm):
+                route = self.routes.get(process.target)
+                if not isinstance(route, TankerShuttleRoute) and getattr(route, "terminal", None) is None:
+                    at_sea = [n for n, r in self.routes.items()
+                              if isinstance(r, TankerShuttleRoute) or getattr(r, "terminal", None) is not None]
+                    issues.append(f"{where}.target: {process.target!r} is not a route with a terminal or a tanker "
+                                  f"route (these are: {', '.join(at_sea) or 'none'})")
+            else:
+                check_target(where, process.target)
             if process.stream_name in names:
                 issues.append(f"{where}.name: {process.stream_name!r} is already the name of "
                               f"{names[process.stream_name]}; give each random process its own name")
@@ -451,11 +623,24 @@ class Scenario(Frozen):
         series = self.market.brent_series
         if series is not None and not series.values:
             issues.append("market.brent_series.csv: the series was not read (load scenarios with load_scenario)")
-        producer_name, producer = next(iter(self.producers.items()))
+        for name, producer in self.producers.items():
+            for j, route in enumerate(producer.routes or ()):
+                if route not in self.routes:
+                    issues.append(f"producers.{name}.routes[{j}]: unknown route {route!r} (routes: {', '.join(self.routes)})")
         for name, route in self.routes.items():
-            if isinstance(route, TankerShuttleRoute) and route.tanker_capacity_bbl > producer.storage_bbl:
-                issues.append(
-                    f"producers.{producer_name}.storage_bbl: {producer.storage_bbl:g} is smaller than one cargo "
-                    f"of routes.{name}.tanker_capacity_bbl ({route.tanker_capacity_bbl:g}); no tanker could load"
-                )
+            if not isinstance(route, TankerShuttleRoute):
+                continue
+            if route.tank_farm is not None:
+                space, where = route.tank_farm.storage_bbl, f"routes.{name}.tank_farm.storage_bbl"
+            else:
+                feeders = self.feeders(name)
+                if len(feeders) != 1:
+                    issues.append(f"routes.{name}.tank_farm: {len(feeders)} producers reach this tanker route; "
+                                  "give it a tank_farm (its load port's tanks) for them to fill")
+                    continue
+                space = self.producers[feeders[0]].storage_bbl
+                where = f"producers.{feeders[0]}.storage_bbl"
+            if route.tanker_capacity_bbl > space:
+                issues.append(f"{where}: {space:g} is smaller than one cargo of routes.{name}.tanker_capacity_bbl "
+                              f"({route.tanker_capacity_bbl:g}); no tanker could load")
         return issues

@@ -78,7 +78,7 @@ def _shade_outages(result: RunResult, ax: Axes, colors: dict[str, str]) -> None:
         right = mdates.date2num(s.start_date + dt.timedelta(days=min(end, s.horizon_days)))  # type: ignore[no-untyped-call]
         label = None if outage.target in labelled else f"{outage.target} outage"
         labelled.add(outage.target)
-        ax.axvspan(left, right, color=colors.get(outage.target, "#999999"), alpha=0.10, label=label, linewidth=0)
+        ax.axvspan(left, right, color=colors.get(outage.target.split("/")[0], "#999999"), alpha=0.10, label=label, linewidth=0)
 
 
 def _thousands(ax: Axes) -> None:
@@ -113,7 +113,7 @@ def storage(result: RunResult) -> Figure:
     """Storage level, and production with the shut-in it could not place."""
     fig, (top, bottom) = _figure(result, "storage and production", rows=2)
     x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
-    capacity = result.scenario.producer.storage_bbl
+    capacity = result.scenario.storage_capacity_bbl
     for ax in (top, bottom):
         _shade_outages(result, ax, colors)
     _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)

@@ -14,27 +14,31 @@ from .disruptions import Impairment
 class Trace:
     """What one run observed; the engine never summarises, :mod:`routesim.results` does.
 
-    Record ``i`` holds at time ``times[i]``; rates hold from ``times[i]`` to ``times[i + 1]``, and the storage
+    Record ``i`` holds at time ``times[i]``; rates hold from ``times[i]`` to ``times[i + 1]``, and each storage
     level moves linearly between the two records. Two records may share a time (a cargo lifted at once).
 
     Attributes:
         horizon_days: simulated period [days].
         times: record times, non-decreasing, first 0 and last ``horizon_days`` [days].
-        storage_bbl: storage level at each record [bbl].
-        production_bpd: production rate from each record to the next [bbl/day].
-        flows_bpd: per continuous route, draw from storage from each record to the next [bbl/day].
-        capacity_factor: per route, available share of capacity from each record to the next [-].
+        levels_bbl: per storage node (each producer's storage by the producer's name, each tank farm as
+            ``route/tank_farm``), its level at each record [bbl].
+        net_bpd: per storage node, its rate of change from each record to the next [bbl/day].
+        production: per producer, production rate from each record to the next [bbl/day].
+        flows_bpd: per continuous route, what leaves it towards the sale point (the terminal's loading, or
+            the pipe's draw) from each record to the next [bbl/day].
+        capacity_factor: per route, available share of its capacity from each record to the next [-].
         loads: per tanker-shuttle route, times a cargo was lifted from storage [days].
         discharges: per tanker-shuttle route, times a cargo finished discharging [days].
         events: how many times the engine re-solved the rates.
-        impairments: what impaired which route when (outages, incidents, failures).
+        impairments: what impaired which route or part when (outages, incidents, failures, storms).
         log: with logging on, (time, event, target, detail) rows in time order; else empty.
     """
 
     horizon_days: float
     times: np.ndarray
-    storage_bbl: np.ndarray
-    production_bpd: np.ndarray
+    levels_bbl: Mapping[str, np.ndarray]
+    net_bpd: Mapping[str, np.ndarray]
+    production: Mapping[str, np.ndarray]
     flows_bpd: Mapping[str, np.ndarray]
     capacity_factor: Mapping[str, np.ndarray]
     loads: Mapping[str, np.ndarray]
@@ -43,26 +47,51 @@ class Trace:
     impairments: tuple[Impairment, ...] = ()
     log: tuple[tuple[float, str, str, str], ...] = ()
 
+    @property
+    def storage_bbl(self) -> np.ndarray:
+        """Oil in every storage node together at each record [bbl]."""
+        return np.asarray(sum(self.levels_bbl.values(), np.zeros_like(self.times)))
+
+    @property
+    def production_bpd(self) -> np.ndarray:
+        """Production of every producer together from each record to the next [bbl/day]."""
+        return np.asarray(sum(self.production.values(), np.zeros_like(self.times)))
+
+
+Row = tuple[float, tuple[float, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...]]
+
 
 class Recorder:
     """Collects records during a run and freezes them into a :class:`Trace`."""
 
     def __init__(
-        self, pipelines: Iterable[str], routes: Iterable[str], shuttles: Iterable[str], log: bool = False
+        self,
+        nodes: Iterable[str],
+        producers: Iterable[str],
+        pipelines: Iterable[str],
+        routes: Iterable[str],
+        shuttles: Iterable[str],
+        log: bool = False,
     ) -> None:
         self._log: list[tuple[float, str, str, str]] | None = [] if log else None
-        self._pipelines, self._routes = list(pipelines), list(routes)
-        self._rows: list[tuple[float, float, float, tuple[float, ...], tuple[float, ...]]] = []
+        self._names = [list(nodes), list(producers), list(pipelines), list(routes)]
+        self._rows: list[Row] = []
         self._loads: dict[str, list[float]] = {r: [] for r in shuttles}
         self._discharges: dict[str, list[float]] = {r: [] for r in shuttles}
         self.events = 0
 
     def point(
-        self, time: float, storage: float, production: float, flows: tuple[float, ...], factors: tuple[float, ...]
+        self,
+        time: float,
+        levels: tuple[float, ...],
+        nets: tuple[float, ...],
+        production: tuple[float, ...],
+        flows: tuple[float, ...],
+        factors: tuple[float, ...],
     ) -> None:
-        """Record the state at ``time`` and the rates that hold from then on (flows per pipeline and
-        factors per route, in the orders given at construction)."""
-        self._rows.append((time, storage, production, flows, factors))
+        """Record the levels at ``time`` and the rates that hold from then on (per node, producer, pipeline
+        and route, in the orders given at construction)."""
+        self._rows.append((time, levels, nets, production, flows, factors))
 
     def load(self, route: str, time: float) -> None:
         """A tanker of ``route`` lifted a cargo from storage at ``time``."""
@@ -83,16 +112,20 @@ class Recorder:
         def arrays(d: dict[str, list[float]]) -> dict[str, np.ndarray]:
             return {k: np.asarray(v, dtype=float) for k, v in d.items()}
 
-        times, storage, production, flows, factors = zip(*self._rows)
-        flow_columns = np.array(flows, dtype=float).reshape(len(self._rows), len(self._pipelines)).T
-        factor_columns = np.array(factors, dtype=float).reshape(len(self._rows), len(self._routes)).T
+        times, *columns = zip(*self._rows)
+        nodes, producers, pipelines, routes = self._names
+        levels, nets, production, flows, factors = (
+            dict(zip(names, np.array(col, dtype=float).reshape(len(self._rows), len(names)).T))
+            for names, col in zip((nodes, nodes, producers, pipelines, routes), columns)
+        )
         return Trace(
             horizon_days=horizon_days,
             times=np.asarray(times, dtype=float),
-            storage_bbl=np.asarray(storage, dtype=float),
-            production_bpd=np.asarray(production, dtype=float),
-            flows_bpd=dict(zip(self._pipelines, flow_columns)),
-            capacity_factor=dict(zip(self._routes, factor_columns)),
+            levels_bbl=levels,
+            net_bpd=nets,
+            production=production,
+            flows_bpd=flows,
+            capacity_factor=factors,
             loads=arrays(self._loads),
             discharges=arrays(self._discharges),
             events=self.events,

@@ -64,12 +64,13 @@ def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.nd
     return np.asarray(np.interp(at, trace.times, cum, left=0.0))
 
 
-def level_at(trace: Trace, at: np.ndarray) -> np.ndarray:
-    """Storage level at ``at`` (after any lift at that very time) [bbl]."""
+def level_at(trace: Trace, at: np.ndarray, node: str | None = None) -> np.ndarray:
+    """Level of storage node ``node`` (default: every node together) at ``at``, after any lift at that
+    very time [bbl]."""
     i = np.searchsorted(trace.times, at, side="right") - 1
     i = np.clip(i, 0, len(trace.times) - 1)
-    net = trace.production_bpd - sum(trace.flows_bpd.values(), np.zeros_like(trace.production_bpd))
-    return np.asarray(trace.storage_bbl[i] + net[i] * (at - trace.times[i]))
+    nodes = list(trace.levels_bbl) if node is None else [node]
+    return np.asarray(sum(trace.levels_bbl[n][i] + trace.net_bpd[n][i] * (at - trace.times[i]) for n in nodes))
 
 
 def volumes(scenario: Scenario, trace: Trace) -> Volumes:
@@ -79,13 +80,13 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
     for name, route in scenario.routes.items():
         if isinstance(route, TankerShuttleRoute):
             q = route.tanker_capacity_bbl
-            sold = trace.discharges[name] + route.transit_days
+            sold = trace.discharges[name] + route.total_transit_days
             exported[name] = q * float(np.count_nonzero(sold <= h))
             transit[name] = q * float(np.count_nonzero(sold > h))
             cargo[name] = q * float(len(trace.loads[name]) - len(trace.discharges[name]))
         else:
             entered = trace.flows_bpd[name]
-            exported[name] = float(cumulative(trace, entered, h - route.transit_days))
+            exported[name] = float(cumulative(trace, entered, h - route.total_transit_days))
             transit[name] = float(cumulative(trace, entered, h)) - exported[name]
             cargo[name] = 0.0
         factor = trace.capacity_factor[name]
@@ -94,7 +95,7 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
     produced = float(cumulative(trace, trace.production_bpd, h))
     return Volumes(
         produced_bbl=produced,
-        shut_in_bbl=scenario.producer.production_bpd * h - produced,
+        shut_in_bbl=scenario.production_bpd * h - produced,
         exported_bbl=exported,
         in_transit_bbl=transit,
         tanker_cargo_bbl=cargo,
@@ -158,11 +159,11 @@ def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
     out = {}
     for name, route in scenario.routes.items():
         if isinstance(route, TankerShuttleRoute):
-            sold = trace.discharges[name] + route.transit_days
+            sold = trace.discharges[name] + route.total_transit_days
             counts, _ = np.histogram(sold, bins=edges)
             out[name] = route.tanker_capacity_bbl * counts.astype(float)
         else:
-            out[name] = np.diff(cumulative(trace, trace.flows_bpd[name], edges - route.transit_days))
+            out[name] = np.diff(cumulative(trace, trace.flows_bpd[name], edges - route.total_transit_days))
     return out
 
 
@@ -188,8 +189,13 @@ def daily(
     series.update({f"{r}_availability": np.diff(cumulative(trace, f, edges)) / width
                    for r, f in trace.capacity_factor.items()})
     series["storage_bbl"] = level_at(trace, edges[1:])
+    if len(trace.levels_bbl) > 1:
+        series.update({f"{n}_storage_bbl": level_at(trace, edges[1:], n) for n in trace.levels_bbl})
     series["production_bpd"] = production
-    series["shut_in_bpd"] = scenario.producer.production_bpd - production
+    if len(trace.production) > 1:
+        series.update({f"{p}_production_bpd": np.diff(cumulative(trace, rate, edges)) / width
+                       for p, rate in trace.production.items()})
+    series["shut_in_bpd"] = scenario.production_bpd - production
     series["export_revenue_usd"] = revenue
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue

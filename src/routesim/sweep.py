@@ -167,6 +167,8 @@ def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: 
         if index >= len(scenario.outages):
             return None
         outage = scenario.outages[index]
+        if "/" in outage.target:  # a part of a route: its cost depends on the rest of the route
+            return None
         run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == name)
         daily = read_run(run_dir).daily
         bpd = float(np.median(daily[f"baseline_{outage.target}_exported_bpd"]))  # the route's normal flow
