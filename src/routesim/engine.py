@@ -315,8 +315,8 @@ class Network:
         if line.shuttle is not None:
             return pipe, 0.0 if self.storms[name] else spec.capacity_bpd * whole
         terminal = spec.terminal if isinstance(spec, PipelineRoute) else None
-        if terminal is None:
-            return pipe, math.inf
+        if terminal is None:  # the pipe delivers at its end; a tank farm there drains at the pipe's rate
+            return pipe, math.inf if line.tank_farm is None else pipe
         if self.storms[name]:
             return pipe, 0.0
         moorings = [self._factor[f"{name}/{m}"] for m in terminal.moorings]
@@ -325,23 +325,23 @@ class Network:
     def _availability(self, line: Line, pipe: float, terminal: float) -> float:
         """Share of the route's nominal capacity available now [-]."""
         spec = line.spec
-        if not spec.segments and (line.shuttle is not None or terminal == math.inf):
+        moorings = spec.terminal if isinstance(spec, PipelineRoute) else None
+        if not spec.segments and moorings is None:
             return 0.0 if self.storms[line.name] else self._factor[line.name]  # the simple route: its factor
         nominal = min([spec.capacity_bpd, *(s.capacity_bpd for s in spec.segments.values())])
         shares = [pipe / nominal if nominal > 0 else 1.0]
         if line.shuttle is not None:
             shares.append(terminal / spec.capacity_bpd if spec.capacity_bpd > 0 else 1.0)
-        elif terminal != math.inf:
-            assert isinstance(spec, PipelineRoute) and spec.terminal is not None
-            full = spec.terminal.nominal_bpd
-            shares.append(terminal / full if full > 0 else 1.0)
+        elif moorings is not None:
+            shares.append(terminal / moorings.nominal_bpd if moorings.nominal_bpd > 0 else 1.0)
         return min(1.0, *shares)
 
     def _priority(self, line: Line) -> int:
         """Priority of a tanker of ``line`` waiting now (see :class:`Line`)."""
         shuttle = line.shuttle
         assert shuttle is not None
-        behind = shuttle.lifted_bbl < line.spec.committed_bpd * self.env.now
+        committed = line.spec.committed_bpd
+        behind = committed > 0 and shuttle.lifted_bbl <= committed * self.env.now
         return line.rank if behind else len(self.lines) + line.rank
 
     # -------------------------------------------------------------------------------- the hybrid core
