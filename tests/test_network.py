@@ -100,6 +100,22 @@ def test_random_storms_with_full_tanks_shut_in_production_over_their_union():
     assert math.isclose(results.volumes(s, trace).shut_in_bbl, p * union, rel_tol=1e-7)
 
 
+def test_after_a_loading_stop_the_terminal_catches_up_down_to_its_working_stock():
+    """Pipe 1.0, terminal 1.6 M bbl/d: a 2-day terminal stop fills the tanks by 2 M bbl (no shut-in), which
+    the terminal then loads out at 0.6 M bbl/d over the surplus, back down to the working stock."""
+    p, work = 1_000_000.0, 2_000_000.0
+    route = pipeline(1.5e6) | {"terminal": terminal(3, 2, 800_000.0),
+                               "tank_farm": {"storage_bbl": 6e6, "initial_storage_bbl": work, "working_storage_bbl": work}}
+    stop = {"target": "cpc/terminal", "start_day": 10, "duration_days": 2, "capacity_factor": 0.0}
+    s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=30))
+    trace = simulate(s)
+    level = results.level_at(trace, np.array([9.0, 12.0, 12.0 + 2e6 / 0.6e6, 29.0]), "cpc/tank_farm")
+    assert level == pytest.approx([work, work + 2e6, work, work], rel=1e-9)
+    v = results.volumes(s, trace)
+    assert v.shut_in_bbl == pytest.approx(0.0, abs=1e-6)
+    assert math.isclose(v.exported_bbl["cpc"], p * 30, rel_tol=REL)  # every deferred barrel caught up
+
+
 def test_a_pipe_stop_keeps_loading_from_the_tank_farm_until_it_is_empty():
     p, farm = 1_000_000.0, 3_000_000.0
     route = pipeline(1.5e6) | {"terminal": terminal(3, 2, p / 2), "tank_farm": {"storage_bbl": 6e6,
@@ -160,7 +176,8 @@ def networks(draw):
             r["terminal"] = terminal(draw(st.integers(1, 3)), 1, draw(st.floats(0, 1e6)))
         if draw(st.booleans()):
             size = draw(st.floats(1, 5e6))
-            r["tank_farm"] = {"storage_bbl": size, "initial_storage_bbl": size * draw(st.floats(0, 1))}
+            r["tank_farm"] = {"storage_bbl": size, "initial_storage_bbl": size * draw(st.floats(0, 1)),
+                              "working_storage_bbl": size * draw(st.sampled_from([0.0, 0.5, 1.0]))}
         if draw(st.booleans()):
             r["committed_bpd"] = r["capacity_bpd"] * draw(st.floats(0, 1))
         routes[f"pipe{i}"] = r

@@ -242,7 +242,7 @@ def test_title_description_resolved_sources_and_provenance(closure_dir: Path) ->
         source = (SCENARIOS / name).read_text()
         assert html.escape(source) in text, name
         assert f'data-file="{name}"' in text
-    assert html.escape("# Status quo of Kazakhstan's two main crude export routes") in text
+    assert html.escape("# Status quo of Kazakhstan's crude export routes") in text
     prov = {a["data-provenance"] for a in page.attrs("td") if "data-provenance" in a}
     assert {"scenario_sha256", "seed", "command", "dependencies", "git_commit"} <= prov
     assert manifest["scenario_sha256"] in text

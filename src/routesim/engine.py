@@ -102,8 +102,14 @@ class Node:
     name: str
     capacity_bbl: float
     level_bbl: float
+    working_bbl: float = 0.0
+    """A terminal tank farm's working stock: its outflow drops to the inflow when the level falls to it."""
     net_bpd: float = 0.0
     tol_bbl: float = LEVEL_TOL_BBL
+
+    @property
+    def above_working(self) -> bool:
+        return self.level_bbl > self.working_bbl + self.tol_bbl
 
     @property
     def empty(self) -> bool:
@@ -229,7 +235,9 @@ class Network:
         for rank, name in enumerate(order):
             route = scenario.routes[name]
             farm = route.tank_farm
-            tank = None if farm is None else Node(f"{name}/tank_farm", farm.storage_bbl, farm.initial_storage_bbl)
+            tank = None if farm is None else Node(
+                f"{name}/tank_farm", farm.storage_bbl, farm.initial_storage_bbl, farm.working_storage_bbl
+            )
             shuttle = None
             if isinstance(route, TankerShuttleRoute):
                 source = tank if tank is not None else nodes[scenario.feeders(name)[0]]
@@ -381,6 +389,8 @@ class Network:
         """
         node.tol_bbl = LEVEL_TOL_BBL + abs(node.net_bpd) * 4 * math.ulp(max(now, 1.0))
         level = node.level_bbl + node.net_bpd * (now - self.updated_day)
+        if node.working_bbl > 0 and node.level_bbl > node.working_bbl and level <= node.working_bbl + node.tol_bbl:
+            level = node.working_bbl  # drawn down to its working stock
         if level <= node.tol_bbl:
             if node.level_bbl > 0:
                 self.recorder.log(now, "storage_empty", node.name)
@@ -473,7 +483,7 @@ class Network:
             if farm is None:
                 line.outflow_bpd = line.inflow_bpd
             else:
-                line.outflow_bpd = min(terminal, line.inflow_bpd) if farm.empty else terminal
+                line.outflow_bpd = terminal if farm.above_working else min(terminal, line.inflow_bpd)
                 farm.net_bpd = line.inflow_bpd - line.outflow_bpd
 
     def _restart(self, f: Field, now: float) -> None:
@@ -491,7 +501,8 @@ class Network:
         waits = []
         for node in self.nodes:
             if node.net_bpd < -RATE_TOL_BPD and node.level_bbl > 0:
-                waits.append(node.level_bbl / -node.net_bpd)
+                floor = node.working_bbl if node.level_bbl > node.working_bbl else 0.0
+                waits.append((node.level_bbl - floor) / -node.net_bpd)
             if node.net_bpd > RATE_TOL_BPD and node.level_bbl < node.capacity_bbl:
                 waits.append((node.capacity_bbl - node.level_bbl) / node.net_bpd)
         for request in self.pending:

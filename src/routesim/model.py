@@ -66,13 +66,15 @@ class TankFarm(Frozen):
     """Working capacity of the tanks [bbl]."""
     initial_storage_bbl: NonNegative = 0.0
     """Level at the start of the horizon [bbl]."""
+    working_storage_bbl: NonNegative = 0.0
+    """Stock the terminal keeps in normal operation [bbl]: above it the terminal loads at its full rate
+    (catching up after a stop), at or below it what the pipe brings. A pipeline route's tanks only."""
 
     @model_validator(mode="after")
-    def _initial_fits(self) -> TankFarm:
-        if self.initial_storage_bbl > self.storage_bbl:
-            raise ValueError(
-                f"initial_storage_bbl: {self.initial_storage_bbl:g} exceeds storage_bbl ({self.storage_bbl:g})"
-            )
+    def _levels_fit(self) -> TankFarm:
+        for key in ("initial_storage_bbl", "working_storage_bbl"):
+            if getattr(self, key) > self.storage_bbl:
+                raise ValueError(f"{key}: {getattr(self, key):g} exceeds storage_bbl ({self.storage_bbl:g})")
         return self
 
 
@@ -201,6 +203,9 @@ class TankerShuttleRoute(RouteBase):
     def _segments_feed_tanks(self) -> TankerShuttleRoute:
         if self.segments and self.tank_farm is None:
             raise ValueError("segments: a tanker route's segments feed its load port's tank_farm; give tank_farm too")
+        if self.tank_farm is not None and self.tank_farm.working_storage_bbl > 0:
+            raise ValueError("tank_farm.working_storage_bbl: tankers lift whole cargoes from a load port's tanks; "
+                             "only a pipeline's terminal keeps a working stock")
         return self
 
     @property

@@ -279,9 +279,12 @@ def _read_brent_series(raw: dict[str, Any]) -> list[str]:
 
 
 def _deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """The parent with the child's keys over it; a child's ``null`` removes the parent's key (e.g. a producer)."""
     merged = dict(base)
     for key, value in child.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if value is None and key in merged:
+            del merged[key]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value)
         else:
             merged[key] = value
