@@ -94,6 +94,16 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float]) -> 
     Returns:
         The allocation (see the module's rule).
     """
+    if len(suppliers) == 1:  # one producer: fill the entries in order
+        one = suppliers[0]
+        supply = one.potential_bpd if one.empty else math.inf
+        flow = []
+        for e, capacity in enumerate(capacities_bpd):
+            take = min(capacity, supply) if e in one.entries and supply > 0 and capacity > 0 else 0.0
+            flow.append(take)
+            supply -= take
+        drawn = sum(flow)
+        return Allocation((min(one.potential_bpd, drawn) if one.full else one.potential_bpd,), (tuple(flow),))
     left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
     flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
     weights = [s.weight for s in suppliers]

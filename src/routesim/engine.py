@@ -256,7 +256,10 @@ class Network:
         self.factors: dict[str, list[float]] = {t: [] for t in scenario.targets()}
         self._factor = dict.fromkeys(self.factors, 1.0)  # the smallest of each target's factors, kept up to date
         self.storms = dict.fromkeys(self.lines, 0)
-        self.available = dict.fromkeys(self.lines, 1.0)
+        self.caps = {name: self._capacities(line) for name, line in self.lines.items()}
+        """Each route's pipe and terminal capacity now, updated when an impairment or storm starts or ends."""
+        self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
+        self._usable: dict[tuple[int, float], frozenset[int]] = {}
         self.pending: list[CargoRequest] = []
         self.alloc = Allocation((), ())
         self.updated_day = 0.0
@@ -280,12 +283,13 @@ class Network:
         else:
             self.factors[hit.target].append(hit.factor)
             self._factor[hit.target] = min(self.factors[hit.target])
+        self._update_caps(self.lines[hit.target.split("/")[0]])
         self.refresh()
 
     def restore(self, hit: Impairment) -> None:
         """An impairment (or a storm) ends."""
         line = self.lines[hit.target.split("/")[0]]
-        before = self._capacities(line)
+        before = self.caps[line.name]
         if hit.storm:
             self.storms[hit.target] -= 1
             shuttle = line.shuttle
@@ -295,7 +299,7 @@ class Network:
         else:
             self.factors[hit.target].remove(hit.factor)
             self._factor[hit.target] = min(self.factors[hit.target], default=1.0)
-        after = self._capacities(line)
+        after = self._update_caps(line)
         self.refresh(rose=line.name if any(a > b for a, b in zip(after, before)) else None)
 
     def request_cargo(self, line: Line) -> simpy.Event:
@@ -329,6 +333,11 @@ class Network:
             return pipe, 0.0
         moorings = [self._factor[f"{name}/{m}"] for m in terminal.moorings]
         return pipe, terminal.capacity_bpd(moorings) * self._factor[f"{name}/terminal"] * whole
+
+    def _update_caps(self, line: Line) -> tuple[float, float]:
+        caps = self.caps[line.name] = self._capacities(line)
+        self.available[line.name] = self._availability(line, *caps)
+        return caps
 
     def _availability(self, line: Line, pipe: float, terminal: float) -> float:
         """Share of the route's nominal capacity available now [-]."""
@@ -405,7 +414,7 @@ class Network:
         """Earliest next lift on a tanker route under its port cap at today's factor (inf while stopped) [days]."""
         shuttle = line.shuttle
         assert shuttle is not None
-        rate = self._capacities(line)[1]
+        rate = self.caps[line.name][1]
         if rate <= 0:
             return math.inf
         if shuttle.last_lift_day is None:
@@ -431,9 +440,7 @@ class Network:
 
     def _solve(self, now: float, rose: str | None) -> None:
         """Capacities of the entries, the producers' allocation, and every node's rate of change."""
-        caps = {name: self._capacities(line) for name, line in self.lines.items()}
-        for name, line in self.lines.items():
-            self.available[name] = self._availability(line, *caps[name])
+        caps = self.caps
         # a tanker waiting at an open gate holds back its source's oil from entries of lower priority
         held: dict[str, int] = {}
         for request in self.pending:
@@ -445,20 +452,27 @@ class Network:
         for line, committed, _ in self.entries:
             pipe, terminal = caps[line.name]
             farm = line.tank_farm
-            if line.shuttle is not None:
-                assert farm is not None
+            if farm is None:
+                cap = min(pipe, terminal)
+            elif line.shuttle is not None:
                 cap = 0.0 if farm.full else pipe
             else:
-                cap = pipe if farm is not None and not farm.full else min(pipe, terminal)
-            part = min(line.spec.committed_bpd, cap)
-            capacities.append(part if committed else cap - part if line.spec.committed_bpd > 0 else cap)
+                cap = min(pipe, terminal) if farm.full else pipe
+            promised = line.spec.committed_bpd
+            if promised > 0:
+                part = min(promised, cap)
+                cap = part if committed else cap - part
+            capacities.append(cap)
         suppliers = []
-        for f in self.fields:
+        for i, f in enumerate(self.fields):
             if rose is not None and rose in f.reach and f.curtailed_bpd is not None:
                 self._restart(f, now)
             limit = held.get(f.name, math.inf)
-            usable = frozenset(e for e, (line, _, prio) in enumerate(self.entries)
-                               if line.name in f.reach and prio < limit)
+            usable = self._usable.get((i, limit))
+            if usable is None:
+                usable = self._usable[i, limit] = frozenset(
+                    e for e, (line, _, prio) in enumerate(self.entries) if line.name in f.reach and prio < limit
+                )
             suppliers.append(Supplier(f.potential(now), f.node.empty, f.node.full, f.spec.production_bpd, usable))
         self.alloc = allocate(suppliers, capacities)
         for i, f in enumerate(self.fields):
