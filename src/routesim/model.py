@@ -541,6 +541,13 @@ class Scenario(Frozen):
         farms = (r.tank_farm.storage_bbl for r in self.routes.values() if r.tank_farm is not None)
         return sum(p.storage_bbl for p in self.producers.values()) + sum(farms)
 
+    def storage_nodes(self) -> dict[str, float]:
+        """Capacity of every storage node: each producer's (by its name) and each tank farm's
+        (``<route>_tank_farm``) [bbl]."""
+        nodes = {name: p.storage_bbl for name, p in self.producers.items()}
+        nodes.update({f"{n}_tank_farm": r.tank_farm.storage_bbl for n, r in self.routes.items() if r.tank_farm})
+        return nodes
+
     def reach(self, producer: str) -> tuple[str, ...]:
         """The routes ``producer`` can send oil to."""
         routes = self.producers[producer].routes
@@ -610,8 +617,8 @@ class Scenario(Frozen):
         for key, i, process in processes:
             where = f"{key}[{i}]"
             if isinstance(process, Storm):
-                route = self.routes.get(process.target)
-                if not isinstance(route, TankerShuttleRoute) and getattr(route, "terminal", None) is None:
+                at = self.routes.get(process.target)
+                if not isinstance(at, TankerShuttleRoute) and getattr(at, "terminal", None) is None:
                     at_sea = [n for n, r in self.routes.items()
                               if isinstance(r, TankerShuttleRoute) or getattr(r, "terminal", None) is not None]
                     issues.append(f"{where}.target: {process.target!r} is not a route with a terminal or a tanker "
@@ -629,9 +636,9 @@ class Scenario(Frozen):
         if series is not None and not series.values:
             issues.append("market.brent_series.csv: the series was not read (load scenarios with load_scenario)")
         for name, producer in self.producers.items():
-            for j, route in enumerate(producer.routes or ()):
-                if route not in self.routes:
-                    issues.append(f"producers.{name}.routes[{j}]: unknown route {route!r} (routes: {', '.join(self.routes)})")
+            for j, reached in enumerate(producer.routes or ()):
+                if reached not in self.routes:
+                    issues.append(f"producers.{name}.routes[{j}]: unknown route {reached!r} (routes: {', '.join(self.routes)})")
         for name, route in self.routes.items():
             if not isinstance(route, TankerShuttleRoute):
                 continue

@@ -116,8 +116,17 @@ def storage(result: RunResult) -> Figure:
     capacity = result.scenario.storage_capacity_bbl
     for ax in (top, bottom):
         _shade_outages(result, ax, colors)
-    _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
-    top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
+    nodes = result.scenario.storage_nodes()
+    if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
+        capacity = max(nodes.values())
+        for (node, size), color in zip(nodes.items(), ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9):
+            label = node.replace("_tank_farm", " tank farm") if node not in result.scenario.producers else f"{node} storage"
+            _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
+            top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)
+        top.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
+    else:
+        _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
+        top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
     top.set_ylabel("storage [million bbl]")
     top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
     top.legend(loc="best", frameon=False)

@@ -190,7 +190,7 @@ def daily(
                    for r, f in trace.capacity_factor.items()})
     series["storage_bbl"] = level_at(trace, edges[1:])
     if len(trace.levels_bbl) > 1:
-        series.update({f"{n}_storage_bbl": level_at(trace, edges[1:], n) for n in trace.levels_bbl})
+        series.update({f"{n.replace('/', '_')}_storage_bbl": level_at(trace, edges[1:], n) for n in trace.levels_bbl})
     series["production_bpd"] = production
     if len(trace.production) > 1:
         series.update({f"{p}_production_bpd": np.diff(cumulative(trace, rate, edges)) / width
