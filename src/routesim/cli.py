@@ -464,7 +464,7 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim list``."""
     from .scenario_io import parse_yaml
 
-    files = sorted(args.folder.glob("*.yaml")) + sorted(args.folder.glob("*.yml"))
+    files = sorted([*args.folder.rglob("*.yaml"), *args.folder.rglob("*.yml")], key=lambda p: (len(p.parts), p))
     if not files:
         raise ScenarioError([f"{args.folder}: no scenario files"])
     rows = []
@@ -476,7 +476,7 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
         if not isinstance(data, dict):
             data = {"description": "(not a scenario)"}
         description = " ".join(str(data.get("description", "")).split())
-        rows.append((path.name, str(data.get("extends", "")), description))
+        rows.append((path.relative_to(args.folder).as_posix(), str(data.get("extends", "")), description))
     width = max(len(r[0]) for r in rows)
     extends = max(len(r[1]) for r in rows)
     print(f"{'scenario':<{width}}  {'extends':<{extends}}  description")
