@@ -276,6 +276,13 @@ def test_a_committed_tanker_route_lifts_its_commitment_before_a_better_pipeline(
     assert 20_000.0 * 100 - 90_000.0 <= lifted[20_000.0] <= 20_000.0 * 100 + 90_000.0
 
 
+def test_a_route_no_producer_reaches_stays_idle():
+    raw = raw_scenario(storage_bbl=1e6, routes={"cpc": pipeline(2e6), "tc": shuttle(), "spare": pipeline(1e5)})
+    raw["producers"]["p"]["routes"] = ["cpc"]
+    v = results.volumes(validate(raw), simulate(validate(raw)))
+    assert v.exported_bbl["tc"] == 0.0 and v.exported_bbl["spare"] == 0.0 and v.exported_bbl["cpc"] > 0
+
+
 def test_a_storm_on_a_tanker_route_stops_loading_and_sailing():
     raw = raw_scenario(production_bpd=100_000.0, storage_bbl=1e6, horizon_days=60, routes={"tc": shuttle()})
     raw["outages"] = []

@@ -240,7 +240,9 @@ class Network:
             )
             shuttle = None
             if isinstance(route, TankerShuttleRoute):
-                source = tank if tank is not None else nodes[scenario.feeders(name)[0]]
+                feeders = scenario.feeders(name)
+                idle = Node(f"{name}/unreached", 0.0, 0.0)  # no producer reaches it: its tankers wait all along
+                source = tank if tank is not None else nodes[feeders[0]] if feeders else idle
                 shuttle = Shuttle(route, simpy.Resource(env, route.load_berths), source)
             self.lines[name] = Line(name, route, rank, tank, shuttle)
             if tank is not None:

@@ -646,9 +646,10 @@ class Scenario(Frozen):
                 space, where = route.tank_farm.storage_bbl, f"routes.{name}.tank_farm.storage_bbl"
             else:
                 feeders = self.feeders(name)
-                if len(feeders) != 1:
+                if len(feeders) > 1:
                     issues.append(f"routes.{name}.tank_farm: {len(feeders)} producers reach this tanker route; "
                                   "give it a tank_farm (its load port's tanks) for them to fill")
+                if len(feeders) != 1:  # none: the route stays idle
                     continue
                 space = self.producers[feeders[0]].storage_bbl
                 where = f"producers.{feeders[0]}.storage_bbl"
