@@ -28,8 +28,6 @@ from .model import BAND_SAMPLE, Scenario
 from .recorder import Trace
 from .units import DAYS_PER_YEAR
 
-__all__ = ["BAND_SAMPLE", "Chunk", "Layout", "Replication", "RunResult", "run", "run_chunk", "run_replication", "stats"]
-
 LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *results.LOSSES)
 """Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
 PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
@@ -101,7 +99,9 @@ class Layout:
             *(float(rep.incidents[i]) for i in self.incidents),
         ]
 
-    def replication(self, index: int, row: Sequence[float], events: int, daily: dict[str, np.ndarray]) -> Replication:
+    def replication(
+        self, index: int, row: Sequence[float] | np.ndarray, events: int, daily: dict[str, np.ndarray]
+    ) -> Replication:
         """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
         m, r = len(results.METRICS), len(self.routes)
         values = [float(v) for v in row]
@@ -201,15 +201,18 @@ class RunResult:
 
     def metric(self, name: str) -> np.ndarray:
         """One metric (or any :class:`Layout` column) across replications, read-only."""
-        return self.figures[self.layout.position[name]]
+        column: np.ndarray = self.figures[self.layout.position[name]]
+        return column
 
     def daily_stack(self, key: str) -> np.ndarray:
         """One daily series of every replication in the band sample, replications x days."""
-        return self.sample[self.series.index(key)]
+        stack: np.ndarray = self.sample[self.series.index(key)]
+        return stack
 
     def daily_mean(self, key: str) -> np.ndarray:
         """The mean of one daily series over every replication (exact, from the sums) [days]."""
-        return self.daily_sums[self.series.index(key)] / len(self.indices)
+        mean: np.ndarray = self.daily_sums[self.series.index(key)] / len(self.indices)
+        return mean
 
     def summary(self) -> dict[str, Any]:
         """The summary.json document."""

@@ -26,7 +26,6 @@ import numpy as np
 
 from .errors import ScenarioError
 from .montecarlo import RunResult
-from .results import METRICS
 from .scenario_io import dump_resolved
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "matplotlib", "PyYAML", "pydantic")

@@ -35,7 +35,7 @@ def _dates(result: RunResult) -> np.ndarray:
 
 
 def _first(result: RunResult) -> np.ndarray:
-    return result.daily_sums[0]
+    return result.daily_mean(result.series[0])
 
 
 def _route_colors(result: RunResult) -> dict[str, str]:
