@@ -112,7 +112,7 @@ def manifest(
         "scenario_sha256": hashlib.sha256(dump_resolved(s).encode("utf-8")).hexdigest(),
         "seed": s.seed,
         "replications": len(result.indices),
-        "replication_indices": _ranges(result.indices.tolist()),
+        "replication_indices": _ranges(result.indices),
         "workers": workers,
         "horizon_days": s.horizon_days,
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -126,11 +126,12 @@ def manifest(
     }
 
 
-def _ranges(indices: list[int]) -> str:
+def _ranges(indices: np.ndarray) -> str:
     """``0-1999`` for a contiguous run of replications, else the list."""
-    if indices == list(range(indices[0], indices[0] + len(indices))):
-        return f"{indices[0]}-{indices[-1]}" if len(indices) > 1 else str(indices[0])
-    return ",".join(map(str, indices))
+    first = int(indices[0])
+    if np.array_equal(indices, np.arange(first, first + len(indices))):
+        return f"{first}-{int(indices[-1])}" if len(indices) > 1 else str(first)
+    return ",".join(map(str, indices.tolist()))
 
 
 def _umask() -> int:
