@@ -3,6 +3,8 @@
     python benchmarks/run.py                 # every case (about 10 minutes on 2 cores)
     python benchmarks/run.py --quick         # smaller counts, for a first look
     python benchmarks/run.py --case default-1000-w2
+    python benchmarks/run.py --memory        # peak memory of 20,000-100,000 replications (about 30 minutes)
+    python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (about 2 hours on 2 cores)
 
 Each case runs in its own process, so that its peak resident set size (itself and its worker
 processes) is its own. Results go to stdout as a table and to benchmarks/results.json.
@@ -50,6 +52,18 @@ def cases(quick: bool) -> dict[str, dict]:
     return out
 
 
+def memory_cases() -> dict[str, dict]:
+    """Streaming aggregation: a whole run (replications, summary, bands, the output files without plots)
+    at growing replication counts, one year and a 30-day horizon; memory should grow only by the
+    per-replication figures. Not in the default set: they take long."""
+    out = {}
+    for reps in (20_000, 50_000, 100_000):
+        out[f"stream-{reps}-w2"] = {"reps": reps, "workers": 2, "stream": True}
+        out[f"stream-short-{reps}-w2"] = {"reps": reps, "workers": 2, "stream": True, "set": ["horizon_days=30"]}
+    out["stream-1000000-w2"] = {"reps": 1_000_000, "workers": 2, "stream": True}
+    return out
+
+
 def run_case(name: str, spec: dict) -> dict:
     """Run one case in this process and measure it."""
     from routesim import montecarlo, sweep
@@ -70,8 +84,22 @@ def run_case(name: str, spec: dict) -> dict:
     started = time.perf_counter()
     result = montecarlo.run(scenario, workers=spec["workers"])
     wall = time.perf_counter() - started
-    events = sum(r.events for r in result.replications)
+    events = int(result.events.sum())
+    extra = {}
+    if spec.get("stream"):
+        import tempfile
+
+        from routesim import output
+
+        with tempfile.TemporaryDirectory() as tmp:
+            output.write_run(result, Path(tmp) / "run", {"benchmark": True}, plots=False)
+        extra = {"wall_with_outputs_s": time.perf_counter() - started,
+                 "horizon_days": scenario.horizon_days,
+                 "kept_figures_mib": (result.figures.nbytes + result.indices.nbytes + result.events.nbytes) / 2**20,
+                 "kept_daily_mib": (result.sample.nbytes + result.daily_sums.nbytes) / 2**20,
+                 "band_sample": result.band_sample}
     return {
+        **extra,
         "wall_s": wall,
         "replications": spec["reps"],
         "workers": spec["workers"],
@@ -165,14 +193,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller replication counts")
     parser.add_argument("--case", help="run one case in this process and print its JSON")
+    parser.add_argument("--memory", action="store_true",
+                        help="only the streaming memory cases of 20,000-100,000 replications (not 1,000,000)")
     args = parser.parse_args()
-    all_cases = cases(args.quick)
+    all_cases = {**cases(args.quick), **memory_cases()}
     if args.case:
         result = run_case(args.case, all_cases[args.case])
         result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result["peak_rss_workers_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(result))
         return
+    if args.memory:
+        memory(all_cases)
+        return
+    all_cases = cases(args.quick)
     results = {}
     print(f"{'case':<24} {'wall s':>8} {'reps/s':>9} {'ms/rep/wkr':>11} {'events/s':>10} {'ev/rep':>8} {'RSS MiB':>8}")
     for name in all_cases:
@@ -192,6 +226,22 @@ def main() -> None:
                "cpus": __import__("os").cpu_count()}
     (HERE / "results.json").write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results},
                                                   indent=2) + "\n")
+
+
+def memory(all_cases: dict[str, dict]) -> None:
+    """Run the streaming memory cases (but the 1,000,000 one), print peak RSS, write memory.json."""
+    results = {}
+    print(f"{'case':<24} {'reps':>8} {'days':>5} {'wall s':>8} {'+out s':>7} {'RSS MiB':>8} {'wkr MiB':>8} "
+          f"{'figures MiB':>11} {'daily MiB':>9}")
+    for name, spec in all_cases.items():
+        if not spec.get("stream") or spec["reps"] > 100_000:
+            continue
+        done = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, check=True)
+        r = results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"{name:<24} {r['replications']:>8} {r['horizon_days']:>5} {r['wall_s']:>8.1f} "
+              f"{r['wall_with_outputs_s'] - r['wall_s']:>7.1f} {r['peak_rss_mib']:>8.0f} {r['peak_rss_workers_mib']:>8.0f} "
+              f"{r['kept_figures_mib']:>11.1f} {r['kept_daily_mib']:>9.1f}", flush=True)
+    (HERE / "memory.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ examples:
 
 outputs (in --out DIR, default results/<scenario name>/, written all at once):
   summary.json           metrics with mean, std, p5, p50, p95 across replications
-  timeseries.csv         daily series (mean, and _p5/_p95 with several replications)
+  timeseries.csv         daily series: the mean over every replication, and with several replications
+                         _p5/_p95 (percentiles of the first 10,000 replications, all of a smaller run)
   replications.csv       one row per replication with every metric
   scenario.resolved.yaml the scenario after extends and --set, every default written out
   manifest.json          version, command line, seed, dependency versions, wall time, git commit

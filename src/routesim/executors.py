@@ -1,7 +1,9 @@
 """Where replications run: in this process, in a local process pool, or on a Dask cluster.
 
 Replications are sent in chunks, so that the cost of a task stays small beside its work; chunks come
-back in order, so results never depend on the executor or the number of workers.
+back in order, so results never depend on the executor or the number of workers. A chunk holds whole
+blocks of :data:`BLOCK` replications (but for the run's last), so a reduction done block by block, in a
+worker, gives the same bits however the run was cut into chunks.
 """
 
 from __future__ import annotations
@@ -15,13 +17,19 @@ from typing import Any
 from .errors import RoutesimError
 
 EXECUTORS = ("local", "dask", "dask-local")
-ChunkFn = Callable[[Any, list[int]], list[Any]]
+BLOCK = 8
+"""Replications per block: every chunk but the last holds a whole number of blocks, and starts on one."""
+ChunkFn = Callable[[Any, list[int]], Any]
+"""``fn(scenario, chunk)``: its result has ``len()``, the number of replications it covers."""
+Fold = Callable[[Any], None]
 Progress = Callable[[int, int], None]
 
 
-def chunks(indices: Sequence[int], workers: int, tasks_per_worker: int = 8, largest: int = 250) -> list[list[int]]:
-    """Split replications into chunks: a few per worker, so that work balances and progress moves."""
+def chunks(indices: Sequence[int], workers: int, tasks_per_worker: int = 8, largest: int = 256) -> list[list[int]]:
+    """Split replications into chunks: a few per worker, so that work balances and progress moves; each
+    chunk a multiple of :data:`BLOCK` replications (at most ``largest`` rounded up to one), but the last."""
     size = max(1, min(largest, math.ceil(len(indices) / (max(workers, 1) * tasks_per_worker))))
+    size = BLOCK * math.ceil(size / BLOCK)
     return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
 
 
@@ -33,40 +41,72 @@ def map_chunks(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
-) -> list[list[Any]]:
-    """``fn(scenario, chunk)`` for every chunk of ``indices``, results in chunk order."""
+    fold: Fold | None = None,
+) -> list[Any]:
+    """``fn(scenario, chunk)`` for every chunk of ``indices``, results in chunk order.
+
+    With ``fold``, each result goes to ``fold`` instead, in chunk order, as soon as it and every chunk
+    before it are back, and is then dropped: memory holds only the chunks that came back early, and
+    the list returned is empty.
+    """
     if executor not in EXECUTORS:
         raise RoutesimError(f"unknown executor {executor!r} (one of {', '.join(EXECUTORS)})")
+    done: list[Any] = []
+    take = done.append if fold is None else fold
     if executor == "local":
         parts = chunks(indices, workers)
         if workers <= 1 or len(parts) <= 1:
-            return _serial(fn, scenario, parts, len(indices), progress)
-        return _process_pool(fn, scenario, parts, workers, len(indices), progress)
-    return _dask(fn, scenario, indices, executor, workers, scheduler, progress)
-
-
-def _serial(fn: ChunkFn, scenario: Any, parts: list[list[int]], total: int, progress: Progress | None) -> list[Any]:
-    done, count = [], 0
-    for part in parts:
-        done.append(fn(scenario, part))
-        count += len(part)
-        if progress is not None:
-            progress(count, total)
+            _serial(fn, scenario, parts, len(indices), progress, take)
+        else:
+            _process_pool(fn, scenario, parts, workers, len(indices), progress, take)
+    else:
+        _dask(fn, scenario, indices, executor, workers, scheduler, progress, take)
     return done
 
 
+class _InOrder:
+    """Passes results on in chunk order, holding those that come back before their turn."""
+
+    def __init__(self, take: Fold) -> None:
+        self.take = take
+        self.next = 0
+        self.early: dict[int, Any] = {}
+
+    def __call__(self, i: int, result: Any) -> None:
+        self.early[i] = result
+        while self.next in self.early:
+            self.take(self.early.pop(self.next))
+            self.next += 1
+
+
+def _serial(
+    fn: ChunkFn, scenario: Any, parts: list[list[int]], total: int, progress: Progress | None, take: Fold
+) -> None:
+    count = 0
+    for part in parts:
+        take(fn(scenario, part))
+        count += len(part)
+        if progress is not None:
+            progress(count, total)
+
+
 def _process_pool(
-    fn: ChunkFn, scenario: Any, parts: list[list[int]], workers: int, total: int, progress: Progress | None
-) -> list[Any]:
+    fn: ChunkFn, scenario: Any, parts: list[list[int]], workers: int, total: int, progress: Progress | None,
+    take: Fold,
+) -> None:
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
-        futures = [pool.submit(fn, scenario, part) for part in parts]
-        count = 0
-        for future in as_completed(futures):
-            count += len(future.result())
+        # Only this dict refers to a pending future; as_completed lets go of each future it yields, so a
+        # result lives until it has been passed on.
+        position = {pool.submit(fn, scenario, part): i for i, part in enumerate(parts)}
+        in_order, count = _InOrder(take), 0
+        for future in as_completed(list(position)):
+            result = future.result()
+            count += len(result)
+            in_order(position.pop(future), result)
+            del future, result
             if progress is not None:
                 progress(count, total)
-        done = [future.result() for future in futures]
     except BaseException:
         # Ctrl-C, a signal or a failed replication: stop the workers now rather than finish the queue.
         processes = list(getattr(pool, "_processes", {}).values())
@@ -79,7 +119,6 @@ def _process_pool(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return done
 
 
 def _leave_interrupts_to_the_parent() -> None:
@@ -97,7 +136,8 @@ def _dask(
     workers: int,
     scheduler: str | None,
     progress: Progress | None,
-) -> list[Any]:
+    take: Fold,
+) -> None:
     """Chunks as Dask tasks; a task whose worker dies is retried elsewhere (only that chunk is lost)."""
     try:  # dask is an optional extra, and untyped
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
@@ -116,13 +156,16 @@ def _dask(
         slots = max(1, sum(client.nthreads().values()))
         parts = chunks(indices, slots, tasks_per_worker=4, largest=2_000)
         remote = client.scatter(scenario, broadcast=True)
-        futures = [client.submit(fn, remote, part, pure=False, retries=2) for part in parts]
-        count = 0
-        for future in dask_completed(futures):
-            count += len(future.result())
+        position = {client.submit(fn, remote, part, pure=False, retries=2): i for i, part in enumerate(parts)}
+        in_order, count = _InOrder(take), 0
+        for future in dask_completed(list(position)):
+            result = future.result()
+            count += len(result)
+            in_order(position.pop(future), result)
+            future.release()  # the cluster may forget the chunk's result now
+            del future, result
             if progress is not None:
                 progress(count, len(indices))
-        return [future.result() for future in futures]
     finally:
         client.close()
         if cluster is not None:

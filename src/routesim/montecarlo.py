@@ -1,15 +1,21 @@
 """Replications of a scenario, each paired with its no-disruption baseline, run serially or in
 processes, and their statistics. Replication k is a pure function of (scenario, k), so the results are
 the same in any order, on any number of workers.
+
+Memory stays bounded however many replications a run has: chunks of replications come back as compact
+:class:`Chunk` aggregates and are folded into the :class:`RunResult` in chunk order as they arrive. The
+result keeps, for every replication, only its scalar figures (metrics, per-route figures, incident counts,
+events: a few hundred bytes); of the daily series it keeps exact sums over every replication (for the
+means) and the series of the first :data:`BAND_SAMPLE` replications (for the percentile bands).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -17,7 +23,8 @@ from . import fiscal, market, results
 from .disruptions import replication_seed
 from .engine import simulate
 from .errors import SimulationError
-from .model import Scenario
+from .executors import BLOCK
+from .model import BAND_SAMPLE, Scenario
 from .recorder import Trace
 from .units import DAYS_PER_YEAR
 
@@ -28,11 +35,19 @@ FAN_PERCENTILES = (5, 10, 50, 90, 95)
 FAN_SERIES = ("revenue_loss_usd", "budget_loss_usd")
 """Daily series that also get the percentiles of a fan chart."""
 Progress = Callable[[int, int], None]
+# BAND_SAMPLE (from .model, where the memory check of a scenario needs it): the daily series of a run's
+# first BAND_SAMPLE replications (its lowest indices) are kept for the percentile bands. Replications are
+# independent and identically distributed, so these are a uniform random sample of them; a run of at most
+# BAND_SAMPLE replications keeps them all, and its bands are exact.
 
 
 @dataclass(frozen=True)
 class Replication:
-    """One replication: its metrics, per-route figures, incident counts and daily series."""
+    """One replication: its metrics, per-route figures, incident counts and daily series.
+
+    Rebuilt from a :class:`RunResult` or :class:`Chunk`, ``daily`` is empty unless the replication is in
+    the band sample (the first :data:`BAND_SAMPLE` of its run).
+    """
 
     index: int
     metrics: dict[str, float]
@@ -45,72 +60,276 @@ class Replication:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where each scalar figure of a replication sits in a row of floats: :data:`results.METRICS`, then
+    per route the exported barrels [bbl], availability [-] and impaired days [days], then each incident
+    process's count. The names are those of replications.csv."""
+
+    routes: tuple[str, ...]
+    incidents: tuple[str, ...]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Layout:
+        """The layout of ``scenario``'s replications."""
+        return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents))
+
+    @functools.cached_property
+    def names(self) -> tuple[str, ...]:
+        """Column names, in row order."""
+        return (
+            *results.METRICS,
+            *(f"{r}_exported_bbl" for r in self.routes),
+            *(f"{r}_availability" for r in self.routes),
+            *(f"{r}_days_impaired" for r in self.routes),
+            *(f"{i}_count" for i in self.incidents),
+        )
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Column of each name."""
+        return {name: j for j, name in enumerate(self.names)}
+
+    def row(self, rep: Replication) -> list[float]:
+        """The figures of ``rep`` in row order."""
+        return [
+            *(rep.metrics[m] for m in results.METRICS),
+            *(rep.route_exported_bbl[r] for r in self.routes),
+            *(rep.route_availability[r] for r in self.routes),
+            *(rep.route_impaired_days[r] for r in self.routes),
+            *(float(rep.incidents[i]) for i in self.incidents),
+        ]
+
+    def replication(
+        self, index: int, row: Sequence[float] | np.ndarray, events: int, daily: dict[str, np.ndarray]
+    ) -> Replication:
+        """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
+        m, r = len(results.METRICS), len(self.routes)
+        values = [float(v) for v in row]
+        return Replication(
+            index=int(index),
+            metrics=dict(zip(results.METRICS, values[:m])),
+            route_exported_bbl=dict(zip(self.routes, values[m : m + r])),
+            route_availability=dict(zip(self.routes, values[m + r : m + 2 * r])),
+            route_impaired_days=dict(zip(self.routes, values[m + 2 * r : m + 3 * r])),
+            incidents={i: int(v) for i, v in zip(self.incidents, values[m + 3 * r :])},
+            daily=daily,
+            events=int(events),
+        )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The replications of one chunk in compact, picklable form: what a worker sends back.
+
+    Iterating over it (or ``len``) gives its replications, rebuilt; ``daily`` only for those kept.
+    """
+
+    layout: Layout
+    indices: np.ndarray
+    """Replication indices, in order [n]."""
+    events: np.ndarray
+    """Engine events of each replication [n]."""
+    figures: np.ndarray
+    """Scalar figures, one row per replication in :class:`Layout` order [n x columns]."""
+    series: tuple[str, ...]
+    """Names of the daily series."""
+    block_sums: np.ndarray
+    """Sum of each daily series over each block of :data:`executors.BLOCK` replications, added one
+    replication after the other from the block's first [blocks x series x days]."""
+    kept: np.ndarray
+    """Whether each replication's daily series are in ``daily`` [n, bool]."""
+    daily: np.ndarray
+    """Daily series of the kept replications, in order [kept x series x days]."""
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self) -> Iterator[Replication]:
+        rows = np.cumsum(self.kept) - 1
+        for i, k in enumerate(self.indices):
+            daily = dict(zip(self.series, self.daily[rows[i]])) if self.kept[i] else {}
+            yield self.layout.replication(k, self.figures[i], self.events[i], daily)
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """Every replication of a scenario, in replication order."""
+    """Every replication of a scenario, in replication order, aggregated as the chunks came back.
+
+    Kept per replication: the scalar figures (``figures``, one row per :class:`Layout` column; exact, so
+    every percentile, VaR and CVaR of the summary is exact). Kept of the daily series: their sums over
+    all replications (``daily_sums``, added block by block in run order, the same bits on any executor),
+    and the series of the band sample (``sample``: the run's first :data:`BAND_SAMPLE` replications).
+    """
 
     scenario: Scenario
-    replications: tuple[Replication, ...]
+    indices: np.ndarray
+    """Replication indices, in run order [n]."""
+    events: np.ndarray
+    """Engine events of each replication [n]."""
+    figures: np.ndarray
+    """Scalar figures, one row per :class:`Layout` column, one column per replication [columns x n]."""
+    series: tuple[str, ...]
+    """Names of the daily series."""
+    daily_sums: np.ndarray
+    """Each daily series summed over every replication [series x days]."""
+    sample_positions: np.ndarray
+    """Positions in the run of the band sample's replications [kept]."""
+    sample: np.ndarray
+    """Daily series of the band sample [series x kept x days]."""
+
+    @functools.cached_property
+    def layout(self) -> Layout:
+        """Where each figure sits in ``figures``."""
+        return Layout.of(self.scenario)
+
+    @property
+    def replications(self) -> Replications:
+        """The replications, rebuilt on demand (``daily`` only for those in the band sample)."""
+        return Replications(self)
+
+    @property
+    def band_sample(self) -> int:
+        """How many replications the percentile bands of the daily series come from."""
+        return len(self.sample_positions)
+
+    def replication(self, position: int) -> Replication:
+        """The replication at ``position`` in the run (not its index), rebuilt."""
+        row = int(np.searchsorted(self.sample_positions, position))
+        kept = row < len(self.sample_positions) and self.sample_positions[row] == position
+        daily = dict(zip(self.series, self.sample[:, row])) if kept else {}
+        return self.layout.replication(self.indices[position], self.figures[:, position], self.events[position], daily)
 
     def metric(self, name: str) -> np.ndarray:
-        """One metric across replications."""
-        return np.array([r.metrics[name] for r in self.replications])
+        """One metric (or any :class:`Layout` column) across replications, read-only."""
+        column: np.ndarray = self.figures[self.layout.position[name]]
+        return column
 
     def daily_stack(self, key: str) -> np.ndarray:
-        """One daily series of every replication, replications x days."""
-        return np.vstack([r.daily[key] for r in self.replications])
+        """One daily series of every replication in the band sample, replications x days."""
+        stack: np.ndarray = self.sample[self.series.index(key)]
+        return stack
+
+    def daily_mean(self, key: str) -> np.ndarray:
+        """The mean of one daily series over every replication (exact, from the sums) [days]."""
+        mean: np.ndarray = self.daily_sums[self.series.index(key)] / len(self.indices)
+        return mean
 
     def summary(self) -> dict[str, Any]:
         """The summary.json document."""
         s = self.scenario
-        reps = self.replications
         years = s.horizon_days / DAYS_PER_YEAR
-
-        def route_stats(attr: str, route: str) -> dict[str, float]:
-            return stats(np.array([getattr(x, attr)[route] for x in reps]))
-
         return {
             "scenario": s.name,
             "seed": s.seed,
-            "replications": len(reps),
+            "replications": len(self.indices),
             "horizon_days": s.horizon_days,
             "metrics": {m: stats(self.metric(m), loss=m in LOSS_METRICS) for m in results.METRICS},
             "routes": {
                 r: {
-                    "exported_bbl": route_stats("route_exported_bbl", r),
-                    "availability": route_stats("route_availability", r),
-                    "days_impaired": route_stats("route_impaired_days", r),
+                    "exported_bbl": stats(self.metric(f"{r}_exported_bbl")),
+                    "availability": stats(self.metric(f"{r}_availability")),
+                    "days_impaired": stats(self.metric(f"{r}_days_impaired")),
                 }
                 for r in s.routes
             },
             "incidents_per_year": {
-                i.stream_name: float(np.mean([x.incidents[i.stream_name] for x in reps])) / years for i in s.incidents
+                i.stream_name: float(np.mean(self.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
             },
         }
 
     def price_curve(self, brent: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Losses of the mean exported barrels at each constant Brent (default 20 to 160 USD/bbl)."""
+        """Losses of the mean exported barrels at each constant Brent (default 20 to 160 USD/bbl); the means
+        are exact over every replication."""
         brent = np.arange(20.0, 161.0, 5.0) if brent is None else brent
         width = np.diff(results.day_edges(self.scenario.horizon_days))
-        run = {r: self.daily_stack(f"{r}_exported_bpd").mean(axis=0) * width for r in self.scenario.routes}
-        base = {r: self.daily_stack(f"baseline_{r}_exported_bpd").mean(axis=0) * width for r in self.scenario.routes}
+        run = {r: self.daily_mean(f"{r}_exported_bpd") * width for r in self.scenario.routes}
+        base = {r: self.daily_mean(f"baseline_{r}_exported_bpd") * width for r in self.scenario.routes}
         return fiscal.loss_vs_price(self.scenario, run, base, brent)
 
     def daily_bands(self) -> dict[str, np.ndarray]:
         """Daily series: the mean under the plain name; with several replications ``_p5`` and ``_p95``
-        after it (and ``_p10``, ``_p50``, ``_p90`` for the cumulative losses)."""
+        after it (and ``_p10``, ``_p50``, ``_p90`` for the cumulative losses).
+
+        The means are over every replication; the percentiles over the band sample, the first
+        :data:`BAND_SAMPLE` replications (all of them in a run of at most that many).
+        """
         return self._bands
 
     @functools.cached_property
     def _bands(self) -> dict[str, np.ndarray]:
         out = {}
-        for key in self.replications[0].daily:
-            stack = self.daily_stack(key)
-            out[key] = stack.mean(axis=0)
-            if len(self.replications) > 1:
+        for key in self.series:
+            out[key] = self.daily_mean(key)
+            if len(self.indices) > 1:
                 levels = FAN_PERCENTILES if key in FAN_SERIES else (5, 95)
-                for q, band in zip(levels, np.percentile(stack, levels, axis=0)):
+                for q, band in zip(levels, np.percentile(self.daily_stack(key), levels, axis=0)):
                     out[f"{key}_p{q}"] = band
         return out
+
+
+class Replications(Sequence[Replication]):
+    """The replications of a :class:`RunResult` as a sequence, each rebuilt when asked for."""
+
+    def __init__(self, result: RunResult) -> None:
+        self._result = result
+
+    def __len__(self) -> int:
+        return len(self._result.indices)
+
+    @overload
+    def __getitem__(self, i: int) -> Replication: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Replication]: ...
+
+    def __getitem__(self, i: int | slice) -> Replication | list[Replication]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"replication position {i} out of range ({n} replications)")
+        return self._result.replication(i % n)
+
+
+class _Aggregate:
+    """Folds chunks, in run order, into the arrays of a :class:`RunResult`."""
+
+    def __init__(self, scenario: Scenario, n: int, sample: int) -> None:
+        self.scenario, self.n, self.filled, self.kept = scenario, n, 0, 0
+        self.layout = Layout.of(scenario)
+        self.indices = np.empty(n, dtype=np.int64)
+        self.events = np.empty(n, dtype=np.int64)
+        self.figures = np.empty((len(self.layout.names), n))
+        self.sample_positions = np.empty(sample, dtype=np.int64)
+        self.series: tuple[str, ...] = ()
+        self.sums: np.ndarray | None = None
+        self.sample: np.ndarray | None = None
+
+    def __call__(self, chunk: Chunk) -> None:
+        a, b = self.filled, self.filled + len(chunk)
+        self.indices[a:b], self.events[a:b], self.figures[:, a:b] = chunk.indices, chunk.events, chunk.figures.T
+        self.filled = b
+        for block in chunk.block_sums:
+            if self.sums is None:
+                self.sums = block.copy()
+            else:
+                self.sums += block
+        if self.sample is None:
+            self.series = chunk.series
+            days = chunk.block_sums.shape[-1]
+            self.sample = np.empty((len(chunk.series), len(self.sample_positions), days))
+        take = min(len(chunk.daily), len(self.sample_positions) - self.kept)
+        if take > 0:
+            self.sample[:, self.kept : self.kept + take] = chunk.daily[:take].transpose(1, 0, 2)
+            self.sample_positions[self.kept : self.kept + take] = a + np.flatnonzero(chunk.kept)[:take]
+            self.kept += take
+
+    def result(self) -> RunResult:
+        assert self.sums is not None and self.sample is not None and self.filled == self.n
+        for array in (self.indices, self.events, self.figures, self.sums):
+            array.flags.writeable = False
+        return RunResult(self.scenario, self.indices, self.events, self.figures, self.series, self.sums,
+                         self.sample_positions[: self.kept], self.sample[:, : self.kept])
 
 
 def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
@@ -168,12 +387,36 @@ def run_replication(scenario: Scenario, k: int, baseline: Trace | None = None) -
         ) from exc
 
 
-def run_chunk(scenario: Scenario, indices: Sequence[int]) -> list[Replication]:
-    """Replications ``indices``, in order."""
+def run_chunk(scenario: Scenario, indices: Sequence[int], keep_through: int | None = None) -> Chunk:
+    """Replications ``indices``, in order, as a :class:`Chunk`: their figures, their daily series summed by
+    block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the daily series of
+    those with an index up to ``keep_through`` (of all when None)."""
     baseline_scenario = scenario.without_disruptions()
     # The baseline has no random input, so one run serves every replication of the chunk.
     shared = None if baseline_scenario.has_random_disruptions or not indices else simulate(baseline_scenario, indices[0])
-    return [run_replication(scenario, k, shared) for k in indices]
+    layout = Layout.of(scenario)
+    figures = np.empty((len(indices), len(layout.names)))
+    events = np.empty(len(indices), dtype=np.int64)
+    kept = np.zeros(len(indices), dtype=bool)
+    sums: list[np.ndarray] = []
+    daily: list[np.ndarray] = []
+    series: tuple[str, ...] = ()
+    for i, k in enumerate(indices):
+        rep = run_replication(scenario, k, shared)
+        series = tuple(rep.daily)
+        figures[i], events[i] = layout.row(rep), rep.events
+        stack = np.stack([rep.daily[key] for key in series])
+        if i % BLOCK == 0:
+            sums.append(stack.copy())
+        else:
+            sums[-1] += stack
+        if keep_through is None or k <= keep_through:
+            kept[i] = True
+            daily.append(stack)
+    days = sums[0].shape[-1] if sums else 0
+    return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series,
+                 np.asarray(sums).reshape(len(sums), len(series), days), kept,
+                 np.asarray(daily).reshape(len(daily), len(series), days))
 
 
 def run(
@@ -188,10 +431,16 @@ def run(
     (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``).
 
     The result is identical on every executor and any number of workers: replication k depends only on
-    (scenario, k), and the chunks come back in order.
+    (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
+    grows with the replications only by their scalar figures (:class:`RunResult`).
     """
     from .executors import map_chunks
 
     todo = list(range(scenario.replications)) if indices is None else list(indices)
-    done: list[list[Replication]] = map_chunks(run_chunk, scenario, todo, executor, workers, scheduler, progress)
-    return RunResult(scenario, tuple(rep for chunk in done for rep in chunk))
+    sample = min(len(todo), BAND_SAMPLE)
+    fn: Callable[[Scenario, list[int]], Chunk] = run_chunk
+    if len(todo) > sample:  # keep the daily series of the lowest indices only
+        fn = functools.partial(run_chunk, keep_through=int(np.partition(np.asarray(todo), sample - 1)[sample - 1]))
+    aggregate = _Aggregate(scenario, len(todo), sample)
+    map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
+    return aggregate.result()

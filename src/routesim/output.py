@@ -26,7 +26,6 @@ import numpy as np
 
 from .errors import ScenarioError
 from .montecarlo import RunResult
-from .results import METRICS
 from .scenario_io import dump_resolved
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "matplotlib", "PyYAML", "pydantic")
@@ -112,13 +111,13 @@ def manifest(
         "scenario": s.name,
         "scenario_sha256": hashlib.sha256(dump_resolved(s).encode("utf-8")).hexdigest(),
         "seed": s.seed,
-        "replications": len(result.replications),
-        "replication_indices": _ranges([r.index for r in result.replications]),
+        "replications": len(result.indices),
+        "replication_indices": _ranges(result.indices),
         "workers": workers,
         "horizon_days": s.horizon_days,
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 3),
-        "events": sum(r.events for r in result.replications),
+        "events": int(result.events.sum()),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "dependencies": {name: _version(name) for name in DEPENDENCIES},
@@ -127,11 +126,12 @@ def manifest(
     }
 
 
-def _ranges(indices: list[int]) -> str:
+def _ranges(indices: np.ndarray) -> str:
     """``0-1999`` for a contiguous run of replications, else the list."""
-    if indices == list(range(indices[0], indices[0] + len(indices))):
-        return f"{indices[0]}-{indices[-1]}" if len(indices) > 1 else str(indices[0])
-    return ",".join(map(str, indices))
+    first = int(indices[0])
+    if np.array_equal(indices, np.arange(first, first + len(indices))):
+        return f"{first}-{int(indices[-1])}" if len(indices) > 1 else str(first)
+    return ",".join(map(str, indices.tolist()))
 
 
 def _umask() -> int:
@@ -194,27 +194,19 @@ def _write_events(path: Path, start: dt.date, rows: Sequence[tuple[float, str, s
             writer.writerow([f"{time:.6f}", date, event, target, detail])
 
 
-def _write_replications(path: Path, result: RunResult) -> None:
-    routes = list(result.scenario.routes)
+def _write_replications(path: Path, result: RunResult, rows_at_once: int = 4096) -> None:
+    """One row per replication, written a few thousand rows at a time from the result's figures."""
+    names = result.layout.names
+    counts = len(result.layout.incidents)  # the last columns, written as integers
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        incidents = [i.stream_name for i in result.scenario.incidents]
-        writer.writerow(
-            ["replication", *METRICS, *(f"{r}_exported_bbl" for r in routes), *(f"{r}_availability" for r in routes),
-             *(f"{r}_days_impaired" for r in routes), *(f"{i}_count" for i in incidents), "events"]
-        )
-        for rep in result.replications:
-            writer.writerow(
-                [
-                    rep.index,
-                    *(repr(rep.metrics[m]) for m in METRICS),
-                    *(repr(rep.route_exported_bbl[r]) for r in routes),
-                    *(repr(rep.route_availability[r]) for r in routes),
-                    *(repr(rep.route_impaired_days[r]) for r in routes),
-                    *(rep.incidents[i] for i in incidents),
-                    rep.events,
-                ]
-            )
+        writer.writerow(["replication", *names, "events"])
+        for a in range(0, len(result.indices), rows_at_once):
+            b = a + rows_at_once
+            for index, row, events in zip(result.indices[a:b].tolist(), result.figures[:, a:b].T.tolist(),
+                                          result.events[a:b].tolist()):
+                floats, ints = row[: len(row) - counts], row[len(row) - counts :]
+                writer.writerow([index, *map(repr, floats), *map(int, ints), events])
 
 
 def _version(dist: str) -> str | None:

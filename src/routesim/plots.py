@@ -35,7 +35,7 @@ def _dates(result: RunResult) -> np.ndarray:
 
 
 def _first(result: RunResult) -> np.ndarray:
-    return next(iter(result.replications[0].daily.values()))
+    return result.daily_mean(result.series[0])
 
 
 def _route_colors(result: RunResult) -> dict[str, str]:
@@ -47,6 +47,8 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     n = len(result.replications)
     runs = f"{n} replications" + (f", {bands}" if bands else "") if n > 1 else "1 replication"
+    if n > result.band_sample and ("band" in bands or "P5" in bands):  # percentiles of the daily series
+        runs += f" (percentiles of the first {result.band_sample:,})"
     fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
     axes[0].set_title(f"{runs}; seed {result.scenario.seed}", fontsize=9, color="#444444")
     for ax in axes:
@@ -250,7 +252,7 @@ def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
     ax.plot(x, curve["budget_oil_revenue_loss_usd"] / 1e9, color="#d62728", linewidth=1.8, label="state budget loss")
     ax.plot(x, curve["national_fund_revenue_loss_usd"] / 1e9, color="#17becf", linewidth=1.4, linestyle="--",
             label="National Fund loss")
-    ax.axvline(float(np.mean(result.daily_stack("brent_usd_per_bbl"))), color="#7f7f7f", linewidth=1, linestyle=":",
+    ax.axvline(float(np.mean(result.daily_mean("brent_usd_per_bbl"))), color="#7f7f7f", linewidth=1, linestyle=":",
                label="the run's mean Brent")
     ax.set_xlabel("Brent [USD/bbl]")
     ax.set_ylabel("loss over the horizon [USD bn]")
