@@ -178,6 +178,9 @@ def networks(draw):
             size = draw(st.floats(1, 5e6))
             r["tank_farm"] = {"storage_bbl": size, "initial_storage_bbl": size * draw(st.floats(0, 1)),
                               "working_storage_bbl": size * draw(st.sampled_from([0.0, 0.5, 1.0]))}
+            if "segments" in r and draw(st.booleans()):
+                r["segments"]["s2"] = {"capacity_bpd": draw(st.floats(0, 2e6))}
+                r["tank_farm"]["after"] = "s1"
         if draw(st.booleans()):
             r["committed_bpd"] = r["capacity_bpd"] * draw(st.floats(0, 1))
         routes[f"pipe{i}"] = r
@@ -274,6 +277,56 @@ def test_a_committed_tanker_route_lifts_its_commitment_before_a_better_pipeline(
     assert lifted[0.0] == 0.0  # the pipeline takes every barrel: the worse tanker route gets none
     # with the commitment it lifts 20,000 bbl/day: whole cargoes, at most one ahead of the schedule
     assert 20_000.0 * 100 - 90_000.0 <= lifted[20_000.0] <= 20_000.0 * 100 + 90_000.0
+
+
+def test_tanks_after_a_segment_keep_the_segments_below_them_going_while_the_pipe_above_stops():
+    """Tanks after the first segment with 3 M bbl of stock: a 10-day stop of the first segment is bridged
+    by the tanks for 3 days at 1 M bbl/d; a stop of the second segment fills the tanks instead."""
+    p, stock = 1_000_000.0, 3_000_000.0
+    route = pipeline(1.5e6) | {"segments": {"up": {"capacity_bpd": 1.5e6}, "down": {"capacity_bpd": 1.5e6}},
+                               "tank_farm": {"storage_bbl": 6e6, "initial_storage_bbl": stock,
+                                             "working_storage_bbl": stock, "after": "up"}}
+    loaded = {}
+    for part in ("up", "down"):
+        stop = {"target": f"cpc/{part}", "start_day": 0, "duration_days": 10, "capacity_factor": 0.0}
+        s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=10))
+        loaded[part] = results.volumes(s, simulate(s)).exported_bbl["cpc"]
+    # the tanks keep their working stock: below it they pass on only what arrives
+    assert loaded["up"] == 0.0 and loaded["down"] == 0.0
+    route["tank_farm"]["working_storage_bbl"] = 0.0
+    stop = {"target": "cpc/up", "start_day": 0, "duration_days": 10, "capacity_factor": 0.0}
+    s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=10))
+    assert math.isclose(results.volumes(s, simulate(s)).exported_bbl["cpc"], stock, rel_tol=REL)
+    with pytest.raises(ScenarioError, match="tank_farm.after: 'nowhere' is not one of the segments"):
+        validate(raw_scenario(routes={"cpc": route | {"tank_farm": {"storage_bbl": 1.0, "after": "nowhere"}}}))
+
+
+def test_a_committed_tanker_route_caught_up_to_the_last_bit_does_not_stall():
+    """Found by review: rounding left 'ahead of the commitment' true with a zero wait, over and over."""
+    routes = {"tc": shuttle(capacity_bpd=150_000.0, tankers=3, tanker_capacity_bbl=77016.75559648585,
+                            committed_bpd=9888.325221004136)}
+    s = validate(raw_scenario(production_bpd=9854.76117867131, storage_bbl=1e6,
+                              initial_storage_bbl=51093.847563985284, routes=routes, horizon_days=60))
+    assert len(simulate(s).loads["tc"]) >= 7
+
+
+def test_a_waiting_tanker_of_a_better_route_holds_the_stock_from_a_worse_tanker_route():
+    routes = {"good": shuttle(tankers=8, tanker_capacity_bbl=90_000.0, cost_usd_per_bbl=1.0),
+              "poor": shuttle(tankers=4, tanker_capacity_bbl=30_000.0, cost_usd_per_bbl=20.0)}
+    s = validate(raw_scenario(production_bpd=20_000.0, storage_bbl=200_000.0, routes=routes, horizon_days=100))
+    trace = simulate(s)
+    assert len(trace.loads["poor"]) == 0 and len(trace.loads["good"]) == 22  # 2 M bbl / 90,000
+
+
+@pytest.mark.parametrize("routes, message", [
+    ({"cpc": pipeline(1e6) | {"segments": {"a": {"capacity_bpd": 1e6}}, "terminal": terminal(2, 1) | {"moorings": ["a", "b"]}}},
+     "terminal.moorings: a also name segments"),
+    ({"cpc/main": pipeline(1e6)}, "routes.cpc/main"),
+])
+def test_every_part_has_its_own_target_name(routes, message):
+    with pytest.raises(ScenarioError) as err:
+        validate(raw_scenario(routes=routes))
+    assert any(message in line for line in err.value.issues), err.value.issues
 
 
 def test_a_route_no_producer_reaches_stays_idle():

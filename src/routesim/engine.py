@@ -258,6 +258,7 @@ class Network:
         self.factors: dict[str, list[float]] = {t: [] for t in scenario.targets()}
         self._factor = dict.fromkeys(self.factors, 1.0)  # the smallest of each target's factors, kept up to date
         self.storms = dict.fromkeys(self.lines, 0)
+        self.nominal = {name: self._capacities(line, nominal=True) for name, line in self.lines.items()}
         self.caps = {name: self._capacities(line) for name, line in self.lines.items()}
         """Each route's pipe and terminal capacity now, updated when an impairment or storm starts or ends."""
         self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
@@ -319,49 +320,68 @@ class Network:
         """Available share of a route or part: the smallest factor among its active impairments."""
         return self._factor[target]
 
-    def _capacities(self, line: Line) -> tuple[float, float]:
-        """The route's pipe capacity and its terminal's (or a shuttle's port cap) now [bbl/day]."""
+    def _capacities(self, line: Line, nominal: bool = False) -> tuple[float, float]:
+        """What the route can take in now (``capacity_bpd`` and the segments before any tank farm), and
+        what it can deliver below its tank farm: the segments after the tanks and the terminal (a tanker
+        route: its port cap; tanks with nothing below them: ``capacity_bpd``) [bbl/day].
+
+        Without a tank farm the first is the whole line and the second only its terminal (inf without one).
+        With ``nominal``, every part fully available.
+        """
         spec, name = line.spec, line.name
-        whole = self._factor[name]
+        factor = (lambda target: 1.0) if nominal else self._factor.__getitem__
+        stormy = self.storms[name] > 0 and not nominal
+        whole = factor(name)
         pipe = spec.capacity_bpd * whole
-        for segment, part in spec.segments.items():
-            pipe = min(pipe, part.capacity_bpd * self._factor[f"{name}/{segment}"] * whole)
         if line.shuttle is not None:
-            return pipe, 0.0 if self.storms[name] else spec.capacity_bpd * whole
-        terminal = spec.terminal if isinstance(spec, PipelineRoute) else None
-        if terminal is None:  # the pipe delivers at its end; a tank farm there drains at the pipe's rate
-            return pipe, math.inf if line.tank_farm is None else pipe
-        if self.storms[name]:
-            return pipe, 0.0
-        moorings = [self._factor[f"{name}/{m}"] for m in terminal.moorings]
-        return pipe, terminal.capacity_bpd(moorings) * self._factor[f"{name}/terminal"] * whole
+            for segment, part in spec.segments.items():
+                pipe = min(pipe, part.capacity_bpd * factor(f"{name}/{segment}") * whole)
+            return pipe, 0.0 if stormy else spec.capacity_bpd * whole
+        assert isinstance(spec, PipelineRoute)
+        before, after = spec.split_segments()
+        for segment in before:
+            pipe = min(pipe, spec.segments[segment].capacity_bpd * factor(f"{name}/{segment}") * whole)
+        out = math.inf
+        for segment in after:
+            out = min(out, spec.segments[segment].capacity_bpd * factor(f"{name}/{segment}") * whole)
+        terminal = spec.terminal
+        if terminal is not None:
+            moorings = [factor(f"{name}/{m}") for m in terminal.moorings]
+            loading = 0.0 if stormy else terminal.capacity_bpd(moorings) * factor(f"{name}/terminal") * whole
+            out = min(out, loading)
+        if out == math.inf and line.tank_farm is not None:  # tanks at the pipe's end drain at its rate
+            out = spec.capacity_bpd * whole
+        return pipe, out
 
     def _update_caps(self, line: Line) -> tuple[float, float]:
         caps = self.caps[line.name] = self._capacities(line)
         self.available[line.name] = self._availability(line, *caps)
         return caps
 
-    def _availability(self, line: Line, pipe: float, terminal: float) -> float:
-        """Share of the route's nominal capacity available now [-]."""
+    def _availability(self, line: Line, pipe: float, out: float) -> float:
+        """Share of the route's nominal capacity available now: what it can carry through, against what it
+        carries with every part available [-]."""
         spec = line.spec
-        moorings = spec.terminal if isinstance(spec, PipelineRoute) else None
-        if not spec.segments and moorings is None:
+        if not spec.segments and (line.shuttle is not None or getattr(spec, "terminal", None) is None):
             return 0.0 if self.storms[line.name] else self._factor[line.name]  # the simple route: its factor
-        nominal = min([spec.capacity_bpd, *(s.capacity_bpd for s in spec.segments.values())])
-        shares = [pipe / nominal if nominal > 0 else 1.0]
-        if line.shuttle is not None:
-            shares.append(terminal / spec.capacity_bpd if spec.capacity_bpd > 0 else 1.0)
-        elif moorings is not None:
-            shares.append(terminal / moorings.nominal_bpd if moorings.nominal_bpd > 0 else 1.0)
-        return min(1.0, *shares)
+        full = min(self.nominal[line.name])
+        return min(1.0, min(pipe, out) / full) if 0 < full < math.inf else 1.0
 
     def _priority(self, line: Line) -> int:
         """Priority of a tanker of ``line`` waiting now (see :class:`Line`)."""
         shuttle = line.shuttle
         assert shuttle is not None
-        committed = line.spec.committed_bpd
-        behind = committed > 0 and shuttle.lifted_bbl <= committed * self.env.now
-        return line.rank if behind else len(self.lines) + line.rank
+        return line.rank if self._behind(line, self.env.now) else len(self.lines) + line.rank
+
+    def _ahead_until(self, line: Line) -> float:
+        """When a tanker route's lifts fall back to its committed volume (-inf without a commitment) [days]."""
+        shuttle, committed = line.shuttle, line.spec.committed_bpd
+        assert shuttle is not None
+        return shuttle.lifted_bbl / committed if committed > 0 else -math.inf
+
+    def _behind(self, line: Line, now: float) -> bool:
+        """Whether a committed tanker route has lifted no more than its commitment by now."""
+        return line.spec.committed_bpd > 0 and now >= self._ahead_until(line) - 4 * math.ulp(max(now, 1.0))
 
     # -------------------------------------------------------------------------------- the hybrid core
 
@@ -427,11 +447,18 @@ class Network:
         return now >= self._gate_day(line) - 4 * math.ulp(max(now, 1.0))
 
     def _serve_cargoes(self, now: float) -> None:
+        """Lift full cargoes in priority order; a tanker at an open gate whose cargo is not ready holds its
+        source's stock from the tankers behind it."""
+        waiting: set[str] = set()
         for request in list(self.pending):
             shuttle = request.line.shuttle
             assert shuttle is not None
             cargo, source = shuttle.route.tanker_capacity_bbl, shuttle.source
-            if self._gate_open(request.line, now) and source.level_bbl >= cargo - source.tol_bbl:
+            if source.name in waiting or not self._gate_open(request.line, now):
+                continue
+            if source.level_bbl < cargo - source.tol_bbl:
+                waiting.add(source.name)
+            else:
                 source.level_bbl = max(source.level_bbl - cargo, 0.0)
                 shuttle.last_lift_day = now
                 shuttle.lifted_bbl += cargo
@@ -521,6 +548,7 @@ class Network:
                 waits.append((node.level_bbl - floor) / -node.net_bpd)
             if node.net_bpd > RATE_TOL_BPD and node.level_bbl < node.capacity_bbl:
                 waits.append((node.capacity_bbl - node.level_bbl) / node.net_bpd)
+        waiting: set[str] = set()  # sources whose stock a tanker at an open gate holds (see _serve_cargoes)
         for request in self.pending:
             shuttle = request.line.shuttle
             assert shuttle is not None
@@ -529,11 +557,13 @@ class Network:
                 continue
             if not self._gate_open(request.line, now):
                 waits.append(gate - now)
-            elif shuttle.source.net_bpd > RATE_TOL_BPD:
-                waits.append((shuttle.route.tanker_capacity_bbl - shuttle.source.level_bbl) / shuttle.source.net_bpd)
-            committed = request.line.spec.committed_bpd
-            if committed > 0 and shuttle.lifted_bbl > committed * now:  # ahead of its commitment until then
-                waits.append(shuttle.lifted_bbl / committed - now)
+            elif shuttle.source.name not in waiting:
+                waiting.add(shuttle.source.name)
+                if shuttle.source.net_bpd > RATE_TOL_BPD:
+                    level, net = shuttle.source.level_bbl, shuttle.source.net_bpd
+                    waits.append((shuttle.route.tanker_capacity_bbl - level) / net)
+            if request.line.spec.committed_bpd > 0 and not self._behind(request.line, now):
+                waits.append(self._ahead_until(request.line) - now)  # ahead of its commitment until then
         for f in self.fields:
             if f.ramp is not None:
                 waits.append(f.ramp.next_day - now)

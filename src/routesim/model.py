@@ -62,8 +62,10 @@ class Segment(Frozen):
 
 
 class TankFarm(Frozen):
-    """Tanks before a route's terminal (or a tanker route's load port): they keep loading going while the
-    pipe stops, and fill, stopping the pipe, while loading stops."""
+    """Tanks before a route's terminal (or a tanker route's load port). While loading stops they fill, and
+    stop the pipe once full; afterwards the terminal loads them back down to their working stock. The
+    working stock is not loaded out while the pipe delivers less (refilling it would take those barrels
+    back later): tanks with none, at the end of a pipe that stops, keep loading until empty."""
 
     storage_bbl: Positive
     """Working capacity of the tanks [bbl]."""
@@ -72,6 +74,10 @@ class TankFarm(Frozen):
     working_storage_bbl: NonNegative = 0.0
     """Stock the terminal keeps in normal operation [bbl]: above it the terminal loads at its full rate
     (catching up after a stop), at or below it what the pipe brings. A pipeline route's tanks only."""
+    after: Name | None = None
+    """The segment after which the tanks sit: ``capacity_bpd`` and the segments up to it fill them, the
+    segments after it and the terminal draw from them; default: at the end of the pipe, before the
+    terminal. A pipeline route's tanks only."""
 
     @model_validator(mode="after")
     def _levels_fit(self) -> TankFarm:
@@ -178,11 +184,29 @@ class PipelineRoute(RouteBase):
     terminal: Terminal | None = None
     """The marine terminal that loads the pipe's oil onto tankers; without it the pipe delivers at its end."""
 
+    @model_validator(mode="after")
+    def _tanks_after_a_segment(self) -> PipelineRoute:
+        if self.terminal is not None:
+            same = sorted(set(self.segments) & set(self.terminal.moorings))
+            if same:
+                raise ValueError(f"terminal.moorings: {', '.join(same)} also name segments; each part needs its own name")
+        after = None if self.tank_farm is None else self.tank_farm.after
+        if after is not None and after not in self.segments:
+            raise ValueError(f"tank_farm.after: {after!r} is not one of the segments ({', '.join(self.segments) or 'none'})")
+        return self
+
     @property
     def components(self) -> tuple[str, ...]:
         if self.terminal is None:
             return tuple(self.segments)
         return (*self.segments, "terminal", *self.terminal.moorings)
+
+    def split_segments(self) -> tuple[list[str], list[str]]:
+        """The segments before the tank farm and those after it (all before, without a tank farm)."""
+        names = list(self.segments)
+        after = None if self.tank_farm is None else self.tank_farm.after
+        cut = len(names) if after is None else names.index(after) + 1
+        return names[:cut], names[cut:]
 
 
 class TankerShuttleRoute(RouteBase):
@@ -209,6 +233,8 @@ class TankerShuttleRoute(RouteBase):
         if self.tank_farm is not None and self.tank_farm.working_storage_bbl > 0:
             raise ValueError("tank_farm.working_storage_bbl: tankers lift whole cargoes from a load port's tanks; "
                              "only a pipeline's terminal keeps a working stock")
+        if self.tank_farm is not None and self.tank_farm.after is not None:
+            raise ValueError("tank_farm.after: a tanker route's tanks are at its load port, after every segment")
         return self
 
     @property
@@ -520,7 +546,7 @@ class Scenario(Frozen):
     """Number of replications."""
     producers: Annotated[dict[Name, Producer], Field(min_length=1)]
     """Producers (fields, or a country's pooled output) keyed by name."""
-    routes: Annotated[dict[str, Route], Field(min_length=1)]
+    routes: Annotated[dict[Name, Route], Field(min_length=1)]
     """Export routes keyed by name."""
     market: Market = Market()
     fiscal: Fiscal = Fiscal()
