@@ -34,8 +34,9 @@ def table() -> str:
         band = "" if math.isnan(row.low) else f"{row.low:g} to {row.high:g}"
         status = row.status if row.status == "contrast" else ("check: within" if row.holds(value) else "check: OUTSIDE")
         window = f"{row.start} to {row.end - dt.timedelta(days=1)}"
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
         lines.append(f"| {Path(row.scenario).stem} | {row.figure} ({row.unit}) | {window} | {row.reported:g} | "
-                     f"{value:.3g} | {band} | {status} | {row.source} |")
+                     f"{shown} | {band} | {status} | {row.source} |")
     return "\n".join(lines)
 
 
