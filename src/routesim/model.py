@@ -23,7 +23,7 @@ BAND_SAMPLE = 10_000
 MAX_VALUES_KEPT = 250_000_000
 """Limit on the values a run keeps in memory, at 8 bytes each (about 2 GB): the daily series (3 per route
 + 9, each horizon_days long) of the band sample, and about 30 figures per replication plus 3 per route and
-1 per incident process. With two routes, one year: about 5.4 million replications."""
+1 per incident process. base.yaml (five routes, two storage nodes), one year: about 3.4 million replications."""
 
 
 class Producer(Frozen):
