@@ -241,8 +241,12 @@ class Network:
             shuttle = None
             if isinstance(route, TankerShuttleRoute):
                 feeders = scenario.feeders(name)
-                idle = Node(f"{name}/unreached", 0.0, 0.0)  # no producer reaches it: its tankers wait all along
-                source = tank if tank is not None else nodes[feeders[0]] if feeders else idle
+                if tank is not None:
+                    source = tank
+                elif feeders:
+                    source = nodes[feeders[0]]
+                else:  # no producer reaches it: its tankers wait all along
+                    source = Node(f"{name}/unreached", 0.0, 0.0)
                 shuttle = Shuttle(route, simpy.Resource(env, route.load_berths), source)
             self.lines[name] = Line(name, route, rank, tank, shuttle)
             if tank is not None:
@@ -260,7 +264,8 @@ class Network:
         self.storms = dict.fromkeys(self.lines, 0)
         self.nominal = {name: self._capacities(line, nominal=True) for name, line in self.lines.items()}
         self.caps = {name: self._capacities(line) for name, line in self.lines.items()}
-        """Each route's pipe and terminal capacity now, updated when an impairment or storm starts or ends."""
+        """Each route's intake and delivery capacity now (see _capacities), updated when an impairment or storm
+        starts or ends."""
         self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
         self._usable: dict[tuple[int, float], frozenset[int]] = {}
         self.pending: list[CargoRequest] = []
