@@ -84,8 +84,12 @@ def incident_impairments(
     keep = rng.uniform(size=count) < factors[month_index(times, start_date)] / factors.max()
     times = times[keep]
     durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
-    cuts = np.asarray(incident.capacity_factor.sample(rng, len(times)), dtype=float)
-    name, storm = incident.stream_name, isinstance(incident, Storm)
+    storm = isinstance(incident, Storm)
+    if isinstance(incident, Incident):
+        cuts = np.asarray(incident.capacity_factor.sample(rng, len(times)), dtype=float)
+    else:  # a storm stops its target
+        cuts = np.zeros(len(times))
+    name = incident.stream_name
     return [Impairment(incident.target, t, t + d, f, name, storm) for t, d, f in zip(times, durations, cuts)]
 
 

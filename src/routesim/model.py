@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, model_validator
 
@@ -444,31 +444,43 @@ class Outage(Frozen):
         return start, float((self.end_date - scenario_start).days)
 
 
-class Incident(Frozen):
-    """External shocks on a target: Poisson arrivals in calendar time, independent of the target's state."""
+class Arrivals(Frozen):
+    """Poisson arrivals in calendar time, independent of the target's state, each lasting a while."""
 
+    kind: ClassVar[str] = "arrivals"
     name: Name | None = None
-    """Stable name of the process: it keys the process's random stream (default ``<target>-incidents``)."""
+    """Stable name of the process: it keys the process's random stream (default ``<target>-incidents`` or
+    ``<target>-storms``)."""
     target: str
-    """Name of the impaired route."""
+    """What it hits: a route or a part ``route/<part>`` (a storm: a route with a terminal, or a tanker route)."""
     rate_per_year: NonNegative
     """Mean arrivals per year [1/yr] (times the month's factor when monthly_rate_factor is given)."""
     monthly_rate_factor: Annotated[tuple[NonNegative, ...], Field(min_length=12, max_length=12, strict=False)] | None = None
     """Twelve multipliers of the rate, January to December [-]."""
     duration_days: Quantity
-    """How long one incident lasts [days]."""
-    capacity_factor: Quantity = Fixed(distribution="fixed", value=0.0)
-    """Share of capacity left during an incident [-]."""
+    """How long one lasts [days]."""
 
     @model_validator(mode="after")
-    def _ranges(self) -> Incident:
+    def _duration_range(self) -> Arrivals:
         check_support(self.duration_days, "duration_days", 0.0)
-        check_support(self.capacity_factor, "capacity_factor", 0.0, 1.0)
         return self
 
     @property
     def stream_name(self) -> str:
-        return self.name or f"{self.target}-incidents"
+        return self.name or f"{self.target}-{self.kind}"
+
+
+class Incident(Arrivals):
+    """External shocks on a target: a route or a part of it runs at a share of its capacity while one lasts."""
+
+    kind: ClassVar[str] = "incidents"
+    capacity_factor: Quantity = Fixed(distribution="fixed", value=0.0)
+    """Share of capacity left during an incident [-]."""
+
+    @model_validator(mode="after")
+    def _factor_range(self) -> Incident:
+        check_support(self.capacity_factor, "capacity_factor", 0.0, 1.0)
+        return self
 
 
 class Failure(Frozen):
@@ -499,34 +511,10 @@ class Failure(Frozen):
         return self.name or f"{self.target}-failures"
 
 
-class Storm(Frozen):
-    """Weather that stops a sea terminal's loading, or a tanker route's loading and sailing, while it lasts:
-    Poisson arrivals in calendar time, like incidents."""
+class Storm(Arrivals):
+    """Weather that stops a sea terminal's loading, or a tanker route's loading and sailing, while it lasts."""
 
-    name: Name | None = None
-    """Stable name of the process: it keys the process's random stream (default ``<target>-storms``)."""
-    target: str
-    """A pipeline route with a terminal (loading stops) or a tanker route (loading and departures stop)."""
-    rate_per_year: NonNegative
-    """Mean storms per year [1/yr] (times the month's factor when monthly_rate_factor is given)."""
-    monthly_rate_factor: Annotated[tuple[NonNegative, ...], Field(min_length=12, max_length=12, strict=False)] | None = None
-    """Twelve multipliers of the rate, January to December [-]."""
-    duration_days: Quantity
-    """How long one storm lasts [days]."""
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Storm:
-        check_support(self.duration_days, "duration_days", 0.0)
-        return self
-
-    @property
-    def capacity_factor(self) -> Fixed:
-        """A storm stops loading altogether."""
-        return Fixed(distribution="fixed", value=0.0)
-
-    @property
-    def stream_name(self) -> str:
-        return self.name or f"{self.target}-storms"
+    kind: ClassVar[str] = "storms"
 
 
 class Scenario(Frozen):
