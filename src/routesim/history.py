@@ -52,8 +52,12 @@ class Reported:
 
 
 def _window(scenario: Scenario, start: dt.date, end: dt.date) -> tuple[float, float]:
-    h = float(scenario.horizon_days)
-    return (min(max((d - scenario.start_date).days, 0.0), h) for d in (start, end))  # type: ignore[return-value]
+    """Two dates as days from the scenario's start, clipped to the horizon [days]."""
+
+    def day(d: dt.date) -> float:
+        return min(max(float((d - scenario.start_date).days), 0.0), float(scenario.horizon_days))
+
+    return day(start), day(end)
 
 
 def loaded_bbl(scenario: Scenario, trace: Trace, route: str, start: dt.date, end: dt.date) -> float:
