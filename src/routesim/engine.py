@@ -14,7 +14,7 @@ lifts full cargoes from its load port's tank farm, or from its one producer's st
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,11 +52,11 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
     hits = impairments(scenario, replication)
     for hit in hits:
         env.process(_impair(env, network, hit))
+    network.refresh()
     for line in network.lines.values():
         if line.shuttle is not None:
             for _ in range(line.shuttle.route.tankers):
-                env.process(_tanker(env, network, line))
-    network.refresh()
+                network.tanker_arrives(line)
     env.run(until=scenario.horizon_days)
     network.refresh()
     return network.recorder.freeze(float(scenario.horizon_days), tuple(hits))
@@ -71,28 +71,6 @@ def _impair(env: simpy.Environment, network: Network, hit: Impairment) -> Genera
     yield env.timeout(max(hit.end_day - hit.start_day, 0.0))
     network.restore(hit)
     network.recorder.log(env.now, "storm_end" if hit.storm else "impairment_end", hit.target, hit.source)
-
-
-def _tanker(env: simpy.Environment, network: Network, line: Line) -> Generator[Any, Any, None]:
-    """One tanker: queue for a berth, wait for a full cargo, load, sail, discharge, sail back; it leaves
-    port only when no storm is on its route."""
-    shuttle = line.shuttle
-    assert shuttle is not None
-    spec = shuttle.route
-    while True:
-        with shuttle.berths.request() as berth:
-            yield berth
-            yield network.request_cargo(line)
-            yield env.timeout(spec.load_days)
-            while shuttle.storm_end is not None:
-                yield shuttle.storm_end
-        network.recorder.log(env.now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
-        yield env.timeout(spec.voyage_days + spec.unload_days)
-        network.recorder.discharge(line.name, env.now)
-        network.recorder.log(env.now, "cargo_discharged", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
-        while shuttle.storm_end is not None:
-            yield shuttle.storm_end
-        yield env.timeout(spec.voyage_days)
 
 
 @dataclass
@@ -125,7 +103,7 @@ class Shuttle:
     """Runtime state of a tanker-shuttle route."""
 
     route: TankerShuttleRoute
-    berths: simpy.Resource
+    free_berths: int
     source: Node
     """Where its tankers lift cargoes: the route's tank farm, or its one producer's storage."""
     last_lift_day: float | None = None
@@ -133,6 +111,8 @@ class Shuttle:
     lifted_bbl: float = 0.0
     storm_end: simpy.Event | None = None
     """While a storm is on: the event that fires when it ends; tankers wait for it before sailing."""
+    queued: int = 0
+    """Tankers back at the load port waiting for a berth."""
 
 
 @dataclass(order=True)
@@ -142,7 +122,6 @@ class CargoRequest:
     priority: int
     seq: int
     line: Line = field(compare=False)
-    event: simpy.Event = field(compare=False)
 
 
 @dataclass
@@ -247,7 +226,7 @@ class Network:
                     source = nodes[feeders[0]]
                 else:  # no producer reaches it: its tankers wait all along
                     source = Node(f"{name}/unreached", 0.0, 0.0)
-                shuttle = Shuttle(route, simpy.Resource(env, route.load_berths), source)
+                shuttle = Shuttle(route, route.load_berths, source)
             self.lines[name] = Line(name, route, rank, tank, shuttle)
             if tank is not None:
                 nodes[tank.name] = tank
@@ -310,14 +289,66 @@ class Network:
         after = self._update_caps(line)
         self.refresh(rose=line.name if any(a > b for a, b in zip(after, before)) else None)
 
-    def request_cargo(self, line: Line) -> simpy.Event:
-        """An event that fires when a full cargo for ``line`` has been lifted from its source."""
+    # -------------------------------------------------------------------------------- the tankers
+
+    # A tanker's cycle: it queues for a berth at the load port, waits there for a full cargo (see
+    # _serve_cargoes), loads, sails, discharges and sails back; it leaves either port only when no storm is
+    # on its route, and keeps its berth while it waits to sail. Tankers are alike, so a shuttle only counts
+    # those queued for a berth; each step of a cycle is a timeout whose callback takes the next step.
+
+    def tanker_arrives(self, line: Line) -> None:
+        """A tanker of ``line`` is back at its load port: it takes a free berth and asks for a cargo, or queues."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        if shuttle.free_berths:
+            shuttle.free_berths -= 1
+            self._request_cargo(line)
+        else:
+            shuttle.queued += 1
+
+    def _request_cargo(self, line: Line) -> None:
         self._seq += 1
-        request = CargoRequest(self._priority(line), self._seq, line, self.env.event())
-        self.pending.append(request)
+        self.pending.append(CargoRequest(self._priority(line), self._seq, line))
         self.pending.sort()
         self.refresh()
-        return request.event
+
+    def _after(self, days: float, step: Callable[[], None]) -> None:
+        self.env.timeout(days).callbacks.append(lambda _event: step())
+
+    def _when_calm(self, shuttle: Shuttle, step: Callable[[], None]) -> bool:
+        """Whether the sea is calm; if not, ``step`` is taken when the storm ends (and is calm then)."""
+        if shuttle.storm_end is None:
+            return True
+        shuttle.storm_end.callbacks.append(lambda _event: step())
+        return False
+
+    def _sail(self, line: Line) -> None:
+        """Loaded: leave the berth to the next tanker and sail to discharge."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        if not self._when_calm(shuttle, lambda: self._sail(line)):
+            return
+        spec = shuttle.route
+        self.recorder.log(self.env.now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        if shuttle.queued:
+            shuttle.queued -= 1
+            self._request_cargo(line)
+        else:
+            shuttle.free_berths += 1
+        self._after(spec.voyage_days + spec.unload_days, lambda: self._discharged(line))
+
+    def _discharged(self, line: Line) -> None:
+        shuttle = line.shuttle
+        assert shuttle is not None
+        self.recorder.discharge(line.name, self.env.now)
+        self.recorder.log(self.env.now, "cargo_discharged", line.name, f"{shuttle.route.tanker_capacity_bbl:g} bbl")
+        self._sail_back(line)
+
+    def _sail_back(self, line: Line) -> None:
+        shuttle = line.shuttle
+        assert shuttle is not None
+        if self._when_calm(shuttle, lambda: self._sail_back(line)):
+            self._after(shuttle.route.voyage_days, lambda: self.tanker_arrives(line))
 
     # -------------------------------------------------------------------------------- capacities
 
@@ -470,7 +501,7 @@ class Network:
                 self.pending.remove(request)
                 self.recorder.load(request.line.name, now)
                 self.recorder.log(now, "cargo_lifted", request.line.name, f"{cargo:g} bbl")
-                request.event.succeed()
+                self._after(shuttle.route.load_days, lambda line=request.line: self._sail(line))
 
     def _solve(self, now: float, rose: str | None) -> None:
         """Capacities of the entries, the producers' allocation, and every node's rate of change."""
