@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from .dispatch import Allocation, Supplier, allocate
+from .dispatch import Supplier, allocate
 from .errors import SimulationError
 from .disruptions import Impairment, impairments
 from .model import PipelineRoute, Producer, Route, Scenario, TankerShuttleRoute
@@ -190,7 +190,6 @@ class Line:
     rank: int
     tank_farm: Node | None
     shuttle: Shuttle | None
-    inflow_bpd: float = 0.0
     outflow_bpd: float = 0.0
 
     @property
@@ -248,7 +247,8 @@ class Network:
         self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
         self._usable: dict[tuple[int, float], frozenset[int]] = {}
         self.pending: list[CargoRequest] = []
-        self.alloc = Allocation((), ())
+        self._solved: dict[tuple[Any, ...], tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {}
+        """Rates of each state seen since the capacities last changed (see _solve)."""
         self.updated_day = 0.0
         self._same_time = 0
         self.version = 0
@@ -391,6 +391,7 @@ class Network:
 
     def _update_caps(self, line: Line) -> tuple[float, float]:
         caps = self.caps[line.name] = self._capacities(line)
+        self._solved.clear()
         self.available[line.name] = self._availability(line, *caps)
         return caps
 
@@ -504,8 +505,16 @@ class Network:
                 self._after(shuttle.route.load_days, lambda line=request.line: self._sail(line))
 
     def _solve(self, now: float, rose: str | None) -> None:
-        """Capacities of the entries, the producers' allocation, and every node's rate of change."""
-        caps = self.caps
+        """The producers' allocation and every node's rate of change, for the state now.
+
+        The rates depend only on the capacities, which producers may use which entries, what each could
+        produce and which nodes are empty, full or above their working stock; the allocation of each such
+        state is kept until the capacities change, so a state seen before (a tanker waiting again, a cargo
+        lifted again) costs a look-up."""
+        if rose is not None:
+            for f in self.fields:
+                if rose in f.reach and f.curtailed_bpd is not None:
+                    self._restart(f, now)
         # a tanker waiting at an open gate holds back its source's oil from entries of lower priority
         held: dict[str, int] = {}
         for request in self.pending:
@@ -513,9 +522,32 @@ class Network:
             assert shuttle is not None
             if self._gate_open(request.line, now):
                 held.setdefault(shuttle.source.name, request.priority)
+        limits = tuple(held.get(f.name, math.inf) for f in self.fields)
+        potentials = tuple(f.potential(now) for f in self.fields)
+        key = (limits, potentials, tuple((n.empty, n.full, n.above_working) for n in self.nodes))
+        rates = self._solved.get(key)
+        if rates is None:
+            rates = self._solved[key] = self._allocate(limits, potentials)
+        production, nets, outflows = rates
+        for f, produced, potential in zip(self.fields, production, potentials):
+            f.production_bpd = produced
+            cut = produced < potential - RATE_TOL_BPD
+            if cut and f.curtailed_bpd is None:
+                self.recorder.log(now, "production_cut", f.name, f"{produced:.6g} bpd")
+            f.curtailed_bpd = produced if cut else None
+        for node, net in zip(self.nodes, nets):
+            node.net_bpd = net
+        for line, out in zip(self.pipelines, outflows):
+            line.outflow_bpd = out
+
+    def _allocate(
+        self, limits: tuple[float, ...], potentials: tuple[float, ...]
+    ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        """Production per producer, net rate per node and outflow per pipeline, given the priority below
+        which each producer's stock is held (inf: none) and what each could produce [bbl/day]."""
         capacities = []
         for line, committed, _ in self.entries:
-            pipe, terminal = caps[line.name]
+            pipe, terminal = self.caps[line.name]
             farm = line.tank_farm
             if farm is None:
                 cap = min(pipe, terminal)
@@ -529,41 +561,33 @@ class Network:
                 cap = part if committed else cap - part
             capacities.append(cap)
         suppliers = []
-        for i, f in enumerate(self.fields):
-            if rose is not None and rose in f.reach and f.curtailed_bpd is not None:
-                self._restart(f, now)
-            limit = held.get(f.name, math.inf)
+        for i, (f, limit, potential) in enumerate(zip(self.fields, limits, potentials)):
             usable = self._usable.get((i, limit))
             if usable is None:
                 usable = self._usable[i, limit] = frozenset(
                     e for e, (line, _, prio) in enumerate(self.entries) if line.name in f.reach and prio < limit
                 )
-            suppliers.append(Supplier(f.potential(now), f.node.empty, f.node.full, f.spec.production_bpd, usable))
-        self.alloc = allocate(suppliers, capacities)
-        for i, f in enumerate(self.fields):
-            potential = suppliers[i].potential_bpd
-            f.production_bpd = self.alloc.production_bpd[i]
-            f.node.net_bpd = f.production_bpd - self.alloc.drawn_bpd(i)
-            cut = f.production_bpd < potential - RATE_TOL_BPD
-            if cut and f.curtailed_bpd is None:
-                self.recorder.log(now, "production_cut", f.name, f"{f.production_bpd:.6g} bpd")
-            f.curtailed_bpd = f.production_bpd if cut else None
-        for line in self.lines.values():
-            line.inflow_bpd = 0.0
+            suppliers.append(Supplier(potential, f.node.empty, f.node.full, f.spec.production_bpd, usable))
+        alloc = allocate(suppliers, capacities)
+        nets = {f.node.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, f in enumerate(self.fields)}
+        inflow = dict.fromkeys(self.lines, 0.0)
         for e, (line, _, _) in enumerate(self.entries):
-            line.inflow_bpd += self.alloc.entry_bpd(e)
+            inflow[line.name] += alloc.entry_bpd(e)
+        outflows = []
         for name, line in self.lines.items():
             farm = line.tank_farm
             if line.shuttle is not None:
                 if farm is not None:
-                    farm.net_bpd = line.inflow_bpd
+                    nets[farm.name] = inflow[name]
                 continue
-            terminal = caps[name][1]
+            terminal = self.caps[name][1]
             if farm is None:
-                line.outflow_bpd = line.inflow_bpd
+                outflows.append(inflow[name])
             else:
-                line.outflow_bpd = terminal if farm.above_working else min(terminal, line.inflow_bpd)
-                farm.net_bpd = line.inflow_bpd - line.outflow_bpd
+                out = terminal if farm.above_working else min(terminal, inflow[name])
+                outflows.append(out)
+                nets[farm.name] = inflow[name] - out
+        return alloc.production_bpd, tuple(nets[node.name] for node in self.nodes), tuple(outflows)
 
     def _restart(self, f: Field, now: float) -> None:
         """Capacity came back while ``f`` was cut: it climbs from the rate it was cut to, linearly to nominal
