@@ -30,6 +30,8 @@ LEVEL_TOL_BBL = 1e-6
 """Levels this close to a bound are on it [bbl]."""
 RATE_TOL_BPD = 1e-9
 """Rates this close to zero are zero [bbl/day]."""
+Rates = tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]
+"""Net rate per storage node, production per producer, outflow per pipeline [bbl/day]."""
 MAX_EVENTS = 20_000_000
 """Guard against a run that never ends."""
 MAX_EVENTS_AT_ONE_TIME = 10_000
@@ -58,7 +60,7 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
             for _ in range(line.shuttle.route.tankers):
                 network.tanker_arrives(line)
     env.run(until=scenario.horizon_days)
-    network.refresh()
+    network.refresh(final=True)
     return network.recorder.freeze(float(scenario.horizon_days), tuple(hits))
 
 
@@ -245,9 +247,13 @@ class Network:
         """Each route's intake and delivery capacity now (see _capacities), updated when an impairment or storm
         starts or ends."""
         self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
+        self._available = tuple(self.available.values())
+        self._rates: Rates = ((), (), ())
+        """Net rate per node, production per producer and outflow per pipeline, from the last solve."""
+        self._recorded: tuple[tuple[float, ...], ...] | None = None
         self._usable: dict[tuple[int, float], frozenset[int]] = {}
         self.pending: list[CargoRequest] = []
-        self._solved: dict[tuple[Any, ...], tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {}
+        self._solved: dict[tuple[Any, ...], Rates] = {}
         """Rates of each state seen since the capacities last changed (see _solve)."""
         self.updated_day = 0.0
         self._same_time = 0
@@ -393,6 +399,7 @@ class Network:
         caps = self.caps[line.name] = self._capacities(line)
         self._solved.clear()
         self.available[line.name] = self._availability(line, *caps)
+        self._available = tuple(self.available.values())
         return caps
 
     def _availability(self, line: Line, pipe: float, out: float) -> float:
@@ -422,11 +429,12 @@ class Network:
 
     # -------------------------------------------------------------------------------- the hybrid core
 
-    def refresh(self, rose: str | None = None) -> None:
+    def refresh(self, rose: str | None = None, final: bool = False) -> None:
         """Bring levels to now, serve cargoes, re-solve the rates, record, schedule the next crossing.
 
         Args:
             rose: a route whose capacity has just come back, so curtailed producers that reach it restart.
+            final: the end of the run: record the levels even if no rate changed.
         """
         now = self.env.now
         self.recorder.events += 1
@@ -437,16 +445,18 @@ class Network:
         for node in self.nodes:
             self._advance(node, now)
         self.updated_day = now
-        before = [node.level_bbl for node in self.nodes]
-        if self.committed_shuttles:
-            for request in self.pending:
-                request.priority = self._priority(request.line)
-            self.pending.sort()
-        self._serve_cargoes(now)
-        if any(node.level_bbl != b for node, b in zip(self.nodes, before)):  # a lift is a jump: keep the level before it
-            self._record(now, tuple(before))
+        jumped = False
+        if self.pending:
+            if self.committed_shuttles:
+                for request in self.pending:
+                    request.priority = self._priority(request.line)
+                self.pending.sort()
+            before = tuple(node.level_bbl for node in self.nodes)
+            jumped = self._serve_cargoes(now)
+            if jumped:  # a lift is a jump: keep the level before it, and after it
+                self._record(now, before, always=True)
         self._solve(now, rose)
-        self._record(now, tuple(node.level_bbl for node in self.nodes))
+        self._record(now, tuple(node.level_bbl for node in self.nodes), always=jumped or final)
         self._schedule(now)
 
     def _advance(self, node: Node, now: float) -> None:
@@ -483,9 +493,10 @@ class Network:
     def _gate_open(self, line: Line, now: float) -> bool:
         return now >= self._gate_day(line) - 4 * math.ulp(max(now, 1.0))
 
-    def _serve_cargoes(self, now: float) -> None:
+    def _serve_cargoes(self, now: float) -> bool:
         """Lift full cargoes in priority order; a tanker at an open gate whose cargo is not ready holds its
-        source's stock from the tankers behind it."""
+        source's stock from the tankers behind it. Whether any was lifted."""
+        lifted = False
         waiting: set[str] = set()
         for request in list(self.pending):
             shuttle = request.line.shuttle
@@ -503,6 +514,8 @@ class Network:
                 self.recorder.load(request.line.name, now)
                 self.recorder.log(now, "cargo_lifted", request.line.name, f"{cargo:g} bbl")
                 self._after(shuttle.route.load_days, lambda line=request.line: self._sail(line))
+                lifted = True
+        return lifted
 
     def _solve(self, now: float, rose: str | None) -> None:
         """The producers' allocation and every node's rate of change, for the state now.
@@ -528,22 +541,23 @@ class Network:
         rates = self._solved.get(key)
         if rates is None:
             rates = self._solved[key] = self._allocate(limits, potentials)
-        production, nets, outflows = rates
+        self._rates = rates
+        production, outflows = rates[1], rates[2]
         for f, produced, potential in zip(self.fields, production, potentials):
             f.production_bpd = produced
             cut = produced < potential - RATE_TOL_BPD
             if cut and f.curtailed_bpd is None:
                 self.recorder.log(now, "production_cut", f.name, f"{produced:.6g} bpd")
             f.curtailed_bpd = produced if cut else None
-        for node, net in zip(self.nodes, nets):
+        for node, net in zip(self.nodes, rates[0]):
             node.net_bpd = net
         for line, out in zip(self.pipelines, outflows):
             line.outflow_bpd = out
 
     def _allocate(
         self, limits: tuple[float, ...], potentials: tuple[float, ...]
-    ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
-        """Production per producer, net rate per node and outflow per pipeline, given the priority below
+    ) -> Rates:
+        """Net rate per node, production per producer and outflow per pipeline, given the priority below
         which each producer's stock is held (inf: none) and what each could produce [bbl/day]."""
         capacities = []
         for line, committed, _ in self.entries:
@@ -587,7 +601,7 @@ class Network:
                 out = terminal if farm.above_working else min(terminal, inflow[name])
                 outflows.append(out)
                 nets[farm.name] = inflow[name] - out
-        return alloc.production_bpd, tuple(nets[node.name] for node in self.nodes), tuple(outflows)
+        return tuple(nets[node.name] for node in self.nodes), alloc.production_bpd, tuple(outflows)
 
     def _restart(self, f: Field, now: float) -> None:
         """Capacity came back while ``f`` was cut: it climbs from the rate it was cut to, linearly to nominal
@@ -638,12 +652,10 @@ class Network:
         if version == self.version:
             self.refresh()
 
-    def _record(self, now: float, levels: tuple[float, ...]) -> None:
-        self.recorder.point(
-            now,
-            levels,
-            tuple(node.net_bpd for node in self.nodes),
-            tuple(f.production_bpd for f in self.fields),
-            tuple(line.outflow_bpd for line in self.pipelines),
-            tuple(self.available.values()),
-        )
+    def _record(self, now: float, levels: tuple[float, ...], always: bool = False) -> None:
+        """Record the levels now and the rates from now on, unless the rates are those last recorded (the
+        levels then follow from the last record)."""
+        rates = (*self._rates, self._available)
+        if always or rates != self._recorded:
+            self._recorded = rates
+            self.recorder.point(now, levels, *rates)
