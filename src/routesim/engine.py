@@ -14,6 +14,7 @@ lifts full cargoes from its load port's tank farm, or from its one producer's st
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,9 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
     hits = impairments(scenario, replication)
     for hit in hits:
         env.process(_impair(env, network, hit))
+        shuttle = network.lines[hit.target].shuttle if hit.storm else None
+        if shuttle is not None:
+            shuttle.calm = False
     network.refresh()
     for line in network.lines.values():
         if line.shuttle is not None:
@@ -115,6 +119,12 @@ class Shuttle:
     """While a storm is on: the event that fires when it ends; tankers wait for it before sailing."""
     queued: int = 0
     """Tankers back at the load port waiting for a berth."""
+    calm: bool = True
+    """No storm hits the route in this run: a voyage needs no event of its own (see Network._sail)."""
+    returning: deque[float] = field(default_factory=deque)
+    """On a calm route, when the tankers at sea will be back at the load port, in order [days]."""
+    wake_armed: bool = False
+    """Whether an event is due at the first return, for a free berth."""
 
 
 @dataclass(order=True)
@@ -205,6 +215,7 @@ class Network:
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, log: bool = False) -> None:
         self.env = env
+        self.horizon_days = float(scenario.horizon_days)
         self.fields = [
             Field(name, p, Node(name, p.storage_bbl, p.initial_storage_bbl), frozenset(scenario.reach(name)))
             for name, p in scenario.producers.items()
@@ -251,7 +262,9 @@ class Network:
         self._rates: Rates = ((), (), ())
         """Net rate per node, production per producer and outflow per pipeline, from the last solve."""
         self._recorded: tuple[tuple[float, ...], ...] | None = None
-        self._usable: dict[tuple[int, float], frozenset[int]] = {}
+        self._usable_cache: dict[tuple[int, float], frozenset[int]] = {}
+        self._crossing_day = math.inf
+        """When the next crossing is scheduled (inf: none)."""
         self.pending: list[CargoRequest] = []
         self._solved: dict[tuple[Any, ...], Rates] = {}
         """Rates of each state seen since the capacities last changed (see _solve)."""
@@ -313,10 +326,43 @@ class Network:
             shuttle.queued += 1
 
     def _request_cargo(self, line: Line) -> None:
+        """A tanker at berth asks for a cargo. Unless it can lift at once or its waiting changes the
+        allocation, it only adds a crossing (its gate opening, or its cargo ready): no re-solve."""
         self._seq += 1
-        self.pending.append(CargoRequest(self._priority(line), self._seq, line))
+        request = CargoRequest(self._priority(line), self._seq, line)
+        self.pending.append(request)
         self.pending.sort()
-        self.refresh()
+        crossing = self._quiet_wait(request)
+        if crossing is None:
+            self.refresh()
+        elif crossing < self._crossing_day:
+            self._set_crossing(crossing)
+
+    def _quiet_wait(self, request: CargoRequest) -> float | None:
+        """When the waiting of a new ``request`` next needs a refresh (inf: never by itself), or None if it
+        needs one now: a cargo it can lift now, a hold on stock that changes what producers may use, or
+        other tankers waiting at its source (or committed routes) whose order it could change."""
+        line, now = request.line, self.env.now
+        shuttle = line.shuttle
+        assert shuttle is not None
+        source = shuttle.source
+        if self.committed_shuttles or any(r is not request and r.line.shuttle.source is source  # type: ignore[union-attr]
+                                          for r in self.pending):
+            return None
+        gate = self._gate_day(line)
+        if gate == math.inf:
+            return math.inf
+        if not self._gate_open(line, now):
+            return gate
+        level = source.level_bbl + source.net_bpd * (now - self.updated_day)
+        if level >= shuttle.route.tanker_capacity_bbl - source.tol_bbl - abs(source.net_bpd) * 4 * math.ulp(max(now, 1.0)):
+            return None
+        for i, f in enumerate(self.fields):
+            if f.node is source and self._usable(i, request.priority) != self._usable(i, math.inf):
+                return None
+        if source.net_bpd > RATE_TOL_BPD:
+            return now + (shuttle.route.tanker_capacity_bbl - level) / source.net_bpd
+        return math.inf
 
     def _after(self, days: float, step: Callable[[], None]) -> None:
         self.env.timeout(days).callbacks.append(lambda _event: step())
@@ -329,19 +375,51 @@ class Network:
         return False
 
     def _sail(self, line: Line) -> None:
-        """Loaded: leave the berth to the next tanker and sail to discharge."""
+        """Loaded: leave the berth to the next tanker and sail to discharge.
+
+        On a calm route the voyage is known from here: the discharge is recorded now (if before the
+        horizon) and the tanker's return noted; an event is due at a return only while a berth is free."""
         shuttle = line.shuttle
         assert shuttle is not None
         if not self._when_calm(shuttle, lambda: self._sail(line)):
             return
-        spec = shuttle.route
-        self.recorder.log(self.env.now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        spec, now = shuttle.route, self.env.now
+        self.recorder.log(now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        returning = shuttle.returning
+        while returning and returning[0] <= now:
+            returning.popleft()
+            shuttle.queued += 1
         if shuttle.queued:
             shuttle.queued -= 1
             self._request_cargo(line)
         else:
             shuttle.free_berths += 1
-        self._after(spec.voyage_days + spec.unload_days, lambda: self._discharged(line))
+        discharged = now + spec.voyage_days + spec.unload_days
+        if not shuttle.calm:
+            self._after(discharged - now, lambda: self._discharged(line))
+            return
+        if discharged < self.horizon_days:
+            self.recorder.discharge(line.name, discharged)
+            self.recorder.log(discharged, "cargo_discharged", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        returning.append(discharged + spec.voyage_days)
+        self._wake_for_returns(line)
+
+    def _wake_for_returns(self, line: Line) -> None:
+        """While a berth is free, the first tanker back takes it: an event at its return."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        if shuttle.free_berths and shuttle.returning and not shuttle.wake_armed:
+            shuttle.wake_armed = True
+            self._after(shuttle.returning[0] - self.env.now, lambda: self._returns(line))
+
+    def _returns(self, line: Line) -> None:
+        shuttle = line.shuttle
+        assert shuttle is not None
+        shuttle.wake_armed = False
+        while shuttle.returning and shuttle.returning[0] <= self.env.now:
+            shuttle.returning.popleft()
+            self.tanker_arrives(line)
+        self._wake_for_returns(line)
 
     def _discharged(self, line: Line) -> None:
         shuttle = line.shuttle
@@ -576,12 +654,7 @@ class Network:
             capacities.append(cap)
         suppliers = []
         for i, (f, limit, potential) in enumerate(zip(self.fields, limits, potentials)):
-            usable = self._usable.get((i, limit))
-            if usable is None:
-                usable = self._usable[i, limit] = frozenset(
-                    e for e, (line, _, prio) in enumerate(self.entries) if line.name in f.reach and prio < limit
-                )
-            suppliers.append(Supplier(potential, f.node.empty, f.node.full, f.spec.production_bpd, usable))
+            suppliers.append(Supplier(potential, f.node.empty, f.node.full, f.spec.production_bpd, self._usable(i, limit)))
         alloc = allocate(suppliers, capacities)
         nets = {f.node.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, f in enumerate(self.fields)}
         inflow = dict.fromkeys(self.lines, 0.0)
@@ -602,6 +675,16 @@ class Network:
                 outflows.append(out)
                 nets[farm.name] = inflow[name] - out
         return tuple(nets[node.name] for node in self.nodes), alloc.production_bpd, tuple(outflows)
+
+    def _usable(self, i: int, limit: float) -> frozenset[int]:
+        """The entries producer ``i`` may use while its stock is held from priorities ``limit`` and worse."""
+        usable = self._usable_cache.get((i, limit))
+        if usable is None:
+            reach = self.fields[i].reach
+            usable = self._usable_cache[i, limit] = frozenset(
+                e for e, (line, _, prio) in enumerate(self.entries) if line.name in reach and prio < limit
+            )
+        return usable
 
     def _restart(self, f: Field, now: float) -> None:
         """Capacity came back while ``f`` was cut: it climbs from the rate it was cut to, linearly to nominal
@@ -641,11 +724,18 @@ class Network:
         for f in self.fields:
             if f.ramp is not None:
                 waits.append(f.ramp.next_day - now)
-        if not waits:
-            return
+        if waits:
+            self._set_crossing(now + max(min(waits), 0.0))
+        else:
+            self.version += 1  # the crossing scheduled before, if any, is stale
+            self._crossing_day = math.inf
+
+    def _set_crossing(self, day: float) -> None:
+        """Refresh at ``day``, not at the crossing scheduled before."""
         self.version += 1
         version = self.version
-        crossing = self.env.timeout(max(min(waits), 0.0))
+        self._crossing_day = day
+        crossing = self.env.timeout(day - self.env.now)
         crossing.callbacks.append(lambda _event: self._on_crossing(version))
 
     def _on_crossing(self, version: int) -> None:

@@ -355,15 +355,16 @@ def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
     return out
 
 
-def run_replication(scenario: Scenario, k: int, baseline: Trace | None = None) -> Replication:
-    """Replication ``k`` of ``scenario`` and its baseline without disruptions, on the same random numbers."""
+def run_replication(scenario: Scenario, k: int, baseline: results.Measured | None = None) -> Replication:
+    """Replication ``k`` of ``scenario`` and its baseline without disruptions, on the same random numbers
+    (pass the measured baseline when it does not depend on k)."""
     try:
         trace = simulate(scenario, k)
         if baseline is None:
-            baseline = simulate(scenario.without_disruptions(), k)
-        run_volumes = results.volumes(scenario, trace)
+            baseline = results.measure(scenario, simulate(scenario.without_disruptions(), k))
+        run = results.measure(scenario, trace)
         brent = market.brent_by_day(scenario, k)
-        money = results.money_by_day(scenario, trace, brent)
+        money = results.money_by_day(scenario, run, brent)
         base_money = results.money_by_day(scenario, baseline, brent)
         counts = {i.stream_name: 0 for i in scenario.incidents}
         for hit in trace.impairments:
@@ -371,12 +372,12 @@ def run_replication(scenario: Scenario, k: int, baseline: Trace | None = None) -
                 counts[hit.source] += 1
         return Replication(
             index=k,
-            metrics=results.metrics(scenario, run_volumes, results.volumes(scenario, baseline), money, base_money),
-            route_exported_bbl=run_volumes.exported_bbl,
-            route_availability=run_volumes.availability,
-            route_impaired_days=run_volumes.impaired_days,
+            metrics=results.metrics(scenario, run.volumes, baseline.volumes, money, base_money),
+            route_exported_bbl=run.volumes.exported_bbl,
+            route_availability=run.volumes.availability,
+            route_impaired_days=run.volumes.impaired_days,
             incidents=counts,
-            daily=results.daily(scenario, trace, baseline, brent, money, base_money),
+            daily=results.daily(scenario, run, baseline, brent, money, base_money),
             events=trace.events,
         )
     except Exception as exc:
@@ -393,7 +394,9 @@ def run_chunk(scenario: Scenario, indices: Sequence[int], keep_through: int | No
     those with an index up to ``keep_through`` (of all when None)."""
     baseline_scenario = scenario.without_disruptions()
     # The baseline has no random input, so one run serves every replication of the chunk.
-    shared = None if baseline_scenario.has_random_disruptions or not indices else simulate(baseline_scenario, indices[0])
+    shared = None
+    if not baseline_scenario.has_random_disruptions and indices:
+        shared = results.measure(scenario, simulate(baseline_scenario, indices[0]))
     layout = Layout.of(scenario)
     figures = np.empty((len(indices), len(layout.names)))
     events = np.empty(len(indices), dtype=np.int64)

@@ -130,5 +130,5 @@ class Recorder:
             discharges=arrays(self._discharges),
             events=self.events,
             impairments=impairments,
-            log=tuple(self._log or ()),
+            log=tuple(sorted(self._log or (), key=lambda row: row[0])),  # voyages are logged when they start
         )

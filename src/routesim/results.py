@@ -113,11 +113,28 @@ def impaired_by_day(trace: Trace) -> dict[str, np.ndarray]:
             for r, f in trace.capacity_factor.items()}
 
 
-def money_by_day(scenario: Scenario, trace: Trace, brent: np.ndarray) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Measured:
+    """A trace with what the money and daily series need of it, measured once (a baseline serves many runs)."""
+
+    trace: Trace
+    volumes: Volumes
+    exported_by_day: dict[str, np.ndarray]
+    """Per route, barrels reaching the sale point in each output day [bbl]."""
+    impaired_by_day: dict[str, np.ndarray]
+    """Per route, the share of each output day with any impairment [-]."""
+
+
+def measure(scenario: Scenario, trace: Trace) -> Measured:
+    """Volumes, daily exports and daily impairment of ``trace``."""
+    return Measured(trace, volumes(scenario, trace), exported_by_day(scenario, trace), impaired_by_day(trace))
+
+
+def money_by_day(scenario: Scenario, run: Measured, brent: np.ndarray) -> dict[str, np.ndarray]:
     """The money streams of :func:`routesim.fiscal.split` for each output day [USD]."""
-    impaired = impaired_by_day(trace)
+    impaired = run.impaired_by_day
     moved = market.moved_brent(scenario, brent, impaired)  # the price bands follow Brent as it moved
-    return fiscal.split(scenario, exported_by_day(scenario, trace), moved, market.sale_prices(scenario, brent, impaired))
+    return fiscal.split(scenario, run.exported_by_day, moved, market.sale_prices(scenario, brent, impaired))
 
 
 def metrics(
@@ -169,22 +186,23 @@ def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
 
 def daily(
     scenario: Scenario,
-    trace: Trace,
-    baseline: Trace,
+    run: Measured,
+    baseline: Measured,
     brent: np.ndarray,
     money: dict[str, np.ndarray],
     base_money: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Daily series of one replication: rates are day means, levels and cumulative sums at day end."""
+    trace = run.trace
     edges = day_edges(trace.horizon_days)
     width = np.diff(edges)
-    exported = exported_by_day(scenario, trace)
+    exported = run.exported_by_day
     revenue = np.cumsum(money["export_revenue_usd"])
     base_revenue = np.cumsum(base_money["export_revenue_usd"])
     budget_loss = np.cumsum(base_money["budget_oil_revenue_usd"] - money["budget_oil_revenue_usd"])
     production = np.diff(cumulative(trace, trace.production_bpd, edges)) / width
     series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
-    series.update({f"baseline_{r}_exported_bpd": v / width for r, v in exported_by_day(scenario, baseline).items()})
+    series.update({f"baseline_{r}_exported_bpd": v / width for r, v in baseline.exported_by_day.items()})
     series["exported_bpd"] = sum(exported.values()) / width
     series.update({f"{r}_availability": np.diff(cumulative(trace, f, edges)) / width
                    for r, f in trace.capacity_factor.items()})
@@ -200,5 +218,5 @@ def daily(
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue
     series["budget_loss_usd"] = budget_loss
-    series["brent_usd_per_bbl"] = market.moved_brent(scenario, brent, impaired_by_day(trace))
+    series["brent_usd_per_bbl"] = market.moved_brent(scenario, brent, run.impaired_by_day)
     return series
