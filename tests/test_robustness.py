@@ -185,8 +185,8 @@ def test_interrupt_leaves_earlier_results_untouched_and_no_partial_directory(tmp
     for sig in (signal.SIGINT, signal.SIGTERM):
         proc = subprocess.Popen(
             [sys.executable, "-m", "routesim", "run", str(SCENARIOS / "cpc-incident-risk.yaml"), "--out", str(out),
-             "--workers", "2"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        time.sleep(2.5)
+             "--workers", "2", "-n", "200000"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        time.sleep(4.0)  # started and running, far from done
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 128 + sig, err

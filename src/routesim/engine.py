@@ -13,6 +13,7 @@ lifts full cargoes from its load port's tank farm, or from its one producer's st
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Callable, Generator
@@ -90,6 +91,12 @@ class Node:
     """A terminal tank farm's working stock: its outflow drops to the inflow when the level falls to it."""
     net_bpd: float = 0.0
     tol_bbl: float = LEVEL_TOL_BBL
+
+    @property
+    def state(self) -> tuple[bool, bool, bool]:
+        """(empty, full, above its working stock): what the allocation depends on."""
+        level, tol = self.level_bbl, self.tol_bbl
+        return level <= tol, level >= self.capacity_bbl - tol, level > self.working_bbl + tol
 
     @property
     def above_working(self) -> bool:
@@ -264,13 +271,14 @@ class Network:
         self._recorded: tuple[tuple[float, ...], ...] | None = None
         self._usable_cache: dict[tuple[int, float], frozenset[int]] = {}
         self._crossing_day = math.inf
-        """When the next crossing is scheduled (inf: none)."""
+        """When the engine next needs a refresh of its own (inf: not before an outside event)."""
+        self._due: list[float] = []
+        """Days of the crossing timeouts not fired yet, a heap."""
         self.pending: list[CargoRequest] = []
         self._solved: dict[tuple[Any, ...], Rates] = {}
         """Rates of each state seen since the capacities last changed (see _solve)."""
         self.updated_day = 0.0
         self._same_time = 0
-        self.version = 0
         self._seq = 0
         self.recorder = Recorder(
             nodes, [f.name for f in self.fields], [p.name for p in self.pipelines], order,
@@ -615,7 +623,7 @@ class Network:
                 held.setdefault(shuttle.source.name, request.priority)
         limits = tuple(held.get(f.name, math.inf) for f in self.fields)
         potentials = tuple(f.potential(now) for f in self.fields)
-        key = (limits, potentials, tuple((n.empty, n.full, n.above_working) for n in self.nodes))
+        key = (limits, potentials, tuple([node.state for node in self.nodes]))
         rates = self._solved.get(key)
         if rates is None:
             rates = self._solved[key] = self._allocate(limits, potentials)
@@ -724,23 +732,24 @@ class Network:
         for f in self.fields:
             if f.ramp is not None:
                 waits.append(f.ramp.next_day - now)
-        if waits:
-            self._set_crossing(now + max(min(waits), 0.0))
-        else:
-            self.version += 1  # the crossing scheduled before, if any, is stale
-            self._crossing_day = math.inf
+        self._set_crossing(now + max(min(waits), 0.0) if waits else math.inf)
 
     def _set_crossing(self, day: float) -> None:
-        """Refresh at ``day``, not at the crossing scheduled before."""
-        self.version += 1
-        version = self.version
-        self._crossing_day = day
-        crossing = self.env.timeout(day - self.env.now)
-        crossing.callbacks.append(lambda _event: self._on_crossing(version))
+        """Refresh at ``day`` (inf: at no crossing), not at the crossing set before.
 
-    def _on_crossing(self, version: int) -> None:
-        if version == self.version:
+        SimPy cannot take back a timeout, so one already due no later than ``day`` is kept, and arms the
+        next when it fires early; a timeout is added only for a crossing earlier than every one due."""
+        self._crossing_day = day
+        if day < math.inf and not (self._due and self._due[0] <= day):
+            heapq.heappush(self._due, day)
+            self.env.timeout(day - self.env.now).callbacks.append(lambda _event: self._on_crossing(day))
+
+    def _on_crossing(self, day: float) -> None:
+        heapq.heappop(self._due)  # timeouts fire in the order of their days: this is the first
+        if day == self._crossing_day:
             self.refresh()
+        else:
+            self._set_crossing(self._crossing_day)
 
     def _record(self, now: float, levels: tuple[float, ...], always: bool = False) -> None:
         """Record the levels now and the rates from now on, unless the rates are those last recorded (the
