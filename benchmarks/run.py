@@ -40,6 +40,7 @@ def cases(quick: bool) -> dict[str, dict]:
         "busy-incidents-w2": {"reps": 500, "workers": 2, "set": ["incidents[0].rate_per_year=100"]},
         "sweep-50-points": {"sweep": 50},
         "reference-loop": {"reference": 1_000},
+        "engine-vs-reference": {"ratio": 10 if quick else 20, "block": 50},
     }
     for years in (1, 2, 5, 10):
         out[f"scale-horizon-{years}y"] = {"reps": 50, "workers": 1, "set": [f"horizon_days={365 * years}"]}
@@ -71,6 +72,8 @@ def run_case(name: str, spec: dict) -> dict:
 
     if "reference" in spec:
         return reference_case(spec["reference"])
+    if "ratio" in spec:
+        return ratio_case(spec["ratio"], spec["block"])
     if "sweep" in spec:
         import tempfile
 
@@ -119,6 +122,42 @@ def reference_case(reps: int) -> dict:
     return {"wall_s": wall, "replications": reps, "replications_per_s": reps / wall,
             "ms_per_replication_per_worker": 1e3 * wall / reps, "events_per_s": events / wall,
             "events_per_replication": events / reps}
+
+
+def ratio_case(rounds: int, block: int) -> dict:
+    """The engine against the reference loop on the same machine state: rounds of ``block`` replications
+    of each in turn (the engine alone; a whole replication: engine, results and the shared baseline; the
+    reference loop), in one process, so that a slow spell of the machine weighs on all three alike.
+    Reports the median over rounds of each per-round ratio and of each time."""
+    from routesim import engine, montecarlo, results
+    from routesim.scenario_io import load_scenario
+
+    scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", [])
+    baseline = results.measure(scenario, engine.simulate(scenario.without_disruptions(), 0))
+    runs = {
+        "engine": lambda k: engine.simulate(scenario, k),
+        "replication": lambda k: montecarlo.run_replication(scenario, k, baseline),
+        "reference": reference_loop,
+    }
+    ms: dict[str, list[float]] = {name: [] for name in runs}
+    begun = time.perf_counter()
+    for r in range(rounds):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            for k in range(r * block, (r + 1) * block):
+                run(k)
+            ms[name].append(1e3 * (time.perf_counter() - started) / block)
+    t = {name: np.array(v) for name, v in ms.items()}
+    return {
+        "wall_s": time.perf_counter() - begun, "rounds": rounds, "block": block,
+        "ms_per_replication_per_worker": float(np.median(t["engine"])),
+        **{f"{name}_ms_median": float(np.median(v)) for name, v in t.items()},
+        **{f"{name}_ms_min": float(v.min()) for name, v in t.items()},
+        "engine_ratio_median": float(np.median(t["engine"] / t["reference"])),
+        "replication_ratio_median": float(np.median(t["replication"] / t["reference"])),
+        "engine_ratio_range": [float(x) for x in np.percentile(t["engine"] / t["reference"], [0, 100])],
+        "replication_ratio_range": [float(x) for x in np.percentile(t["replication"] / t["reference"], [0, 100])],
+    }
 
 
 def reference_loop(k: int, horizon: float = 365.0) -> int:
@@ -218,10 +257,11 @@ def main() -> None:
         print(f"{name:<24} {r['wall_s']:>8.2f} {r.get('replications_per_s', r.get('runs_per_s', 0)):>9.1f} "
               f"{r.get('ms_per_replication_per_worker', float('nan')):>11.2f} {r.get('events_per_s', float('nan')):>10.0f} "
               f"{r.get('events_per_replication', float('nan')):>8.0f} {rss:>8.0f}", flush=True)
-    ref = results["reference-loop"]["ms_per_replication_per_worker"]
-    engine = results["default-1000-w1"]["ms_per_replication_per_worker"]
-    print(f"\nengine / bare reference loop, per replication: {engine / ref:.1f}x "
-          "(the engine runs each replication and, once per chunk, its no-disruption baseline)")
+    ratio = results["engine-vs-reference"]
+    print(f"\nengine / bare reference loop, per replication, median of {ratio['rounds']} interleaved rounds: "
+          f"{ratio['engine_ratio_median']:.2f}x the engine alone ({ratio['engine_ms_median']:.2f} ms against "
+          f"{ratio['reference_ms_median']:.2f} ms), {ratio['replication_ratio_median']:.2f}x a whole replication "
+          f"(engine and results, {ratio['replication_ms_median']:.2f} ms)")
     machine = {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor(),
                "cpus": __import__("os").cpu_count()}
     (HERE / "results.json").write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results},
