@@ -129,7 +129,7 @@ class Shuttle:
     calm: bool = True
     """No storm hits the route in this run: a voyage needs no event of its own (see Network._sail)."""
     returning: deque[float] = field(default_factory=deque)
-    """On a calm route, when the tankers at sea will be back at the load port, in order [days]."""
+    """When the tankers sailing back will be at the load port, in order [days]."""
     wake_armed: bool = False
     """Whether an event is due at the first return, for a free berth."""
 
@@ -320,8 +320,11 @@ class Network:
 
     # A tanker's cycle: it queues for a berth at the load port, waits there for a full cargo (see
     # _serve_cargoes), loads, sails, discharges and sails back; it leaves either port only when no storm is
-    # on its route, and keeps its berth while it waits to sail. Tankers are alike, so a shuttle only counts
-    # those queued for a berth; each step of a cycle is a timeout whose callback takes the next step.
+    # on its route, and keeps its berth while it waits to sail. Tankers are alike, so a shuttle keeps only
+    # counts and days: tankers queued for a berth, and when those sailing back return. The steps are
+    # timeout callbacks, not SimPy processes, and only those that touch the rest of the model are events:
+    # the cargo (a crossing of the network), leaving the berth, and a return while a berth is free; on a
+    # route no storm hits in the run, a voyage is known when it starts (see _sail).
 
     def tanker_arrives(self, line: Line) -> None:
         """A tanker of ``line`` is back at its load port: it takes a free berth and asks for a cargo, or queues."""
@@ -385,35 +388,52 @@ class Network:
     def _sail(self, line: Line) -> None:
         """Loaded: leave the berth to the next tanker and sail to discharge.
 
-        On a calm route the voyage is known from here: the discharge is recorded now (if before the
-        horizon) and the tanker's return noted; an event is due at a return only while a berth is free."""
+        On a calm route the voyage is known from here: its discharge is recorded now (if before the
+        horizon) and its return noted, with no event of its own."""
         shuttle = line.shuttle
         assert shuttle is not None
         if not self._when_calm(shuttle, lambda: self._sail(line)):
             return
         spec, now = shuttle.route, self.env.now
         self.recorder.log(now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
-        returning = shuttle.returning
-        while returning and returning[0] <= now:
-            returning.popleft()
+        while shuttle.returning and shuttle.returning[0] <= now:
+            shuttle.returning.popleft()
             shuttle.queued += 1
         if shuttle.queued:
             shuttle.queued -= 1
             self._request_cargo(line)
         else:
             shuttle.free_berths += 1
+            self._wake_for_returns(line)
         discharged = now + spec.voyage_days + spec.unload_days
         if not shuttle.calm:
             self._after(discharged - now, lambda: self._discharged(line))
+        elif discharged < self.horizon_days:
+            self._discharged(line, discharged)
+        else:
+            self._sail_back(line, discharged)
+
+    def _discharged(self, line: Line, day: float | None = None) -> None:
+        """A cargo discharged at ``day`` (default: now)."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        day = self.env.now if day is None else day
+        self.recorder.discharge(line.name, day)
+        self.recorder.log(day, "cargo_discharged", line.name, f"{shuttle.route.tanker_capacity_bbl:g} bbl")
+        self._sail_back(line, day)
+
+    def _sail_back(self, line: Line, day: float) -> None:
+        """Sail back from discharging at ``day``, once calm; the tanker is back at the load port a voyage later."""
+        shuttle = line.shuttle
+        assert shuttle is not None
+        if not shuttle.calm and not self._when_calm(shuttle, lambda: self._sail_back(line, self.env.now)):
             return
-        if discharged < self.horizon_days:
-            self.recorder.discharge(line.name, discharged)
-            self.recorder.log(discharged, "cargo_discharged", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
-        returning.append(discharged + spec.voyage_days)
+        shuttle.returning.append(day + shuttle.route.voyage_days)
         self._wake_for_returns(line)
 
     def _wake_for_returns(self, line: Line) -> None:
-        """While a berth is free, the first tanker back takes it: an event at its return."""
+        """While a berth is free, the first tanker back takes it: an event at its return. (While every
+        berth is taken, tankers back are only counted when one is freed: see _sail.)"""
         shuttle = line.shuttle
         assert shuttle is not None
         if shuttle.free_berths and shuttle.returning and not shuttle.wake_armed:
@@ -428,19 +448,6 @@ class Network:
             shuttle.returning.popleft()
             self.tanker_arrives(line)
         self._wake_for_returns(line)
-
-    def _discharged(self, line: Line) -> None:
-        shuttle = line.shuttle
-        assert shuttle is not None
-        self.recorder.discharge(line.name, self.env.now)
-        self.recorder.log(self.env.now, "cargo_discharged", line.name, f"{shuttle.route.tanker_capacity_bbl:g} bbl")
-        self._sail_back(line)
-
-    def _sail_back(self, line: Line) -> None:
-        shuttle = line.shuttle
-        assert shuttle is not None
-        if self._when_calm(shuttle, lambda: self._sail_back(line)):
-            self._after(shuttle.route.voyage_days, lambda: self.tanker_arrives(line))
 
     # -------------------------------------------------------------------------------- capacities
 
