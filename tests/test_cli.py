@@ -208,3 +208,17 @@ def test_calibrate_reports_bad_rows_with_exit_2(tmp_path):
     done = run_cli("calibrate", str(bad), "--out", str(tmp_path / "cal"))
     assert done.returncode == 2 and "bad.csv:2" in done.stderr and "bad.csv:3" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "cal").exists()
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    """``routesim list | head -1``: no error message, the exit code of a process killed by SIGPIPE."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "routesim", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()  # type: ignore[union-attr]
+    err = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert proc.wait(timeout=60) in (0, 128 + signal.SIGPIPE), err
+    assert err == ""

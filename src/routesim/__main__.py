@@ -1,7 +1,5 @@
 """``python -m routesim``: the same as the ``routesim`` command."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
         print("interrupted: no result was written, earlier results are untouched", file=sys.stderr)
         return 128 + signum
+    except BrokenPipeError:  # the reader went away (``routesim list | head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             print("error: the disk is full: no result was written, earlier results are untouched", file=sys.stderr)
@@ -252,6 +255,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def console() -> None:
+    """The ``routesim`` command: :func:`main`, then exit with its code.
+
+    After an interrupt the exit skips the interpreter's clean-up: its join of a process pool's threads
+    can wait forever on a worker stopped in the middle of sending a result. Everything of ours is
+    cleaned up by then (see :func:`main`)."""
+    code = main()
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 class Terminated(BaseException):
