@@ -40,6 +40,11 @@ MAX_EVENTS_AT_ONE_TIME = 10_000
 """Guard against events that keep firing without time moving on (or moving on by ever smaller steps)."""
 
 
+def _slack(now: float) -> float:
+    """How far apart two computations of the same instant ``now`` can be: a few of its ulps [days]."""
+    return 4 * math.ulp(now if now > 1.0 else 1.0)
+
+
 def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Trace:
     """Run replication ``replication`` of ``scenario``.
 
@@ -366,7 +371,7 @@ class Network:
         if not self._gate_open(line, now):
             return gate
         level = source.level_bbl + source.net_bpd * (now - self.updated_day)
-        if level >= shuttle.route.tanker_capacity_bbl - source.tol_bbl - abs(source.net_bpd) * 4 * math.ulp(max(now, 1.0)):
+        if level >= shuttle.route.tanker_capacity_bbl - source.tol_bbl - abs(source.net_bpd) * _slack(now):
             return None
         for i, f in enumerate(self.fields):
             if f.node is source and self._usable(i, request.priority) != self._usable(i, math.inf):
@@ -518,7 +523,7 @@ class Network:
 
     def _behind(self, line: Line, now: float) -> bool:
         """Whether a committed tanker route has lifted no more than its commitment by now."""
-        return line.spec.committed_bpd > 0 and now >= self._ahead_until(line) - 4 * math.ulp(max(now, 1.0))
+        return line.spec.committed_bpd > 0 and now >= self._ahead_until(line) - _slack(now)
 
     # -------------------------------------------------------------------------------- the hybrid core
 
@@ -535,8 +540,9 @@ class Network:
         self._same_time = self._same_time + 1 if now - self.updated_day <= 1e-11 * max(1.0, now) else 0
         if self.recorder.events > MAX_EVENTS or self._same_time > MAX_EVENTS_AT_ONE_TIME:
             raise SimulationError(f"the run does not progress at day {now:g} ({self.recorder.events} events)")
+        slack = _slack(now)
         for node in self.nodes:
-            self._advance(node, now)
+            self._advance(node, now, slack)
         self.updated_day = now
         jumped = False
         if self.pending:
@@ -552,13 +558,13 @@ class Network:
         self._record(now, tuple(node.level_bbl for node in self.nodes), always=jumped or final)
         self._schedule(now)
 
-    def _advance(self, node: Node, now: float) -> None:
+    def _advance(self, node: Node, now: float, slack: float) -> None:
         """Move a level to ``now`` and snap it onto a bound it reached.
 
         The tolerance grows with the rate and with the spacing of floats near ``now``: late in a long
         horizon a crossing time cannot be hit more exactly than that.
         """
-        node.tol_bbl = LEVEL_TOL_BBL + abs(node.net_bpd) * 4 * math.ulp(max(now, 1.0))
+        node.tol_bbl = LEVEL_TOL_BBL + abs(node.net_bpd) * slack
         level = node.level_bbl + node.net_bpd * (now - self.updated_day)
         if node.working_bbl > 0 and node.level_bbl > node.working_bbl and level <= node.working_bbl + node.tol_bbl:
             level = node.working_bbl  # drawn down to its working stock
@@ -584,7 +590,7 @@ class Network:
         return shuttle.last_lift_day + shuttle.route.tanker_capacity_bbl / rate
 
     def _gate_open(self, line: Line, now: float) -> bool:
-        return now >= self._gate_day(line) - 4 * math.ulp(max(now, 1.0))
+        return now >= self._gate_day(line) - _slack(now)
 
     def _serve_cargoes(self, now: float) -> bool:
         """Lift full cargoes in priority order; a tanker at an open gate whose cargo is not ready holds its
