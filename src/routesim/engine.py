@@ -347,7 +347,8 @@ class Network:
         self._seq += 1
         request = CargoRequest(self._priority(line), self._seq, line)
         self.pending.append(request)
-        self.pending.sort()
+        if len(self.pending) > 1:
+            self.pending.sort()
         crossing = self._quiet_wait(request)
         if crossing is None:
             self.refresh()
@@ -362,8 +363,9 @@ class Network:
         shuttle = line.shuttle
         assert shuttle is not None
         source = shuttle.source
-        if self.committed_shuttles or any(r is not request and r.line.shuttle.source is source  # type: ignore[union-attr]
-                                          for r in self.pending):
+        if self.committed_shuttles or len(self.pending) > 1 and any(
+            r is not request and r.line.shuttle.source is source for r in self.pending  # type: ignore[union-attr]
+        ):
             return None
         gate = self._gate_day(line)
         if gate == math.inf:
@@ -400,7 +402,7 @@ class Network:
         if not self._when_calm(shuttle, lambda: self._sail(line)):
             return
         spec, now = shuttle.route, self.env.now
-        self.recorder.log(now, "tanker_sails", line.name, f"{spec.tanker_capacity_bbl:g} bbl")
+        self.recorder.log(now, "tanker_sails", line.name, "{:g} bbl", spec.tanker_capacity_bbl)
         while shuttle.returning and shuttle.returning[0] <= now:
             shuttle.returning.popleft()
             shuttle.queued += 1
@@ -424,7 +426,7 @@ class Network:
         assert shuttle is not None
         day = self.env.now if day is None else day
         self.recorder.discharge(line.name, day)
-        self.recorder.log(day, "cargo_discharged", line.name, f"{shuttle.route.tanker_capacity_bbl:g} bbl")
+        self.recorder.log(day, "cargo_discharged", line.name, "{:g} bbl", shuttle.route.tanker_capacity_bbl)
         self._sail_back(line, day)
 
     def _sail_back(self, line: Line, day: float) -> None:
@@ -611,7 +613,7 @@ class Network:
                 shuttle.lifted_bbl += cargo
                 self.pending.remove(request)
                 self.recorder.load(request.line.name, now)
-                self.recorder.log(now, "cargo_lifted", request.line.name, f"{cargo:g} bbl")
+                self.recorder.log(now, "cargo_lifted", request.line.name, "{:g} bbl", cargo)
                 self._after(shuttle.route.load_days, lambda line=request.line: self._sail(line))
                 lifted = True
         return lifted
@@ -646,7 +648,7 @@ class Network:
             f.production_bpd = produced
             cut = produced < potential - RATE_TOL_BPD
             if cut and f.curtailed_bpd is None:
-                self.recorder.log(now, "production_cut", f.name, f"{produced:.6g} bpd")
+                self.recorder.log(now, "production_cut", f.name, "{:.6g} bpd", produced)
             f.curtailed_bpd = produced if cut else None
         for node, net in zip(self.nodes, rates[0]):
             node.net_bpd = net
@@ -711,7 +713,7 @@ class Network:
         """Capacity came back while ``f`` was cut: it climbs from the rate it was cut to, linearly to nominal
         over its ``restart_ramp_days``. Space freed by a tanker lift is not capacity returning."""
         assert f.curtailed_bpd is not None
-        self.recorder.log(now, "production_restarts", f.name, f"from {f.curtailed_bpd:.6g} bpd")
+        self.recorder.log(now, "production_restarts", f.name, "from {:.6g} bpd", f.curtailed_bpd)
         days = f.spec.restart_ramp_days
         if days > 0:
             steps = max(1, math.ceil(days))

@@ -101,10 +101,10 @@ class Recorder:
         """A tanker of ``route`` finished discharging a cargo at ``time``."""
         self._discharges[route].append(time)
 
-    def log(self, time: float, event: str, target: str, detail: str = "") -> None:
-        """Note an event in the log, if logging is on."""
+    def log(self, time: float, event: str, target: str, detail: str = "", *values: float) -> None:
+        """Note an event in the log, if logging is on; ``detail`` is formatted with ``values`` only then."""
         if self._log is not None:
-            self._log.append((time, event, target, detail))
+            self._log.append((time, event, target, detail.format(*values) if values else detail))
 
     def freeze(self, horizon_days: float, impairments: tuple[Impairment, ...] = ()) -> Trace:
         """The finished record."""
