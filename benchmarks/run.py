@@ -43,11 +43,12 @@ def cases(quick: bool) -> dict[str, dict]:
         "engine-vs-reference": {"ratio": 10 if quick else 20, "block": 50},
     }
     for years in (1, 2, 5, 10):
-        out[f"scale-horizon-{years}y"] = {"reps": 50, "workers": 1, "set": [f"horizon_days={365 * years}"]}
+        out[f"scale-horizon-{years}y"] = {"reps": 50, "workers": 1, "repeat": 3, "set": [f"horizon_days={365 * years}"]}
     for rate in (0, 25, 50, 100):
-        out[f"scale-incidents-{rate}"] = {"reps": 100, "workers": 1, "set": [f"incidents[0].rate_per_year={rate}"]}
+        out[f"scale-incidents-{rate}"] = {"reps": 100, "workers": 1, "repeat": 3,
+                                          "set": [f"incidents[0].rate_per_year={rate}"]}
     for tankers in (1, 3, 6, 12):
-        out[f"scale-tankers-{tankers}"] = {"reps": 100, "workers": 1,
+        out[f"scale-tankers-{tankers}"] = {"reps": 100, "workers": 1, "repeat": 3,
                                            "set": [f"routes.trans_caspian.tankers={tankers}",
                                                    "routes.trans_caspian.capacity_bpd=1000000"]}
     return out
@@ -84,9 +85,11 @@ def run_case(name: str, spec: dict) -> dict:
         wall = time.perf_counter() - started
         return {"wall_s": wall, "runs": spec["sweep"], "runs_per_s": spec["sweep"] / wall}
     scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", [f"replications={spec['reps']}", *spec.get("set", [])])
-    started = time.perf_counter()
-    result = montecarlo.run(scenario, workers=spec["workers"])
-    wall = time.perf_counter() - started
+    wall = math.inf
+    for _ in range(spec.get("repeat", 1)):  # small cases: the fastest of a few runs, the machine's noise aside
+        started = time.perf_counter()
+        result = montecarlo.run(scenario, workers=spec["workers"])
+        wall = min(wall, time.perf_counter() - started)
     events = int(result.events.sum())
     extra = {}
     if spec.get("stream"):
