@@ -13,6 +13,7 @@ lifts full cargoes from its load port's tank farm, or from its one producer's st
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections import deque
@@ -614,7 +615,7 @@ class Network:
                 self.pending.remove(request)
                 self.recorder.load(request.line.name, now)
                 self.recorder.log(now, "cargo_lifted", request.line.name, "{:g} bbl", cargo)
-                self._after(shuttle.route.load_days, lambda line=request.line: self._sail(line))
+                self._after(shuttle.route.load_days, functools.partial(self._sail, request.line))
                 lifted = True
         return lifted
 

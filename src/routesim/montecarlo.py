@@ -25,7 +25,6 @@ from .engine import simulate
 from .errors import SimulationError
 from .executors import BLOCK
 from .model import BAND_SAMPLE, Scenario
-from .recorder import Trace
 from .units import DAYS_PER_YEAR
 
 LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *results.LOSSES)
