@@ -136,17 +136,18 @@ class Shuttle:
     """No storm hits the route in this run: a voyage needs no event of its own (see Network._sail)."""
     returning: deque[float] = field(default_factory=deque)
     """When the tankers sailing back will be at the load port, in order [days]."""
-    wake_armed: bool = False
-    """Whether an event is due at the first return, for a free berth."""
 
 
 @dataclass(order=True)
 class CargoRequest:
-    """A tanker at berth waiting for a full cargo; served in priority order (see :class:`Line`), then first come."""
+    """A tanker at berth (from day ``since``) waiting for a full cargo; served in priority order (see
+    :class:`Line`), then first come."""
 
     priority: int
     seq: int
     line: Line = field(compare=False)
+    since: float = field(compare=False)
+    """When the tanker takes the berth: now, or later for a berth promised to a tanker still at sea [days]."""
 
 
 @dataclass
@@ -276,6 +277,7 @@ class Network:
         """Net rate per node, production per producer and outflow per pipeline, from the last solve."""
         self._recorded: tuple[tuple[float, ...], ...] | None = None
         self._usable_cache: dict[tuple[int, float], frozenset[int]] = {}
+        self._refreshing = False
         self._crossing_day = math.inf
         """When the engine next needs a refresh of its own (inf: not before an outside event)."""
         self._due: list[float] = []
@@ -333,34 +335,42 @@ class Network:
     # route no storm hits in the run, a voyage is known when it starts (see _sail).
 
     def tanker_arrives(self, line: Line) -> None:
-        """A tanker of ``line`` is back at its load port: it takes a free berth and asks for a cargo, or queues."""
+        """A tanker of ``line`` is at its load port: it takes a free berth and asks for a cargo, or queues."""
         shuttle = line.shuttle
         assert shuttle is not None
         if shuttle.free_berths:
             shuttle.free_berths -= 1
-            self._request_cargo(line)
+            self._request_cargo(line, self.env.now)
         else:
             shuttle.queued += 1
 
-    def _request_cargo(self, line: Line) -> None:
-        """A tanker at berth asks for a cargo. Unless it can lift at once or its waiting changes the
-        allocation, it only adds a crossing (its gate opening, or its cargo ready): no re-solve."""
+    def _request_cargo(self, line: Line, since: float) -> None:
+        """A tanker takes a berth at ``since`` and asks for a cargo. Unless it can lift at once, or its
+        waiting changes the allocation, it only adds a crossing (its arrival, its gate opening, or its cargo
+        ready): no re-solve. During a refresh, the refresh's own schedule takes it into account."""
         self._seq += 1
-        request = CargoRequest(self._priority(line), self._seq, line)
+        request = CargoRequest(self._priority(line), self._seq, line, since)
         self.pending.append(request)
         if len(self.pending) > 1:
             self.pending.sort()
+        if self._refreshing:
+            return
         crossing = self._quiet_wait(request)
         if crossing is None:
-            self.refresh()
-        elif crossing < self._crossing_day:
+            if since <= self.env.now:
+                self.refresh()
+                return
+            crossing = since
+        if crossing < self._crossing_day:
             self._set_crossing(crossing)
 
     def _quiet_wait(self, request: CargoRequest) -> float | None:
-        """When the waiting of a new ``request`` next needs a refresh (inf: never by itself), or None if it
-        needs one now: a cargo it can lift now, a hold on stock that changes what producers may use, or
-        other tankers waiting at its source (or committed routes) whose order it could change."""
-        line, now = request.line, self.env.now
+        """When the waiting of ``request`` next needs a refresh (inf: never by itself), or None if it needs
+        one when the tanker takes the berth: a cargo it can lift then, a hold on stock that changes what
+        producers may use, or other tankers at its source (or committed routes) whose order it could change.
+        For a tanker still at sea, levels are taken forward at today's rates: a refresh before it arrives
+        asks again."""
+        line, at = request.line, max(request.since, self.env.now)
         shuttle = line.shuttle
         assert shuttle is not None
         source = shuttle.source
@@ -371,16 +381,16 @@ class Network:
         gate = self._gate_day(line)
         if gate == math.inf:
             return math.inf
-        if not self._gate_open(line, now):
+        if not self._gate_open(line, at):
             return gate
-        level = source.level_bbl + source.net_bpd * (now - self.updated_day)
-        if level >= shuttle.route.tanker_capacity_bbl - source.tol_bbl - abs(source.net_bpd) * _slack(now):
+        level = source.level_bbl + source.net_bpd * (at - self.updated_day)
+        if level >= shuttle.route.tanker_capacity_bbl - source.tol_bbl - abs(source.net_bpd) * _slack(at):
             return None
         for i, f in enumerate(self.fields):
             if f.node is source and self._usable(i, request.priority) != self._usable(i, math.inf):
                 return None
         if source.net_bpd > RATE_TOL_BPD:
-            return now + (shuttle.route.tanker_capacity_bbl - level) / source.net_bpd
+            return at + (shuttle.route.tanker_capacity_bbl - level) / source.net_bpd
         return math.inf
 
     def _after(self, days: float, step: Callable[[], None]) -> None:
@@ -393,29 +403,32 @@ class Network:
         shuttle.storm_end.callbacks.append(lambda _event: step())
         return False
 
-    def _sail(self, line: Line) -> None:
-        """Loaded: leave the berth to the next tanker and sail to discharge.
+    def _sail(self, line: Line, day: float | None = None) -> None:
+        """Loaded: leave the berth to the next tanker and sail to discharge, now or at ``day``.
 
-        On a calm route the voyage is known from here: its discharge is recorded now (if before the
-        horizon) and its return noted, with no event of its own."""
+        On a route no storm hits in the run, the whole voyage is known when the cargo is lifted, and is
+        taken then, with its days (see _serve_cargoes): the berth goes to the next tanker when loading ends,
+        the discharge is recorded (if before the horizon) and the return noted, with no event of its own."""
         shuttle = line.shuttle
         assert shuttle is not None
-        if not self._when_calm(shuttle, lambda: self._sail(line)):
-            return
-        spec, now = shuttle.route, self.env.now
-        self.recorder.log(now, "tanker_sails", line.name, "{:g} bbl", spec.tanker_capacity_bbl)
-        while shuttle.returning and shuttle.returning[0] <= now:
+        if day is None:
+            if not self._when_calm(shuttle, lambda: self._sail(line)):
+                return
+            day = self.env.now
+        spec = shuttle.route
+        self.recorder.log(day, "tanker_sails", line.name, "{:g} bbl", spec.tanker_capacity_bbl)
+        while shuttle.returning and shuttle.returning[0] <= day:
             shuttle.returning.popleft()
             shuttle.queued += 1
         if shuttle.queued:
             shuttle.queued -= 1
-            self._request_cargo(line)
+            self._request_cargo(line, day)
         else:
             shuttle.free_berths += 1
-            self._wake_for_returns(line)
-        discharged = now + spec.voyage_days + spec.unload_days
+            self._promise_berths(line)
+        discharged = day + spec.voyage_days + spec.unload_days
         if not shuttle.calm:
-            self._after(discharged - now, lambda: self._discharged(line))
+            self._after(discharged - self.env.now, lambda: self._discharged(line))
         elif discharged < self.horizon_days:
             self._discharged(line, discharged)
         else:
@@ -437,25 +450,16 @@ class Network:
         if not shuttle.calm and not self._when_calm(shuttle, lambda: self._sail_back(line, self.env.now)):
             return
         shuttle.returning.append(day + shuttle.route.voyage_days)
-        self._wake_for_returns(line)
+        self._promise_berths(line)
 
-    def _wake_for_returns(self, line: Line) -> None:
-        """While a berth is free, the first tanker back takes it: an event at its return. (While every
-        berth is taken, tankers back are only counted when one is freed: see _sail.)"""
+    def _promise_berths(self, line: Line) -> None:
+        """Free berths go to the first tankers back, who ask for their cargoes from the day they arrive.
+        (While every berth is taken, tankers back are counted when one is freed: see _sail.)"""
         shuttle = line.shuttle
         assert shuttle is not None
-        if shuttle.free_berths and shuttle.returning and not shuttle.wake_armed:
-            shuttle.wake_armed = True
-            self._after(shuttle.returning[0] - self.env.now, lambda: self._returns(line))
-
-    def _returns(self, line: Line) -> None:
-        shuttle = line.shuttle
-        assert shuttle is not None
-        shuttle.wake_armed = False
-        while shuttle.returning and shuttle.returning[0] <= self.env.now:
-            shuttle.returning.popleft()
-            self.tanker_arrives(line)
-        self._wake_for_returns(line)
+        while shuttle.free_berths and shuttle.returning:
+            shuttle.free_berths -= 1
+            self._request_cargo(line, max(shuttle.returning.popleft(), self.env.now))
 
     # -------------------------------------------------------------------------------- capacities
 
@@ -537,6 +541,13 @@ class Network:
             rose: a route whose capacity has just come back, so curtailed producers that reach it restart.
             final: the end of the run: record the levels even if no rate changed.
         """
+        self._refreshing = True
+        try:
+            self._refresh(rose, final)
+        finally:
+            self._refreshing = False
+
+    def _refresh(self, rose: str | None, final: bool) -> None:
         now = self.env.now
         self.recorder.events += 1
         # events closer together than a microsecond (1e-11 days), over and over, mean time no longer moves
@@ -554,12 +565,12 @@ class Network:
                     request.priority = self._priority(request.line)
                 self.pending.sort()
             before = tuple(node.level_bbl for node in self.nodes)
-            jumped = self._serve_cargoes(now)
+            jumped = self._serve_cargoes(now, slack)
             if jumped:  # a lift is a jump: keep the level before it, and after it
                 self._record(now, before, always=True)
-        self._solve(now, rose)
+        self._solve(now, rose, slack)
         self._record(now, tuple(node.level_bbl for node in self.nodes), always=jumped or final)
-        self._schedule(now)
+        self._schedule(now, slack)
 
     def _advance(self, node: Node, now: float, slack: float) -> None:
         """Move a level to ``now`` and snap it onto a bound it reached.
@@ -592,10 +603,10 @@ class Network:
             return -math.inf
         return shuttle.last_lift_day + shuttle.route.tanker_capacity_bbl / rate
 
-    def _gate_open(self, line: Line, now: float) -> bool:
-        return now >= self._gate_day(line) - _slack(now)
+    def _gate_open(self, line: Line, now: float, slack: float | None = None) -> bool:
+        return now >= self._gate_day(line) - (_slack(now) if slack is None else slack)
 
-    def _serve_cargoes(self, now: float) -> bool:
+    def _serve_cargoes(self, now: float, slack: float) -> bool:
         """Lift full cargoes in priority order; a tanker at an open gate whose cargo is not ready holds its
         source's stock from the tankers behind it. Whether any was lifted."""
         lifted = False
@@ -604,7 +615,7 @@ class Network:
             shuttle = request.line.shuttle
             assert shuttle is not None
             cargo, source = shuttle.route.tanker_capacity_bbl, shuttle.source
-            if source.name in waiting or not self._gate_open(request.line, now):
+            if request.since > now + slack or source.name in waiting or not self._gate_open(request.line, now, slack):
                 continue
             if source.level_bbl < cargo - source.tol_bbl:
                 waiting.add(source.name)
@@ -615,11 +626,14 @@ class Network:
                 self.pending.remove(request)
                 self.recorder.load(request.line.name, now)
                 self.recorder.log(now, "cargo_lifted", request.line.name, "{:g} bbl", cargo)
-                self._after(shuttle.route.load_days, functools.partial(self._sail, request.line))
+                if shuttle.calm and shuttle.route.load_days > 0:
+                    self._sail(request.line, now + shuttle.route.load_days)
+                else:
+                    self._after(shuttle.route.load_days, functools.partial(self._sail, request.line))
                 lifted = True
         return lifted
 
-    def _solve(self, now: float, rose: str | None) -> None:
+    def _solve(self, now: float, rose: str | None, slack: float) -> None:
         """The producers' allocation and every node's rate of change, for the state now.
 
         The rates depend only on the capacities, which producers may use which entries, what each could
@@ -635,7 +649,7 @@ class Network:
         for request in self.pending:
             shuttle = request.line.shuttle
             assert shuttle is not None
-            if self._gate_open(request.line, now):
+            if request.since <= now + slack and self._gate_open(request.line, now, slack):
                 held.setdefault(shuttle.source.name, request.priority)
         limits = tuple(held.get(f.name, math.inf) for f in self.fields)
         potentials = tuple(f.potential(now) for f in self.fields)
@@ -721,7 +735,7 @@ class Network:
             f.ramp = Ramp(now, f.curtailed_bpd, f.spec.production_bpd, steps, days / steps)
         f.curtailed_bpd = None
 
-    def _schedule(self, now: float) -> None:
+    def _schedule(self, now: float, slack: float) -> None:
         waits = []
         for node in self.nodes:
             if node.net_bpd < -RATE_TOL_BPD and node.level_bbl > 0:
@@ -733,10 +747,16 @@ class Network:
         for request in self.pending:
             shuttle = request.line.shuttle
             assert shuttle is not None
+            if request.since > now + slack:  # still at sea
+                crossing = self._quiet_wait(request)
+                day = request.since if crossing is None else crossing
+                if day < math.inf:
+                    waits.append(day - now)
+                continue
             gate = self._gate_day(request.line)
             if gate == math.inf:
                 continue
-            if not self._gate_open(request.line, now):
+            if now < gate - slack:
                 waits.append(gate - now)
             elif shuttle.source.name not in waiting:
                 waiting.add(shuttle.source.name)
