@@ -539,7 +539,7 @@ class Network:
 
         Args:
             rose: a route whose capacity has just come back, so curtailed producers that reach it restart.
-            final: the end of the run: record the levels even if no rate changed.
+            final: the end of the run: record the levels even if no rate changed, and lift no cargo.
         """
         self._refreshing = True
         try:
@@ -559,7 +559,7 @@ class Network:
             self._advance(node, now, slack)
         self.updated_day = now
         jumped = False
-        if self.pending:
+        if self.pending and not final:  # the horizon closes the run: nothing happens at it
             if self.committed_shuttles:
                 for request in self.pending:
                     request.priority = self._priority(request.line)
