@@ -68,8 +68,7 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
     network.refresh()
     for line in network.lines.values():
         if line.shuttle is not None:
-            for _ in range(line.shuttle.route.tankers):
-                network.tanker_arrives(line)
+            network.promise_berths(line)
     env.run(until=scenario.horizon_days)
     network.refresh(final=True)
     return network.recorder.freeze(float(scenario.horizon_days), tuple(hits))
@@ -122,7 +121,6 @@ class Shuttle:
     """Runtime state of a tanker-shuttle route."""
 
     route: TankerShuttleRoute
-    free_berths: int
     source: Node
     """Where its tankers lift cargoes: the route's tank farm, or its one producer's storage."""
     last_lift_day: float | None = None
@@ -130,12 +128,12 @@ class Shuttle:
     lifted_bbl: float = 0.0
     storm_end: simpy.Event | None = None
     """While a storm is on: the event that fires when it ends; tankers wait for it before sailing."""
-    queued: int = 0
-    """Tankers back at the load port waiting for a berth."""
     calm: bool = True
     """No storm hits the route in this run: a voyage needs no event of its own (see Network._sail)."""
+    free_from: list[float] = field(default_factory=list)
+    """Berths not promised to a tanker yet: the days they are free from, a heap [days]."""
     returning: deque[float] = field(default_factory=deque)
-    """When the tankers sailing back will be at the load port, in order [days]."""
+    """Tankers not promised a berth yet: the days they are (or will be) at the load port, in order [days]."""
 
 
 @dataclass(order=True)
@@ -252,7 +250,8 @@ class Network:
                     source = nodes[feeders[0]]
                 else:  # no producer reaches it: its tankers wait all along
                     source = Node(f"{name}/unreached", 0.0, 0.0)
-                shuttle = Shuttle(route, route.load_berths, source)
+                shuttle = Shuttle(route, source, free_from=[0.0] * route.load_berths,
+                                  returning=deque([0.0] * route.tankers))
             self.lines[name] = Line(name, route, rank, tank, shuttle)
             if tank is not None:
                 nodes[tank.name] = tank
@@ -328,21 +327,21 @@ class Network:
 
     # A tanker's cycle: it queues for a berth at the load port, waits there for a full cargo (see
     # _serve_cargoes), loads, sails, discharges and sails back; it leaves either port only when no storm is
-    # on its route, and keeps its berth while it waits to sail. Tankers are alike, so a shuttle keeps only
-    # counts and days: tankers queued for a berth, and when those sailing back return. The steps are
-    # timeout callbacks, not SimPy processes, and only those that touch the rest of the model are events:
-    # the cargo (a crossing of the network), leaving the berth, and a return while a berth is free; on a
-    # route no storm hits in the run, a voyage is known when it starts (see _sail).
+    # on its route, and keeps its berth while it waits to sail. Tankers are alike and served first come,
+    # first served, so a shuttle keeps only days: when each berth not yet promised is free, and when each
+    # tanker not yet promised a berth is at the port; the first of each go together (see promise_berths).
+    # No step is a SimPy process: the cargo is a crossing of the network; on a route no storm hits in the
+    # run, the rest of a voyage is known when its cargo is lifted and is taken then, with its days (see
+    # _sail); on a stormy route, leaving each port is a timeout or waits for the storm's end.
 
-    def tanker_arrives(self, line: Line) -> None:
-        """A tanker of ``line`` is at its load port: it takes a free berth and asks for a cargo, or queues."""
+    def promise_berths(self, line: Line) -> None:
+        """Berths not promised go to the first tankers not promised one, which ask for their cargoes from
+        the day both are there (a request ahead of time is only a crossing: see _quiet_wait)."""
         shuttle = line.shuttle
         assert shuttle is not None
-        if shuttle.free_berths:
-            shuttle.free_berths -= 1
-            self._request_cargo(line, self.env.now)
-        else:
-            shuttle.queued += 1
+        while shuttle.free_from and shuttle.returning:
+            since = max(heapq.heappop(shuttle.free_from), shuttle.returning.popleft(), self.env.now)
+            self._request_cargo(line, since)
 
     def _request_cargo(self, line: Line, since: float) -> None:
         """A tanker takes a berth at ``since`` and asks for a cargo. Unless it can lift at once, or its
@@ -417,15 +416,8 @@ class Network:
             day = self.env.now
         spec = shuttle.route
         self.recorder.log(day, "tanker_sails", line.name, "{:g} bbl", spec.tanker_capacity_bbl)
-        while shuttle.returning and shuttle.returning[0] <= day:
-            shuttle.returning.popleft()
-            shuttle.queued += 1
-        if shuttle.queued:
-            shuttle.queued -= 1
-            self._request_cargo(line, day)
-        else:
-            shuttle.free_berths += 1
-            self._promise_berths(line)
+        heapq.heappush(shuttle.free_from, day)
+        self.promise_berths(line)
         discharged = day + spec.voyage_days + spec.unload_days
         if not shuttle.calm:
             self._after(discharged - self.env.now, lambda: self._discharged(line))
@@ -450,16 +442,7 @@ class Network:
         if not shuttle.calm and not self._when_calm(shuttle, lambda: self._sail_back(line, self.env.now)):
             return
         shuttle.returning.append(day + shuttle.route.voyage_days)
-        self._promise_berths(line)
-
-    def _promise_berths(self, line: Line) -> None:
-        """Free berths go to the first tankers back, who ask for their cargoes from the day they arrive.
-        (While every berth is taken, tankers back are counted when one is freed: see _sail.)"""
-        shuttle = line.shuttle
-        assert shuttle is not None
-        while shuttle.free_berths and shuttle.returning:
-            shuttle.free_berths -= 1
-            self._request_cargo(line, max(shuttle.returning.popleft(), self.env.now))
+        self.promise_berths(line)
 
     # -------------------------------------------------------------------------------- capacities
 
