@@ -653,9 +653,7 @@ class Network:
         for line, out in zip(self.pipelines, outflows):
             line.outflow_bpd = out
 
-    def _allocate(
-        self, limits: tuple[float, ...], potentials: tuple[float, ...]
-    ) -> Rates:
+    def _allocate(self, limits: tuple[float, ...], potentials: tuple[float, ...]) -> Rates:
         """Net rate per node, production per producer and outflow per pipeline, given the priority below
         which each producer's stock is held (inf: none) and what each could produce [bbl/day]."""
         capacities = []
@@ -673,9 +671,10 @@ class Network:
                 part = min(promised, cap)
                 cap = part if committed else cap - part
             capacities.append(cap)
-        suppliers = []
-        for i, (f, limit, potential) in enumerate(zip(self.fields, limits, potentials)):
-            suppliers.append(Supplier(potential, f.node.empty, f.node.full, f.spec.production_bpd, self._usable(i, limit)))
+        suppliers = [
+            Supplier(potential, f.node.empty, f.node.full, f.spec.production_bpd, self._usable(i, limit))
+            for i, (f, limit, potential) in enumerate(zip(self.fields, limits, potentials))
+        ]
         alloc = allocate(suppliers, capacities)
         nets = {f.node.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, f in enumerate(self.fields)}
         inflow = dict.fromkeys(self.lines, 0.0)
