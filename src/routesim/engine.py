@@ -104,16 +104,16 @@ class Node:
         return level <= tol, level >= self.capacity_bbl - tol, level > self.working_bbl + tol
 
     @property
-    def above_working(self) -> bool:
-        return self.level_bbl > self.working_bbl + self.tol_bbl
-
-    @property
     def empty(self) -> bool:
-        return self.level_bbl <= self.tol_bbl
+        return self.state[0]
 
     @property
     def full(self) -> bool:
-        return self.level_bbl >= self.capacity_bbl - self.tol_bbl
+        return self.state[1]
+
+    @property
+    def above_working(self) -> bool:
+        return self.state[2]
 
 
 @dataclass
