@@ -270,8 +270,8 @@ class Network:
         self.caps = {name: self._capacities(line) for name, line in self.lines.items()}
         """Each route's intake and delivery capacity now (see _capacities), updated when an impairment or storm
         starts or ends."""
-        self.available = {name: self._availability(line, *self.caps[name]) for name, line in self.lines.items()}
-        self._available = tuple(self.available.values())
+        self.available = self._availabilities()
+        """Each route's availability now, in route order (see _availability)."""
         self._rates: Rates = ((), (), ())
         """Net rate per node, production per producer and outflow per pipeline, from the last solve."""
         self._recorded: tuple[tuple[float, ...], ...] | None = None
@@ -486,9 +486,11 @@ class Network:
     def _update_caps(self, line: Line) -> tuple[float, float]:
         caps = self.caps[line.name] = self._capacities(line)
         self._solved.clear()
-        self.available[line.name] = self._availability(line, *caps)
-        self._available = tuple(self.available.values())
+        self.available = self._availabilities()
         return caps
+
+    def _availabilities(self) -> tuple[float, ...]:
+        return tuple(self._availability(line, *self.caps[name]) for name, line in self.lines.items())
 
     def _availability(self, line: Line, pipe: float, out: float) -> float:
         """Share of the route's nominal capacity available now: what it can carry through, against what it
@@ -772,7 +774,7 @@ class Network:
     def _record(self, now: float, levels: tuple[float, ...], always: bool = False) -> None:
         """Record the levels now and the rates from now on, unless the rates are those last recorded (the
         levels then follow from the last record)."""
-        rates = (*self._rates, self._available)
+        rates = (*self._rates, self.available)
         if always or rates != self._recorded:
             self._recorded = rates
             self.recorder.point(now, levels, *rates)
