@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from routesim import montecarlo, results
-from routesim.dispatch import shuttle_throughput_bpd
+from routesim.engine.dispatch import shuttle_throughput_bpd
 from routesim.engine import simulate
 
 from conftest import pipeline, scenario, shuttle

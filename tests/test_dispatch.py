@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routesim.dispatch import Supplier, allocate, share, shuttle_throughput_bpd
+from routesim.engine.dispatch import Supplier, allocate, share, shuttle_throughput_bpd
 
 
 def one(potential, empty=False, full=False, entries=(0, 1)):

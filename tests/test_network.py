@@ -380,7 +380,7 @@ def test_a_calm_voyage_taken_when_its_cargo_is_lifted_equals_the_voyage_step_by_
     """On a route no storm hits, the engine takes a whole voyage when its cargo is lifted; the step-by-step
     path of stormy routes (an event to leave each port) must give the same run."""
     from conftest import SCENARIOS
-    from routesim import engine
+    from routesim.engine import reference as engine
     from routesim.scenario_io import load_scenario
 
     s = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", [

@@ -19,7 +19,7 @@ from .engine import simulate
 from .errors import ScenarioError
 from .model import Scenario, TankerShuttleRoute
 from .units import BBL_PER_TONNE_CPC_BLEND
-from .recorder import Trace
+from .engine.trace import Trace
 from .scenario_io import load_scenario
 
 STOPPED_SHARE = 1e-6

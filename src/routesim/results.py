@@ -13,7 +13,7 @@ import numpy as np
 from . import fiscal, market
 from .fiscal import INSTRUMENTS, STREAMS
 from .model import Scenario, TankerShuttleRoute
-from .recorder import Trace
+from .engine.trace import Trace
 from .units import DAYS_PER_YEAR
 
 LOSSES = (

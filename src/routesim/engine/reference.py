@@ -1,4 +1,4 @@
-"""The discrete-event engine: a scenario and a seed in, a :class:`~routesim.recorder.Trace` out.
+"""The SimPy engine: a scenario and a seed in, a :class:`~routesim.engine.trace.Trace` out.
 
 SimPy drives an event-driven hybrid model. Rates are constant between events and levels move linearly,
 so instead of stepping a clock the engine computes the next threshold crossing (a storage node empty or
@@ -24,10 +24,10 @@ from typing import Any
 import simpy
 
 from .dispatch import Supplier, allocate
-from .errors import SimulationError
-from .disruptions import Impairment, impairments
-from .model import PipelineRoute, Producer, Route, Scenario, TankerShuttleRoute
-from .recorder import Recorder, Trace
+from ..errors import SimulationError
+from ..disruptions import Impairment, impairments
+from ..model import PipelineRoute, Producer, Route, Scenario, TankerShuttleRoute
+from .trace import Recorder, Trace
 
 LEVEL_TOL_BBL = 1e-6
 """Levels this close to a bound are on it [bbl]."""
