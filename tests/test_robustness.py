@@ -200,10 +200,10 @@ def test_a_failing_replication_is_reported_with_its_seed(monkeypatch):
 
     real = montecarlo.simulate
 
-    def failing(s, k=0, log=False):
+    def failing(s, k=0, log=False, engine="auto"):
         if k == 3 and s.outages:
             raise ZeroDivisionError("boom")
-        return real(s, k, log)
+        return real(s, k, log, engine)
 
     monkeypatch.setattr(montecarlo, "simulate", failing)
     s = scenario(replications=5, outages=[{"target": "main", "start_day": 1, "duration_days": 2}], seed=9)

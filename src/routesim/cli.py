@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ScenarioError, SimulationError
+from .engine import ENGINES
 from .executors import EXECUTORS
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes for the replications (default: all %(default)s cores); results do not depend on it",
     )
     runs.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    runs.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="auto (default): the compiled engine where it can express the scenario, else SimPy; simpy: the "
+        "reference model; compiled: the numba engine (refused for a scenario it cannot express). Both give "
+        "the same results; manifest.json records which ran and why",
+    )
 
     run = sub.add_parser(
         "run",
@@ -283,6 +290,17 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
 
+def _engine_problems(scenario: Any, engine: str) -> list[str]:
+    """``--engine compiled`` for a scenario the compiled engine cannot express, as a problem line."""
+    from .engine import choose
+
+    try:
+        choose(scenario, engine)
+    except ValueError as exc:
+        return [f"--engine: {exc}"]
+    return []
+
+
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim run``."""
     from . import montecarlo, output
@@ -296,6 +314,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         problems.append(f"--rep: must be 0 or more, got {args.rep}")
     if args.trace and args.rep is None and scenario.replications > 1:
         problems.append("--trace: give --rep K to trace one of the scenario's replications")
+    problems += _engine_problems(scenario, args.engine)
     if args.executor == "dask" and not args.scheduler:
         problems.append("--scheduler: --executor dask needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
     if problems:
@@ -307,7 +326,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
-                            executor=args.executor, scheduler=args.scheduler)
+                            executor=args.executor, scheduler=args.scheduler, engine=args.engine)
     progress.close()
     event_log = None
     if args.trace:
@@ -386,14 +405,17 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
         first = next(p for p in args.runs if _is_scenario_file(p))
         overrides.append(f"seed={load_scenario(first, overrides).seed}")  # one seed: paired runs
+    problems = []
     for path in args.runs:
         if _is_scenario_file(path):
-            load_scenario(path, overrides)  # every input checked before anything runs
+            problems += _engine_problems(load_scenario(path, overrides), args.engine)  # every input checked first
+    if problems:
+        raise ScenarioError(sorted(set(problems)))
     run_dirs = []
     for path, label in zip(args.runs, compare.unique_labels(names)):
         if _is_scenario_file(path):
             run_dir = out_dir.parent / f"{out_dir.name}-runs" / label  # one folder per input, names may repeat
-            run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True)
+            run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True, engine=args.engine)
             run_dirs.append(run_dir)
         else:
             run_dirs.append(path)
@@ -423,10 +445,14 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     overrides = _run_overrides(args)
     from .scenario_io import load_scenario
 
-    names = [load_scenario(p, overrides).name for p in args.scenarios]
-    out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(names))
+    scenarios = [load_scenario(p, overrides) for p in args.scenarios]
+    problems = sorted({line for s in scenarios for line in _engine_problems(s, args.engine)})
+    if problems:
+        raise ScenarioError(problems)
+    out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
     progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0, unit="runs")
-    rows = sweep.sweep(args.scenarios, params, overrides, out_dir, args.workers, ["routesim", *argv], progress)
+    rows = sweep.sweep(args.scenarios, params, overrides, out_dir, args.workers, ["routesim", *argv], progress,
+                       engine=args.engine)
     progress.close()
     sweep.write_summary(out_dir, rows)
     if not args.no_plots:
@@ -448,6 +474,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     problems = []
     if args.metric not in METRICS:
         problems.append(f"--metric: {args.metric!r} is not a metric ({', '.join(METRICS)})")
+    problems += _engine_problems(scenario, args.engine)
     if args.sobol and (args.samples < 2 or args.samples & (args.samples - 1)):
         problems.append(f"--samples: must be a power of 2 of at least 2, got {args.samples}")
     if problems:
@@ -455,7 +482,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
     output.check_target(out_dir)
-    evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers)
+    evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None

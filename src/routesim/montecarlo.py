@@ -21,7 +21,7 @@ import numpy as np
 
 from . import fiscal, market, results
 from .disruptions import replication_seed
-from .engine import simulate
+from .engine import Choice, choose, simulate
 from .errors import SimulationError
 from .executors import BLOCK
 from .model import BAND_SAMPLE, Scenario
@@ -175,6 +175,8 @@ class RunResult:
     """Positions in the run of the band sample's replications [kept]."""
     sample: np.ndarray
     """Daily series of the band sample [series x kept x days]."""
+    engine: Choice = Choice("simpy", "not recorded")
+    """The engine that ran the replications, and why."""
 
     @functools.cached_property
     def layout(self) -> Layout:
@@ -323,12 +325,12 @@ class _Aggregate:
             self.sample_positions[self.kept : self.kept + take] = a + np.flatnonzero(chunk.kept)[:take]
             self.kept += take
 
-    def result(self) -> RunResult:
+    def result(self, engine: Choice) -> RunResult:
         assert self.sums is not None and self.sample is not None and self.filled == self.n
         for array in (self.indices, self.events, self.figures, self.sums):
             array.flags.writeable = False
         return RunResult(self.scenario, self.indices, self.events, self.figures, self.series, self.sums,
-                         self.sample_positions[: self.kept], self.sample[:, : self.kept])
+                         self.sample_positions[: self.kept], self.sample[:, : self.kept], engine)
 
 
 def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
@@ -354,13 +356,15 @@ def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
     return out
 
 
-def run_replication(scenario: Scenario, k: int, baseline: results.Measured | None = None) -> Replication:
+def run_replication(
+    scenario: Scenario, k: int, baseline: results.Measured | None = None, engine: str = "auto"
+) -> Replication:
     """Replication ``k`` of ``scenario`` and its baseline without disruptions, on the same random numbers
-    (pass the measured baseline when it does not depend on k)."""
+    (pass the measured baseline when it does not depend on k), on ``engine`` (see :mod:`.engine`)."""
     try:
-        trace = simulate(scenario, k)
+        trace = simulate(scenario, k, engine=engine)
         if baseline is None:
-            baseline = results.measure(scenario, simulate(scenario.without_disruptions(), k))
+            baseline = results.measure(scenario, simulate(scenario.without_disruptions(), k, engine=engine))
         run = results.measure(scenario, trace)
         brent = market.brent_by_day(scenario, k)
         money = results.money_by_day(scenario, run, brent)
@@ -387,15 +391,17 @@ def run_replication(scenario: Scenario, k: int, baseline: results.Measured | Non
         ) from exc
 
 
-def run_chunk(scenario: Scenario, indices: Sequence[int], keep_through: int | None = None) -> Chunk:
-    """Replications ``indices``, in order, as a :class:`Chunk`: their figures, their daily series summed by
-    block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the daily series of
-    those with an index up to ``keep_through`` (of all when None)."""
+def run_chunk(
+    scenario: Scenario, indices: Sequence[int], keep_through: int | None = None, engine: str = "auto"
+) -> Chunk:
+    """Replications ``indices``, in order, on ``engine``, as a :class:`Chunk`: their figures, their daily
+    series summed by block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the
+    daily series of those with an index up to ``keep_through`` (of all when None)."""
     baseline_scenario = scenario.without_disruptions()
     # The baseline has no random input, so one run serves every replication of the chunk.
     shared = None
     if not baseline_scenario.has_random_disruptions and indices:
-        shared = results.measure(scenario, simulate(baseline_scenario, indices[0]))
+        shared = results.measure(scenario, simulate(baseline_scenario, indices[0], engine=engine))
     layout = Layout.of(scenario)
     figures = np.empty((len(indices), len(layout.names)))
     events = np.empty(len(indices), dtype=np.int64)
@@ -404,7 +410,7 @@ def run_chunk(scenario: Scenario, indices: Sequence[int], keep_through: int | No
     daily: list[np.ndarray] = []
     series: tuple[str, ...] = ()
     for i, k in enumerate(indices):
-        rep = run_replication(scenario, k, shared)
+        rep = run_replication(scenario, k, shared, engine)
         series = tuple(rep.daily)
         figures[i], events[i] = layout.row(rep), rep.events
         stack = np.stack([rep.daily[key] for key in series])
@@ -428,9 +434,11 @@ def run(
     progress: Progress | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    engine: str = "auto",
 ) -> RunResult:
     """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
-    (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``).
+    (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``), on ``engine``
+    (``"auto"``, ``"simpy"`` or ``"compiled"``; see :mod:`.engine`). The engine is chosen once, here.
 
     The result is identical on every executor and any number of workers: replication k depends only on
     (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
@@ -440,9 +448,13 @@ def run(
 
     todo = list(range(scenario.replications)) if indices is None else list(indices)
     sample = min(len(todo), BAND_SAMPLE)
-    fn: Callable[[Scenario, list[int]], Chunk] = run_chunk
+    choice = choose(scenario, engine)
+    keep_through = None
     if len(todo) > sample:  # keep the daily series of the lowest indices only
-        fn = functools.partial(run_chunk, keep_through=int(np.partition(np.asarray(todo), sample - 1)[sample - 1]))
+        keep_through = int(np.partition(np.asarray(todo), sample - 1)[sample - 1])
+    fn: Callable[[Scenario, list[int]], Chunk] = functools.partial(
+        run_chunk, keep_through=keep_through, engine=choice.engine
+    )
     aggregate = _Aggregate(scenario, len(todo), sample)
     map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
-    return aggregate.result()
+    return aggregate.result(choice)

@@ -28,7 +28,7 @@ from .errors import ScenarioError
 from .montecarlo import RunResult
 from .scenario_io import dump_resolved
 
-DEPENDENCIES = ("numpy", "scipy", "simpy", "matplotlib", "PyYAML", "pydantic")
+DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pydantic")
 
 
 def write_run(
@@ -118,6 +118,8 @@ def manifest(
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 3),
         "events": int(result.events.sum()),
+        "engine": result.engine.engine,
+        "engine_reason": result.engine.reason,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "dependencies": {name: _version(name) for name in DEPENDENCIES},

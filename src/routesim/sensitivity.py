@@ -57,12 +57,14 @@ def parse_ranges(path: Path, specs: Sequence[str], overrides: Sequence[str]) -> 
     return out
 
 
-def evaluator(path: Path, overrides: Sequence[str], metric: str, workers: int) -> Callable[[dict[str, Any]], float]:
-    """A function from key values to the metric's mean over the scenario's replications."""
+def evaluator(
+    path: Path, overrides: Sequence[str], metric: str, workers: int, engine: str = "auto"
+) -> Callable[[dict[str, Any]], float]:
+    """A function from key values to the metric's mean over the scenario's replications (on ``engine``)."""
 
     def evaluate(values: dict[str, Any]) -> float:
         scenario = load_scenario(path, [*overrides, *(setting(k, v) for k, v in values.items())])
-        return float(montecarlo.run(scenario, workers=workers).metric(metric).mean())
+        return float(montecarlo.run(scenario, workers=workers, engine=engine).metric(metric).mean())
 
     return evaluate
 

@@ -97,6 +97,7 @@ def run_point(
     workers: int,
     command: list[str],
     plots: bool = False,
+    engine: str = "auto",
 ) -> tuple[dict[str, Any], bool]:
     """Run one scenario variant into ``out_dir``, unless it already holds the same finished run.
 
@@ -108,7 +109,7 @@ def run_point(
     if summary.exists() and resolved.exists() and resolved.read_text(encoding="utf-8") == dump_resolved(scenario):
         return json.loads(summary.read_text(encoding="utf-8")), True
     started = time.perf_counter()
-    result = montecarlo.run(scenario, workers=workers)
+    result = montecarlo.run(scenario, workers=workers, engine=engine)
     manifest = output.manifest(command, str(path), result, time.perf_counter() - started, workers)
     output.write_run(result, out_dir, manifest, plots=plots)
     return result.summary(), False
@@ -122,8 +123,10 @@ def sweep(
     workers: int,
     command: list[str],
     progress: Callable[[int, int], None] | None = None,
+    engine: str = "auto",
 ) -> list[dict[str, Any]]:
-    """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/``; return one row per run."""
+    """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/`` on ``engine``; return one row
+    per run."""
     output.check_target(out_dir)
     points = grid(params)
     # fail on bad input before running anything; scenarios that share a name get their own folders
@@ -138,7 +141,7 @@ def sweep(
         for i, point in enumerate(points):
             point_dir = out_dir / name / f"p{i:03d}"
             sets = [*overrides, *(setting(k, v) for k, v in point.items())]
-            summary, reused = run_point(path, sets, point_dir, workers, command)
+            summary, reused = run_point(path, sets, point_dir, workers, command, engine=engine)
             row = {"scenario": name, **point, "run_dir": str(point_dir.relative_to(out_dir)), "reused": reused}
             for metric in SWEEP_METRICS:
                 row.update({f"{metric}_{stat}": summary["metrics"][metric][stat] for stat in STATS})

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ..model import Scenario
-from .trace import Trace
+if TYPE_CHECKING:  # importing the engine's choice loads neither pydantic nor numpy
+    from ..model import Scenario
+    from .trace import Trace
 
 Engine = Literal["auto", "simpy", "compiled"]
 ENGINES: tuple[str, ...] = ("auto", "simpy", "compiled")
@@ -78,4 +79,4 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False, engine
     return reference.simulate(scenario, replication, log)
 
 
-__all__ = ["ENGINES", "Choice", "Engine", "Trace", "choose", "simulate"]
+__all__ = ["ENGINES", "Choice", "Engine", "choose", "simulate"]

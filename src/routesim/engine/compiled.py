@@ -1,15 +1,970 @@
-"""The compiled engine (numba): not written yet; every run goes to the SimPy reference."""
+"""The compiled engine: the reference model (:mod:`.reference`) as one event loop compiled with numba.
+
+The scenario is lowered once into arrays (:class:`Model`), a replication's impairments into a few more
+(:class:`Hits`); :func:`_run` replays them with the reference's rules, step for step: the same refreshes
+(at the start, when an impairment or storm starts or ends, when a tanker takes a berth, at the current
+crossing, at the horizon), the same allocation (:mod:`.dispatch`), the same tolerances (:mod:`.limits`)
+and the same arithmetic, so the two engines agree to rounding. The tests in tests/test_engines.py hold
+them to it. Events at one instant are taken in the order they were scheduled, as SimPy does.
+
+A tanker route's tankers are alike, so the loop keeps counts of them at each step (queued for a berth,
+waiting for calm to sail, waiting for calm to sail back) and the pending cargo requests, not the tankers.
+"""
 
 from __future__ import annotations
 
-from ..model import Scenario
+import logging
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..disruptions import Impairment, impairments
+from ..errors import SimulationError
+from ..model import PipelineRoute, Scenario, TankerShuttleRoute
+from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .trace import Trace
+
+log = logging.getLogger(__name__)
+
+try:
+    from numba import njit
+except ImportError as exc:  # pragma: no cover - numba is a core dependency
+    NUMBA_MISSING: str | None = f"numba cannot be imported ({exc})"
+else:
+    NUMBA_MISSING = None
+
+_warned = False
 
 
 def unsupported(scenario: Scenario) -> str | None:
-    """Why the compiled engine cannot run ``scenario`` (None if it can)."""
-    return "the compiled engine is not written yet"
+    """Why the compiled engine cannot run ``scenario`` (None if it can).
+
+    It expresses every feature of the model today; only a missing numba sends runs to SimPy (with one
+    warning)."""
+    global _warned
+    if NUMBA_MISSING is not None:
+        if not _warned:
+            log.warning("%s: runs use the SimPy engine", NUMBA_MISSING)
+            _warned = True
+        return NUMBA_MISSING
+    return None
+
+
+# ---------------------------------------------------------------------------------------- lowering
+
+
+class Model(NamedTuple):
+    """A scenario as arrays. Routes are in netback order (the reference's ranks); storage nodes are the
+    producers' (in producer order), then the tank farms (in route order)."""
+
+    horizon_days: float
+    node_capacity_bbl: np.ndarray
+    node_initial_bbl: np.ndarray
+    node_working_bbl: np.ndarray
+    nominal_bpd: np.ndarray
+    """Per producer: nominal production, also its quota weight [bbl/day]."""
+    ramp_days: np.ndarray
+    reach: np.ndarray
+    """[producer, route]: whether the producer reaches the route."""
+    shuttle: np.ndarray
+    """Per route: a batch shuttle (tankers), else a pipeline."""
+    farm: np.ndarray
+    """Per route: its tank farm's node, or -1."""
+    committed_bpd: np.ndarray
+    capacity_bpd: np.ndarray
+    whole: np.ndarray
+    """Per route: its own target (factor index)."""
+    simple: np.ndarray
+    """Per route: no parts that cap it apart (its availability is its factor)."""
+    seg_start: np.ndarray
+    """Per route r: its segments are seg_start[r]:seg_start[r + 1]."""
+    seg_capacity_bpd: np.ndarray
+    seg_target: np.ndarray
+    seg_after: np.ndarray
+    """Per segment: below the tank farm (it drains the tanks), else above."""
+    terminal: np.ndarray
+    """Per route: it has a terminal."""
+    terminal_target: np.ndarray
+    active_moorings: np.ndarray
+    mooring_rate_bpd: np.ndarray
+    moor_start: np.ndarray
+    moor_target: np.ndarray
+    source: np.ndarray
+    """Per tanker route: the node its tankers lift from (-1: none reaches it, its tankers wait)."""
+    cargo_bbl: np.ndarray
+    berths: np.ndarray
+    tankers: np.ndarray
+    load_days: np.ndarray
+    voyage_days: np.ndarray
+    unload_days: np.ndarray
+    entry_route: np.ndarray
+    entry_committed: np.ndarray
+    entry_priority: np.ndarray
+    pipelines: np.ndarray
+    """Routes whose outflow the trace records (the pipelines), in route order."""
+    targets: int
+
+
+class Hits(NamedTuple):
+    """A replication's impairments, in the order of :func:`routesim.disruptions.impairments`."""
+
+    start_day: np.ndarray
+    end_day: np.ndarray
+    factor: np.ndarray
+    target: np.ndarray
+    """The factor index it lowers (a storm: its route)."""
+    route: np.ndarray
+    storm: np.ndarray
+    by_target_start: np.ndarray
+    """The non-storm impairments of target t are by_target[by_target_start[t]:by_target_start[t + 1]]."""
+    by_target: np.ndarray
+
+
+class Names(NamedTuple):
+    """What the trace calls each array's entries."""
+
+    nodes: list[str]
+    producers: list[str]
+    pipelines: list[str]
+    routes: list[str]
+    shuttles: list[str]
+    targets: dict[str, int]
+    route_index: dict[str, int]
+
+
+def lower(scenario: Scenario) -> tuple[Model, Names]:
+    """The arrays of ``scenario`` (see :class:`Model`)."""
+    order = scenario.routes_by_netback()
+    producers = list(scenario.producers)
+    targets = {t: i for i, t in enumerate(scenario.targets())}
+    nodes = list(producers)
+    node_cap = [scenario.producers[p].storage_bbl for p in producers]
+    node_init = [scenario.producers[p].initial_storage_bbl for p in producers]
+    node_work = [0.0] * len(producers)
+    farm, source = [], []
+    for name in order:
+        route = scenario.routes[name]
+        tank = route.tank_farm
+        if tank is None:
+            farm.append(-1)
+        else:
+            farm.append(len(nodes))
+            nodes.append(f"{name}/tank_farm")
+            node_cap.append(tank.storage_bbl)
+            node_init.append(tank.initial_storage_bbl)
+            node_work.append(tank.working_storage_bbl)
+        feeders = scenario.feeders(name)
+        source.append(farm[-1] if tank is not None else (producers.index(feeders[0]) if feeders else -1))
+    seg_start, seg_cap, seg_target, seg_after = [0], [], [], []
+    moor_start, moor_target = [0], []
+    terminal, terminal_target, active, rate = [], [], [], []
+    for name in order:
+        route = scenario.routes[name]
+        below = set(route.split_segments()[1]) if isinstance(route, PipelineRoute) else set()
+        for seg, part in route.segments.items():
+            seg_cap.append(part.capacity_bpd)
+            seg_target.append(targets[f"{name}/{seg}"])
+            seg_after.append(seg in below)
+        seg_start.append(len(seg_cap))
+        term = route.terminal if isinstance(route, PipelineRoute) else None
+        terminal.append(term is not None)
+        terminal_target.append(targets[f"{name}/terminal"] if term is not None else -1)
+        active.append(term.active_moorings if term is not None else 0)
+        rate.append(term.mooring_rate_bpd if term is not None else 0.0)
+        moor_target += [targets[f"{name}/{m}"] for m in (term.moorings if term is not None else ())]
+        moor_start.append(len(moor_target))
+    routes = [scenario.routes[name] for name in order]
+    shuttles = [r if isinstance(r, TankerShuttleRoute) else None for r in routes]
+    is_entry = [s is None or f >= 0 for s, f in zip(shuttles, farm)]
+    n = len(order)
+    entries = [(r, True, r) for r in range(n) if is_entry[r] and routes[r].committed_bpd > 0]
+    entries += [(r, False, n + r) for r in range(n) if is_entry[r]]
+
+    def floats(values: list[float]) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64).reshape(len(values))
+
+    def ints(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64).reshape(len(values))
+
+    def bools(values: list[bool]) -> np.ndarray:
+        return np.asarray(values, dtype=np.bool_).reshape(len(values))
+
+    def each(attr: str, default: float) -> list[float]:
+        return [getattr(s, attr) if s is not None else default for s in shuttles]
+
+    model = Model(
+        horizon_days=float(scenario.horizon_days),
+        node_capacity_bbl=floats(node_cap),
+        node_initial_bbl=floats(node_init),
+        node_working_bbl=floats(node_work),
+        nominal_bpd=floats([scenario.producers[p].production_bpd for p in producers]),
+        ramp_days=floats([scenario.producers[p].restart_ramp_days for p in producers]),
+        reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
+        shuttle=bools([s is not None for s in shuttles]),
+        farm=ints(farm),
+        committed_bpd=floats([r.committed_bpd for r in routes]),
+        capacity_bpd=floats([r.capacity_bpd for r in routes]),
+        whole=ints([targets[name] for name in order]),
+        simple=bools([not r.segments and (s is not None or not t) for r, s, t in zip(routes, shuttles, terminal)]),
+        seg_start=ints(seg_start),
+        seg_capacity_bpd=floats(seg_cap),
+        seg_target=ints(seg_target),
+        seg_after=bools(seg_after),
+        terminal=bools(terminal),
+        terminal_target=ints(terminal_target),
+        active_moorings=ints(active),
+        mooring_rate_bpd=floats(rate),
+        moor_start=ints(moor_start),
+        moor_target=ints(moor_target),
+        source=ints(source),
+        cargo_bbl=floats(each("tanker_capacity_bbl", 0.0)),
+        berths=ints([int(v) for v in each("load_berths", 0)]),
+        tankers=ints([int(v) for v in each("tankers", 0)]),
+        load_days=floats(each("load_days", 0.0)),
+        voyage_days=floats(each("voyage_days", 0.0)),
+        unload_days=floats(each("unload_days", 0.0)),
+        entry_route=ints([e[0] for e in entries]),
+        entry_committed=bools([e[1] for e in entries]),
+        entry_priority=ints([e[2] for e in entries]),
+        pipelines=ints([r for r in range(n) if shuttles[r] is None]),
+        targets=len(targets),
+    )
+    names = Names(nodes, producers, [order[r] for r in range(n) if shuttles[r] is None], list(order),
+                  [order[r] for r in range(n) if shuttles[r] is not None], targets,
+                  {name: r for r, name in enumerate(order)})
+    return model, names
+
+
+def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
+    """The arrays of a replication's impairments (see :class:`Hits`)."""
+    route = np.array([names.route_index[h.target.split("/")[0]] for h in hits], dtype=np.int64).reshape(len(hits))
+    target = np.array([route[i] if h.storm else names.targets[h.target] for i, h in enumerate(hits)],
+                      dtype=np.int64).reshape(len(hits))
+    storm = np.array([h.storm for h in hits], dtype=np.bool_).reshape(len(hits))
+    plain = np.flatnonzero(~storm)
+    by_target = plain[np.argsort(target[plain], kind="stable")].astype(np.int64)
+    counts = np.bincount(target[plain], minlength=len(names.targets))
+    return Hits(
+        start_day=np.array([h.start_day for h in hits], dtype=np.float64).reshape(len(hits)),
+        end_day=np.array([h.end_day for h in hits], dtype=np.float64).reshape(len(hits)),
+        factor=np.array([h.factor for h in hits], dtype=np.float64).reshape(len(hits)),
+        target=target,
+        route=route,
+        storm=storm,
+        by_target_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        by_target=by_target,
+    )
+
+
+_MODELS: dict[int, tuple[Scenario, Model, Names]] = {}
+
+
+def _lowered(scenario: Scenario) -> tuple[Model, Names]:
+    """The lowered scenario, kept for the few scenarios a process runs (keyed by identity)."""
+    hit = _MODELS.get(id(scenario))
+    if hit is None or hit[0] is not scenario:
+        if len(_MODELS) >= 16:
+            _MODELS.pop(next(iter(_MODELS)))
+        hit = _MODELS[id(scenario)] = (scenario, *lower(scenario))
+    return hit[1], hit[2]
 
 
 def simulate(scenario: Scenario, replication: int = 0) -> Trace:
-    raise NotImplementedError("the compiled engine is not written yet")
+    """Replication ``replication`` of ``scenario`` on the compiled engine; the same trace as the reference's
+    (without its event log)."""
+    if NUMBA_MISSING is not None:
+        raise RuntimeError(NUMBA_MISSING)
+    model, names = _lowered(scenario)
+    hits = impairments(scenario, replication)
+    status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges = _run(
+        model, lower_hits(names, hits)
+    )
+    if status != 0:
+        raise SimulationError(f"the run does not progress at day {day:g} ({events} events)")
+
+    def by_name(names_: list[str], values: np.ndarray) -> dict[str, np.ndarray]:
+        return dict(zip(names_, values[:rows].T.copy()))
+
+    shuttle_routes = [names.route_index[s] for s in names.shuttles]
+    return Trace(
+        horizon_days=float(scenario.horizon_days),
+        times=times[:rows].copy(),
+        levels_bbl=by_name(names.nodes, levels),
+        net_bpd=by_name(names.nodes, nets),
+        production=by_name(names.producers, production),
+        flows_bpd=by_name(names.pipelines, flows),
+        capacity_factor=by_name(names.routes, factors),
+        loads={s: lifts[1][lifts[0] == r].copy() for s, r in zip(names.shuttles, shuttle_routes)},
+        discharges={s: discharges[1][discharges[0] == r].copy() for s, r in zip(names.shuttles, shuttle_routes)},
+        events=int(events),
+        impairments=tuple(hits),
+    )
+
+
+# ---------------------------------------------------------------------------------------- the loop
+
+# event kinds; events at one time are taken in the order scheduled (SimPy's rule)
+_START, _END, _CROSSING, _BERTH, _AT_PORT, _LOADED, _DISCHARGED, _CALM = range(8)
+
+
+def _jit(fn):  # type: ignore[no-untyped-def]
+    return fn if NUMBA_MISSING is not None else njit(cache=True)(fn)
+
+
+@_jit
+def _slack(now):  # type: ignore[no-untyped-def]
+    """A few ulps of ``now`` (at least of 1): how far two computations of one instant can be [days]."""
+    x = now if now > 1.0 else 1.0
+    _, e = math.frexp(x)
+    return 4.0 * math.ldexp(1.0, e - 53)
+
+
+@_jit
+def _factor_of(h, active, t):  # type: ignore[no-untyped-def]
+    """The smallest factor among the active (non-storm) impairments of target ``t`` (1 without any)."""
+    f = 1.0
+    for j in range(h.by_target_start[t], h.by_target_start[t + 1]):
+        i = h.by_target[j]
+        if active[i] and h.factor[i] < f:
+            f = h.factor[i]
+    return f
+
+
+@_jit
+def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
+    """What route ``r`` takes in (its capacity and the segments above any tank farm) and delivers (below
+    the tanks: segments and terminal; a tanker route: its port cap) [bbl/day]; see capacity rules in
+    the reference's ``_capacities``."""
+    whole = fac[m.whole[r]]
+    pipe = m.capacity_bpd[r] * whole
+    if m.shuttle[r]:
+        for s in range(m.seg_start[r], m.seg_start[r + 1]):
+            pipe = min(pipe, m.seg_capacity_bpd[s] * fac[m.seg_target[s]] * whole)
+        return pipe, 0.0 if stormy else m.capacity_bpd[r] * whole
+    out = math.inf
+    for s in range(m.seg_start[r], m.seg_start[r + 1]):
+        if m.seg_after[s]:
+            out = min(out, m.seg_capacity_bpd[s] * fac[m.seg_target[s]] * whole)
+        else:
+            pipe = min(pipe, m.seg_capacity_bpd[s] * fac[m.seg_target[s]] * whole)
+    if m.terminal[r]:
+        a, b = m.moor_start[r], m.moor_start[r + 1]
+        moorings = np.empty(b - a)
+        for j in range(a, b):
+            moorings[j - a] = fac[m.moor_target[j]]
+        best = np.sort(moorings)[::-1]
+        total = 0.0
+        for j in range(min(m.active_moorings[r], b - a)):
+            total += best[j]
+        loading = 0.0 if stormy else m.mooring_rate_bpd[r] * total * fac[m.terminal_target[r]] * whole
+        out = min(out, loading)
+    if out == math.inf and m.farm[r] >= 0:
+        out = m.capacity_bpd[r] * whole
+    return pipe, out
+
+
+@_jit
+def _availability(m, r, fac, storms, pipe, out, nominal_pipe, nominal_out):  # type: ignore[no-untyped-def]
+    """Share of route ``r``'s nominal capacity it can carry through now [-]."""
+    if m.simple[r]:
+        return 0.0 if storms[r] > 0 else fac[m.whole[r]]
+    full = min(nominal_pipe[r], nominal_out[r])
+    if 0.0 < full < math.inf:
+        return min(1.0, min(pipe, out) / full)
+    return 1.0
+
+
+@_jit
+def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
+    """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply (dispatch.share)."""
+    n = len(supplies)
+    out[:] = 0.0
+    active = np.zeros(n, dtype=np.bool_)
+    count = 0
+    for i in range(n):
+        if supplies[i] > 0:
+            active[i] = True
+            count += 1
+    left = max(capacity, 0.0)
+    fair = np.zeros(n)
+    while count > 0 and left > 0:
+        if count == 1:
+            for i in range(n):
+                if active[i]:
+                    out[i] = min(left, supplies[i])
+            break
+        total = 0.0
+        for i in range(n):
+            if active[i]:
+                total += weights[i]
+        shorts = 0
+        for i in range(n):
+            if active[i]:
+                fair[i] = left * (weights[i] / total if total > 0 else 1.0 / count)
+                if supplies[i] <= fair[i]:
+                    shorts += 1
+        if shorts == 0:
+            for i in range(n):
+                if active[i]:
+                    out[i] = fair[i]
+            break
+        for i in range(n):
+            if active[i] and supplies[i] <= fair[i]:
+                out[i] = supplies[i]
+                left -= supplies[i]
+                active[i] = False
+                count -= 1
+
+
+@_jit
+def _allocate(m, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+    """Production per producer and flows [producer, entry] (dispatch.allocate)."""
+    n_p, n_e = flows.shape
+    flows[:, :] = 0.0
+    if n_p == 1:
+        supply = potential[0] if empty[0] else math.inf
+        drawn = 0.0
+        for e in range(n_e):
+            take = 0.0
+            if usable[0, e] and supply > 0 and capacities[e] > 0:
+                take = min(capacities[e], supply)
+            flows[0, e] = take
+            supply -= take
+            drawn += take
+        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        return
+    left = np.empty(n_p)
+    for i in range(n_p):
+        left[i] = potential[i] if empty[i] else math.inf
+    offers = np.empty(n_p)
+    amounts = np.empty(n_p)
+    for e in range(n_e):
+        for i in range(n_p):
+            offers[i] = left[i] if usable[i, e] else 0.0
+        _share(capacities[e], offers, m.nominal_bpd, amounts)
+        for i in range(n_p):
+            if amounts[i] > 0:
+                flows[i, e] = amounts[i]
+                left[i] -= amounts[i]
+    for i in range(n_p):
+        if full[i]:
+            drawn = 0.0
+            for e in range(n_e):
+                drawn += flows[i, e]
+            production[i] = min(potential[i], drawn)
+        else:
+            production[i] = potential[i]
+
+
+@_jit
+def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
+    """Rates into row ``row`` of the record arrays."""
+    nets[row, :] = net
+    prods[row, :] = production
+    flows[row, :] = outflow
+    avails[row, :] = avail
+
+
+@_jit
+def _push(heap_t, heap_s, heap_k, heap_a, size, seq, t, kind, arg):  # type: ignore[no-untyped-def]
+    """Add an event to the binary heap ordered by (time, sequence); the arrays have room."""
+    i = size
+    heap_t[i], heap_s[i], heap_k[i], heap_a[i] = t, seq, kind, arg
+    while i > 0:
+        parent = (i - 1) // 2
+        if heap_t[parent] < heap_t[i] or (heap_t[parent] == heap_t[i] and heap_s[parent] < heap_s[i]):
+            break
+        heap_t[i], heap_t[parent] = heap_t[parent], heap_t[i]
+        heap_s[i], heap_s[parent] = heap_s[parent], heap_s[i]
+        heap_k[i], heap_k[parent] = heap_k[parent], heap_k[i]
+        heap_a[i], heap_a[parent] = heap_a[parent], heap_a[i]
+        i = parent
+
+
+@_jit
+def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
+    """Remove the first event (the heap has ``size`` > 0 of them); the caller read it at index 0."""
+    last = size - 1
+    heap_t[0], heap_s[0], heap_k[0], heap_a[0] = heap_t[last], heap_s[last], heap_k[last], heap_a[last]
+    i = 0
+    while True:
+        a, b, smallest = 2 * i + 1, 2 * i + 2, i
+        for c in (a, b):
+            if c < last and (heap_t[c] < heap_t[smallest]
+                             or (heap_t[c] == heap_t[smallest] and heap_s[c] < heap_s[smallest])):
+                smallest = c
+        if smallest == i:
+            break
+        heap_t[i], heap_t[smallest] = heap_t[smallest], heap_t[i]
+        heap_s[i], heap_s[smallest] = heap_s[smallest], heap_s[i]
+        heap_k[i], heap_k[smallest] = heap_k[smallest], heap_k[i]
+        heap_a[i], heap_a[smallest] = heap_a[smallest], heap_a[i]
+        i = smallest
+
+
+def _grown(a, n):  # type: ignore[no-untyped-def]
+    """``a`` with room for at least ``n`` rows (doubled when it must grow)."""
+    if n <= a.shape[0]:
+        return a
+    shape = (max(n, 2 * a.shape[0]),) + a.shape[1:]
+    b = np.empty(shape, dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+_grown = _jit(_grown)
+
+
+@_jit
+def _run(m, h):  # type: ignore[no-untyped-def]
+    """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
+    rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day)),
+    status 1 if the run did not progress at ``day``."""
+    n_n = len(m.node_capacity_bbl)
+    n_p = len(m.nominal_bpd)
+    n_r = len(m.capacity_bpd)
+    n_e = len(m.entry_route)
+    n_l = len(m.pipelines)
+    n_i = len(h.start_day)
+    horizon = m.horizon_days
+    big = 1 << 62
+    # storage nodes
+    level = m.node_initial_bbl.copy()
+    net = np.zeros(n_n)
+    tol = np.full(n_n, LEVEL_TOL_BBL)
+    # impairments and capacities
+    fac = np.ones(m.targets)
+    active = np.zeros(n_i, dtype=np.bool_)
+    storms = np.zeros(n_r, dtype=np.int64)
+    pipe = np.empty(n_r)
+    out = np.empty(n_r)
+    nominal_pipe = np.empty(n_r)
+    nominal_out = np.empty(n_r)
+    avail = np.empty(n_r)
+    for r in range(n_r):
+        nominal_pipe[r], nominal_out[r] = _capacities(m, r, fac, False)
+        pipe[r], out[r] = nominal_pipe[r], nominal_out[r]
+    for r in range(n_r):
+        avail[r] = _availability(m, r, fac, storms, pipe[r], out[r], nominal_pipe, nominal_out)
+    # producers
+    production = np.zeros(n_p)
+    curtailed = np.full(n_p, np.nan)
+    ramp_on = np.zeros(n_p, dtype=np.bool_)
+    ramp_start = np.zeros(n_p)
+    ramp_from = np.zeros(n_p)
+    ramp_steps = np.zeros(n_p, dtype=np.int64)
+    ramp_step = np.zeros(n_p)
+    ramp_k = np.zeros(n_p, dtype=np.int64)
+    potential = np.zeros(n_p)
+    limit = np.zeros(n_p, dtype=np.int64)
+    empty = np.zeros(n_p, dtype=np.bool_)
+    full = np.zeros(n_p, dtype=np.bool_)
+    usable = np.zeros((n_p, n_e), dtype=np.bool_)
+    capacities = np.zeros(n_e)
+    flows = np.zeros((n_p, n_e))
+    inflow = np.zeros(n_r)
+    outflow = np.zeros(n_l)
+    # tanker routes
+    last_lift = np.full(n_r, np.nan)
+    lifted_bbl = np.zeros(n_r)
+    free_berths = m.berths.copy()
+    queued = np.zeros(n_r, dtype=np.int64)
+    to_sail = np.zeros(n_r, dtype=np.int64)
+    to_sail_back = np.zeros(n_r, dtype=np.int64)
+    committed_shuttles = False
+    for r in range(n_r):
+        if m.shuttle[r] and m.committed_bpd[r] > 0:
+            committed_shuttles = True
+    n_k = max(1, int(m.tankers.sum()))
+    req_prio = np.zeros(n_k, dtype=np.int64)
+    req_seq = np.zeros(n_k, dtype=np.int64)
+    req_route = np.zeros(n_k, dtype=np.int64)
+    n_req = 0
+    req_count = 0
+    waiting = np.zeros(n_n + 1, dtype=np.bool_)  # the last: a tanker route no producer reaches
+    # records
+    cap_rows = 64
+    times = np.empty(cap_rows)
+    rec_level = np.empty((cap_rows, n_n))
+    rec_net = np.empty((cap_rows, n_n))
+    rec_prod = np.empty((cap_rows, n_p))
+    rec_flow = np.empty((cap_rows, n_l))
+    rec_fac = np.empty((cap_rows, n_r))
+    rows = 0
+    last_net = np.zeros((1, n_n))
+    last_prod = np.zeros((1, n_p))
+    last_flow = np.zeros((1, n_l))
+    last_avail = np.zeros((1, n_r))
+    recorded = False
+    before = np.empty(n_n)
+    lift_route = np.empty(16, dtype=np.int64)
+    lift_day = np.empty(16)
+    n_lift = 0
+    dis_route = np.empty(16, dtype=np.int64)
+    dis_day = np.empty(16)
+    n_dis = 0
+    # the event heap
+    cap_heap = 2 * n_i + 2 * n_k + 16
+    heap_t = np.empty(cap_heap)
+    heap_s = np.empty(cap_heap, dtype=np.int64)
+    heap_k = np.empty(cap_heap, dtype=np.int64)
+    heap_a = np.empty(cap_heap, dtype=np.int64)
+    size = 0
+    seq = 0
+    generation = 0
+    events = 0
+    same_time = 0
+    updated = 0.0
+    now = 0.0
+    phase = 0  # 0: the start; 1: the event loop; 2: the horizon
+    pending_refresh = True
+    rose = -1
+    while True:
+        # ------------------------------------------------------------ refresh (the hybrid core)
+        if pending_refresh:
+            pending_refresh = False
+            final = phase == 2
+            events += 1
+            same_time = same_time + 1 if now - updated <= SAME_TIME_DAYS * max(1.0, now) else 0
+            if events > MAX_EVENTS or same_time > MAX_EVENTS_AT_ONE_TIME:
+                return (1, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+                        (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
+            slack = _slack(now)
+            for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
+                tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
+                lv = level[j] + net[j] * (now - updated)
+                work = m.node_working_bbl[j]
+                if work > 0 and level[j] > work and lv <= work + tol[j]:
+                    lv = work
+                if lv <= tol[j]:
+                    lv = 0.0
+                elif lv >= m.node_capacity_bbl[j] - tol[j]:
+                    lv = m.node_capacity_bbl[j]
+                level[j] = lv
+            updated = now
+            if rows + 2 > times.shape[0]:
+                times = _grown(times, rows + 2)
+                rec_level = _grown(rec_level, rows + 2)
+                rec_net = _grown(rec_net, rows + 2)
+                rec_prod = _grown(rec_prod, rows + 2)
+                rec_flow = _grown(rec_flow, rows + 2)
+                rec_fac = _grown(rec_fac, rows + 2)
+            jumped = False
+            if n_req > 0 and not final:  # nothing happens at the horizon
+                if committed_shuttles:
+                    for q in range(n_req):
+                        r = req_route[q]
+                        ahead = lifted_bbl[r] / m.committed_bpd[r] if m.committed_bpd[r] > 0 else -math.inf
+                        behind = m.committed_bpd[r] > 0 and now >= ahead - slack
+                        req_prio[q] = r if behind else n_r + r
+                for q in range(1, n_req):  # insertion sort by (priority, sequence)
+                    p_, s_, r_ = req_prio[q], req_seq[q], req_route[q]
+                    j = q - 1
+                    while j >= 0 and (req_prio[j] > p_ or (req_prio[j] == p_ and req_seq[j] > s_)):
+                        req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = req_prio[j], req_seq[j], req_route[j]
+                        j -= 1
+                    req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = p_, s_, r_
+                before[:] = level
+                waiting[:] = False
+                kept = 0
+                for q in range(n_req):  # lift full cargoes in priority order
+                    r = req_route[q]
+                    src = m.source[r]
+                    w = src if src >= 0 else n_n
+                    gate_open = out[r] > 0 and (np.isnan(last_lift[r])
+                                                or now >= last_lift[r] + m.cargo_bbl[r] / out[r] - slack)
+                    lift = False
+                    if not waiting[w] and gate_open:
+                        if src < 0 or level[src] < m.cargo_bbl[r] - tol[src]:
+                            waiting[w] = True
+                        else:
+                            lift = True
+                    if lift:
+                        level[src] = max(level[src] - m.cargo_bbl[r], 0.0)
+                        last_lift[r] = now
+                        lifted_bbl[r] += m.cargo_bbl[r]
+                        if n_lift == lift_route.shape[0]:
+                            lift_route = _grown(lift_route, n_lift + 1)
+                            lift_day = _grown(lift_day, n_lift + 1)
+                        lift_route[n_lift], lift_day[n_lift] = r, now
+                        n_lift += 1
+                        if size == heap_t.shape[0]:
+                            heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
+                            heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
+                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.load_days[r], _LOADED, r)
+                        size += 1
+                        seq += 1
+                        jumped = True
+                    else:
+                        req_prio[kept], req_seq[kept], req_route[kept] = req_prio[q], req_seq[q], req_route[q]
+                        kept += 1
+                n_req = kept
+                if jumped:  # a lift is a jump: keep the level before it, and after it
+                    times[rows] = now
+                    rec_level[rows] = before
+                    _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
+                    _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                    recorded = True
+                    rows += 1
+            # ---- solve: restarts, holds, potentials, allocation
+            if rose >= 0:
+                for i in range(n_p):
+                    if m.reach[i, rose] and not np.isnan(curtailed[i]):
+                        days = m.ramp_days[i]
+                        if days > 0:
+                            steps = max(1, int(math.ceil(days)))
+                            ramp_on[i] = True
+                            ramp_start[i], ramp_from[i] = now, curtailed[i]
+                            ramp_steps[i], ramp_step[i], ramp_k[i] = steps, days / steps, 0
+                        curtailed[i] = np.nan
+                rose = -1
+            limit[:] = big
+            for q in range(n_req):  # a tanker at an open gate holds its producer's stock from worse entries
+                r = req_route[q]
+                src = m.source[r]
+                gate_open = out[r] > 0 and (np.isnan(last_lift[r])
+                                            or now >= last_lift[r] + m.cargo_bbl[r] / out[r] - slack)
+                if 0 <= src < n_p and gate_open and limit[src] == big:
+                    limit[src] = req_prio[q]
+            for i in range(n_p):
+                pot = m.nominal_bpd[i]
+                if ramp_on[i]:
+                    while ramp_k[i] < ramp_steps[i] and now >= ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - 1e-12:
+                        ramp_k[i] += 1
+                    if ramp_k[i] < ramp_steps[i]:
+                        pot = ramp_from[i] + (m.nominal_bpd[i] - ramp_from[i]) * (ramp_k[i] + 0.5) / ramp_steps[i]
+                    else:
+                        ramp_on[i] = False
+                potential[i] = pot
+                empty[i] = level[i] <= tol[i]
+                full[i] = level[i] >= m.node_capacity_bbl[i] - tol[i]
+                for e in range(n_e):
+                    usable[i, e] = m.reach[i, m.entry_route[e]] and m.entry_priority[e] < limit[i]
+            for e in range(n_e):
+                r = m.entry_route[e]
+                f = m.farm[r]
+                if f < 0:
+                    cap = min(pipe[r], out[r])
+                elif m.shuttle[r]:
+                    cap = 0.0 if level[f] >= m.node_capacity_bbl[f] - tol[f] else pipe[r]
+                else:
+                    cap = min(pipe[r], out[r]) if level[f] >= m.node_capacity_bbl[f] - tol[f] else pipe[r]
+                promised = m.committed_bpd[r]
+                if promised > 0:
+                    part = min(promised, cap)
+                    cap = part if m.entry_committed[e] else cap - part
+                capacities[e] = cap
+            _allocate(m, usable, potential, empty, full, capacities, production, flows)
+            for i in range(n_p):
+                drawn = 0.0
+                for e in range(n_e):
+                    drawn += flows[i, e]
+                net[i] = production[i] - drawn
+                cut = production[i] < potential[i] - RATE_TOL_BPD
+                curtailed[i] = production[i] if cut else np.nan
+            inflow[:] = 0.0
+            for e in range(n_e):
+                into = 0.0
+                for i in range(n_p):
+                    into += flows[i, e]
+                inflow[m.entry_route[e]] += into
+            for li in range(n_l):
+                r = m.pipelines[li]
+                f = m.farm[r]
+                if f < 0:
+                    outflow[li] = inflow[r]
+                else:
+                    above = level[f] > m.node_working_bbl[f] + tol[f]
+                    o = out[r] if above else min(out[r], inflow[r])
+                    outflow[li] = o
+                    net[f] = inflow[r] - o
+            for r in range(n_r):
+                if m.shuttle[r] and m.farm[r] >= 0:
+                    net[m.farm[r]] = inflow[r]
+            # ---- record (only when a rate changed, a level jumped, or at the horizon)
+            same = recorded
+            if same:
+                for j in range(n_n):
+                    if net[j] != last_net[0, j]:
+                        same = False
+                for i in range(n_p):
+                    if production[i] != last_prod[0, i]:
+                        same = False
+                for li in range(n_l):
+                    if outflow[li] != last_flow[0, li]:
+                        same = False
+                for r in range(n_r):
+                    if avail[r] != last_avail[0, r]:
+                        same = False
+            if jumped or final or not same:
+                times[rows] = now
+                rec_level[rows] = level
+                _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
+                _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                recorded = True
+                rows += 1
+            # ---- schedule the next crossing
+            wait = math.inf
+            for j in range(n_n):
+                if net[j] < -RATE_TOL_BPD and level[j] > 0:
+                    floor = m.node_working_bbl[j] if level[j] > m.node_working_bbl[j] else 0.0
+                    wait = min(wait, (level[j] - floor) / -net[j])
+                if net[j] > RATE_TOL_BPD and level[j] < m.node_capacity_bbl[j]:
+                    wait = min(wait, (m.node_capacity_bbl[j] - level[j]) / net[j])
+            waiting[:] = False
+            for q in range(n_req):
+                r = req_route[q]
+                if out[r] <= 0:
+                    continue  # the gate is shut until the capacity returns
+                src = m.source[r]
+                w = src if src >= 0 else n_n
+                gate = -math.inf if np.isnan(last_lift[r]) else last_lift[r] + m.cargo_bbl[r] / out[r]
+                if now < gate - slack:
+                    wait = min(wait, gate - now)
+                elif not waiting[w]:
+                    waiting[w] = True
+                    if src >= 0 and net[src] > RATE_TOL_BPD:
+                        wait = min(wait, (m.cargo_bbl[r] - level[src]) / net[src])
+                if m.committed_bpd[r] > 0:
+                    ahead = lifted_bbl[r] / m.committed_bpd[r]
+                    if not now >= ahead - slack:
+                        wait = min(wait, ahead - now)
+            for i in range(n_p):
+                if ramp_on[i]:
+                    wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)
+            generation += 1
+            if wait < math.inf and not final:
+                if size == heap_t.shape[0]:
+                    heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
+                    heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(wait, 0.0), _CROSSING, generation)
+                size += 1
+                seq += 1
+            if final:
+                break
+        # ------------------------------------------------------------ the next event
+        if phase == 0:
+            # the start, after the first refresh: each tanker route's tankers take their free berths (in
+            # route order), then the impairments begin, in their order
+            for r in range(n_r):
+                if m.shuttle[r]:
+                    for _ in range(m.tankers[r]):
+                        if free_berths[r] > 0:
+                            free_berths[r] -= 1
+                            _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
+                            size += 1
+                            seq += 1
+                        else:
+                            queued[r] += 1
+            for i in range(n_i):
+                if size == heap_t.shape[0]:
+                    heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
+                    heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + h.start_day[i], _START, i)
+                size += 1
+                seq += 1
+            phase = 1
+        if size == 0 or heap_t[0] >= horizon:
+            now = horizon
+            phase = 2
+            pending_refresh = True
+            continue
+        now, kind, arg = heap_t[0], heap_k[0], heap_a[0]
+        _pop(heap_t, heap_s, heap_k, heap_a, size)
+        size -= 1
+        if size + 4 > heap_t.shape[0]:
+            heap_t, heap_s = _grown(heap_t, size + 4), _grown(heap_s, size + 4)
+            heap_k, heap_a = _grown(heap_k, size + 4), _grown(heap_a, size + 4)
+        if kind == _CROSSING:
+            pending_refresh = arg == generation
+        elif kind == _START or kind == _END:
+            i = arg
+            r = h.route[i]
+            was_pipe, was_out = pipe[r], out[r]
+            if h.storm[i]:
+                storms[r] += 1 if kind == _START else -1
+                if kind == _END and m.shuttle[r] and storms[r] == 0:
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
+                    size += 1
+                    seq += 1
+            else:
+                active[i] = kind == _START
+                fac[h.target[i]] = _factor_of(h, active, h.target[i])
+            pipe[r], out[r] = _capacities(m, r, fac, storms[r] > 0)
+            for q in range(n_r):
+                avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
+            if kind == _START:
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(h.end_day[i] - h.start_day[i], 0.0),
+                      _END, i)
+                size += 1
+                seq += 1
+            elif pipe[r] > was_pipe or out[r] > was_out:
+                rose = r
+            pending_refresh = True
+        elif kind == _BERTH:  # a tanker takes a berth and asks for a cargo
+            r = arg
+            ahead = lifted_bbl[r] / m.committed_bpd[r] if m.committed_bpd[r] > 0 else -math.inf
+            behind = m.committed_bpd[r] > 0 and now >= ahead - _slack(now)
+            p_ = r if behind else n_r + r
+            req_count += 1
+            j = n_req - 1  # insert in (priority, sequence) order
+            while j >= 0 and req_prio[j] > p_:
+                req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = req_prio[j], req_seq[j], req_route[j]
+                j -= 1
+            req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = p_, req_count, r
+            n_req += 1
+            pending_refresh = True
+        elif kind == _AT_PORT:
+            r = arg
+            if free_berths[r] > 0:
+                free_berths[r] -= 1
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
+                size += 1
+                seq += 1
+            else:
+                queued[r] += 1
+        elif kind == _LOADED or kind == _CALM:  # loaded, or calm again: sail (and sail back) unless a storm is on
+            r = arg
+            sail = 1 if kind == _LOADED else to_sail[r]
+            back = 0 if kind == _LOADED else to_sail_back[r]
+            if kind == _CALM and storms[r] == 0:
+                to_sail[r], to_sail_back[r] = 0, 0
+            elif kind == _LOADED and storms[r] > 0:
+                to_sail[r] += 1
+            if storms[r] == 0:
+                room = size + 2 * sail + back
+                if room > heap_t.shape[0]:
+                    heap_t, heap_s = _grown(heap_t, room), _grown(heap_s, room)
+                    heap_k, heap_a = _grown(heap_k, room), _grown(heap_a, room)
+                for _ in range(sail):  # leave the berth to the next tanker, and sail
+                    if queued[r] > 0:
+                        queued[r] -= 1
+                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
+                        size += 1
+                        seq += 1
+                    else:
+                        free_berths[r] += 1
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (m.voyage_days[r] + m.unload_days[r]),
+                          _DISCHARGED, r)
+                    size += 1
+                    seq += 1
+                for _ in range(back):
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.voyage_days[r], _AT_PORT, r)
+                    size += 1
+                    seq += 1
+        elif kind == _DISCHARGED:
+            r = arg
+            if n_dis == dis_route.shape[0]:
+                dis_route = _grown(dis_route, n_dis + 1)
+                dis_day = _grown(dis_day, n_dis + 1)
+            dis_route[n_dis], dis_day[n_dis] = r, now
+            n_dis += 1
+            if storms[r] > 0:
+                to_sail_back[r] += 1
+            else:
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.voyage_days[r], _AT_PORT, r)
+                size += 1
+                seq += 1
+    return (0, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))

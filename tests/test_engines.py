@@ -1,0 +1,147 @@
+"""The two engines agree: the SimPy reference and the compiled engine give the same run.
+
+On every shipped scenario (every replication of the deterministic ones, 200 of each stochastic one) and
+on generated networks: every metric of every replication equal to 1e-9 relative (or 1 bbl / 1 USD
+absolute), the same lifts and discharges (times to 1e-9 days), and the same event counts. The last tests
+show that the check fails when either engine is shifted by a little.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SCENARIOS
+from routesim import montecarlo, results
+from routesim.engine import choose, compiled, reference
+from routesim.engine.trace import Trace
+from routesim.model import Scenario
+from routesim.scenario_io import load_scenario, validate
+from test_network import networks
+
+REL, ABS, DAYS = 1e-9, 1.0, 1e-9
+SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/*.yaml")])
+STOCHASTIC_REPS = 200
+EVENTS = False  # the reference still has shortcuts that skip refreshes; on once it is the plain model
+NETWORKS = max(500, settings().max_examples)
+"""Generated networks: at least 500 in CI, more under HYPOTHESIS_PROFILE=thorough."""
+
+
+def _close(a: float, b: float, absolute: float = ABS) -> bool:
+    return math.isclose(a, b, rel_tol=REL, abs_tol=absolute)
+
+
+def disagreements(scenario: Scenario, a: Trace, b: Trace) -> list[str]:
+    """Where two traces of ``scenario`` differ beyond the tolerances (empty when they agree)."""
+    out = []
+    va, vb = results.volumes(scenario, a), results.volumes(scenario, b)
+    for key in ("produced_bbl", "shut_in_bbl", "storage_end_bbl"):
+        if not _close(getattr(va, key), getattr(vb, key)):
+            out.append(f"{key}: {getattr(va, key)!r} vs {getattr(vb, key)!r}")
+    for key in ("exported_bbl", "in_transit_bbl", "tanker_cargo_bbl", "availability", "impaired_days"):
+        x, y = getattr(va, key), getattr(vb, key)
+        tol = ABS if key.endswith("_bbl") else DAYS
+        out += [f"{key}[{r}]: {x[r]!r} vs {y[r]!r}" for r in x if not _close(x[r], y[r], tol)]
+    for what in ("loads", "discharges"):
+        for r, x in getattr(a, what).items():
+            y = getattr(b, what)[r]
+            if len(x) != len(y):
+                out.append(f"{what}[{r}]: {len(x)} vs {len(y)}")
+            elif len(x) and np.max(np.abs(x - y)) > DAYS:
+                out.append(f"{what}[{r}]: times differ by up to {np.max(np.abs(x - y)):.3g} days")
+    if EVENTS and a.events != b.events:
+        out.append(f"events: {a.events} vs {b.events}")
+    return out
+
+
+def test_auto_picks_the_compiled_engine_and_says_why(scenarios_dir: Path) -> None:
+    s = load_scenario(scenarios_dir / "base.yaml")
+    assert choose(s).engine == "compiled"
+    assert choose(s, "simpy").engine == "simpy"
+    assert choose(s, event_log=True).engine == "simpy"  # the event log is the reference's
+    with pytest.raises(ValueError, match="unknown engine"):
+        choose(s, "fast")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(SCENARIOS)) for p in SHIPPED])
+def test_the_engines_agree_on_every_shipped_scenario(path: Path) -> None:
+    s = load_scenario(path)
+    n = min(s.replications, STOCHASTIC_REPS) if s.has_random_disruptions else s.replications
+    for k in range(n):
+        a, b = reference.simulate(s, k), compiled.simulate(s, k)
+        assert not disagreements(s, a, b), (k, disagreements(s, a, b))
+        ra = montecarlo.run_replication(s, k, engine="simpy")
+        rb = montecarlo.run_replication(s, k, engine="compiled")
+        for m, value in ra.metrics.items():
+            assert _close(value, rb.metrics[m], ABS if not m.endswith("_share") else 1e-12), (k, m, value, rb.metrics[m])
+
+
+@st.composite
+def rich_networks(draw):  # type: ignore[no-untyped-def]
+    """The networks of test_network.py, with several berths, random incidents and failures, and a tanker
+    route fed straight from one producer's storage."""
+    raw = draw(networks())
+    horizon = raw["horizon_days"]
+    if "tc" in raw["routes"]:
+        raw["routes"]["tc"]["load_berths"] = draw(st.integers(1, 3))
+        raw["routes"]["tc"]["tankers"] = draw(st.integers(1, 6))
+    if draw(st.booleans()):
+        cargo = draw(st.floats(1e4, 1e5))
+        raw["routes"]["direct"] = {"kind": "tanker_shuttle", "capacity_bpd": draw(st.floats(1e4, 3e5)),
+                                   "tankers": draw(st.integers(1, 4)), "tanker_capacity_bbl": cargo,
+                                   "load_berths": draw(st.integers(1, 2)), "load_days": draw(st.floats(0.1, 2)),
+                                   "voyage_days": draw(st.floats(0.1, 3)), "unload_days": draw(st.floats(0.1, 2)),
+                                   "cost_usd_per_bbl": draw(st.floats(0, 20)),
+                                   "committed_bpd": draw(st.sampled_from([0.0, 3e3]))}
+        raw["producers"]["solo"] = {"production_bpd": draw(st.floats(0, 2e5)),
+                                    "storage_bbl": cargo * draw(st.floats(1, 4)),
+                                    "restart_ramp_days": draw(st.floats(0, 5)), "routes": ["direct"]}
+        for name, producer in raw["producers"].items():  # the direct route has one feeder
+            if name != "solo" and "direct" in producer.get("routes", []):
+                producer["routes"].remove("direct")
+    targets = validate(raw).targets()
+    raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),
+                         "rate_per_year": draw(st.floats(0, 60)),
+                         "duration_days": {"distribution": "exponential", "mean": draw(st.floats(0.1, 20))},
+                         "capacity_factor": {"distribution": "uniform", "low": 0.0, "high": 1.0}}
+                        for i in range(draw(st.integers(0, 2)))]
+    raw["failures"] = [{"name": f"fail{i}", "target": draw(st.sampled_from(targets)),
+                        "time_to_failure_days": {"distribution": "exponential", "mean": draw(st.floats(1, 60))},
+                        "repair_days": {"distribution": "exponential", "mean": draw(st.floats(0.1, 10))}}
+                       for i in range(draw(st.integers(0, 1)))]
+    raw["seed"] = draw(st.integers(0, 1000))
+    raw["horizon_days"] = horizon
+    return raw
+
+
+@settings(max_examples=NETWORKS, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rich_networks())
+def test_the_engines_agree_on_generated_networks(raw) -> None:  # type: ignore[no-untyped-def]
+    s = validate(raw)
+    a, b = reference.simulate(s), compiled.simulate(s)
+    assert not disagreements(s, a, b)
+
+
+def _shifted(s: Scenario, route: str, **changes: float) -> Scenario:
+    spec = s.routes[route]
+    return s.model_copy(update={"routes": {**s.routes, route: spec.model_copy(update=changes)}})
+
+
+def test_the_check_fails_when_the_compiled_engine_is_shifted(scenarios_dir: Path) -> None:
+    s = load_scenario(scenarios_dir / "cpc-closure-30d.yaml")
+    voyage = s.routes["trans_caspian"].voyage_days  # type: ignore[union-attr]
+    shifted = _shifted(s, "trans_caspian", voyage_days=voyage + 1e-6)
+    wrong = disagreements(s, reference.simulate(s), compiled.simulate(shifted))
+    assert any(line.startswith("discharges[trans_caspian]") for line in wrong), wrong
+
+
+def test_the_check_fails_when_the_reference_is_shifted(scenarios_dir: Path) -> None:
+    s = load_scenario(scenarios_dir / "cpc-closure-30d.yaml")
+    shifted = _shifted(s, "atyrau_samara", capacity_bpd=s.routes["atyrau_samara"].capacity_bpd * (1 + 1e-7))
+    wrong = disagreements(s, reference.simulate(shifted), compiled.simulate(s))
+    assert any(line.startswith("exported_bbl[atyrau_samara]") for line in wrong), wrong
