@@ -312,7 +312,13 @@ def _jit(fn):  # type: ignore[no-untyped-def]
     return fn if NUMBA_MISSING is not None else njit(cache=True)(fn)
 
 
-@_jit
+def _inline(fn):  # type: ignore[no-untyped-def]
+    """A helper of the loop, inlined into it: a call would copy the model's tuple of arrays, and count
+    references to each, every time."""
+    return fn if NUMBA_MISSING is not None else njit(cache=True, inline="always")(fn)
+
+
+@_inline
 def _slack(now):  # type: ignore[no-untyped-def]
     """A few ulps of ``now`` (at least of 1): how far two computations of one instant can be [days]."""
     x = now if now > 1.0 else 1.0
@@ -320,7 +326,7 @@ def _slack(now):  # type: ignore[no-untyped-def]
     return 4.0 * math.ldexp(1.0, e - 53)
 
 
-@_jit
+@_inline
 def _factor_of(h, active, t):  # type: ignore[no-untyped-def]
     """The smallest factor among the active (non-storm) impairments of target ``t`` (1 without any)."""
     f = 1.0
@@ -331,7 +337,7 @@ def _factor_of(h, active, t):  # type: ignore[no-untyped-def]
     return f
 
 
-@_jit
+@_inline
 def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
     """What route ``r`` takes in (its capacity and the segments above any tank farm) and delivers (below
     the tanks: segments and terminal; a tanker route: its port cap) [bbl/day]; see capacity rules in
@@ -364,7 +370,7 @@ def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
     return pipe, out
 
 
-@_jit
+@_inline
 def _availability(m, r, fac, storms, pipe, out, nominal_pipe, nominal_out):  # type: ignore[no-untyped-def]
     """Share of route ``r``'s nominal capacity it can carry through now [-]."""
     if m.simple[r]:
@@ -375,7 +381,7 @@ def _availability(m, r, fac, storms, pipe, out, nominal_pipe, nominal_out):  # t
     return 1.0
 
 
-@_jit
+@_inline
 def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
     """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply (dispatch.share)."""
     n = len(supplies)
@@ -417,8 +423,8 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
                 count -= 1
 
 
-@_jit
-def _allocate(m, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+@_inline
+def _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
@@ -442,7 +448,7 @@ def _allocate(m, usable, potential, empty, full, capacities, production, flows):
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(capacities[e], offers, m.nominal_bpd, amounts)
+        _share(capacities[e], offers, nominal_bpd, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] = amounts[i]
@@ -457,13 +463,20 @@ def _allocate(m, usable, potential, empty, full, capacities, production, flows):
             production[i] = potential[i]
 
 
-@_jit
+@_inline
 def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
     """Rates into row ``row`` of the record arrays."""
-    nets[row, :] = net
-    prods[row, :] = production
-    flows[row, :] = outflow
-    avails[row, :] = avail
+    _copy(net, nets[row])
+    _copy(production, prods[row])
+    _copy(outflow, flows[row])
+    _copy(avail, avails[row])
+
+
+@_inline
+def _copy(src, dst):  # type: ignore[no-untyped-def]
+    """``dst[:] = src`` as a loop: numba's slice assignment may copy ``src`` to a temporary first."""
+    for i in range(len(src)):
+        dst[i] = src[i]
 
 
 @_jit
@@ -521,20 +534,50 @@ def _run(m, h):  # type: ignore[no-untyped-def]
     """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
     rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day)),
     status 1 if the run did not progress at ``day``."""
-    n_n = len(m.node_capacity_bbl)
-    n_p = len(m.nominal_bpd)
-    n_r = len(m.capacity_bpd)
-    n_e = len(m.entry_route)
-    n_l = len(m.pipelines)
-    n_i = len(h.start_day)
-    horizon = m.horizon_days
+    # the model's and the hits' arrays as locals: reading them through the tuples in the loop would count
+    # references each time
+    berths = m.berths
+    capacity_bpd = m.capacity_bpd
+    cargo_bbl = m.cargo_bbl
+    committed_bpd = m.committed_bpd
+    entry_committed = m.entry_committed
+    entry_priority = m.entry_priority
+    entry_route = m.entry_route
+    farm = m.farm
+    horizon_days = m.horizon_days
+    load_days = m.load_days
+    node_capacity_bbl = m.node_capacity_bbl
+    node_initial_bbl = m.node_initial_bbl
+    node_working_bbl = m.node_working_bbl
+    nominal_bpd = m.nominal_bpd
+    pipelines = m.pipelines
+    ramp_days = m.ramp_days
+    reach = m.reach
+    shuttle = m.shuttle
+    source = m.source
+    tankers = m.tankers
+    targets = m.targets
+    unload_days = m.unload_days
+    voyage_days = m.voyage_days
+    end_day = h.end_day
+    route = h.route
+    start_day = h.start_day
+    storm = h.storm
+    target = h.target
+    n_n = len(node_capacity_bbl)
+    n_p = len(nominal_bpd)
+    n_r = len(capacity_bpd)
+    n_e = len(entry_route)
+    n_l = len(pipelines)
+    n_i = len(start_day)
+    horizon = horizon_days
     big = 1 << 62
     # storage nodes
-    level = m.node_initial_bbl.copy()
+    level = node_initial_bbl.copy()
     net = np.zeros(n_n)
     tol = np.full(n_n, LEVEL_TOL_BBL)
     # impairments and capacities
-    fac = np.ones(m.targets)
+    fac = np.ones(targets)
     active = np.zeros(n_i, dtype=np.bool_)
     storms = np.zeros(n_r, dtype=np.int64)
     pipe = np.empty(n_r)
@@ -568,15 +611,15 @@ def _run(m, h):  # type: ignore[no-untyped-def]
     # tanker routes
     last_lift = np.full(n_r, np.nan)
     lifted_bbl = np.zeros(n_r)
-    free_berths = m.berths.copy()
+    free_berths = berths.copy()
     queued = np.zeros(n_r, dtype=np.int64)
     to_sail = np.zeros(n_r, dtype=np.int64)
     to_sail_back = np.zeros(n_r, dtype=np.int64)
     committed_shuttles = False
     for r in range(n_r):
-        if m.shuttle[r] and m.committed_bpd[r] > 0:
+        if shuttle[r] and committed_bpd[r] > 0:
             committed_shuttles = True
-    n_k = max(1, int(m.tankers.sum()))
+    n_k = max(1, int(tankers.sum()))
     req_prio = np.zeros(n_k, dtype=np.int64)
     req_seq = np.zeros(n_k, dtype=np.int64)
     req_route = np.zeros(n_k, dtype=np.int64)
@@ -634,13 +677,13 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
                 tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
                 lv = level[j] + net[j] * (now - updated)
-                work = m.node_working_bbl[j]
+                work = node_working_bbl[j]
                 if work > 0 and level[j] > work and lv <= work + tol[j]:
                     lv = work
                 if lv <= tol[j]:
                     lv = 0.0
-                elif lv >= m.node_capacity_bbl[j] - tol[j]:
-                    lv = m.node_capacity_bbl[j]
+                elif lv >= node_capacity_bbl[j] - tol[j]:
+                    lv = node_capacity_bbl[j]
                 level[j] = lv
             updated = now
             if rows + 2 > times.shape[0]:
@@ -655,8 +698,8 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 if committed_shuttles:
                     for q in range(n_req):
                         r = req_route[q]
-                        ahead = lifted_bbl[r] / m.committed_bpd[r] if m.committed_bpd[r] > 0 else -math.inf
-                        behind = m.committed_bpd[r] > 0 and now >= ahead - slack
+                        ahead = lifted_bbl[r] / committed_bpd[r] if committed_bpd[r] > 0 else -math.inf
+                        behind = committed_bpd[r] > 0 and now >= ahead - slack
                         req_prio[q] = r if behind else n_r + r
                 for q in range(1, n_req):  # insertion sort by (priority, sequence)
                     p_, s_, r_ = req_prio[q], req_seq[q], req_route[q]
@@ -665,25 +708,25 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = req_prio[j], req_seq[j], req_route[j]
                         j -= 1
                     req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = p_, s_, r_
-                before[:] = level
+                _copy(level, before)
                 waiting[:] = False
                 kept = 0
                 for q in range(n_req):  # lift full cargoes in priority order
                     r = req_route[q]
-                    src = m.source[r]
+                    src = source[r]
                     w = src if src >= 0 else n_n
                     gate_open = out[r] > 0 and (np.isnan(last_lift[r])
-                                                or now >= last_lift[r] + m.cargo_bbl[r] / out[r] - slack)
+                                                or now >= last_lift[r] + cargo_bbl[r] / out[r] - slack)
                     lift = False
                     if not waiting[w] and gate_open:
-                        if src < 0 or level[src] < m.cargo_bbl[r] - tol[src]:
+                        if src < 0 or level[src] < cargo_bbl[r] - tol[src]:
                             waiting[w] = True
                         else:
                             lift = True
                     if lift:
-                        level[src] = max(level[src] - m.cargo_bbl[r], 0.0)
+                        level[src] = max(level[src] - cargo_bbl[r], 0.0)
                         last_lift[r] = now
-                        lifted_bbl[r] += m.cargo_bbl[r]
+                        lifted_bbl[r] += cargo_bbl[r]
                         if n_lift == lift_route.shape[0]:
                             lift_route = _grown(lift_route, n_lift + 1)
                             lift_day = _grown(lift_day, n_lift + 1)
@@ -692,7 +735,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         if size == heap_t.shape[0]:
                             heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
                             heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
-                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.load_days[r], _LOADED, r)
+                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[r], _LOADED, r)
                         size += 1
                         seq += 1
                         jumped = True
@@ -702,7 +745,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 n_req = kept
                 if jumped:  # a lift is a jump: keep the level before it, and after it
                     times[rows] = now
-                    rec_level[rows] = before
+                    _copy(before, rec_level[rows])
                     _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                     _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
                     recorded = True
@@ -710,8 +753,8 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             # ---- solve: restarts, holds, potentials, allocation
             if rose >= 0:
                 for i in range(n_p):
-                    if m.reach[i, rose] and not np.isnan(curtailed[i]):
-                        days = m.ramp_days[i]
+                    if reach[i, rose] and not np.isnan(curtailed[i]):
+                        days = ramp_days[i]
                         if days > 0:
                             steps = max(1, int(math.ceil(days)))
                             ramp_on[i] = True
@@ -722,40 +765,40 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             limit[:] = big
             for q in range(n_req):  # a tanker at an open gate holds its producer's stock from worse entries
                 r = req_route[q]
-                src = m.source[r]
+                src = source[r]
                 gate_open = out[r] > 0 and (np.isnan(last_lift[r])
-                                            or now >= last_lift[r] + m.cargo_bbl[r] / out[r] - slack)
+                                            or now >= last_lift[r] + cargo_bbl[r] / out[r] - slack)
                 if 0 <= src < n_p and gate_open and limit[src] == big:
                     limit[src] = req_prio[q]
             for i in range(n_p):
-                pot = m.nominal_bpd[i]
+                pot = nominal_bpd[i]
                 if ramp_on[i]:
                     while ramp_k[i] < ramp_steps[i] and now >= ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - 1e-12:
                         ramp_k[i] += 1
                     if ramp_k[i] < ramp_steps[i]:
-                        pot = ramp_from[i] + (m.nominal_bpd[i] - ramp_from[i]) * (ramp_k[i] + 0.5) / ramp_steps[i]
+                        pot = ramp_from[i] + (nominal_bpd[i] - ramp_from[i]) * (ramp_k[i] + 0.5) / ramp_steps[i]
                     else:
                         ramp_on[i] = False
                 potential[i] = pot
                 empty[i] = level[i] <= tol[i]
-                full[i] = level[i] >= m.node_capacity_bbl[i] - tol[i]
+                full[i] = level[i] >= node_capacity_bbl[i] - tol[i]
                 for e in range(n_e):
-                    usable[i, e] = m.reach[i, m.entry_route[e]] and m.entry_priority[e] < limit[i]
+                    usable[i, e] = reach[i, entry_route[e]] and entry_priority[e] < limit[i]
             for e in range(n_e):
-                r = m.entry_route[e]
-                f = m.farm[r]
+                r = entry_route[e]
+                f = farm[r]
                 if f < 0:
                     cap = min(pipe[r], out[r])
-                elif m.shuttle[r]:
-                    cap = 0.0 if level[f] >= m.node_capacity_bbl[f] - tol[f] else pipe[r]
+                elif shuttle[r]:
+                    cap = 0.0 if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
                 else:
-                    cap = min(pipe[r], out[r]) if level[f] >= m.node_capacity_bbl[f] - tol[f] else pipe[r]
-                promised = m.committed_bpd[r]
+                    cap = min(pipe[r], out[r]) if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
+                promised = committed_bpd[r]
                 if promised > 0:
                     part = min(promised, cap)
-                    cap = part if m.entry_committed[e] else cap - part
+                    cap = part if entry_committed[e] else cap - part
                 capacities[e] = cap
-            _allocate(m, usable, potential, empty, full, capacities, production, flows)
+            _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
@@ -768,20 +811,20 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 into = 0.0
                 for i in range(n_p):
                     into += flows[i, e]
-                inflow[m.entry_route[e]] += into
+                inflow[entry_route[e]] += into
             for li in range(n_l):
-                r = m.pipelines[li]
-                f = m.farm[r]
+                r = pipelines[li]
+                f = farm[r]
                 if f < 0:
                     outflow[li] = inflow[r]
                 else:
-                    above = level[f] > m.node_working_bbl[f] + tol[f]
+                    above = level[f] > node_working_bbl[f] + tol[f]
                     o = out[r] if above else min(out[r], inflow[r])
                     outflow[li] = o
                     net[f] = inflow[r] - o
             for r in range(n_r):
-                if m.shuttle[r] and m.farm[r] >= 0:
-                    net[m.farm[r]] = inflow[r]
+                if shuttle[r] and farm[r] >= 0:
+                    net[farm[r]] = inflow[r]
             # ---- record (only when a rate changed, a level jumped, or at the horizon)
             same = recorded
             if same:
@@ -799,7 +842,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         same = False
             if jumped or final or not same:
                 times[rows] = now
-                rec_level[rows] = level
+                _copy(level, rec_level[rows])
                 _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                 _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
                 recorded = True
@@ -808,26 +851,26 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             wait = math.inf
             for j in range(n_n):
                 if net[j] < -RATE_TOL_BPD and level[j] > 0:
-                    floor = m.node_working_bbl[j] if level[j] > m.node_working_bbl[j] else 0.0
+                    floor = node_working_bbl[j] if level[j] > node_working_bbl[j] else 0.0
                     wait = min(wait, (level[j] - floor) / -net[j])
-                if net[j] > RATE_TOL_BPD and level[j] < m.node_capacity_bbl[j]:
-                    wait = min(wait, (m.node_capacity_bbl[j] - level[j]) / net[j])
+                if net[j] > RATE_TOL_BPD and level[j] < node_capacity_bbl[j]:
+                    wait = min(wait, (node_capacity_bbl[j] - level[j]) / net[j])
             waiting[:] = False
             for q in range(n_req):
                 r = req_route[q]
                 if out[r] <= 0:
                     continue  # the gate is shut until the capacity returns
-                src = m.source[r]
+                src = source[r]
                 w = src if src >= 0 else n_n
-                gate = -math.inf if np.isnan(last_lift[r]) else last_lift[r] + m.cargo_bbl[r] / out[r]
+                gate = -math.inf if np.isnan(last_lift[r]) else last_lift[r] + cargo_bbl[r] / out[r]
                 if now < gate - slack:
                     wait = min(wait, gate - now)
                 elif not waiting[w]:
                     waiting[w] = True
                     if src >= 0 and net[src] > RATE_TOL_BPD:
-                        wait = min(wait, (m.cargo_bbl[r] - level[src]) / net[src])
-                if m.committed_bpd[r] > 0:
-                    ahead = lifted_bbl[r] / m.committed_bpd[r]
+                        wait = min(wait, (cargo_bbl[r] - level[src]) / net[src])
+                if committed_bpd[r] > 0:
+                    ahead = lifted_bbl[r] / committed_bpd[r]
                     if not now >= ahead - slack:
                         wait = min(wait, ahead - now)
             for i in range(n_p):
@@ -848,8 +891,8 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             # the start, after the first refresh: each tanker route's tankers take their free berths (in
             # route order), then the impairments begin, in their order
             for r in range(n_r):
-                if m.shuttle[r]:
-                    for _ in range(m.tankers[r]):
+                if shuttle[r]:
+                    for _ in range(tankers[r]):
                         if free_berths[r] > 0:
                             free_berths[r] -= 1
                             _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
@@ -861,7 +904,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 if size == heap_t.shape[0]:
                     heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
                     heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + h.start_day[i], _START, i)
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
                 size += 1
                 seq += 1
             phase = 1
@@ -880,22 +923,22 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             pending_refresh = arg == generation
         elif kind == _START or kind == _END:
             i = arg
-            r = h.route[i]
+            r = route[i]
             was_pipe, was_out = pipe[r], out[r]
-            if h.storm[i]:
+            if storm[i]:
                 storms[r] += 1 if kind == _START else -1
-                if kind == _END and m.shuttle[r] and storms[r] == 0:
+                if kind == _END and shuttle[r] and storms[r] == 0:
                     _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
                     size += 1
                     seq += 1
             else:
                 active[i] = kind == _START
-                fac[h.target[i]] = _factor_of(h, active, h.target[i])
+                fac[target[i]] = _factor_of(h, active, target[i])
             pipe[r], out[r] = _capacities(m, r, fac, storms[r] > 0)
             for q in range(n_r):
                 avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
             if kind == _START:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(h.end_day[i] - h.start_day[i], 0.0),
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
                       _END, i)
                 size += 1
                 seq += 1
@@ -904,8 +947,8 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             pending_refresh = True
         elif kind == _BERTH:  # a tanker takes a berth and asks for a cargo
             r = arg
-            ahead = lifted_bbl[r] / m.committed_bpd[r] if m.committed_bpd[r] > 0 else -math.inf
-            behind = m.committed_bpd[r] > 0 and now >= ahead - _slack(now)
+            ahead = lifted_bbl[r] / committed_bpd[r] if committed_bpd[r] > 0 else -math.inf
+            behind = committed_bpd[r] > 0 and now >= ahead - _slack(now)
             p_ = r if behind else n_r + r
             req_count += 1
             j = n_req - 1  # insert in (priority, sequence) order
@@ -945,12 +988,12 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         seq += 1
                     else:
                         free_berths[r] += 1
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (m.voyage_days[r] + m.unload_days[r]),
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (voyage_days[r] + unload_days[r]),
                           _DISCHARGED, r)
                     size += 1
                     seq += 1
                 for _ in range(back):
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.voyage_days[r], _AT_PORT, r)
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                     size += 1
                     seq += 1
         elif kind == _DISCHARGED:
@@ -963,7 +1006,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             if storms[r] > 0:
                 to_sail_back[r] += 1
             else:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + m.voyage_days[r], _AT_PORT, r)
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                 size += 1
                 seq += 1
     return (0, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
