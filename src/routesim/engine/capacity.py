@@ -99,10 +99,17 @@ def entry_bpd(caps: Capacities, has_farm: bool, farm_full: bool, continuous: boo
     return min(caps) if farm_full else caps.intake_bpd
 
 
-def committed_split_bpd(capacity_bpd: float, committed_bpd: float) -> tuple[float, float]:
-    """An entry's capacity as (committed part, the rest): the commitment first, up to the capacity [bbl/day]."""
+class Split(NamedTuple):
+    """A route's entry capacity split for a commitment [bbl/day]."""
+
+    committed_bpd: float
+    rest_bpd: float
+
+
+def committed_split_bpd(capacity_bpd: float, committed_bpd: float) -> Split:
+    """An entry's capacity as its committed part (the commitment, up to the capacity) and the rest [bbl/day]."""
     part = min(committed_bpd, capacity_bpd)
-    return part, capacity_bpd - part
+    return Split(part, capacity_bpd - part)
 
 
 def farm_outflow_bpd(delivery_bpd: float, inflow_bpd: float, above_working: bool) -> float:

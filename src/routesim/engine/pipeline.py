@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..model import PipelineRoute
 from . import capacity
 from .capacity import Capacities
-from .state import RouteState
+from .state import RouteState, Settled
 
 if TYPE_CHECKING:
     from .reference import Network
@@ -40,12 +40,12 @@ class Pipeline:
         farm = self.state.tank_farm
         return capacity.entry_bpd(self.state.caps, farm is not None, farm is not None and farm.bounds.full, True)
 
-    def settle(self, inflow_bpd: float) -> tuple[float | None, float]:
+    def settle(self, inflow_bpd: float) -> Settled:
         farm, delivery = self.state.tank_farm, self.state.caps.delivery_bpd
         if farm is None:
-            return None, inflow_bpd
+            return Settled(None, inflow_bpd)
         out = capacity.farm_outflow_bpd(delivery, inflow_bpd, farm.bounds.above_working)
-        return inflow_bpd - out, out
+        return Settled(inflow_bpd - out, out)
 
     def weather(self) -> None:
         """A storm only stops the terminal's loading, through the capacities."""

@@ -130,6 +130,9 @@ class Network:
         self.entries = [Entry(r, True, r.state.rank) for r in entries if r.state.spec.committed_bpd > 0]
         self.entries += [Entry(r, False, n + r.state.rank) for r in entries]
         """Route capacities producers share, in priority order."""
+        self.reachable = [[e for e, entry in enumerate(self.entries) if entry.route.state.name in p.reach]
+                          for p in self.producers]
+        """Per producer, the entries of the routes it reaches."""
         self.available = self._availabilities()
         """Each route's availability now, in route order."""
         self.desk = CargoDesk()
@@ -270,14 +273,13 @@ class Network:
             cap = entry.route.entry_bpd()
             committed = entry.route.state.spec.committed_bpd
             if committed > 0:
-                part, rest = committed_split_bpd(cap, committed)
-                cap = part if entry.committed else rest
+                split = committed_split_bpd(cap, committed)
+                cap = split.committed_bpd if entry.committed else split.rest_bpd
             capacities.append(cap)
         suppliers = []
-        for p, limit, potential in zip(self.producers, limits, potentials):
+        for p, reachable, limit, potential in zip(self.producers, self.reachable, limits, potentials):
             bounds = p.storage.bounds
-            usable = frozenset(e for e, entry in enumerate(self.entries)
-                               if entry.route.state.name in p.reach and entry.priority < limit)
+            usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
             suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable))
         alloc = allocate(suppliers, capacities)
         nets = {p.storage.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, p in enumerate(self.producers)}
@@ -286,12 +288,12 @@ class Network:
             inflow[entry.route.state.name] += alloc.entry_bpd(e)
         flows = []
         for route in self.routes:
-            farm_net, out = route.settle(inflow[route.state.name])
-            if farm_net is not None:
+            settled = route.settle(inflow[route.state.name])
+            if settled.farm_net_bpd is not None:
                 assert route.state.tank_farm is not None
-                nets[route.state.tank_farm.name] = farm_net
+                nets[route.state.tank_farm.name] = settled.farm_net_bpd
             if route.continuous:
-                flows.append(out)
+                flows.append(settled.outflow_bpd)
         return Rates(tuple(nets[s.name] for s in self.storages), alloc.production_bpd, tuple(flows))
 
     def _restart(self, p: ProducerState, now: float) -> None:

@@ -18,7 +18,7 @@ import simpy
 from ..model import TankerShuttleRoute
 from . import capacity
 from .capacity import Capacities
-from .state import RATE_TOL_BPD, RouteState, Storage
+from .state import RATE_TOL_BPD, RouteState, Settled, Storage
 from .trace import Recorder
 
 if TYPE_CHECKING:
@@ -62,9 +62,9 @@ class Shuttle:
         farm = self.state.tank_farm
         return capacity.entry_bpd(self.state.caps, farm is not None, farm is not None and farm.bounds.full, False)
 
-    def settle(self, inflow_bpd: float) -> tuple[float | None, float]:
+    def settle(self, inflow_bpd: float) -> Settled:
         """The load port's tanks keep what arrives; tankers take it out in cargoes."""
-        return (None if self.state.tank_farm is None else inflow_bpd), 0.0
+        return Settled(None if self.state.tank_farm is None else inflow_bpd, 0.0)
 
     def weather(self) -> None:
         if self.state.storms and self.calm is None:

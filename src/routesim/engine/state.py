@@ -129,6 +129,15 @@ class RouteState:
     """What leaves a continuous route towards its sale point, from the last solve [bbl/day]."""
 
 
+class Settled(NamedTuple):
+    """Where what producers send a route goes [bbl/day]."""
+
+    farm_net_bpd: float | None
+    """Its tank farm's rate of change (None without a tank farm)."""
+    outflow_bpd: float
+    """What leaves it towards its sale point as a rate (0 for a route that carries cargoes)."""
+
+
 class RouteComponent(Protocol):
     """A route kind as the core sees it; outside its component nothing asks which kind a route is."""
 
@@ -147,8 +156,8 @@ class RouteComponent(Protocol):
     def entry_bpd(self) -> float:
         """What producers may send it now, if it is an entry [bbl/day]."""
 
-    def settle(self, inflow_bpd: float) -> tuple[float | None, float]:
-        """Given what producers send it: its tank farm's net rate (None without one) and its outflow [bbl/day]."""
+    def settle(self, inflow_bpd: float) -> Settled:
+        """Where ``inflow_bpd``, what producers send it, goes [bbl/day]."""
 
     def weather(self) -> None:
         """Its storm count changed (``state.storms``): react (tankers wait for calm)."""
