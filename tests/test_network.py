@@ -369,3 +369,19 @@ def test_network_mistakes_name_the_key(change, message):
     with pytest.raises(ScenarioError) as err:
         validate(raw)
     assert any(message in line for line in err.value.issues), err.value.issues
+
+
+def test_refreshes_are_the_first_each_berth_taken_each_impairment_edge_and_the_last():
+    """The event count is part of the model's contract (the compiled engine mirrors it): with no oil to
+    lift, 3 tankers at 2 berths take 2 berths at day 0 (one refresh each) and wait; an outage adds its
+    start and end; the initial and final refreshes close the count. A route no producer reaches has no
+    tanker process at all."""
+    raw = raw_scenario(production_bpd=0.0, storage_bbl=1e6, routes={"tc": shuttle(tankers=3, load_berths=2)},
+                       horizon_days=10)
+    assert simulate(validate(raw)).events == 1 + 2 + 1
+    raw["outages"] = [{"target": "tc", "start_day": 2, "duration_days": 3, "capacity_factor": 0.5}]
+    assert simulate(validate(raw)).events == 1 + 2 + 2 + 1
+    raw["routes"]["pipe"] = pipeline(1e6)
+    raw["producers"]["p"]["routes"] = ["pipe"]
+    trace = simulate(validate(raw))
+    assert trace.events == 1 + 2 + 1 and len(trace.loads["tc"]) == 0
