@@ -1,0 +1,123 @@
+"""What a route or a part of it can carry under its impairments: pure functions, no SimPy, no state.
+
+A factor is the available share of a target (a route, or a part ``route/<part>``): the smallest factor of
+its active impairments, 1 when none is active; targets missing from ``factors`` are fully available. A
+storm (``stormy``) stops a terminal's loading, or a tanker route's lifts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from ..model import PipelineRoute, TankerShuttleRoute
+
+
+class Capacities(NamedTuple):
+    """What a route can take in and what it can deliver, now [bbl/day].
+
+    ``intake_bpd``: ``capacity_bpd`` and the segments before any tank farm (without one: the whole line).
+    ``delivery_bpd``: below the tank farm, the segments after it and the terminal (a tanker route: its port
+    cap; tanks with nothing below them: ``capacity_bpd``; without a tank farm: the terminal, inf without one).
+    """
+
+    intake_bpd: float
+    delivery_bpd: float
+
+
+def factor(factors: Mapping[str, float], target: str) -> float:
+    """Available share of ``target`` [-]."""
+    return factors.get(target, 1.0)
+
+
+def k_of_n_bpd(mooring_rate_bpd: float, active_moorings: int, mooring_factors: Sequence[float]) -> float:
+    """A terminal's loading capacity: the rate times the sum of the ``active_moorings`` largest mooring
+    factors; moorings up or down: ``min(active, up) x rate`` [bbl/day]."""
+    best = sorted(mooring_factors, reverse=True)[:active_moorings]
+    return mooring_rate_bpd * sum(best)
+
+
+def pipeline_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], stormy: bool) -> Capacities:
+    """Intake and delivery capacity of pipeline route ``name`` under ``factors`` [bbl/day].
+
+    The whole route's factor scales every part; a storm stops its terminal's loading.
+    """
+    whole = factor(factors, name)
+    intake = route.capacity_bpd * whole
+    before, after = route.split_segments()
+    for segment in before:
+        intake = min(intake, route.segments[segment].capacity_bpd * factor(factors, f"{name}/{segment}") * whole)
+    delivery = math.inf
+    for segment in after:
+        delivery = min(delivery, route.segments[segment].capacity_bpd * factor(factors, f"{name}/{segment}") * whole)
+    terminal = route.terminal
+    if terminal is not None:
+        moorings = [factor(factors, f"{name}/{m}") for m in terminal.moorings]
+        loading = 0.0 if stormy else (
+            k_of_n_bpd(terminal.mooring_rate_bpd, terminal.active_moorings, moorings)
+            * factor(factors, f"{name}/terminal") * whole
+        )
+        delivery = min(delivery, loading)
+    if delivery == math.inf and route.tank_farm is not None:  # tanks at the pipe's end drain at its rate
+        delivery = route.capacity_bpd * whole
+    return Capacities(intake, delivery)
+
+
+def shuttle_bpd(name: str, route: TankerShuttleRoute, factors: Mapping[str, float], stormy: bool) -> Capacities:
+    """Intake (the segments feeding the load port's tanks) and port cap of tanker route ``name`` [bbl/day];
+    a storm stops its lifts."""
+    whole = factor(factors, name)
+    intake = route.capacity_bpd * whole
+    for segment, part in route.segments.items():
+        intake = min(intake, part.capacity_bpd * factor(factors, f"{name}/{segment}") * whole)
+    return Capacities(intake, 0.0 if stormy else route.capacity_bpd * whole)
+
+
+def availability(caps: Capacities, nominal: Capacities) -> float:
+    """Share of a route's nominal capacity it can carry through now: the lesser of intake and delivery,
+    against the same with every part available (1 when that is 0 or unbounded) [-]."""
+    full = min(nominal)
+    return min(1.0, min(caps) / full) if 0 < full < math.inf else 1.0
+
+
+def simple_availability(whole_factor: float, stormy: bool) -> float:
+    """Availability of a route with no parts: its own factor, 0 in a storm [-]."""
+    return 0.0 if stormy else whole_factor
+
+
+def entry_bpd(caps: Capacities, has_farm: bool, farm_full: bool, continuous: bool) -> float:
+    """What producers may send a route now [bbl/day].
+
+    Without tanks: intake and delivery together. A tanker route's load-port tanks take the intake until
+    full. A pipeline's tanks take the intake, and once full only what is delivered below them.
+    """
+    if not has_farm:
+        return min(caps)
+    if not continuous:
+        return 0.0 if farm_full else caps.intake_bpd
+    return min(caps) if farm_full else caps.intake_bpd
+
+
+class Split(NamedTuple):
+    """A route's entry capacity split for a commitment [bbl/day]."""
+
+    committed_bpd: float
+    rest_bpd: float
+
+
+def committed_split_bpd(capacity_bpd: float, committed_bpd: float) -> Split:
+    """An entry's capacity as its committed part (the commitment, up to the capacity) and the rest [bbl/day]."""
+    part = min(committed_bpd, capacity_bpd)
+    return Split(part, capacity_bpd - part)
+
+
+def farm_outflow_bpd(delivery_bpd: float, inflow_bpd: float, above_working: bool) -> float:
+    """What a pipeline's tank farm delivers: the full delivery capacity above its working stock (catching
+    up), else no more than what arrives [bbl/day]."""
+    return delivery_bpd if above_working else min(delivery_bpd, inflow_bpd)
+
+
+def lift_gap_days(cargo_bbl: float, port_cap_bpd: float) -> float:
+    """Least time between two lifts under a port cap (inf while the cap is 0) [days]."""
+    return cargo_bbl / port_cap_bpd if port_cap_bpd > 0 else math.inf

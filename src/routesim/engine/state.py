@@ -1,0 +1,174 @@
+"""Runtime records of one run (storage, producers, routes) and the protocol every route kind follows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from ..model import Producer, Route
+from .capacity import Capacities
+
+if TYPE_CHECKING:
+    from .reference import Network
+
+LEVEL_TOL_BBL = 1e-6
+"""Levels this close to a bound are on it [bbl]."""
+RATE_TOL_BPD = 1e-9
+"""Rates this close to zero are zero [bbl/day]."""
+
+
+def slack_days(now: float) -> float:
+    """How far apart two computations of the same instant ``now`` can be: a few of its ulps [days]."""
+    return 4 * math.ulp(now if now > 1.0 else 1.0)
+
+
+class Bounds(NamedTuple):
+    """Where a storage level stands: what the allocation depends on."""
+
+    empty: bool
+    full: bool
+    above_working: bool
+
+
+@dataclass
+class Storage:
+    """A storage node: a level between 0 and a capacity, moving linearly at ``net_bpd`` between refreshes."""
+
+    name: str
+    capacity_bbl: float
+    level_bbl: float
+    working_bbl: float = 0.0
+    """A terminal tank farm's working stock: its outflow drops to the inflow when the level falls to it."""
+    net_bpd: float = 0.0
+    tol_bbl: float = LEVEL_TOL_BBL
+    """Levels this close to a bound are on it; grows with the rate and the time (see Network._advance)."""
+
+    @property
+    def bounds(self) -> Bounds:
+        """Empty, full, above its working stock (each within ``tol_bbl``)."""
+        level, tol = self.level_bbl, self.tol_bbl
+        return Bounds(level <= tol, level >= self.capacity_bbl - tol, level > self.working_bbl + tol)
+
+
+@dataclass
+class Ramp:
+    """Linear climb from a curtailed rate back to nominal, in steps whose midpoint values make the volume exact."""
+
+    start_day: float
+    from_bpd: float
+    to_bpd: float
+    steps: int
+    step_days: float
+    k: int = 0
+
+    def advance(self, now: float) -> None:
+        """Move to the step that holds at ``now``."""
+        while self.k < self.steps and now >= self.next_day - 1e-12:
+            self.k += 1
+
+    @property
+    def done(self) -> bool:
+        return self.k >= self.steps
+
+    @property
+    def next_day(self) -> float:
+        """When the next step begins [days]."""
+        return self.start_day + (self.k + 1) * self.step_days
+
+    @property
+    def value_bpd(self) -> float:
+        """Rate of the current step: the ramp's value at the step's midpoint [bbl/day]."""
+        return self.from_bpd + (self.to_bpd - self.from_bpd) * (self.k + 0.5) / self.steps
+
+
+@dataclass
+class ProducerState:
+    """Runtime state of a producer."""
+
+    name: str
+    spec: Producer
+    storage: Storage
+    reach: frozenset[str]
+    """Names of the routes it can send oil to."""
+    curtailed_bpd: float | None = None
+    """Production while cut back because its storage is full; None when not cut."""
+    ramp: Ramp | None = None
+    production_bpd: float = 0.0
+
+    def potential_bpd(self, now: float) -> float:
+        """What it could produce now: nominal, or the value of its restart ramp [bbl/day]."""
+        if self.ramp is not None:
+            self.ramp.advance(now)
+            if not self.ramp.done:
+                return self.ramp.value_bpd
+            self.ramp = None
+        return self.spec.production_bpd
+
+
+@dataclass
+class RouteState:
+    """Runtime state of a route, whatever its kind.
+
+    Priorities: the committed part of the route of netback rank ``rank`` has priority ``rank``, the rest
+    ``n + rank`` (n routes). A tanker waiting for a cargo takes its route's priority (committed while the
+    route's lifts are behind its committed volume).
+    """
+
+    name: str
+    spec: Route
+    rank: int
+    tank_farm: Storage | None
+    nominal: Capacities
+    """Intake and delivery capacity with every part available [bbl/day]."""
+    caps: Capacities
+    """Intake and delivery capacity now, updated when an impairment or storm of the route starts or ends."""
+    storms: int = 0
+    """Storms on the route now."""
+    outflow_bpd: float = 0.0
+    """What leaves a continuous route towards its sale point, from the last solve [bbl/day]."""
+
+
+class Settled(NamedTuple):
+    """Where what producers send a route goes [bbl/day]."""
+
+    farm_net_bpd: float | None
+    """Its tank farm's rate of change (None without a tank farm)."""
+    outflow_bpd: float
+    """What leaves it towards its sale point as a rate (0 for a route that carries cargoes)."""
+
+
+class RouteComponent(Protocol):
+    """A route kind as the core sees it; outside its component nothing asks which kind a route is."""
+
+    state: RouteState
+    continuous: bool
+    """Whether it delivers a rate (a flow in the trace) rather than discrete cargoes."""
+    is_entry: bool
+    """Whether producers send it oil as a rate (a pipeline, or a tanker route's load-port tanks)."""
+
+    def capacities(self, factors: dict[str, float], stormy: bool) -> Capacities:
+        """Intake and delivery capacity under ``factors`` (see :mod:`.capacity`) [bbl/day]."""
+
+    def availability(self, factors: dict[str, float]) -> float:
+        """Share of its nominal capacity available now [-]."""
+
+    def entry_bpd(self) -> float:
+        """What producers may send it now, if it is an entry [bbl/day]."""
+
+    def settle(self, inflow_bpd: float) -> Settled:
+        """Where ``inflow_bpd``, what producers send it, goes [bbl/day]."""
+
+    def weather(self) -> None:
+        """Its storm count changed (``state.storms``): react (tankers wait for calm)."""
+
+    def start(self, network: Network) -> None:
+        """Start its processes at day 0 (tankers)."""
+
+
+class Entry(NamedTuple):
+    """A capacity producers share, in priority order: a route's committed part, or the rest of it."""
+
+    route: RouteComponent
+    committed: bool
+    priority: int
