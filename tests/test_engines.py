@@ -27,7 +27,6 @@ from test_network import networks
 REL, ABS, DAYS = 1e-9, 1.0, 1e-9
 SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/*.yaml")])
 STOCHASTIC_REPS = 200
-EVENTS = False  # the reference still has shortcuts that skip refreshes; on once it is the plain model
 NETWORKS = max(500, settings().max_examples)
 """Generated networks: at least 500 in CI, more under HYPOTHESIS_PROFILE=thorough."""
 
@@ -54,7 +53,7 @@ def disagreements(scenario: Scenario, a: Trace, b: Trace) -> list[str]:
                 out.append(f"{what}[{r}]: {len(x)} vs {len(y)}")
             elif len(x) and np.max(np.abs(x - y)) > DAYS:
                 out.append(f"{what}[{r}]: times differ by up to {np.max(np.abs(x - y)):.3g} days")
-    if EVENTS and a.events != b.events:
+    if a.events != b.events:
         out.append(f"events: {a.events} vs {b.events}")
     return out
 

@@ -305,7 +305,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
 # ---------------------------------------------------------------------------------------- the loop
 
 # event kinds; events at one time are taken in the order scheduled (SimPy's rule)
-_START, _END, _CROSSING, _BERTH, _AT_PORT, _LOADED, _DISCHARGED, _CALM = range(8)
+_START, _END, _CROSSING, _BERTH, _AT_PORT, _LIFTED, _LOADED, _RELEASE, _DISCHARGED, _CALM = range(10)
 
 
 def _jit(fn):  # type: ignore[no-untyped-def]
@@ -735,7 +735,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         if size == heap_t.shape[0]:
                             heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
                             heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
-                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[r], _LOADED, r)
+                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
                         size += 1
                         seq += 1
                         jumped = True
@@ -891,7 +891,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             # the start, after the first refresh: each tanker route's tankers take their free berths (in
             # route order), then the impairments begin, in their order
             for r in range(n_r):
-                if shuttle[r]:
+                if shuttle[r] and source[r] >= 0:  # a route no producer reaches has no tankers to run
                     for _ in range(tankers[r]):
                         if free_berths[r] > 0:
                             free_berths[r] -= 1
@@ -976,18 +976,14 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             elif kind == _LOADED and storms[r] > 0:
                 to_sail[r] += 1
             if storms[r] == 0:
-                room = size + 2 * sail + back
+                room = size + 2 * sail + back + 1
                 if room > heap_t.shape[0]:
                     heap_t, heap_s = _grown(heap_t, room), _grown(heap_s, room)
                     heap_k, heap_a = _grown(heap_k, room), _grown(heap_a, room)
                 for _ in range(sail):  # leave the berth to the next tanker, and sail
-                    if queued[r] > 0:
-                        queued[r] -= 1
-                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
-                        size += 1
-                        seq += 1
-                    else:
-                        free_berths[r] += 1
+                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
+                    size += 1
+                    seq += 1
                     _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (voyage_days[r] + unload_days[r]),
                           _DISCHARGED, r)
                     size += 1
@@ -996,6 +992,19 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                     _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                     size += 1
                     seq += 1
+        elif kind == _LIFTED:  # the tanker goes on with its cargo: loading
+            _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[arg], _LOADED, arg)
+            size += 1
+            seq += 1
+        elif kind == _RELEASE:  # the berth goes to the first tanker queued for it
+            r = arg
+            if queued[r] > 0:
+                queued[r] -= 1
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
+                size += 1
+                seq += 1
+            else:
+                free_berths[r] += 1
         elif kind == _DISCHARGED:
             r = arg
             if n_dis == dis_route.shape[0]:

@@ -25,16 +25,12 @@ from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
 from .pipeline import Pipeline
 from .shuttle import CargoDesk, Shuttle
-from .state import (LEVEL_TOL_BBL, RATE_TOL_BPD, Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage,
-                    slack_days)
+from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
+from .state import Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage, slack_days
 from .trace import Recorder, Trace
 
 __all__ = ["LEVEL_TOL_BBL", "MAX_EVENTS", "MAX_EVENTS_AT_ONE_TIME", "RATE_TOL_BPD", "Network", "simulate"]
 
-MAX_EVENTS = 20_000_000
-"""Guard against a run that never ends."""
-MAX_EVENTS_AT_ONE_TIME = 10_000
-"""Guard against refreshes that keep coming without time moving on (or moving on by ever smaller steps)."""
 
 
 class Rates(NamedTuple):
@@ -203,8 +199,8 @@ class Network:
         """
         now = self.env.now
         self.recorder.events += 1
-        # refreshes closer together than a microsecond (1e-11 days), over and over, mean time no longer moves
-        self._same_time = self._same_time + 1 if now - self.updated_day <= 1e-11 * max(1.0, now) else 0
+        # refreshes closer together than a microsecond, over and over, mean time no longer moves
+        self._same_time = self._same_time + 1 if now - self.updated_day <= SAME_TIME_DAYS * max(1.0, now) else 0
         if self.recorder.events > MAX_EVENTS or self._same_time > MAX_EVENTS_AT_ONE_TIME:
             raise SimulationError(f"the run does not progress at day {now:g} ({self.recorder.events} events)")
         slack = slack_days(now)

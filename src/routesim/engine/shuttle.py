@@ -18,7 +18,8 @@ import simpy
 from ..model import TankerShuttleRoute
 from . import capacity
 from .capacity import Capacities
-from .state import RATE_TOL_BPD, RouteState, Settled, Storage
+from .limits import RATE_TOL_BPD
+from .state import RouteState, Settled, Storage
 from .trace import Recorder
 
 if TYPE_CHECKING:

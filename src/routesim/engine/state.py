@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..model import Producer, Route
 from .capacity import Capacities
+from .limits import LEVEL_TOL_BBL, RATE_TOL_BPD
 
 if TYPE_CHECKING:
     from .reference import Network
 
-LEVEL_TOL_BBL = 1e-6
-"""Levels this close to a bound are on it [bbl]."""
-RATE_TOL_BPD = 1e-9
-"""Rates this close to zero are zero [bbl/day]."""
 
 
 def slack_days(now: float) -> float:
