@@ -380,45 +380,91 @@ def run_replication(scenario: Scenario, k: int, baseline: results.Measured | Non
             events=trace.events,
         )
     except Exception as exc:
-        entropy = replication_seed(scenario.seed, k)
-        raise SimulationError(
-            f"scenario {scenario.name!r}, replication {k} (SeedSequence({entropy.entropy}, spawn_key={entropy.spawn_key})) "
-            f"failed: {type(exc).__name__}: {exc}; reproduce it with --rep {k} --trace"
-        ) from exc
+        raise _failed(scenario, k, exc) from exc
 
 
 def run_chunk(scenario: Scenario, indices: Sequence[int], keep_through: int | None = None) -> Chunk:
     """Replications ``indices``, in order, as a :class:`Chunk`: their figures, their daily series summed by
     block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the daily series of
-    those with an index up to ``keep_through`` (of all when None)."""
-    baseline_scenario = scenario.without_disruptions()
-    # The baseline has no random input, so one run serves every replication of the chunk.
-    shared = None
-    if not baseline_scenario.has_random_disruptions and indices:
-        shared = results.measure(scenario, simulate(baseline_scenario, indices[0]))
+    those with an index up to ``keep_through`` (of all when None).
+
+    The engine runs each replication; their results are then computed together, array-wise (bitwise those
+    of :func:`run_replication`, one at a time).
+    """
     layout = Layout.of(scenario)
-    figures = np.empty((len(indices), len(layout.names)))
-    events = np.empty(len(indices), dtype=np.int64)
-    kept = np.zeros(len(indices), dtype=bool)
-    sums: list[np.ndarray] = []
-    daily: list[np.ndarray] = []
-    series: tuple[str, ...] = ()
-    for i, k in enumerate(indices):
-        rep = run_replication(scenario, k, shared)
-        series = tuple(rep.daily)
-        figures[i], events[i] = layout.row(rep), rep.events
-        stack = np.stack([rep.daily[key] for key in series])
-        if i % BLOCK == 0:
-            sums.append(stack.copy())
-        else:
-            sums[-1] += stack
-        if keep_through is None or k <= keep_through:
-            kept[i] = True
-            daily.append(stack)
-    days = sums[0].shape[-1] if sums else 0
-    return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series,
-                 np.asarray(sums).reshape(len(sums), len(series), days), kept,
-                 np.asarray(daily).reshape(len(daily), len(series), days))
+    indices = [int(k) for k in indices]
+    if not indices:
+        return Chunk(layout, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+                     np.empty((0, len(layout.names))), (), np.empty((0, 0, 0)), np.zeros(0, dtype=bool),
+                     np.empty((0, 0, 0)))
+    # The baseline has no random input, so one run serves every replication of the chunk.
+    baseline = results.measure(scenario, simulate(scenario.without_disruptions(), indices[0]))
+    traces = []
+    for k in indices:
+        try:
+            traces.append(simulate(scenario, k))
+        except Exception as exc:
+            raise _failed(scenario, k, exc) from exc
+    try:
+        figures, series, daily = _chunk_results(scenario, layout, indices, traces, baseline)
+    except Exception:
+        for k in indices:  # name the replication that fails alone, if one does
+            run_replication(scenario, k, baseline)
+        raise
+    n = len(indices)
+    sums = np.empty((math.ceil(n / BLOCK), len(series), daily.shape[-1]))
+    for b, a in enumerate(range(0, n, BLOCK)):  # one replication after the other, as the block's sum
+        sums[b] = daily[a]
+        for i in range(a + 1, min(a + BLOCK, n)):
+            sums[b] += daily[i]
+    kept = np.ones(n, dtype=bool) if keep_through is None else np.asarray(indices) <= keep_through
+    return Chunk(layout, np.asarray(indices, dtype=np.int64), np.array([t.events for t in traces], dtype=np.int64),
+                 figures, series, sums, kept, daily[kept])
+
+
+def _chunk_results(
+    scenario: Scenario, layout: Layout, indices: list[int], traces: list[Any], baseline: results.Measured
+) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """Figures [n x columns], series names and daily series [n x series x days] of a chunk's traces."""
+    run = results.measure_chunk(scenario, traces)
+    shared_brent = scenario.market.brent_process is None  # then every replication has the same prices
+    if shared_brent:
+        one = market.brent_by_day(scenario, indices[0])
+        brent = np.broadcast_to(one, (len(indices), len(one)))
+        base_money = results.money_by_day(scenario, baseline, one)
+    else:
+        brent = np.array([market.brent_by_day(scenario, k) for k in indices])
+        base_money = results.money_by_day(scenario, baseline, brent)
+    money = results.money_by_day(scenario, run, brent)
+    metrics = results.chunk_metrics(scenario, run, baseline.volumes, money, base_money)
+    moved = market.moved_brent(scenario, brent, run.impaired_by_day)
+    daily = results.chunk_daily(scenario, run, baseline, moved, money, base_money)
+    n, series = len(indices), tuple(daily)
+    figures = np.empty((n, len(layout.names)))
+    columns = [*(metrics[m] for m in results.METRICS), *(run.exported_bbl[r] for r in layout.routes),
+               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes)]
+    for j, column in enumerate(columns):
+        figures[:, j] = column
+    position = {name: j for j, name in enumerate(layout.incidents)}
+    counts = np.zeros((n, len(layout.incidents)))
+    for i, trace in enumerate(traces):
+        for hit in trace.impairments:
+            j = position.get(hit.source)
+            if j is not None:
+                counts[i, j] += 1
+    figures[:, len(columns):] = counts
+    stack = np.empty((n, len(series), len(one) if shared_brent else brent.shape[1]))
+    for s, key in enumerate(series):
+        stack[:, s] = daily[key]
+    return figures, series, stack
+
+
+def _failed(scenario: Scenario, k: int, exc: Exception) -> SimulationError:
+    entropy = replication_seed(scenario.seed, k)
+    return SimulationError(
+        f"scenario {scenario.name!r}, replication {k} (SeedSequence({entropy.entropy}, spawn_key={entropy.spawn_key})) "
+        f"failed: {type(exc).__name__}: {exc}; reproduce it with --rep {k} --trace"
+    )
 
 
 def run(
