@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -256,13 +257,23 @@ class RunResult:
 
     @functools.cached_property
     def _bands(self) -> dict[str, np.ndarray]:
+        several = len(self.indices) > 1
+
+        def bands(key: str) -> np.ndarray | None:
+            levels = FAN_PERCENTILES if key in FAN_SERIES else (5, 95)
+            return percentiles_by_day(self.daily_stack(key), levels) if several else None
+
+        # np.partition lets go of the GIL: the series' bands are computed on the run's cores side by side.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(self.series), os.cpu_count() or 1) or 1) as pool:
+            computed = list(pool.map(bands, self.series))
         out = {}
-        for key in self.series:
+        for key, band in zip(self.series, computed):
             out[key] = self.daily_mean(key)
-            if len(self.indices) > 1:
+            if band is not None:
                 levels = FAN_PERCENTILES if key in FAN_SERIES else (5, 95)
-                for q, band in zip(levels, np.percentile(self.daily_stack(key), levels, axis=0)):
-                    out[f"{key}_p{q}"] = band
+                out.update({f"{key}_p{q}": b for q, b in zip(levels, band)})
         return out
 
 
@@ -329,6 +340,48 @@ class _Aggregate:
             array.flags.writeable = False
         return RunResult(self.scenario, self.indices, self.events, self.figures, self.series, self.sums,
                          self.sample_positions[: self.kept], self.sample[:, : self.kept])
+
+
+def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """``np.percentile(stack, levels, axis=0)`` (linear interpolation), bit for bit, faster [levels x days].
+
+    Exact, not an approximation: the same order statistics and numpy's interpolation. Faster because the
+    days are sorted as contiguous rows (numpy's vectorised sort beats its partition at several positions),
+    and a day every replication shares (a baseline, a fixed Brent) is not sorted at all. Equal floats are
+    the same bits but for zeros, so a day whose order statistic is a zero takes np.percentile's own answer,
+    sign of the zero included.
+
+    Args:
+        stack: one daily series of each replication [replications x days].
+        levels: percentiles, each in [0, 100].
+    """
+    stack = np.asarray(stack, dtype=float)
+    n = stack.shape[0]
+    if n == 0 or stack.ndim != 2 or np.isnan(stack).any():  # numpy's own rules for NaN and empty input
+        return np.asarray(np.percentile(stack, levels, axis=0))
+    virtual = (n - 1) * np.true_divide(np.asarray(levels, dtype=float), 100)
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    previous[above], following[above] = -1, -1
+    gamma = (virtual - previous)[:, None]
+    previous, following = previous.astype(np.intp), following.astype(np.intp)
+    bits = stack.view(np.int64)
+    same = (bits == bits[0]).all(axis=0)  # bitwise: +0 and -0 differ
+    low = np.empty((len(virtual), stack.shape[1]))
+    high = np.empty_like(low)
+    low[:, same] = high[:, same] = stack[0, same]
+    if not same.all():
+        rows = np.ascontiguousarray(stack[:, ~same].T)
+        rows.sort(axis=-1)
+        low[:, ~same], high[:, ~same] = rows[:, previous].T, rows[:, following].T
+    diff = high - low  # numpy's lerp
+    out = low + diff * gamma
+    np.subtract(high, diff * (1 - gamma), out=out, where=np.broadcast_to(gamma >= 0.5, out.shape))
+    zero = ~same & ((low == 0) | (high == 0)).any(axis=0)
+    if zero.any():
+        out[:, zero] = np.percentile(stack[:, zero], levels, axis=0)
+    return out
 
 
 def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
