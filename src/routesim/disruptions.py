@@ -81,8 +81,9 @@ def incident_impairments(
     if count > MAX_IMPAIRMENTS:
         raise SimulationError(f"incident process {incident.stream_name!r} would draw {count} incidents")
     times = np.sort(rng.uniform(0.0, horizon_days, count))
-    keep = rng.uniform(size=count) < factors[month_index(times, start_date)] / factors.max()
-    times = times[keep]
+    draws = rng.uniform(size=count)  # drawn even when every candidate is kept, for the streams after it
+    if factors.min() < factors.max():  # else factor / peak is 1 and a draw in [0, 1) keeps every candidate
+        times = times[draws < factors[month_index(times, start_date)] / factors.max()]
     durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
     storm = isinstance(incident, Storm)
     if isinstance(incident, Incident):

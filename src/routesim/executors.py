@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from .errors import RoutesimError
@@ -94,6 +93,8 @@ def _process_pool(
     fn: ChunkFn, scenario: Any, parts: list[list[int]], workers: int, total: int, progress: Progress | None,
     take: Fold,
 ) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # not at import: the CLI starts faster
+
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
     try:
         # Only this dict refers to a pending future; as_completed lets go of each future it yields, so a

@@ -7,6 +7,7 @@ evaluated with numpy, so its cost grows with events and output days, never with 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -130,8 +131,9 @@ def measure(scenario: Scenario, trace: Trace) -> Measured:
     return Measured(trace, volumes(scenario, trace), exported_by_day(scenario, trace), impaired_by_day(trace))
 
 
-def money_by_day(scenario: Scenario, run: Measured, brent: np.ndarray) -> dict[str, np.ndarray]:
-    """The money streams of :func:`routesim.fiscal.split` for each output day [USD]."""
+def money_by_day(scenario: Scenario, run: Measured | ChunkMeasured, brent: np.ndarray) -> dict[str, np.ndarray]:
+    """The money streams of :func:`routesim.fiscal.split` for each output day [USD]; of several replications
+    at once with a :class:`ChunkMeasured` run and Brent by replication and day [n x days]."""
     impaired = run.impaired_by_day
     moved = market.moved_brent(scenario, brent, impaired)  # the price bands follow Brent as it moved
     return fiscal.split(scenario, run.exported_by_day, moved, market.sale_prices(scenario, brent, impaired))
@@ -143,6 +145,25 @@ def metrics(
     """Every metric of :data:`METRICS` for one replication and its no-disruption baseline."""
     total = {k: float(v.sum()) for k, v in money.items()}
     base = {k: float(v.sum()) for k, v in base_money.items()}
+    return _metrics(scenario, run, baseline, total, base)
+
+
+def chunk_metrics(
+    scenario: Scenario,
+    run: ChunkMeasured,
+    baseline: Volumes,
+    money: dict[str, np.ndarray],
+    base_money: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """:func:`metrics` of several replications at once, each metric an array [n]; ``money`` is by
+    replication and day [n x days], ``base_money`` the same or shared by every replication [days]."""
+    total = {k: v.sum(axis=-1) for k, v in money.items()}
+    base = {k: v.sum(axis=-1) for k, v in base_money.items()}
+    return _metrics(scenario, run, baseline, total, base)
+
+
+def _metrics(scenario: Scenario, run: Any, baseline: Volumes, total: dict[str, Any], base: dict[str, Any]) -> Any:
+    """The metrics from the volumes and the money streams' totals (floats, or arrays by replication)."""
     budget_usd = scenario.fiscal.budget_revenue_usd_per_year * scenario.horizon_days / DAYS_PER_YEAR
     exported = sum(run.exported_bbl.values())
     out = {
@@ -219,4 +240,247 @@ def daily(
     series["revenue_loss_usd"] = base_revenue - revenue
     series["budget_loss_usd"] = budget_loss
     series["brent_usd_per_bbl"] = market.moved_brent(scenario, brent, run.impaired_by_day)
+    return series
+
+
+# Several replications at once. The functions above measure one trace with a few dozen small numpy calls
+# each; below, a chunk's traces are padded to a common number of records and measured together, with the
+# same arithmetic element by element (the same products, the same running sums in the same order, the
+# interpolation of np.interp), so every figure is bitwise the one of the one-trace functions; the tests
+# hold the two paths equal.
+
+MAX_CELLS = 1 << 20
+"""Replications x integrated columns x query points measured at once; bounds a worker's memory [values]."""
+
+
+@dataclass(frozen=True)
+class ChunkMeasured:
+    """:class:`Measured` of several traces, each figure with a leading axis of replications: [n] for a
+    scalar, [n x days] for a daily series (the :class:`Volumes` figures as arrays, by route where they are
+    per route)."""
+
+    produced_bbl: np.ndarray
+    shut_in_bbl: np.ndarray
+    exported_bbl: dict[str, np.ndarray]
+    in_transit_bbl: dict[str, np.ndarray]
+    tanker_cargo_bbl: dict[str, np.ndarray]
+    storage_end_bbl: np.ndarray
+    availability: dict[str, np.ndarray]
+    impaired_days: dict[str, np.ndarray]
+    exported_by_day: dict[str, np.ndarray]
+    """Per route, barrels reaching the sale point in each output day [bbl]."""
+    impaired_by_day: dict[str, np.ndarray]
+    """Per route, the share of each output day with any impairment [-]."""
+    availability_by_day: dict[str, np.ndarray]
+    """Per route, the mean available capacity share of each output day [-]."""
+    production_by_day: dict[str, np.ndarray]
+    """Production of each output day, every producer together (``""``) and, with several, each [bbl/day]."""
+    storage_by_day: dict[str, np.ndarray]
+    """Storage at each day's end, every node together (``""``) and, with several, each node [bbl]."""
+
+
+def interp_padded(times: np.ndarray, cum: np.ndarray, at: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """np.interp(at, times[r], cum[r, c], left=0) for every replication r and column c, element by element
+    the arithmetic of numpy's compiled interp (the same slope, the same rules at the ends and on a record).
+
+    Args:
+        times: record times per replication, padded by repeating the last [n x records].
+        cum: values at the records [n x columns x records].
+        at: query points, shared by every replication and column [queries].
+        index: ``searchsorted(times[r], at, "right") - 1`` [n x queries].
+    """
+    n, c, m = cum.shape
+    last = m - 1
+    j = np.clip(index, 0, max(last - 1, 0))
+    flat_t = j + (np.arange(n) * m)[:, None]  # [n x queries]
+    t0 = np.take(times, flat_t)
+    flat = flat_t[:, None, :] + (np.arange(c) * m)[None, :, None] + (np.arange(n) * (m * (c - 1)))[:, None, None]
+    y0 = np.take(cum, flat)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # numpy's slopes, one per record (a record of zero length is never looked up)
+        slopes = np.zeros_like(cum)
+        np.divide(cum[:, :, 1:] - cum[:, :, :-1], np.diff(times, axis=1)[:, None, :], out=slopes[:, :, :-1])
+        slope = np.take(slopes, flat)
+        out = slope * (at - t0)[:, None, :]
+        out += y0
+        nan = np.isnan(out) & ((index >= 0) & (index < last))[:, None, :]
+        if nan.any():  # numpy's fallbacks: from the right end, then a flat segment
+            t1, y1 = np.take(times, flat_t + 1)[:, None, :], np.take(cum, flat + 1)
+            retry = slope * (at - t1) + y1
+            retry = np.where(np.isnan(retry) & (y0 == y1), y0, retry)
+            np.copyto(out, retry, where=nan)
+    np.copyto(out, y0, where=(at == t0)[:, None, :])
+    np.copyto(out, cum[:, :, last:], where=(index >= last)[:, None, :])
+    np.copyto(out, 0.0, where=(index < 0)[:, None, :])
+    return out
+
+
+def _padded(rows: list[np.ndarray], length: int) -> np.ndarray:
+    """Arrays [..., m_i] padded to ``length`` records by repeating each one's last, stacked [n x ... x length]."""
+    out = np.empty((len(rows), *rows[0].shape[:-1], length))
+    for i, row in enumerate(rows):
+        m = row.shape[-1]
+        out[i, ..., :m] = row
+        out[i, ..., m:] = row[..., -1:]
+    return out
+
+
+def measure_chunk(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
+    """:func:`measure` and the trace's daily series (availability, production, storage) of several traces
+    of ``scenario`` at once, bitwise the one-trace figures; measured a slice of replications at a time."""
+    names = list(scenario.routes)
+    pipes = [r for r in names if not isinstance(scenario.routes[r], TankerShuttleRoute)]
+    first = traces[0]
+    columns = 1 + (len(first.production) if len(first.production) > 1 else 0) + len(pipes) + 2 * len(names)
+    days = len(day_edges(first.horizon_days)) - 1
+    step = max(1, MAX_CELLS // (columns * (days + 2)))
+    parts = [_measure_slice(scenario, traces[a : a + step]) for a in range(0, len(traces), step)]
+    if len(parts) == 1:
+        return parts[0]
+    joined = {}
+    for field in ChunkMeasured.__dataclass_fields__:
+        values = [getattr(p, field) for p in parts]
+        if isinstance(values[0], dict):
+            joined[field] = {k: np.concatenate([v[k] for v in values]) for k in values[0]}
+        else:
+            joined[field] = np.concatenate(values)
+    return ChunkMeasured(**joined)
+
+
+def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
+    n, first = len(traces), traces[0]
+    h = first.horizon_days
+    edges = day_edges(h)
+    width = np.diff(edges)
+    days = len(width)
+    names = list(scenario.routes)
+    pipes = [r for r in names if not isinstance(scenario.routes[r], TankerShuttleRoute)]
+    shuttles = [r for r in names if r not in pipes]
+    producers, nodes = list(first.production), list(first.levels_bbl)
+    several = producers if len(producers) > 1 else []
+    # Rates to integrate, in column order: total production, each producer (if several), each pipeline's
+    # flow, each route's capacity factor; then (computed below) each route's "impaired" indicator.
+    length = max(len(t.times) for t in traces)
+    times = _padded([t.times for t in traces], length)
+    rates = _padded([np.array([t.production_bpd, *(t.production[p] for p in several),
+                               *(t.flows_bpd[r] for r in pipes), *(t.capacity_factor[r] for r in names)])
+                     for t in traces], length)
+    first_indicator = rates.shape[1]
+    factors = rates[:, first_indicator - len(names):]
+    rates = np.concatenate([rates, (factors < 1.0).astype(float)], axis=1)
+    cum = np.zeros_like(rates)
+    np.cumsum(rates[:, :, :-1] * np.diff(times, axis=1)[:, None, :], axis=2, out=cum[:, :, 1:])
+    # Query points: each column at the day edges shifted by its transit (pipelines' flows are sold later),
+    # then at the horizon.
+    shifts = sorted({0.0, *(scenario.routes[r].total_transit_days for r in pipes)})
+    queries = np.array([np.append(edges - s, h) for s in shifts])  # [shifts x days + 2]
+    column_shift = [0] * (1 + len(several)) + [shifts.index(scenario.routes[r].total_transit_days) for r in pipes]
+    column_shift += [0] * (2 * len(names))
+    found = np.empty((n, len(shifts), days + 2), dtype=np.intp)
+    for i in range(n):
+        found[i] = np.searchsorted(times[i], queries, side="right") - 1
+    # The "impaired" indicators are wanted by day only when disruptions move prices; else at the horizon.
+    by_day_indicator = bool(scenario.market.disruption_effects)
+    value: list[np.ndarray] = [np.empty(0)] * cum.shape[1]
+    groups = [(row, [c for c, r in enumerate(column_shift) if r == row and (by_day_indicator or c < first_indicator)])
+              for row in sorted(set(column_shift))]
+    if not by_day_indicator:
+        groups.append((-1, list(range(first_indicator, cum.shape[1]))))
+    for row, cols in groups:  # the columns of each shift together
+        group = np.ascontiguousarray(cum[:, cols]) if len(cols) < cum.shape[1] else cum
+        if row >= 0:
+            out = interp_padded(times, group, queries[row], found[:, row])
+        else:
+            out = interp_padded(times, group, queries[0, -1:], found[:, 0, -1:])
+        for i, c in enumerate(cols):
+            value[c] = out[:, i]
+    col = iter(value)
+    total = next(col)
+    per_producer = {p: next(col) for p in several}
+    flow = {r: next(col) for r in pipes}
+    factor = {r: next(col) for r in names}
+    impaired = {r: next(col) for r in names}
+
+    exported, transit, cargo, by_day = {}, {}, {}, {}
+    for r in pipes:
+        exported[r] = flow[r][:, days]
+        transit[r] = flow[r][:, days + 1] - exported[r]
+        cargo[r] = np.zeros(n)
+        by_day[r] = np.diff(flow[r][:, : days + 1], axis=1)
+    for r in shuttles:
+        route = scenario.routes[r]
+        q = route.tanker_capacity_bbl
+        assert isinstance(route, TankerShuttleRoute)
+        counts = np.array([len(t.discharges[r]) for t in traces])
+        rep = np.repeat(np.arange(n), counts)
+        sold = np.concatenate([t.discharges[r] for t in traces]) + route.total_transit_days
+        on_time = sold <= h
+        exported[r] = q * np.bincount(rep[on_time], minlength=n).astype(float)
+        transit[r] = q * np.bincount(rep[~on_time], minlength=n).astype(float)
+        cargo[r] = q * (np.array([len(t.loads[r]) for t in traces]) - counts).astype(float)
+        # np.histogram(sold, bins=edges): [e_i, e_i+1), the last bin closed
+        b = np.searchsorted(edges, sold, side="right") - 1
+        b[sold == edges[-1]] = days - 1
+        ok = (b >= 0) & (b < days)
+        hist = np.bincount(rep[ok] * days + b[ok], minlength=n * days).reshape(n, days)
+        by_day[r] = q * hist.astype(float)
+    produced = total[:, days]
+    # Storage at each day's end: the level at the last record at or before it, moved at its net rate.
+    levels = _padded([np.array([t.levels_bbl[k] for k in nodes]) for t in traces], length)
+    nets = _padded([np.array([t.net_bpd[k] for k in nodes]) for t in traces], length)
+    i = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
+    moved = edges[1:] - np.take_along_axis(times, i[:, 0], axis=1)
+    node_level = np.take_along_axis(levels, i, axis=2) + np.take_along_axis(nets, i, axis=2) * moved[:, None, :]
+    storage = {k: node_level[:, j] for j, k in enumerate(nodes)}
+    storage_end = sum((np.array([t.levels_bbl[k][-1] for t in traces]) for k in nodes), np.zeros(n))
+    return ChunkMeasured(
+        produced_bbl=produced,
+        shut_in_bbl=scenario.production_bpd * h - produced,
+        exported_bbl={r: exported[r] for r in names},
+        in_transit_bbl={r: transit[r] for r in names},
+        tanker_cargo_bbl={r: cargo[r] for r in names},
+        storage_end_bbl=storage_end,
+        availability={r: factor[r][:, days] / h for r in names},
+        impaired_days={r: impaired[r][:, -1] for r in names},
+        exported_by_day={r: by_day[r] for r in names},
+        impaired_by_day={r: np.diff(impaired[r][:, : days + 1], axis=1) / width for r in names}
+        if by_day_indicator else {},
+        availability_by_day={r: np.diff(factor[r][:, : days + 1], axis=1) / width for r in first.capacity_factor},
+        production_by_day={"": np.diff(total[:, : days + 1], axis=1) / width,
+                           **{p: np.diff(v[:, : days + 1], axis=1) / width for p, v in per_producer.items()}},
+        storage_by_day={"": sum(storage.values()), **(storage if len(nodes) > 1 else {})},
+    )
+
+
+def chunk_daily(
+    scenario: Scenario,
+    run: ChunkMeasured,
+    baseline: Measured,
+    moved_brent: np.ndarray,
+    money: dict[str, np.ndarray],
+    base_money: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """:func:`daily` of several replications at once, in the same order, each series [n x days] or, when
+    every replication shares it (the baseline's with one Brent for all), [days]; ``moved_brent`` is Brent
+    as moved by the disruptions (:func:`routesim.market.moved_brent`)."""
+    width = np.diff(day_edges(scenario.horizon_days))
+    exported = run.exported_by_day
+    revenue = np.cumsum(money["export_revenue_usd"], axis=-1)
+    base_revenue = np.cumsum(base_money["export_revenue_usd"], axis=-1)
+    budget_loss = np.cumsum(base_money["budget_oil_revenue_usd"] - money["budget_oil_revenue_usd"], axis=-1)
+    production = run.production_by_day[""]
+    series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
+    series.update({f"baseline_{r}_exported_bpd": v / width for r, v in baseline.exported_by_day.items()})
+    series["exported_bpd"] = sum(exported.values()) / width
+    series.update({f"{r}_availability": v for r, v in run.availability_by_day.items()})
+    series["storage_bbl"] = run.storage_by_day[""]
+    series.update({f"{n.replace('/', '_')}_storage_bbl": v for n, v in run.storage_by_day.items() if n})
+    series["production_bpd"] = production
+    series.update({f"{p}_production_bpd": v for p, v in run.production_by_day.items() if p})
+    series["shut_in_bpd"] = scenario.production_bpd - production
+    series["export_revenue_usd"] = revenue
+    series["baseline_export_revenue_usd"] = base_revenue
+    series["revenue_loss_usd"] = base_revenue - revenue
+    series["budget_loss_usd"] = budget_loss
+    series["brent_usd_per_bbl"] = moved_brent
     return series

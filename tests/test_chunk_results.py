@@ -1,0 +1,93 @@
+"""A chunk's results computed array-wise equal, bit for bit, those of each replication on its own.
+
+The oracle is the plain path: :func:`montecarlo.run_replication` (one trace, numpy call by call) and
+``np.interp``; the chunk path (:func:`montecarlo.run_chunk`, :func:`results.measure_chunk`) must give the
+same bits, not merely close numbers, because summary.json and the CSVs must not change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from routesim import montecarlo, results
+from routesim.executors import BLOCK
+from routesim.scenario_io import load_scenario
+
+from conftest import SCENARIOS
+
+FAILURES = ("failures=[{target: rail, time_to_failure_days: {distribution: exponential, mean: 40}, "
+            "repair_days: {distribution: exponential, mean: 5}, capacity_factor: 0.3}]")
+BRENT = ("market.brent_process={initial_usd_per_bbl: 80, long_run_usd_per_bbl: 70, reversion_per_year: 1.2, "
+         "volatility_per_year: 0.35}")
+EFFECTS = "market.disruption_effects=[{route: cpc, differential_change_usd_per_bbl: -4, brent_change_usd_per_bbl: 2}]"
+INCIDENTS = ("incidents=[{name: cpc-inc, target: cpc, rate_per_year: 6, duration_days: {distribution: exponential, "
+             "mean: 8}, capacity_factor: {distribution: uniform, low: 0, high: 0.8}}]")
+CASES = {
+    "incidents (tank farm, tankers)": ("cpc-incident-risk.yaml", ["horizon_days=120"]),
+    "storms": ("cpc-storms.yaml", ["horizon_days=120", "start_date=2024-11-01"]),
+    "failures, Brent path, price effects": ("cpc-incident-risk.yaml", ["horizon_days=90", FAILURES, BRENT, EFFECTS]),
+    "taxes": ("fiscal-official.yaml", ["horizon_days=60", INCIDENTS, EFFECTS]),
+    "several producers": ("network.yaml", ["horizon_days=60", INCIDENTS]),
+    "one outage, no randomness": ("cpc-closure-30d.yaml", ["horizon_days=75"]),
+}
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_chunk_equals_its_replications_one_at_a_time_bit_for_bit(case, monkeypatch):
+    path, overrides = CASES[case]
+    s = load_scenario(SCENARIOS / path, overrides)
+    indices = list(range(3, 3 + 2 * BLOCK + 3))  # two whole blocks and a partial one
+    monkeypatch.setattr(results, "MAX_CELLS", 20_000)  # several slices of replications in the chunk
+    chunk = montecarlo.run_chunk(s, indices, keep_through=indices[5])
+    plain = [montecarlo.run_replication(s, k) for k in indices]
+    layout = chunk.layout
+    for i, rep in enumerate(plain):
+        assert _same_bits(chunk.figures[i], layout.row(rep)), (case, i)
+        assert chunk.events[i] == rep.events
+    assert chunk.series == tuple(plain[0].daily)
+    stacks = [np.stack([rep.daily[key] for key in chunk.series]) for rep in plain]
+    assert _same_bits(chunk.daily, np.array(stacks[:6]))  # indices up to keep_through
+    assert chunk.kept.tolist() == [k <= indices[5] for k in indices]
+    for b, a in enumerate(range(0, len(indices), BLOCK)):  # each block summed one replication after the other
+        total = stacks[a].copy()
+        for stack in stacks[a + 1 : a + BLOCK]:
+            total += stack
+        assert _same_bits(chunk.block_sums[b], total)
+
+
+def test_a_chunk_with_losses_and_without_is_not_trivially_equal():
+    """The comparison above has teeth: replications of the incident case differ from each other."""
+    s = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", ["horizon_days=120"])
+    chunk = montecarlo.run_chunk(s, list(range(16)))
+    losses = chunk.figures[:, chunk.layout.position["revenue_loss_usd"]]
+    assert len(set(losses.tolist())) > 8 and losses.max() > 0
+
+
+def test_interp_padded_is_np_interp_bit_for_bit():
+    rng = np.random.default_rng(7)
+    n, columns = 9, 4
+    traces = []
+    for _ in range(n):
+        m = int(rng.integers(2, 30))
+        t = np.sort(np.concatenate(([0.0, 20.0], rng.uniform(0, 20, m - 2))))
+        t[rng.integers(1, m - 1)] = t[rng.integers(1, m - 1)]  # a repeated time, as a lift makes
+        t = np.sort(t)
+        if rng.uniform() < 0.5:
+            t[1:4] = np.round(t[1:4])  # records on whole days, where queries fall exactly
+            t = np.sort(t)
+        traces.append((t, np.cumsum(rng.uniform(0, 5, (columns, m)), axis=1)))
+    length = max(len(t) for t, _ in traces)
+    times = np.array([np.concatenate((t, np.full(length - len(t), t[-1]))) for t, _ in traces])
+    cum = np.array([np.concatenate((c, np.repeat(c[:, -1:], length - c.shape[1], axis=1)), axis=1) for _, c in traces])
+    at = np.concatenate((np.arange(-3.0, 21.0, 0.5), [20.0, 25.0], rng.uniform(-1, 21, 40)))
+    index = np.array([np.searchsorted(row, at, side="right") - 1 for row in times])
+    got = results.interp_padded(times, cum, at, index)
+    for r, (t, c) in enumerate(traces):
+        for j in range(columns):
+            assert _same_bits(got[r, j], np.interp(at, t, c[j], left=0.0)), (r, j)
