@@ -258,6 +258,8 @@ def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
 
 
 _MODELS: dict[int, tuple[Scenario, Model, Names]] = {}
+_ROOM: dict[int, tuple[int, int, int]] = {}
+"""Per lowered model: the room (records, events due, lifts) that its runs have needed so far."""
 
 
 def _lowered(scenario: Scenario) -> tuple[Model, Names]:
@@ -265,7 +267,7 @@ def _lowered(scenario: Scenario) -> tuple[Model, Names]:
     hit = _MODELS.get(id(scenario))
     if hit is None or hit[0] is not scenario:
         if len(_MODELS) >= 16:
-            _MODELS.pop(next(iter(_MODELS)))
+            _ROOM.pop(id(_MODELS.pop(next(iter(_MODELS)))[1]), None)
         hit = _MODELS[id(scenario)] = (scenario, *lower(scenario))
     return hit[1], hit[2]
 
@@ -277,9 +279,15 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
         raise RuntimeError(NUMBA_MISSING)
     model, names = _lowered(scenario)
     hits = impairments(scenario, replication)
-    status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges = _run(
-        model, lower_hits(names, hits)
-    )
+    lowered = lower_hits(names, hits)
+    while True:
+        room = _ROOM.get(id(model), (1024, 256, 512))
+        status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges = _run(
+            model, lowered, *room
+        )
+        if status != 2:
+            break
+        _ROOM[id(model)] = tuple(2 * r for r in room)  # type: ignore[assignment]
     if status != 0:
         raise SimulationError(f"the run does not progress at day {day:g} ({events} events)")
 
@@ -479,7 +487,7 @@ def _copy(src, dst):  # type: ignore[no-untyped-def]
         dst[i] = src[i]
 
 
-@_jit
+@_inline
 def _push(heap_t, heap_s, heap_k, heap_a, size, seq, t, kind, arg):  # type: ignore[no-untyped-def]
     """Add an event to the binary heap ordered by (time, sequence); the arrays have room."""
     i = size
@@ -495,7 +503,7 @@ def _push(heap_t, heap_s, heap_k, heap_a, size, seq, t, kind, arg):  # type: ign
         i = parent
 
 
-@_jit
+@_inline
 def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
     """Remove the first event (the heap has ``size`` > 0 of them); the caller read it at index 0."""
     last = size - 1
@@ -516,24 +524,13 @@ def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
         i = smallest
 
 
-def _grown(a, n):  # type: ignore[no-untyped-def]
-    """``a`` with room for at least ``n`` rows (doubled when it must grow)."""
-    if n <= a.shape[0]:
-        return a
-    shape = (max(n, 2 * a.shape[0]),) + a.shape[1:]
-    b = np.empty(shape, dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
-
-
-_grown = _jit(_grown)
-
-
 @_jit
-def _run(m, h):  # type: ignore[no-untyped-def]
+def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
     """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
     rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day)),
-    status 1 if the run did not progress at ``day``."""
+    status 1 if the run did not progress at ``day``, 2 if it needs more room than ``cap_rows`` records,
+    ``cap_heap`` events due or ``cap_lifts`` lifts or discharges (the caller runs it again with more: the
+    arrays never grow, so the loop keeps no reference counts on them)."""
     # the model's and the hits' arrays as locals: reading them through the tuples in the loop would count
     # references each time
     berths = m.berths
@@ -627,7 +624,6 @@ def _run(m, h):  # type: ignore[no-untyped-def]
     req_count = 0
     waiting = np.zeros(n_n + 1, dtype=np.bool_)  # the last: a tanker route no producer reaches
     # records
-    cap_rows = 64
     times = np.empty(cap_rows)
     rec_level = np.empty((cap_rows, n_n))
     rec_net = np.empty((cap_rows, n_n))
@@ -641,14 +637,14 @@ def _run(m, h):  # type: ignore[no-untyped-def]
     last_avail = np.zeros((1, n_r))
     recorded = False
     before = np.empty(n_n)
-    lift_route = np.empty(16, dtype=np.int64)
-    lift_day = np.empty(16)
+    lift_route = np.empty(cap_lifts, dtype=np.int64)
+    lift_day = np.empty(cap_lifts)
     n_lift = 0
-    dis_route = np.empty(16, dtype=np.int64)
-    dis_day = np.empty(16)
+    dis_route = np.empty(cap_lifts, dtype=np.int64)
+    dis_day = np.empty(cap_lifts)
     n_dis = 0
     # the event heap
-    cap_heap = 2 * n_i + 2 * n_k + 16
+    cap_heap = max(cap_heap, 3 * n_k + n_i + 8)  # room for the start's events
     heap_t = np.empty(cap_heap)
     heap_s = np.empty(cap_heap, dtype=np.int64)
     heap_k = np.empty(cap_heap, dtype=np.int64)
@@ -663,6 +659,7 @@ def _run(m, h):  # type: ignore[no-untyped-def]
     phase = 0  # 0: the start; 1: the event loop; 2: the horizon
     pending_refresh = True
     rose = -1
+    status = 0
     while True:
         # ------------------------------------------------------------ refresh (the hybrid core)
         if pending_refresh:
@@ -686,13 +683,9 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                     lv = node_capacity_bbl[j]
                 level[j] = lv
             updated = now
-            if rows + 2 > times.shape[0]:
-                times = _grown(times, rows + 2)
-                rec_level = _grown(rec_level, rows + 2)
-                rec_net = _grown(rec_net, rows + 2)
-                rec_prod = _grown(rec_prod, rows + 2)
-                rec_flow = _grown(rec_flow, rows + 2)
-                rec_fac = _grown(rec_fac, rows + 2)
+            if rows + 2 > cap_rows or n_lift + n_req > cap_lifts:
+                status = 2
+                break
             jumped = False
             if n_req > 0 and not final:  # nothing happens at the horizon
                 if committed_shuttles:
@@ -727,14 +720,8 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         level[src] = max(level[src] - cargo_bbl[r], 0.0)
                         last_lift[r] = now
                         lifted_bbl[r] += cargo_bbl[r]
-                        if n_lift == lift_route.shape[0]:
-                            lift_route = _grown(lift_route, n_lift + 1)
-                            lift_day = _grown(lift_day, n_lift + 1)
                         lift_route[n_lift], lift_day[n_lift] = r, now
                         n_lift += 1
-                        if size == heap_t.shape[0]:
-                            heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
-                            heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
                         _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
                         size += 1
                         seq += 1
@@ -878,9 +865,6 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                     wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)
             generation += 1
             if wait < math.inf and not final:
-                if size == heap_t.shape[0]:
-                    heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
-                    heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(wait, 0.0), _CROSSING, generation)
                 size += 1
                 seq += 1
@@ -901,9 +885,6 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                         else:
                             queued[r] += 1
             for i in range(n_i):
-                if size == heap_t.shape[0]:
-                    heap_t, heap_s = _grown(heap_t, size + 1), _grown(heap_s, size + 1)
-                    heap_k, heap_a = _grown(heap_k, size + 1), _grown(heap_a, size + 1)
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
                 size += 1
                 seq += 1
@@ -916,9 +897,9 @@ def _run(m, h):  # type: ignore[no-untyped-def]
         now, kind, arg = heap_t[0], heap_k[0], heap_a[0]
         _pop(heap_t, heap_s, heap_k, heap_a, size)
         size -= 1
-        if size + 4 > heap_t.shape[0]:
-            heap_t, heap_s = _grown(heap_t, size + 4), _grown(heap_s, size + 4)
-            heap_k, heap_a = _grown(heap_k, size + 4), _grown(heap_a, size + 4)
+        if size + 2 * n_k + 4 > cap_heap or n_dis >= cap_lifts:  # room for what this event and its refresh push
+            status = 2
+            break
         if kind == _CROSSING:
             pending_refresh = arg == generation
         elif kind == _START or kind == _END:
@@ -976,10 +957,6 @@ def _run(m, h):  # type: ignore[no-untyped-def]
             elif kind == _LOADED and storms[r] > 0:
                 to_sail[r] += 1
             if storms[r] == 0:
-                room = size + 2 * sail + back + 1
-                if room > heap_t.shape[0]:
-                    heap_t, heap_s = _grown(heap_t, room), _grown(heap_s, room)
-                    heap_k, heap_a = _grown(heap_k, room), _grown(heap_a, room)
                 for _ in range(sail):  # leave the berth to the next tanker, and sail
                     _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
                     size += 1
@@ -1007,9 +984,6 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 free_berths[r] += 1
         elif kind == _DISCHARGED:
             r = arg
-            if n_dis == dis_route.shape[0]:
-                dis_route = _grown(dis_route, n_dis + 1)
-                dis_day = _grown(dis_day, n_dis + 1)
             dis_route[n_dis], dis_day[n_dis] = r, now
             n_dis += 1
             if storms[r] > 0:
@@ -1018,5 +992,5 @@ def _run(m, h):  # type: ignore[no-untyped-def]
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                 size += 1
                 seq += 1
-    return (0, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+    return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
             (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
