@@ -1,10 +1,27 @@
-"""routesim benchmarks: wall time, replications per second, engine events per second, peak memory.
+"""routesim benchmarks: end-to-end CLI runs, engine ratios, cost per event, peak memory.
 
-    python benchmarks/run.py                 # every case (about 10 minutes on 2 cores)
-    python benchmarks/run.py --quick         # smaller counts, for a first look
-    python benchmarks/run.py --case default-1000-w2
-    python benchmarks/run.py --memory        # peak memory of 20,000-100,000 replications (about 30 minutes)
-    python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (about 2 hours on 2 cores)
+    python benchmarks/run.py                 # every case but the memory ones (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick         # fewer rounds and repeats, for a first look
+    python benchmarks/run.py --case engine-ratio-cpc
+    python benchmarks/run.py --only e2e- --only ratio   # the cases whose names contain these (merged into results.json)
+    python benchmarks/run.py --memory        # peak memory of 20,000-100,000 replications
+    python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (several minutes, compiled)
+
+Every case names its engine (``-compiled``, ``-simpy``, or the ``engine`` key of its spec; the in-process
+cases default to the compiled engine). Numba compiles the compiled engine on first use (30-60 s) and caches
+it next to its source (``__pycache__``); ``main`` runs one untimed warm-up first, and every case process
+runs one replication on each engine it times before its clock starts, so no timing includes compilation.
+
+Kinds of case:
+
+- ``e2e-*``: the CLI as a subprocess (``python -m routesim run ... --no-plots --workers 2 --out <tmp>``),
+  process start to exit, repeated; median and range, peak RSS of the process tree (``os.wait4``).
+- ``*-ratio-*`` and ``*-vs-*``: two or three things timed in rounds interleaved in one process, so that a
+  slow spell of the (shared, noisy) machine weighs on all alike; the median of the per-round ratios and
+  their range.
+- ``scale-*``: the compiled engine alone and a whole chunk (engine and results) in one process, median of
+  rounds, as time per replication and per engine event, so that linearity in events shows.
+- the rest: ``montecarlo.run`` in the case's process, as before (wall, replications per second, RSS).
 
 Each case runs in its own process, so that its peak resident set size (itself and its worker
 processes) is its own. Results go to stdout as a table and to benchmarks/results.json.
@@ -27,30 +44,49 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
+CPC = SCENARIOS / "cpc-incident-risk.yaml"
+BASE = SCENARIOS / "base.yaml"
+SIMPLE = HERE / "simple.yaml"  # the bare loop's model as a scenario
 
 
 def cases(quick: bool) -> dict[str, dict]:
-    big = 2_000 if quick else 20_000
-    out = {
-        "default-1000-w1": {"reps": 1_000, "workers": 1},
-        "default-1000-w2": {"reps": 1_000, "workers": 2},
-        f"default-{big}-w1": {"reps": big, "workers": 1},
-        f"default-{big}-w2": {"reps": big, "workers": 2},
-        "ten-years-w2": {"reps": 200, "workers": 2, "set": ["horizon_days=3650"]},
-        "busy-incidents-w2": {"reps": 500, "workers": 2, "set": ["incidents[0].rate_per_year=100"]},
-        "sweep-50-points": {"sweep": 50},
+    few = 1 if quick else 3
+    out: dict[str, dict] = {
+        # End to end: the CLI, process start to exit.
+        "e2e-cpc-20000-w2-compiled": {"cli": ["run", CPC, "-n", "20000"], "engine": "compiled", "repeat": few},
+        "e2e-cpc-1000-w2-compiled": {"cli": ["run", CPC, "-n", "1000"], "engine": "compiled",
+                                     "repeat": 3 if quick else 7},
+        "e2e-cpc-1000-w2-simpy": {"cli": ["run", CPC, "-n", "1000"], "engine": "simpy", "repeat": 1},
+        "e2e-sweep-50x1000-w2-compiled": {"cli": ["sweep", CPC, "--param", "incidents[0].rate_per_year=0:10:50",
+                                                  "-n", "1000"], "engine": "compiled", "repeat": 1},
+        # Engines per replication, interleaved rounds in one process.
+        "engine-ratio-base": {"engines": BASE, "rounds": 5 if quick else 15},
+        "engine-ratio-cpc": {"engines": CPC, "rounds": 5 if quick else 15},
+        # The bare SimPy loop; the engines and a whole CLI run of the same model against it, interleaved.
         "reference-loop": {"reference": 1_000},
-        "engine-vs-reference": {"ratio": 10 if quick else 20, "block": 50},
+        "engine-vs-reference": {"ratio": 5 if quick else 15, "block": 40},
+        "run-vs-reference": {"runs": 3 if quick else 7, "reps": 1_000},
+        # montecarlo.run in one process, on the compiled engine.
+        "default-1000-w1": {"reps": 1_000, "workers": 1, "repeat": 3},
+        "default-1000-w2": {"reps": 1_000, "workers": 2, "repeat": 3},
+        "default-20000-w1": {"reps": 20_000, "workers": 1},
+        "default-20000-w2": {"reps": 20_000, "workers": 2},
+        "ten-years-w2": {"reps": 2_000, "workers": 2, "set": ["horizon_days=3650"]},
+        "busy-incidents-w2": {"reps": 5_000, "workers": 2, "set": ["incidents[0].rate_per_year=100"]},
     }
+    rounds = 3 if quick else 7
     for years in (1, 2, 5, 10):
-        out[f"scale-horizon-{years}y"] = {"reps": 50, "workers": 1, "repeat": 3, "set": [f"horizon_days={365 * years}"]}
+        out[f"scale-horizon-{years}y"] = {"scale": [f"horizon_days={365 * years}"], "reps": 2_000 // years,
+                                          "rounds": rounds}
     for rate in (0, 25, 50, 100):
-        out[f"scale-incidents-{rate}"] = {"reps": 100, "workers": 1, "repeat": 3,
-                                          "set": [f"incidents[0].rate_per_year={rate}"]}
+        out[f"scale-incidents-{rate}"] = {"scale": [f"incidents[0].rate_per_year={rate}"], "reps": 1_000,
+                                          "rounds": rounds}
+    out["scale-10y-100-incidents"] = {"scale": ["horizon_days=3650", "incidents[0].rate_per_year=100"],
+                                      "reps": 100, "rounds": rounds}
     for tankers in (1, 3, 6, 12):
-        out[f"scale-tankers-{tankers}"] = {"reps": 100, "workers": 1, "repeat": 3,
-                                           "set": [f"routes.trans_caspian.tankers={tankers}",
-                                                   "routes.trans_caspian.capacity_bpd=1000000"]}
+        out[f"scale-tankers-{tankers}"] = {"scale": [f"routes.trans_caspian.tankers={tankers}",
+                                                     "routes.trans_caspian.capacity_bpd=1000000"],
+                                           "reps": 1_000, "rounds": rounds}
     return out
 
 
@@ -66,30 +102,62 @@ def memory_cases() -> dict[str, dict]:
     return out
 
 
-def run_case(name: str, spec: dict) -> dict:
-    """Run one case in this process and measure it."""
-    from routesim import montecarlo, sweep
+def warm_up(*paths: Path) -> None:
+    """One replication of each scenario on each engine, before any clock starts: numba loads its cached
+    machine code (or compiles it, 30-60 s, on the very first use), SimPy and the results code are imported."""
+    from routesim import engine
     from routesim.scenario_io import load_scenario
 
+    for path in paths:
+        scenario = load_scenario(path, [])
+        engine.simulate(scenario, 0, engine="compiled")
+        engine.simulate(scenario, 0, engine="simpy")
+
+
+CHUNK = 256
+"""Replications per chunk in the chunk timings: the largest chunk a run sends a worker (``executors.chunks``)."""
+
+
+def run_chunks(scenario, ks: range) -> None:
+    """``ks`` as a run's workers take them: ``montecarlo.run_chunk`` on pieces of :data:`CHUNK`, each with its
+    one baseline run."""
+    from routesim import montecarlo
+
+    for a in range(0, len(ks), CHUNK):
+        montecarlo.run_chunk(scenario, ks[a:a + CHUNK], engine="compiled")
+
+
+def spread(values: list[float] | np.ndarray) -> dict:
+    v = np.asarray(values, dtype=float)
+    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "n": int(v.size)}
+
+
+def run_case(name: str, spec: dict) -> dict:
+    """Run one case in this process and measure it."""
+    from routesim import montecarlo
+    from routesim.scenario_io import load_scenario
+
+    if "cli" in spec:
+        return cli_case(spec)
+    if "engines" in spec:
+        return engines_case(spec["engines"], spec["rounds"])
     if "reference" in spec:
         return reference_case(spec["reference"])
     if "ratio" in spec:
         return ratio_case(spec["ratio"], spec["block"])
-    if "sweep" in spec:
-        import tempfile
-
+    if "runs" in spec:
+        return run_vs_reference_case(spec["runs"], spec["reps"])
+    if "scale" in spec:
+        return scale_case(spec["scale"], spec["reps"], spec["rounds"])
+    engine_name = spec.get("engine", "compiled")
+    scenario = load_scenario(CPC, [f"replications={spec['reps']}", *spec.get("set", [])])
+    montecarlo.run_chunk(scenario, [0], engine=engine_name)  # warm-up, untimed
+    walls = []
+    for _ in range(spec.get("repeat", 1)):
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            params = [sweep.Param("routes.trans_caspian.tankers", tuple(range(1, spec["sweep"] + 1)))]
-            sweep.sweep([SCENARIOS / "cpc-closure-30d.yaml"], params, [], Path(tmp) / "s", 1, ["bench"])
-        wall = time.perf_counter() - started
-        return {"wall_s": wall, "runs": spec["sweep"], "runs_per_s": spec["sweep"] / wall}
-    scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", [f"replications={spec['reps']}", *spec.get("set", [])])
-    wall = math.inf
-    for _ in range(spec.get("repeat", 1)):  # small cases: the fastest of a few runs, the machine's noise aside
-        started = time.perf_counter()
-        result = montecarlo.run(scenario, workers=spec["workers"])
-        wall = min(wall, time.perf_counter() - started)
+        result = montecarlo.run(scenario, workers=spec["workers"], engine=engine_name)
+        walls.append(time.perf_counter() - started)
+    wall = float(np.median(walls))
     events = int(result.events.sum())
     extra = {}
     if spec.get("stream"):
@@ -106,7 +174,9 @@ def run_case(name: str, spec: dict) -> dict:
                  "band_sample": result.band_sample}
     return {
         **extra,
+        "engine": result.engine.engine,
         "wall_s": wall,
+        "wall_s_range": [min(walls), max(walls)],
         "replications": spec["reps"],
         "workers": spec["workers"],
         "replications_per_s": spec["reps"] / wall,
@@ -114,6 +184,80 @@ def run_case(name: str, spec: dict) -> dict:
         "engine_events": events,
         "events_per_s": events / wall,
         "events_per_replication": events / spec["reps"],
+    }
+
+
+def time_cli(args: list[str], engine: str, workers: int = 2) -> tuple[float, float]:
+    """One CLI run as a subprocess, process start to exit: (wall seconds, peak RSS MiB of its process tree).
+    Output goes to a temporary directory; plots are off."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [sys.executable, "-m", "routesim", *map(str, args), "--no-plots", "--workers", str(workers),
+                "--engine", engine, "--quiet", "--out", str(Path(tmp) / "out")]
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err}")
+    return wall, usage.ru_maxrss / 1024  # wait4's maxrss: the largest of the child and its descendants
+
+
+def cli_case(spec: dict) -> dict:
+    """The CLI end to end (a subprocess each time, after one untimed warm-up run of the same command)."""
+    time_cli(spec["cli"][:2] + ["-n", "8"] + (["--param", spec["cli"][3].split("=")[0] + "=0:1:2"]
+                                               if spec["cli"][0] == "sweep" else []), spec["engine"])
+    walls, rss = [], []
+    for _ in range(spec["repeat"]):
+        wall, peak = time_cli(spec["cli"], spec["engine"])
+        walls.append(wall)
+        rss.append(peak)
+    return {"engine": spec["engine"], "command": " ".join(map(str, ["routesim", *spec["cli"]])), "workers": 2,
+            "wall_s": float(np.median(walls)), "wall": spread(walls), "walls_s": walls,
+            "peak_rss_tree_mib": max(rss)}
+
+
+def engines_case(path: Path, rounds: int) -> dict:
+    """SimPy against the compiled engine per replication of one scenario, in rounds interleaved in one process:
+    each round times a block of SimPy replications, then a block of compiled ones (the engine alone,
+    ``engine.simulate``), then the same replications as a run's workers do them, in chunks of :data:`CHUNK` on the
+    compiled engine (``montecarlo.run_chunk``: engine, results, daily series, each chunk's one baseline run). The compiled block is larger (its replications are
+    ~100x cheaper), so each block takes a comparable, measurable time. Replication indices differ per round."""
+    from routesim import engine
+    from routesim.scenario_io import load_scenario
+
+    scenario = load_scenario(path, [])
+    warm_up(path)
+    slow, fast = 10, 1_000
+    t: dict[str, list[float]] = {"simpy": [], "compiled": [], "compiled_chunk": []}
+    ev = {"simpy": 0, "compiled": 0}
+    begun = time.perf_counter()
+    for r in range(rounds):
+        started = time.perf_counter()
+        for k in range(r * slow, (r + 1) * slow):
+            ev["simpy"] += engine.simulate(scenario, k, engine="simpy").events
+        t["simpy"].append(1e6 * (time.perf_counter() - started) / slow)
+        started = time.perf_counter()
+        for k in range(r * fast, (r + 1) * fast):
+            ev["compiled"] += engine.simulate(scenario, k, engine="compiled").events
+        t["compiled"].append(1e6 * (time.perf_counter() - started) / fast)
+        started = time.perf_counter()
+        run_chunks(scenario, range(r * fast, (r + 1) * fast))
+        t["compiled_chunk"].append(1e6 * (time.perf_counter() - started) / fast)
+    a = {name: np.array(v) for name, v in t.items()}
+    return {
+        "scenario": path.name, "wall_s": time.perf_counter() - begun, "rounds": rounds,
+        "simpy_block": slow, "compiled_block": fast,
+        **{f"{name}_us": spread(v) for name, v in a.items()},
+        "simpy_events_per_replication": ev["simpy"] / (rounds * slow),
+        "compiled_events_per_replication": ev["compiled"] / (rounds * fast),
+        "speedup_engine": spread(a["simpy"] / a["compiled"]),
+        "speedup_vs_whole_compiled_replication": spread(a["simpy"] / a["compiled_chunk"]),
+        "ms_per_replication_per_worker": float(np.median(a["compiled_chunk"])) / 1e3,
     }
 
 
@@ -128,39 +272,83 @@ def reference_case(reps: int) -> dict:
 
 
 def ratio_case(rounds: int, block: int) -> dict:
-    """The engine against the reference loop on the same machine state: rounds of ``block`` replications
-    of each in turn (the engine alone; a whole replication: engine, results and the shared baseline; the
-    reference loop), in one process, so that a slow spell of the machine weighs on all three alike.
-    Reports the median over rounds of each per-round ratio and of each time."""
-    from routesim import engine, montecarlo, results
+    """Both engines against the bare reference loop on the same model (benchmarks/simple.yaml is the loop's
+    model as a scenario), per replication, in rounds of ``block`` replications of each in turn in one
+    process: the SimPy engine, the compiled engine, a whole chunk on the compiled engine (engine and
+    results), the bare loop. Reports the median over rounds of each per-round ratio and its range."""
+    from routesim import engine
     from routesim.scenario_io import load_scenario
 
-    scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", [])
-    baseline = results.measure(scenario, engine.simulate(scenario.without_disruptions(), 0))
+    scenario = load_scenario(SIMPLE, [])
+    warm_up(SIMPLE)
+    fast = 25 * block
     runs = {
-        "engine": lambda k: engine.simulate(scenario, k),
-        "replication": lambda k: montecarlo.run_replication(scenario, k, baseline),
-        "reference": reference_loop,
+        "simpy": (block, lambda ks: [engine.simulate(scenario, k, engine="simpy") for k in ks]),
+        "compiled": (fast, lambda ks: [engine.simulate(scenario, k, engine="compiled") for k in ks]),
+        "compiled_chunk": (fast, lambda ks: run_chunks(scenario, ks)),
+        "reference": (block, lambda ks: [reference_loop(k) for k in ks]),
     }
     ms: dict[str, list[float]] = {name: [] for name in runs}
     begun = time.perf_counter()
     for r in range(rounds):
-        for name, run in runs.items():
+        for name, (n, run) in runs.items():
             started = time.perf_counter()
-            for k in range(r * block, (r + 1) * block):
-                run(k)
-            ms[name].append(1e3 * (time.perf_counter() - started) / block)
+            run(range(r * n, (r + 1) * n))
+            ms[name].append(1e3 * (time.perf_counter() - started) / n)
     t = {name: np.array(v) for name, v in ms.items()}
     return {
-        "wall_s": time.perf_counter() - begun, "rounds": rounds, "block": block,
-        "ms_per_replication_per_worker": float(np.median(t["engine"])),
-        **{f"{name}_ms_median": float(np.median(v)) for name, v in t.items()},
-        **{f"{name}_ms_min": float(v.min()) for name, v in t.items()},
-        "engine_ratio_median": float(np.median(t["engine"] / t["reference"])),
-        "replication_ratio_median": float(np.median(t["replication"] / t["reference"])),
-        "engine_ratio_range": [float(x) for x in np.percentile(t["engine"] / t["reference"], [0, 100])],
-        "replication_ratio_range": [float(x) for x in np.percentile(t["replication"] / t["reference"], [0, 100])],
+        "wall_s": time.perf_counter() - begun, "rounds": rounds, "block": block, "compiled_block": fast,
+        "ms_per_replication_per_worker": float(np.median(t["compiled"])),
+        **{f"{name}_ms": spread(v) for name, v in t.items()},
+        **{f"{name}_ratio": spread(t[name] / t["reference"]) for name in ("simpy", "compiled", "compiled_chunk")},
     }
+
+
+def run_vs_reference_case(rounds: int, reps: int) -> dict:
+    """A whole ``routesim run`` of the bare loop's model (benchmarks/simple.yaml: CLI subprocess, process start
+    to exit, ``--no-plots``, compiled engine) against ``reps`` replications of the bare SimPy loop in this
+    process, in interleaved rounds: each round times the CLI on 2 workers, the CLI on 1 worker, and the loop
+    (which runs on one core). Ratio below 1: the whole run is faster than the bare loop alone."""
+    warm_up(SIMPLE)
+    time_cli(["run", SIMPLE, "-n", "8"], "compiled")
+    t: dict[str, list[float]] = {"run_w2": [], "run_w1": [], "reference": []}
+    for _ in range(rounds):
+        t["run_w2"].append(time_cli(["run", SIMPLE, "-n", str(reps)], "compiled", workers=2)[0])
+        t["run_w1"].append(time_cli(["run", SIMPLE, "-n", str(reps)], "compiled", workers=1)[0])
+        started = time.perf_counter()
+        for k in range(reps):
+            reference_loop(k)
+        t["reference"].append(time.perf_counter() - started)
+    a = {name: np.array(v) for name, v in t.items()}
+    return {"replications": reps, "rounds": rounds, "wall_s": float(np.median(a["run_w2"])),
+            **{f"{name}_s": spread(v) for name, v in a.items()},
+            "ratio_w2": spread(a["run_w2"] / a["reference"]), "ratio_w1": spread(a["run_w1"] / a["reference"])}
+
+
+def scale_case(overrides: list[str], reps: int, rounds: int) -> dict:
+    """The compiled engine alone and a whole chunk (engine and results) of ``reps`` replications of the default
+    scenario with ``overrides``, median of ``rounds`` rounds in one process, per replication and per event."""
+    from routesim import engine, montecarlo
+    from routesim.scenario_io import load_scenario
+
+    scenario = load_scenario(CPC, overrides)
+    montecarlo.run_chunk(scenario, [0], engine="compiled")  # warm-up, untimed
+    alone, chunk = [], []
+    events = 0
+    for r in range(rounds):
+        ks = range(r * reps, (r + 1) * reps)
+        started = time.perf_counter()
+        events = sum(engine.simulate(scenario, k, engine="compiled").events for k in ks)
+        alone.append(1e6 * (time.perf_counter() - started) / reps)
+        started = time.perf_counter()
+        run_chunks(scenario, ks)
+        chunk.append(1e6 * (time.perf_counter() - started) / reps)
+    per_rep = events / reps
+    return {"overrides": overrides, "replications": reps, "rounds": rounds, "events_per_replication": per_rep,
+            "engine_us": spread(alone), "chunk_us": spread(chunk),
+            "engine_us_per_event": float(np.median(alone)) / per_rep, "chunk_us_per_event": float(np.median(chunk)) / per_rep,
+            "ms_per_replication_per_worker": float(np.median(chunk)) / 1e3,
+            "wall_s": (float(np.sum(alone)) + float(np.sum(chunk))) * reps / 1e6}
 
 
 def reference_loop(k: int, horizon: float = 365.0) -> int:
@@ -233,8 +421,10 @@ def reference_loop(k: int, horizon: float = 365.0) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller replication counts")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and repeats")
     parser.add_argument("--case", help="run one case in this process and print its JSON")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the cases whose names contain this (repeatable); results.json keeps the others")
     parser.add_argument("--memory", action="store_true",
                         help="only the streaming memory cases of 20,000-100,000 replications (not 1,000,000)")
     args = parser.parse_args()
@@ -248,27 +438,55 @@ def main() -> None:
     if args.memory:
         memory(all_cases)
         return
-    all_cases = cases(args.quick)
-    results = {}
-    print(f"{'case':<24} {'wall s':>8} {'reps/s':>9} {'ms/rep/wkr':>11} {'events/s':>10} {'ev/rep':>8} {'RSS MiB':>8}")
-    for name in all_cases:
+    todo = {name: spec for name, spec in cases(args.quick).items()
+            if not args.only or any(part in name for part in args.only)}
+    started = time.perf_counter()  # numba's cache: loaded, or compiled once here, before any case is timed
+    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(HERE)!r}); import run; "
+                    f"run.warm_up(run.CPC, run.BASE, run.SIMPLE)"], check=True)
+    print(f"warm-up (numba cache load or compile): {time.perf_counter() - started:.1f} s", flush=True)
+    path = HERE / "results.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    results = old.get("cases", {}) if args.only else {}
+    print(f"{'case':<32} {'wall s':>8} {'ms/rep/wkr':>11} {'RSS MiB':>8}  headline")
+    for name in todo:
         done = subprocess.run([sys.executable, __file__, "--case", name, *(["--quick"] if args.quick else [])],
                               capture_output=True, text=True, check=True)
         r = json.loads(done.stdout.strip().splitlines()[-1])
+        r["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         results[name] = r
-        rss = max(r["peak_rss_mib"], r["peak_rss_workers_mib"])
-        print(f"{name:<24} {r['wall_s']:>8.2f} {r.get('replications_per_s', r.get('runs_per_s', 0)):>9.1f} "
-              f"{r.get('ms_per_replication_per_worker', float('nan')):>11.2f} {r.get('events_per_s', float('nan')):>10.0f} "
-              f"{r.get('events_per_replication', float('nan')):>8.0f} {rss:>8.0f}", flush=True)
-    ratio = results["engine-vs-reference"]
-    print(f"\nengine / bare reference loop, per replication, median of {ratio['rounds']} interleaved rounds: "
-          f"{ratio['engine_ratio_median']:.2f}x the engine alone ({ratio['engine_ms_median']:.2f} ms against "
-          f"{ratio['reference_ms_median']:.2f} ms), {ratio['replication_ratio_median']:.2f}x a whole replication "
-          f"(engine and results, {ratio['replication_ms_median']:.2f} ms)")
+        rss = max(r["peak_rss_mib"], r["peak_rss_workers_mib"], r.get("peak_rss_tree_mib", 0))
+        print(f"{name:<32} {r['wall_s']:>8.2f} {r.get('ms_per_replication_per_worker', float('nan')):>11.3f} "
+              f"{rss:>8.0f}  {headline(r)}", flush=True)
     machine = {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor(),
-               "cpus": __import__("os").cpu_count()}
-    (HERE / "results.json").write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results},
-                                                  indent=2) + "\n")
+               "cpus": __import__("os").cpu_count(), "commit": git_commit()}
+    path.write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
+
+
+def headline(r: dict) -> str:
+    """The case's main figure, for the table."""
+    def s(d: dict, fmt: str = ".2f") -> str:
+        return f"{d['median']:{fmt}} [{d['min']:{fmt}}-{d['max']:{fmt}}]"
+    if "wall" in r:
+        return f"wall median [range] {s(r['wall'])} s over {r['wall']['n']}"
+    if "speedup_engine" in r:
+        return (f"simpy/compiled {s(r['speedup_engine'], '.0f')}x engine alone, "
+                f"{s(r['speedup_vs_whole_compiled_replication'], '.0f')}x whole replication")
+    if "compiled_ratio" in r:
+        return (f"vs bare loop: simpy {s(r['simpy_ratio'])}, compiled {s(r['compiled_ratio'], '.3f')}, "
+                f"compiled chunk {s(r['compiled_chunk_ratio'], '.3f')}")
+    if "ratio_w2" in r:
+        return f"whole run / bare loop: w2 {s(r['ratio_w2'])}, w1 {s(r['ratio_w1'])}"
+    if "chunk_us_per_event" in r:
+        return (f"{r['events_per_replication']:.0f} events/rep, engine {r['engine_us_per_event']:.3f} us/event, "
+                f"chunk {r['chunk_us_per_event']:.3f} us/event")
+    if "events_per_replication" in r:
+        return f"{r['events_per_replication']:.0f} events/rep, {r.get('replications_per_s', 0):.0f} reps/s"
+    return ""
+
+
+def git_commit() -> str:
+    done = subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def memory(all_cases: dict[str, dict]) -> None:
