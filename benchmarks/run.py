@@ -74,19 +74,17 @@ def cases(quick: bool) -> dict[str, dict]:
         "ten-years-w2": {"reps": 2_000, "workers": 2, "set": ["horizon_days=3650"]},
         "busy-incidents-w2": {"reps": 5_000, "workers": 2, "set": ["incidents[0].rate_per_year=100"]},
     }
-    rounds = 3 if quick else 7
+    # Cost against events: every variant in each round (interleaved), so drift weighs on all alike.
+    variants: dict[str, tuple[list[str], int]] = {}
     for years in (1, 2, 5, 10):
-        out[f"scale-horizon-{years}y"] = {"scale": [f"horizon_days={365 * years}"], "reps": 2_000 // years,
-                                          "rounds": rounds}
+        variants[f"horizon-{years}y"] = ([f"horizon_days={365 * years}"], 512 // years)
     for rate in (0, 25, 50, 100):
-        out[f"scale-incidents-{rate}"] = {"scale": [f"incidents[0].rate_per_year={rate}"], "reps": 1_000,
-                                          "rounds": rounds}
-    out["scale-10y-100-incidents"] = {"scale": ["horizon_days=3650", "incidents[0].rate_per_year=100"],
-                                      "reps": 100, "rounds": rounds}
+        variants[f"incidents-{rate}"] = ([f"incidents[0].rate_per_year={rate}"], 256)
+    variants["10y-100-incidents"] = (["horizon_days=3650", "incidents[0].rate_per_year=100"], 32)
     for tankers in (1, 3, 6, 12):
-        out[f"scale-tankers-{tankers}"] = {"scale": [f"routes.trans_caspian.tankers={tankers}",
-                                                     "routes.trans_caspian.capacity_bpd=1000000"],
-                                           "reps": 1_000, "rounds": rounds}
+        variants[f"tankers-{tankers}"] = ([f"routes.trans_caspian.tankers={tankers}",
+                                           "routes.trans_caspian.capacity_bpd=1000000"], 256)
+    out["scale"] = {"scale": variants, "rounds": 3 if quick else 5}
     return out
 
 
@@ -148,7 +146,7 @@ def run_case(name: str, spec: dict) -> dict:
     if "runs" in spec:
         return run_vs_reference_case(spec["runs"], spec["reps"])
     if "scale" in spec:
-        return scale_case(spec["scale"], spec["reps"], spec["rounds"])
+        return scale_case(spec["scale"], spec["rounds"])
     engine_name = spec.get("engine", "compiled")
     scenario = load_scenario(CPC, [f"replications={spec['reps']}", *spec.get("set", [])])
     montecarlo.run_chunk(scenario, [0], engine=engine_name)  # warm-up, untimed
@@ -325,30 +323,39 @@ def run_vs_reference_case(rounds: int, reps: int) -> dict:
             "ratio_w2": spread(a["run_w2"] / a["reference"]), "ratio_w1": spread(a["run_w1"] / a["reference"])}
 
 
-def scale_case(overrides: list[str], reps: int, rounds: int) -> dict:
-    """The compiled engine alone and a whole chunk (engine and results) of ``reps`` replications of the default
-    scenario with ``overrides``, median of ``rounds`` rounds in one process, per replication and per event."""
+def scale_case(variants: dict[str, tuple[list[str], int]], rounds: int) -> dict:
+    """Cost against events, on the compiled engine: for each variant of the default scenario (overrides, and
+    how many replications), the engine alone and the same replications in chunks (engine and results), per
+    replication and per engine event; every variant in each round, ``rounds`` rounds in one process,
+    medians and ranges."""
     from routesim import engine, montecarlo
     from routesim.scenario_io import load_scenario
 
-    scenario = load_scenario(CPC, overrides)
-    montecarlo.run_chunk(scenario, [0], engine="compiled")  # warm-up, untimed
-    alone, chunk = [], []
-    events = 0
+    scenarios = {name: load_scenario(CPC, overrides) for name, (overrides, _) in variants.items()}
+    for scenario in scenarios.values():
+        montecarlo.run_chunk(scenario, [0], engine="compiled")  # warm-up, untimed
+    alone: dict[str, list[float]] = {name: [] for name in variants}
+    chunk: dict[str, list[float]] = {name: [] for name in variants}
+    events: dict[str, int] = dict.fromkeys(variants, 0)
+    begun = time.perf_counter()
     for r in range(rounds):
-        ks = range(r * reps, (r + 1) * reps)
-        started = time.perf_counter()
-        events = sum(engine.simulate(scenario, k, engine="compiled").events for k in ks)
-        alone.append(1e6 * (time.perf_counter() - started) / reps)
-        started = time.perf_counter()
-        run_chunks(scenario, ks)
-        chunk.append(1e6 * (time.perf_counter() - started) / reps)
-    per_rep = events / reps
-    return {"overrides": overrides, "replications": reps, "rounds": rounds, "events_per_replication": per_rep,
-            "engine_us": spread(alone), "chunk_us": spread(chunk),
-            "engine_us_per_event": float(np.median(alone)) / per_rep, "chunk_us_per_event": float(np.median(chunk)) / per_rep,
-            "ms_per_replication_per_worker": float(np.median(chunk)) / 1e3,
-            "wall_s": (float(np.sum(alone)) + float(np.sum(chunk))) * reps / 1e6}
+        for name, scenario in scenarios.items():
+            reps = variants[name][1]
+            ks = range(r * reps, (r + 1) * reps)
+            started = time.perf_counter()
+            events[name] += sum(engine.simulate(scenario, k, engine="compiled").events for k in ks)
+            alone[name].append(1e6 * (time.perf_counter() - started) / reps)
+            started = time.perf_counter()
+            run_chunks(scenario, ks)
+            chunk[name].append(1e6 * (time.perf_counter() - started) / reps)
+    out = {}
+    for name, (overrides, reps) in variants.items():
+        per_rep = events[name] / (rounds * reps)
+        out[name] = {"overrides": overrides, "replications": reps, "events_per_replication": per_rep,
+                     "engine_us": spread(alone[name]), "chunk_us": spread(chunk[name]),
+                     "engine_us_per_event": float(np.median(alone[name])) / per_rep,
+                     "chunk_us_per_event": float(np.median(chunk[name])) / per_rep}
+    return {"rounds": rounds, "wall_s": time.perf_counter() - begun, "variants": out}
 
 
 def reference_loop(k: int, horizon: float = 365.0) -> int:
@@ -457,9 +464,10 @@ def main() -> None:
         rss = max(r["peak_rss_mib"], r["peak_rss_workers_mib"], r.get("peak_rss_tree_mib", 0))
         print(f"{name:<32} {r['wall_s']:>8.2f} {r.get('ms_per_replication_per_worker', float('nan')):>11.3f} "
               f"{rss:>8.0f}  {headline(r)}", flush=True)
-    machine = {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor(),
-               "cpus": __import__("os").cpu_count(), "commit": git_commit()}
-    path.write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
+        machine = {"python": platform.python_version(), "platform": platform.platform(),
+                   "processor": platform.processor(), "cpus": __import__("os").cpu_count(), "commit": git_commit()}
+        r["commit"] = machine["commit"]  # each case as it ends, so that a stopped run keeps what it measured
+        path.write_text(json.dumps({"machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
 
 
 def headline(r: dict) -> str:
@@ -476,9 +484,9 @@ def headline(r: dict) -> str:
                 f"compiled chunk {s(r['compiled_chunk_ratio'], '.3f')}")
     if "ratio_w2" in r:
         return f"whole run / bare loop: w2 {s(r['ratio_w2'])}, w1 {s(r['ratio_w1'])}"
-    if "chunk_us_per_event" in r:
-        return (f"{r['events_per_replication']:.0f} events/rep, engine {r['engine_us_per_event']:.3f} us/event, "
-                f"chunk {r['chunk_us_per_event']:.3f} us/event")
+    if "variants" in r:
+        return "; ".join(f"{name} {v['events_per_replication']:.0f} ev {v['engine_us_per_event']:.2f}/"
+                         f"{v['chunk_us_per_event']:.2f} us/ev" for name, v in r["variants"].items())
     if "events_per_replication" in r:
         return f"{r['events_per_replication']:.0f} events/rep, {r.get('replications_per_s', 0):.0f} reps/s"
     return ""
