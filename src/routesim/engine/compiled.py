@@ -29,10 +29,29 @@ log = logging.getLogger(__name__)
 
 try:
     from numba import njit
+    from numba.core import event
 except ImportError as exc:  # pragma: no cover - numba is a core dependency
     NUMBA_MISSING: str | None = f"numba cannot be imported ({exc})"
 else:
     NUMBA_MISSING = None
+
+    class _Announce(event.Listener):  # type: ignore[misc]
+        """Say once that numba compiles the engine: the first run after an install takes about a minute
+        more, later runs load it from numba's cache."""
+
+        said = False
+
+        def on_start(self, event_: event.Event) -> None:
+            dispatcher = (event_.data or {}).get("dispatcher")
+            if not self.said and getattr(dispatcher, "__name__", "") == "_run":
+                _Announce.said = True
+                log.warning("compiling the engine for this machine, once (about a minute); "
+                            "later runs load it from numba's cache")
+
+        def on_end(self, event_: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", _Announce())
 
 _warned = False
 
@@ -238,22 +257,24 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
 
 def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
     """The arrays of a replication's impairments (see :class:`Hits`)."""
-    route = np.array([names.route_index[h.target.split("/")[0]] for h in hits], dtype=np.int64).reshape(len(hits))
-    target = np.array([route[i] if h.storm else names.targets[h.target] for i, h in enumerate(hits)],
-                      dtype=np.int64).reshape(len(hits))
-    storm = np.array([h.storm for h in hits], dtype=np.bool_).reshape(len(hits))
+    n = len(hits)
+    days = np.array([(h.start_day, h.end_day, h.factor) for h in hits], dtype=np.float64).reshape(n, 3)
+    index = names.route_index
+    where = np.array([(r := index[h.target.split("/", 1)[0]], r if h.storm else names.targets[h.target], h.storm)
+                      for h in hits], dtype=np.int64).reshape(n, 3)
+    storm = where[:, 2].astype(np.bool_)
     plain = np.flatnonzero(~storm)
-    by_target = plain[np.argsort(target[plain], kind="stable")].astype(np.int64)
+    target = where[:, 1].copy()
     counts = np.bincount(target[plain], minlength=len(names.targets))
     return Hits(
-        start_day=np.array([h.start_day for h in hits], dtype=np.float64).reshape(len(hits)),
-        end_day=np.array([h.end_day for h in hits], dtype=np.float64).reshape(len(hits)),
-        factor=np.array([h.factor for h in hits], dtype=np.float64).reshape(len(hits)),
+        start_day=days[:, 0].copy(),
+        end_day=days[:, 1].copy(),
+        factor=days[:, 2].copy(),
         target=target,
-        route=route,
+        route=where[:, 0].copy(),
         storm=storm,
         by_target_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        by_target=by_target,
+        by_target=plain[np.argsort(target[plain], kind="stable")].astype(np.int64),
     )
 
 
