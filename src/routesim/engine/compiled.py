@@ -54,19 +54,24 @@ else:
     event.register("numba:compile", _Announce())
 
 _warned = False
+LOWERED = (PipelineRoute, TankerShuttleRoute)
+"""The route kinds :func:`lower` turns into arrays; a scenario with another runs on SimPy, and says so."""
 
 
 def unsupported(scenario: Scenario) -> str | None:
     """Why the compiled engine cannot run ``scenario`` (None if it can).
 
-    It expresses every feature of the model today; only a missing numba sends runs to SimPy (with one
-    warning)."""
+    It expresses every feature of the model today: a missing numba (with one warning), or a route kind
+    that :func:`lower` does not know, sends runs to SimPy."""
     global _warned
     if NUMBA_MISSING is not None:
         if not _warned:
             log.warning("%s: runs use the SimPy engine", NUMBA_MISSING)
             _warned = True
         return NUMBA_MISSING
+    for name, route in scenario.routes.items():
+        if not isinstance(route, LOWERED):
+            return f"route {name!r} is of kind {route.kind!r}, which the compiled engine does not lower yet"
     return None
 
 
