@@ -458,7 +458,7 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+def _allocate(weights, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
@@ -482,7 +482,7 @@ def _allocate(nominal_bpd, usable, potential, empty, full, capacities, productio
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(capacities[e], offers, nominal_bpd, amounts)
+        _share(capacities[e], offers, weights, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] = amounts[i]
@@ -514,19 +514,27 @@ def _copy(src, dst):  # type: ignore[no-untyped-def]
 
 
 @_inline
+def _swap(heap_t, heap_s, heap_k, heap_a, i, j):  # type: ignore[no-untyped-def]
+    """Swap events ``i`` and ``j`` of the heap."""
+    heap_t[i], heap_t[j] = heap_t[j], heap_t[i]
+    heap_s[i], heap_s[j] = heap_s[j], heap_s[i]
+    heap_k[i], heap_k[j] = heap_k[j], heap_k[i]
+    heap_a[i], heap_a[j] = heap_a[j], heap_a[i]
+
+
+@_inline
 def _push(heap_t, heap_s, heap_k, heap_a, size, seq, t, kind, arg):  # type: ignore[no-untyped-def]
-    """Add an event to the binary heap ordered by (time, sequence); the arrays have room."""
+    """Add an event to the binary heap ordered by (time, sequence); the arrays have room. Returns the new
+    size and the next sequence number."""
     i = size
     heap_t[i], heap_s[i], heap_k[i], heap_a[i] = t, seq, kind, arg
     while i > 0:
         parent = (i - 1) // 2
         if heap_t[parent] < heap_t[i] or (heap_t[parent] == heap_t[i] and heap_s[parent] < heap_s[i]):
             break
-        heap_t[i], heap_t[parent] = heap_t[parent], heap_t[i]
-        heap_s[i], heap_s[parent] = heap_s[parent], heap_s[i]
-        heap_k[i], heap_k[parent] = heap_k[parent], heap_k[i]
-        heap_a[i], heap_a[parent] = heap_a[parent], heap_a[i]
+        _swap(heap_t, heap_s, heap_k, heap_a, i, parent)
         i = parent
+    return size + 1, seq + 1
 
 
 @_inline
@@ -543,10 +551,7 @@ def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
                 smallest = c
         if smallest == i:
             break
-        heap_t[i], heap_t[smallest] = heap_t[smallest], heap_t[i]
-        heap_s[i], heap_s[smallest] = heap_s[smallest], heap_s[i]
-        heap_k[i], heap_k[smallest] = heap_k[smallest], heap_k[i]
-        heap_a[i], heap_a[smallest] = heap_a[smallest], heap_a[i]
+        _swap(heap_t, heap_s, heap_k, heap_a, i, smallest)
         i = smallest
 
 
@@ -748,9 +753,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         lifted_bbl[r] += cargo_bbl[r]
                         lift_route[n_lift], lift_day[n_lift] = r, now
                         n_lift += 1
-                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
-                        size += 1
-                        seq += 1
+                        size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
                         jumped = True
                     else:
                         req_prio[kept], req_seq[kept], req_route[kept] = req_prio[q], req_seq[q], req_route[q]
@@ -891,9 +894,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)
             generation += 1
             if wait < math.inf and not final:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(wait, 0.0), _CROSSING, generation)
-                size += 1
-                seq += 1
+                crossing = now + max(wait, 0.0)
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, crossing, _CROSSING, generation)
             if final:
                 break
         # ------------------------------------------------------------ the next event
@@ -905,15 +907,11 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     for _ in range(tankers[r]):
                         if free_berths[r] > 0:
                             free_berths[r] -= 1
-                            _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
-                            size += 1
-                            seq += 1
+                            size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
                         else:
                             queued[r] += 1
             for i in range(n_i):
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
             phase = 1
         if size == 0 or heap_t[0] >= horizon:
             now = horizon
@@ -935,9 +933,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             if storm[i]:
                 storms[r] += 1 if kind == _START else -1
                 if kind == _END and shuttle[r] and storms[r] == 0:
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
             else:
                 active[i] = kind == _START
                 fac[target[i]] = _factor_of(h, active, target[i])
@@ -945,10 +941,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             for q in range(n_r):
                 avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
             if kind == _START:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
-                      _END, i)
-                size += 1
-                seq += 1
+                ends = now + max(end_day[i] - start_day[i], 0.0)
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, ends, _END, i)
             elif pipe[r] > was_pipe or out[r] > was_out:
                 rose = r
             pending_refresh = True
@@ -969,9 +963,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             r = arg
             if free_berths[r] > 0:
                 free_berths[r] -= 1
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
             else:
                 queued[r] += 1
         elif kind == _LOADED or kind == _CALM:  # loaded, or calm again: sail (and sail back) unless a storm is on
@@ -984,28 +976,18 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 to_sail[r] += 1
             if storms[r] == 0:
                 for _ in range(sail):  # leave the berth to the next tanker, and sail
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
-                    size += 1
-                    seq += 1
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (voyage_days[r] + unload_days[r]),
-                          _DISCHARGED, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
+                    discharged = now + (voyage_days[r] + unload_days[r])
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, discharged, _DISCHARGED, r)
                 for _ in range(back):
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
         elif kind == _LIFTED:  # the tanker goes on with its cargo: loading
-            _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[arg], _LOADED, arg)
-            size += 1
-            seq += 1
+            size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[arg], _LOADED, arg)
         elif kind == _RELEASE:  # the berth goes to the first tanker queued for it
             r = arg
             if queued[r] > 0:
                 queued[r] -= 1
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
             else:
                 free_berths[r] += 1
         elif kind == _DISCHARGED:
@@ -1015,8 +997,6 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             if storms[r] > 0:
                 to_sail_back[r] += 1
             else:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
     return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
             (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
