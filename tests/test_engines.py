@@ -178,3 +178,14 @@ def test_the_cli_takes_the_engine_and_the_manifest_says_which_ran(tmp_path, caps
     assert main(["run", str(scenarios_dir / "base.yaml"), "--out", str(out), "--engine", "compiled"]) == 2
     assert "--engine: the compiled engine cannot run this" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_run_that_outgrows_its_room_runs_again_with_more(scenarios_dir: Path) -> None:
+    """The compiled loop's arrays never grow: a run that needs more records, events or lifts than it was
+    given stops and runs again with twice as much, until it fits; the result is the same run."""
+    s = load_scenario(scenarios_dir / "cpc-incident-risk.yaml", ["horizon_days=1825"])
+    model, _ = compiled._lowered(s)
+    compiled._ROOM[id(model)] = (4, 4, 4)
+    b = compiled.simulate(s, 3)
+    assert min(compiled._ROOM[id(model)]) >= 64
+    assert not disagreements(s, reference.simulate(s, 3), b)

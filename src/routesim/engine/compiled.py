@@ -35,7 +35,7 @@ except ImportError as exc:  # pragma: no cover - numba is a core dependency
 else:
     NUMBA_MISSING = None
 
-    class _Announce(event.Listener):  # type: ignore[misc]
+    class _Announce(event.Listener):
         """Say once that numba compiles the engine: the first run after an install takes about a minute
         more, later runs load it from numba's cache."""
 
@@ -51,7 +51,7 @@ else:
         def on_end(self, event_: event.Event) -> None:
             pass
 
-    event.register("numba:compile", _Announce())
+    event.register("numba:compile", _Announce())  # type: ignore[no-untyped-call]
 
 _warned = False
 LOWERED = (PipelineRoute, TankerShuttleRoute)
