@@ -13,6 +13,7 @@ waiting for calm to sail, waiting for calm to sail back) and the pending cargo r
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import NamedTuple
@@ -263,6 +264,8 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
 def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
     """The arrays of a replication's impairments (see :class:`Hits`)."""
     n = len(hits)
+    if n == 0:
+        return _no_hits(len(names.targets))
     days = np.array([(h.start_day, h.end_day, h.factor) for h in hits], dtype=np.float64).reshape(n, 3)
     index = names.route_index
     where = np.array([(r := index[h.target.split("/", 1)[0]], r if h.storm else names.targets[h.target], h.storm)
@@ -281,6 +284,14 @@ def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
         by_target_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
         by_target=plain[np.argsort(target[plain], kind="stable")].astype(np.int64),
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _no_hits(targets: int) -> Hits:
+    """A replication without impairments (the loop only reads its arrays)."""
+    nothing = np.empty(0, dtype=np.int64)
+    return Hits(np.empty(0), np.empty(0), np.empty(0), nothing, nothing, np.empty(0, dtype=np.bool_),
+                np.zeros(targets + 1, dtype=np.int64), nothing)
 
 
 _MODELS: dict[int, tuple[Scenario, Model, Names]] = {}
@@ -500,17 +511,18 @@ def _allocate(weights, usable, potential, empty, full, capacities, production, f
 @_inline
 def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
     """Rates into row ``row`` of the record arrays."""
-    _copy(net, nets[row])
-    _copy(production, prods[row])
-    _copy(outflow, flows[row])
-    _copy(avail, avails[row])
+    _copy_row(net, nets, row)
+    _copy_row(production, prods, row)
+    _copy_row(outflow, flows, row)
+    _copy_row(avail, avails, row)
 
 
 @_inline
-def _copy(src, dst):  # type: ignore[no-untyped-def]
-    """``dst[:] = src`` as a loop: numba's slice assignment may copy ``src`` to a temporary first."""
+def _copy_row(src, dst, row):  # type: ignore[no-untyped-def]
+    """``dst[row, :] = src`` element by element: a slice would be a view to count references to, and
+    numba's slice assignment may copy ``src`` to a temporary first."""
     for i in range(len(src)):
-        dst[i] = src[i]
+        dst[row, i] = src[i]
 
 
 @_inline
@@ -732,7 +744,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = req_prio[j], req_seq[j], req_route[j]
                         j -= 1
                     req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = p_, s_, r_
-                _copy(level, before)
+                for j in range(n_n):
+                    before[j] = level[j]
                 waiting[:] = False
                 kept = 0
                 for q in range(n_req):  # lift full cargoes in priority order
@@ -761,7 +774,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 n_req = kept
                 if jumped:  # a lift is a jump: keep the level before it, and after it
                     times[rows] = now
-                    _copy(before, rec_level[rows])
+                    _copy_row(before, rec_level, rows)
                     _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                     _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
                     recorded = True
@@ -858,7 +871,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         same = False
             if jumped or final or not same:
                 times[rows] = now
-                _copy(level, rec_level[rows])
+                _copy_row(level, rec_level, rows)
                 _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                 _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
                 recorded = True
