@@ -509,6 +509,20 @@ def _allocate(weights, usable, potential, empty, full, capacities, production, f
 
 
 @_inline
+def _record(  # type: ignore[no-untyped-def]
+    rows, now, levels, net, production, outflow, avail, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+    last_net, last_prod, last_flow, last_avail,
+):
+    """Record row ``rows``: the time, the levels and the rates from now on (also kept as the last
+    recorded); returns the next row."""
+    times[rows] = now
+    _copy_row(levels, rec_level, rows)
+    _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
+    _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+    return rows + 1
+
+
+@_inline
 def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
     """Rates into row ``row`` of the record arrays."""
     _copy_row(net, nets, row)
@@ -773,12 +787,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         kept += 1
                 n_req = kept
                 if jumped:  # a lift is a jump: keep the level before it, and after it
-                    times[rows] = now
-                    _copy_row(before, rec_level, rows)
-                    _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
-                    _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                    rows = _record(rows, now, before, net, production, outflow, avail, times, rec_level, rec_net,
+                                   rec_prod, rec_flow, rec_fac, last_net, last_prod, last_flow, last_avail)
                     recorded = True
-                    rows += 1
             # ---- solve: restarts, holds, potentials, allocation
             if rose >= 0:
                 for i in range(n_p):
@@ -870,12 +881,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     if avail[r] != last_avail[0, r]:
                         same = False
             if jumped or final or not same:
-                times[rows] = now
-                _copy_row(level, rec_level, rows)
-                _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
-                _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                rows = _record(rows, now, level, net, production, outflow, avail, times, rec_level, rec_net,
+                               rec_prod, rec_flow, rec_fac, last_net, last_prod, last_flow, last_avail)
                 recorded = True
-                rows += 1
             # ---- schedule the next crossing
             wait = math.inf
             for j in range(n_n):
