@@ -91,3 +91,57 @@ def test_interp_padded_is_np_interp_bit_for_bit():
     for r, (t, c) in enumerate(traces):
         for j in range(columns):
             assert _same_bits(got[r, j], np.interp(at, t, c[j], left=0.0)), (r, j)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("case", ["incidents (tank farm, tankers)", "failures, Brent path, price effects",
+                                  "several producers"])
+def test_both_integration_paths_equal_the_plain_path(case, compiled, monkeypatch):
+    """The compiled kernel and the padded numpy arrays each give every replication's own bits."""
+    if compiled and not results.COMPILED:
+        pytest.skip("numba is missing")
+    monkeypatch.setattr(results, "COMPILED", compiled)
+    path, overrides = CASES[case]
+    s = load_scenario(SCENARIOS / path, overrides)
+    indices = list(range(BLOCK + 2))
+    chunk = montecarlo.run_chunk(s, indices)
+    plain = [montecarlo.run_replication(s, k) for k in indices]
+    for i, rep in enumerate(plain):
+        assert _same_bits(chunk.figures[i], chunk.layout.row(rep)), (case, i)
+        assert _same_bits(chunk.daily[i], np.stack([rep.daily[key] for key in chunk.series]))
+
+
+class _Times:
+    def __init__(self, times):
+        self.times = times
+
+
+@pytest.mark.skipif(not results.COMPILED, reason="numba is missing")
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
+    """Edge cases the scenarios rarely reach: one record, records of zero length, negative and signed-zero
+    rates, an infinite rate (numpy's NaN fallback), queries before, on and after the records."""
+    rng = np.random.default_rng(seed)
+    horizon = 20.0
+    traces, columns, levels, nets = [], [], [], []
+    for m in (1, 2, 3, 7, 30, 30):
+        t = np.sort(np.round(rng.uniform(0, horizon, m), 0 if m > 3 else 3))
+        t[0] = 0.0 if m > 1 else t[0]
+        traces.append(_Times(t))
+        rates = rng.choice([0.0, -0.0, 1.0, -2.5, 0.3, 7.0, np.inf], size=(4, m))
+        rates[-2:] = rng.choice([1.0, 0.5, 0.0], size=(2, m))  # two capacity factors
+        columns.append(rates)
+        levels.append(rng.uniform(-1, 5, (2, m)))
+        nets.append(rng.choice([0.0, -0.0, -1.5, 2.0], size=(2, m)))
+    columns[0][0] = -2.5  # one record: its padding makes a zero of its sign
+    edges = np.append(np.arange(0.0, horizon, 1.0), horizon)
+    queries = np.array([np.append(edges - s, horizon) for s in (0.0, 1.5, 3.0)])
+    args = (traces, columns, 2, queries, [0, 1, 2, 0, -1, -1], levels, nets, edges[1:])
+    with np.errstate(all="ignore"):
+        padded, padded_levels = results._integrate_padded(*args)
+        value, node_level = results._integrate_compiled(*args)
+    assert len(value) == len(padded) == 6
+    for a, b in zip(value, padded):
+        assert _same_bits(a, b)
+    assert _same_bits(node_level, padded_levels)
+    assert any(np.isnan(v).any() for v in padded) and any(np.signbit(v[v == 0]).any() for v in padded)

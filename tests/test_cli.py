@@ -161,6 +161,15 @@ def test_engine_import_loads_neither_yaml_nor_matplotlib():
     assert done.stdout.strip() == "False False", done.stderr
 
 
+def test_importing_the_plots_leaves_a_notebook_s_matplotlib_backend_alone(tmp_path):
+    code = ("import matplotlib; matplotlib.use('svg'); import routesim.plots, routesim.output; "
+            "from routesim.plots import Figure; Figure().savefig(%r); print(matplotlib.get_backend())"
+            % str(tmp_path / "x.png"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "svg", done.stderr
+    assert (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"  # a PNG all the same
+
+
 def test_rep_and_trace_replay_one_replication(tmp_path):
     risk = str(SCENARIOS / "cpc-incident-risk.yaml")
     assert main(["run", risk, "-n", "8", "--workers", "2", "--out", str(tmp_path / "all"), "--no-plots", "--quiet"]) == 0

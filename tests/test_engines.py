@@ -144,3 +144,48 @@ def test_the_check_fails_when_the_reference_is_shifted(scenarios_dir: Path) -> N
     shifted = _shifted(s, "atyrau_samara", capacity_bpd=s.routes["atyrau_samara"].capacity_bpd * (1 + 1e-7))
     wrong = disagreements(s, reference.simulate(shifted), compiled.simulate(s))
     assert any(line.startswith("exported_bbl[atyrau_samara]") for line in wrong), wrong
+
+
+def test_without_numba_runs_fall_back_to_simpy_with_one_warning(monkeypatch, caplog, scenarios_dir: Path) -> None:
+    monkeypatch.setattr(compiled, "NUMBA_MISSING", "numba cannot be imported (test)")
+    monkeypatch.setattr(compiled, "_warned", False)
+    s = load_scenario(scenarios_dir / "base.yaml")
+    with caplog.at_level("WARNING"):
+        assert [choose(s).engine for _ in range(3)] == ["simpy"] * 3
+    assert choose(s).reason == "numba cannot be imported (test)"
+    assert sum("numba cannot be imported" in r.message for r in caplog.records) == 1
+    with pytest.raises(ValueError, match="cannot run this: numba cannot be imported"):
+        choose(s, "compiled")
+
+
+def test_the_cli_takes_the_engine_and_the_manifest_says_which_ran(tmp_path, capsys, monkeypatch, scenarios_dir: Path):
+    import json
+
+    from routesim.cli import main
+
+    for engine in ("simpy", "compiled", "auto"):
+        out = tmp_path / engine
+        assert main(["run", str(scenarios_dir / "cpc-closure-30d.yaml"), "--out", str(out), "--no-plots", "--quiet",
+                     "--engine", engine]) == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["engine"] == ("simpy" if engine == "simpy" else "compiled")
+        assert manifest["engine_reason"]
+    same = [json.loads((tmp_path / e / "summary.json").read_text())["metrics"] for e in ("simpy", "compiled")]
+    for m, stats in same[0].items():
+        assert stats["mean"] == pytest.approx(same[1][m]["mean"], rel=REL, abs=ABS), m
+    monkeypatch.setattr(compiled, "NUMBA_MISSING", "numba cannot be imported (test)")
+    out = tmp_path / "refused"
+    assert main(["run", str(scenarios_dir / "base.yaml"), "--out", str(out), "--engine", "compiled"]) == 2
+    assert "--engine: the compiled engine cannot run this" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_run_that_outgrows_its_room_runs_again_with_more(scenarios_dir: Path) -> None:
+    """The compiled loop's arrays never grow: a run that needs more records, events or lifts than it was
+    given stops and runs again with twice as much, until it fits; the result is the same run."""
+    s = load_scenario(scenarios_dir / "cpc-incident-risk.yaml", ["horizon_days=1825"])
+    model, _ = compiled._lowered(s)
+    compiled._ROOM[id(model)] = (4, 4, 4)
+    b = compiled.simulate(s, 3)
+    assert min(compiled._ROOM[id(model)]) >= 64
+    assert not disagreements(s, reference.simulate(s, 3), b)

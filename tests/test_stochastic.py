@@ -39,6 +39,17 @@ def test_sample_mean_matches_analytic_mean(dist):
     assert draws.min() >= lo and draws.max() <= hi
 
 
+@pytest.mark.parametrize("size", [None, 0, 1, 5, 1000])
+def test_empirical_draws_what_rng_choice_draws_and_leaves_the_stream_where_it_does(size):
+    """Empirical.sample skips rng.choice's checks; the replications' streams must not move."""
+    dist = Empirical(distribution="empirical", values=(0, 0.29, 0.71, 0.9, 0.71))
+    for seed in range(50):
+        ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
+        a, b = dist.sample(ours, size), numpy_s.choice(np.asarray(dist.values), size)
+        assert np.array_equal(a, b) and np.shape(a) == np.shape(b)
+        assert ours.random() == numpy_s.random()
+
+
 def test_lognormal_by_mean_and_sd_has_that_sd():
     dist = Lognormal.model_validate({"distribution": "lognormal", "mean": 5, "sd": 3})
     draws = np.asarray(dist.sample(np.random.default_rng(7), 200_000))

@@ -202,7 +202,10 @@ class Empirical(Frozen):
         return float(np.mean(self.values))
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
-        return rng.choice(np.asarray(self.values), size)
+        # rng.choice(values, size), bit for bit and with the same draws (numpy's own path for a uniform
+        # choice with replacement), without its argument checks, which took ~20 us a call
+        values: np.ndarray = np.asarray(self.values)
+        return values[rng.integers(0, len(values), size=size, dtype=np.int64)]  # type: ignore[no-any-return]
 
 
 Distribution = Annotated[

@@ -8,10 +8,13 @@ worker, gives the same bits however the run was cut into chunks.
 
 from __future__ import annotations
 
+import itertools
 import math
+import mmap
+import os
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import RoutesimError
 
@@ -22,6 +25,7 @@ ChunkFn = Callable[[Any, list[int]], Any]
 """``fn(scenario, chunk)``: its result has ``len()``, the number of replications it covers."""
 Fold = Callable[[Any], None]
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 def chunks(indices: Sequence[int], workers: int, tasks_per_worker: int = 8, largest: int = 256) -> list[list[int]]:
@@ -30,6 +34,59 @@ def chunks(indices: Sequence[int], workers: int, tasks_per_worker: int = 8, larg
     size = max(1, min(largest, math.ceil(len(indices) / (max(workers, 1) * tasks_per_worker))))
     size = BLOCK * math.ceil(size / BLOCK)
     return [list(indices[i : i + size]) for i in range(0, len(indices), size)]
+
+
+def forks_workers(executor: str, workers: int, replications: int) -> bool:
+    """Whether :func:`map_chunks` runs ``replications`` in worker processes forked from this one, which
+    see what an :class:`Inherited` made before them holds."""
+    if executor != "local" or workers <= 1 or len(chunks(range(replications), workers)) <= 1:
+        return False
+    import multiprocessing
+
+    return bool(multiprocessing.get_start_method() == "fork")
+
+
+def shared_empty(shape: tuple[int, ...]) -> Any:
+    """A float array in anonymous shared memory: what the processes forked after its creation write into
+    it, this process sees (no pickling, no copy). Zero-filled; its pages take memory only once written."""
+    import numpy as np
+
+    count = math.prod(shape)
+    if count == 0:
+        return np.zeros(shape)
+    return np.frombuffer(mmap.mmap(-1, count * 8), dtype=np.float64, count=count).reshape(shape)
+
+
+_INHERITED: dict[tuple[int, int], Any] = {}
+_TOKENS = itertools.count()
+
+
+class Inherited(Generic[T]):
+    """A value that worker processes forked after its creation inherit, passed to them by a token.
+
+    It pickles as its token: unpickled in this process or in one forked from it after its creation,
+    :attr:`value` is the value itself (a shared array stays shared); anywhere else (a spawned process, a
+    Dask worker) it is None, and the caller falls back to sending its data back. :meth:`close` forgets
+    the value here (the processes already forked keep their copy).
+    """
+
+    def __init__(self, value: T) -> None:
+        self.token = (os.getpid(), next(_TOKENS))
+        self.value: T | None = value
+        _INHERITED[self.token] = value
+
+    def close(self) -> None:
+        """Forget the value: an Inherited unpickled after this finds nothing."""
+        _INHERITED.pop(self.token, None)
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[int, int]]]:
+        return _inherited, (self.token,)
+
+
+def _inherited(token: tuple[int, int]) -> Inherited[Any]:
+    found: Inherited[Any] = Inherited.__new__(Inherited)
+    found.token, found.value = token, _INHERITED.get(token)
+    return found
 
 
 def map_chunks(

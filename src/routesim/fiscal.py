@@ -51,9 +51,10 @@ def split(
     for name, route in scenario.routes.items():
         vol = exported_bbl[name]
         revenue += vol * (sale_price[name] - route.unit_cost_usd_per_bbl)
-        value += vol * sale_price[name]
-        tonnes += vol / route.bbl_per_tonne
-        barrels += vol
+        if fiscal.taxes is not None:  # what only the taxes need
+            value += vol * sale_price[name]
+            tonnes += vol / route.bbl_per_tonne
+            barrels += vol
     out = {"export_revenue_usd": revenue}
     out.update({f"{i}_usd": zero for i in INSTRUMENTS})
     if fiscal.taxes is None:

@@ -24,7 +24,7 @@ from . import fiscal, market, results
 from .disruptions import replication_seed
 from .engine import Choice, choose, simulate
 from .errors import SimulationError
-from .executors import BLOCK
+from .executors import BLOCK, Inherited
 from .model import BAND_SAMPLE, Scenario
 from .units import DAYS_PER_YEAR
 
@@ -137,9 +137,11 @@ class Chunk:
     """Sum of each daily series over each block of :data:`executors.BLOCK` replications, added one
     replication after the other from the block's first [blocks x series x days]."""
     kept: np.ndarray
-    """Whether each replication's daily series are in ``daily`` [n, bool]."""
+    """Whether each replication is in the band sample [n, bool]."""
     daily: np.ndarray
-    """Daily series of the kept replications, in order [kept x series x days]."""
+    """Daily series of the kept replications, in order [kept x series x days]; empty when ``in_place``."""
+    in_place: bool = False
+    """The kept replications' daily series were written into the run's shared band sample, not sent."""
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -147,7 +149,7 @@ class Chunk:
     def __iter__(self) -> Iterator[Replication]:
         rows = np.cumsum(self.kept) - 1
         for i, k in enumerate(self.indices):
-            daily = dict(zip(self.series, self.daily[rows[i]])) if self.kept[i] else {}
+            daily = dict(zip(self.series, self.daily[rows[i]])) if self.kept[i] and not self.in_place else {}
             yield self.layout.replication(k, self.figures[i], self.events[i], daily)
 
 
@@ -303,19 +305,38 @@ class Replications(Sequence[Replication]):
         return self._result.replication(i % n)
 
 
+BandTarget = Inherited[tuple[np.ndarray, dict[int, int]]]
+"""The band sample [series x kept x days] in shared memory, and the row of each replication index in it."""
+
+
+def _band_target(scenario: Scenario, todo: list[int], keep_through: int | None, sample: int,
+                 engine: str) -> tuple[BandTarget, tuple[str, ...]]:
+    """A shared band sample for the workers to write into, and its series' names. Running the first
+    replication here to learn the shape also loads the engine, which the forked workers then inherit."""
+    from .executors import shared_empty
+
+    probe = run_chunk(scenario, todo[:1], engine=engine)
+    order = np.asarray(todo)
+    positions = np.flatnonzero(order <= keep_through if keep_through is not None else np.ones(len(order), bool))
+    rows = {int(k): r for r, k in enumerate(order[positions[:sample]].tolist())}
+    array = shared_empty((len(probe.series), sample, probe.daily.shape[-1]))
+    return Inherited((array, rows)), probe.series
+
+
 class _Aggregate:
     """Folds chunks, in run order, into the arrays of a :class:`RunResult`."""
 
-    def __init__(self, scenario: Scenario, n: int, sample: int) -> None:
+    def __init__(self, scenario: Scenario, n: int, sample: int, shared: np.ndarray | None = None,
+                 series: tuple[str, ...] = ()) -> None:
         self.scenario, self.n, self.filled, self.kept = scenario, n, 0, 0
         self.layout = Layout.of(scenario)
         self.indices = np.empty(n, dtype=np.int64)
         self.events = np.empty(n, dtype=np.int64)
         self.figures = np.empty((len(self.layout.names), n))
         self.sample_positions = np.empty(sample, dtype=np.int64)
-        self.series: tuple[str, ...] = ()
+        self.series: tuple[str, ...] = series
         self.sums: np.ndarray | None = None
-        self.sample: np.ndarray | None = None
+        self.sample: np.ndarray | None = shared
 
     def __call__(self, chunk: Chunk) -> None:
         a, b = self.filled, self.filled + len(chunk)
@@ -330,9 +351,12 @@ class _Aggregate:
             self.series = chunk.series
             days = chunk.block_sums.shape[-1]
             self.sample = np.empty((len(chunk.series), len(self.sample_positions), days))
-        take = min(len(chunk.daily), len(self.sample_positions) - self.kept)
+        elif chunk.series != self.series:
+            raise SimulationError(f"a chunk's daily series {chunk.series} differ from the run's {self.series}")
+        take = min(int(np.count_nonzero(chunk.kept)), len(self.sample_positions) - self.kept)
         if take > 0:
-            self.sample[:, self.kept : self.kept + take] = chunk.daily[:take].transpose(1, 0, 2)
+            if not chunk.in_place:  # else a worker has written them into the shared sample
+                self.sample[:, self.kept : self.kept + take] = chunk.daily[:take].transpose(1, 0, 2)
             self.sample_positions[self.kept : self.kept + take] = a + np.flatnonzero(chunk.kept)[:take]
             self.kept += take
 
@@ -441,11 +465,16 @@ def run_replication(
 
 
 def run_chunk(
-    scenario: Scenario, indices: Sequence[int], keep_through: int | None = None, engine: str = "auto"
+    scenario: Scenario,
+    indices: Sequence[int],
+    keep_through: int | None = None,
+    engine: str = "auto",
+    band: BandTarget | None = None,
 ) -> Chunk:
     """Replications ``indices``, in order, on ``engine``, as a :class:`Chunk`: their figures, their daily
     series summed by block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the
-    daily series of those with an index up to ``keep_through`` (of all when None).
+    daily series of those with an index up to ``keep_through`` (of all when None): written into ``band``'s
+    shared sample where this process sees it (a process forked from the run's), else sent in the chunk.
 
     The engine runs each replication; their results are then computed together, array-wise (bitwise those
     of :func:`run_replication`, one at a time).
@@ -477,8 +506,15 @@ def run_chunk(
         for i in range(a + 1, min(a + BLOCK, n)):
             sums[b] += daily[i]
     kept = np.ones(n, dtype=bool) if keep_through is None else np.asarray(indices) <= keep_through
-    return Chunk(layout, np.asarray(indices, dtype=np.int64), np.array([t.events for t in traces], dtype=np.int64),
-                 figures, series, sums, kept, daily[kept])
+    events = np.array([t.events for t in traces], dtype=np.int64)
+    target = band.value if band is not None else None
+    if target is not None:
+        sample, rows = target
+        for i in np.flatnonzero(kept).tolist():
+            sample[:, rows[indices[i]]] = daily[i]
+        return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series, sums, kept,
+                     daily[:0], in_place=True)
+    return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series, sums, kept, daily[kept])
 
 
 def _chunk_results(
@@ -543,7 +579,7 @@ def run(
     (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
     grows with the replications only by their scalar figures (:class:`RunResult`).
     """
-    from .executors import map_chunks
+    from .executors import forks_workers, map_chunks
 
     todo = list(range(scenario.replications)) if indices is None else list(indices)
     sample = min(len(todo), BAND_SAMPLE)
@@ -551,9 +587,17 @@ def run(
     keep_through = None
     if len(todo) > sample:  # keep the daily series of the lowest indices only
         keep_through = int(np.partition(np.asarray(todo), sample - 1)[sample - 1])
+    band, series = None, ()
+    if sample and forks_workers(executor, workers, len(todo)) and len(set(todo)) == len(todo):
+        # the workers write the band sample in place rather than pickle ~76 KB a replication back
+        band, series = _band_target(scenario, todo, keep_through, sample, choice.engine)
     fn: Callable[[Scenario, list[int]], Chunk] = functools.partial(
-        run_chunk, keep_through=keep_through, engine=choice.engine
+        run_chunk, keep_through=keep_through, engine=choice.engine, band=band
     )
-    aggregate = _Aggregate(scenario, len(todo), sample)
-    map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
+    aggregate = _Aggregate(scenario, len(todo), sample, band.value[0] if band and band.value else None, series)
+    try:
+        map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
+    finally:
+        if band is not None:
+            band.close()
     return aggregate.result(choice)

@@ -9,19 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backend is chosen or switched
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from .calibrate import Calibration  # noqa: E402
-from .model import TankerShuttleRoute  # noqa: E402
-from .montecarlo import RunResult  # noqa: E402
+from .calibrate import Calibration
+from .model import TankerShuttleRoute
+from .montecarlo import RunResult
 
 SIZE_IN = (10.0, 5.0)
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")

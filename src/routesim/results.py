@@ -6,6 +6,7 @@ evaluated with numpy, so its cost grows with events and output days, never with 
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
@@ -347,6 +348,67 @@ def measure_chunk(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     return ChunkMeasured(**joined)
 
 
+COMPILED = importlib.util.find_spec("numba") is not None
+"""Whether :func:`measure_chunk` integrates with the compiled kernel (:mod:`routesim.integrals`), else with
+the padded numpy arrays below; the two give the same bits (tests/test_chunk_results.py)."""
+Integrated = tuple[list[np.ndarray], np.ndarray]
+
+
+def _integrate_padded(
+    traces: list[Trace], columns: list[np.ndarray], factors: int, queries: np.ndarray, column_shift: list[int],
+    levels: list[np.ndarray], nets: list[np.ndarray], day_ends: np.ndarray,
+) -> Integrated:
+    """Each column of rates (the last ``factors`` of ``columns`` capacity factors, then as many "impaired"
+    indicators of them) integrated to its row of ``queries`` (row -1: to the horizon only) [n x queries],
+    and each node's level at each day end [n x nodes x days]: the traces padded to one length, in numpy."""
+    n, days = len(traces), len(day_ends)
+    length = max(len(t.times) for t in traces)
+    times = _padded([t.times for t in traces], length)
+    rates = _padded(columns, length)
+    rates = np.concatenate([rates, (rates[:, rates.shape[1] - factors :] < 1.0).astype(float)], axis=1)
+    cum = np.zeros_like(rates)
+    np.cumsum(rates[:, :, :-1] * np.diff(times, axis=1)[:, None, :], axis=2, out=cum[:, :, 1:])
+    found = np.empty((n, len(queries), queries.shape[1]), dtype=np.intp)
+    for i in range(n):
+        found[i] = np.searchsorted(times[i], queries, side="right") - 1
+    value: list[np.ndarray] = [np.empty(0)] * cum.shape[1]
+    for row in sorted(set(column_shift)):  # the columns of each shift together
+        cols = [c for c, r in enumerate(column_shift) if r == row]
+        group = np.ascontiguousarray(cum[:, cols]) if len(cols) < cum.shape[1] else cum
+        if row >= 0:
+            out = interp_padded(times, group, queries[row], found[:, row])
+        else:
+            out = interp_padded(times, group, queries[0, -1:], found[:, 0, -1:])
+        for i, c in enumerate(cols):
+            value[c] = out[:, i]
+    # Storage at each day's end: the level at the last record at or before it, moved at its net rate.
+    levels_ = _padded(levels, length)
+    nets_ = _padded(nets, length)
+    i = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
+    moved = day_ends - np.take_along_axis(times, i[:, 0], axis=1)
+    node_level = np.take_along_axis(levels_, i, axis=2) + np.take_along_axis(nets_, i, axis=2) * moved[:, None, :]
+    return value, node_level
+
+
+def _integrate_compiled(
+    traces: list[Trace], columns: list[np.ndarray], factors: int, queries: np.ndarray, column_shift: list[int],
+    levels: list[np.ndarray], nets: list[np.ndarray], day_ends: np.ndarray,
+) -> Integrated:
+    """:func:`_integrate_padded`, bit for bit, by :func:`routesim.integrals.integrals`: one trace at a time."""
+    from .integrals import integrals
+
+    counts = [len(t.times) for t in traces]
+    starts = np.zeros(len(traces) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    rates = np.concatenate(columns, axis=1)
+    rates = np.concatenate([rates, (rates[rates.shape[0] - factors :] < 1.0).astype(float)])
+    out, node_level = integrals(np.concatenate([t.times for t in traces]), starts, rates, max(counts), queries,
+                                np.asarray(column_shift, dtype=np.int64), np.concatenate(levels, axis=1),
+                                np.concatenate(nets, axis=1), day_ends)
+    value = [out[:, c] if row >= 0 else out[:, c, -1:] for c, row in enumerate(column_shift)]
+    return value, node_level
+
+
 def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     n, first = len(traces), traces[0]
     h = first.horizon_days
@@ -359,41 +421,22 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     producers, nodes = list(first.production), list(first.levels_bbl)
     several = producers if len(producers) > 1 else []
     # Rates to integrate, in column order: total production, each producer (if several), each pipeline's
-    # flow, each route's capacity factor; then (computed below) each route's "impaired" indicator.
-    length = max(len(t.times) for t in traces)
-    times = _padded([t.times for t in traces], length)
-    rates = _padded([np.array([t.production_bpd, *(t.production[p] for p in several),
-                               *(t.flows_bpd[r] for r in pipes), *(t.capacity_factor[r] for r in names)])
-                     for t in traces], length)
-    first_indicator = rates.shape[1]
-    factors = rates[:, first_indicator - len(names):]
-    rates = np.concatenate([rates, (factors < 1.0).astype(float)], axis=1)
-    cum = np.zeros_like(rates)
-    np.cumsum(rates[:, :, :-1] * np.diff(times, axis=1)[:, None, :], axis=2, out=cum[:, :, 1:])
+    # flow, each route's capacity factor; then each route's "impaired" indicator.
+    columns = [np.array([t.production_bpd, *(t.production[p] for p in several), *(t.flows_bpd[r] for r in pipes),
+                         *(t.capacity_factor[r] for r in names)]) for t in traces]
     # Query points: each column at the day edges shifted by its transit (pipelines' flows are sold later),
     # then at the horizon.
     shifts = sorted({0.0, *(scenario.routes[r].total_transit_days for r in pipes)})
     queries = np.array([np.append(edges - s, h) for s in shifts])  # [shifts x days + 2]
     column_shift = [0] * (1 + len(several)) + [shifts.index(scenario.routes[r].total_transit_days) for r in pipes]
-    column_shift += [0] * (2 * len(names))
-    found = np.empty((n, len(shifts), days + 2), dtype=np.intp)
-    for i in range(n):
-        found[i] = np.searchsorted(times[i], queries, side="right") - 1
+    column_shift += [0] * len(names)
     # The "impaired" indicators are wanted by day only when disruptions move prices; else at the horizon.
     by_day_indicator = bool(scenario.market.disruption_effects)
-    value: list[np.ndarray] = [np.empty(0)] * cum.shape[1]
-    groups = [(row, [c for c, r in enumerate(column_shift) if r == row and (by_day_indicator or c < first_indicator)])
-              for row in sorted(set(column_shift))]
-    if not by_day_indicator:
-        groups.append((-1, list(range(first_indicator, cum.shape[1]))))
-    for row, cols in groups:  # the columns of each shift together
-        group = np.ascontiguousarray(cum[:, cols]) if len(cols) < cum.shape[1] else cum
-        if row >= 0:
-            out = interp_padded(times, group, queries[row], found[:, row])
-        else:
-            out = interp_padded(times, group, queries[0, -1:], found[:, 0, -1:])
-        for i, c in enumerate(cols):
-            value[c] = out[:, i]
+    column_shift += [0 if by_day_indicator else -1] * len(names)
+    levels = [np.array([t.levels_bbl[k] for k in nodes]) for t in traces]
+    nets = [np.array([t.net_bpd[k] for k in nodes]) for t in traces]
+    integrate = _integrate_compiled if COMPILED else _integrate_padded
+    value, node_level = integrate(traces, columns, len(names), queries, column_shift, levels, nets, edges[1:])
     col = iter(value)
     total = next(col)
     per_producer = {p: next(col) for p in several}
@@ -425,12 +468,6 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         hist = np.bincount(rep[ok] * days + b[ok], minlength=n * days).reshape(n, days)
         by_day[r] = q * hist.astype(float)
     produced = total[:, days]
-    # Storage at each day's end: the level at the last record at or before it, moved at its net rate.
-    levels = _padded([np.array([t.levels_bbl[k] for k in nodes]) for t in traces], length)
-    nets = _padded([np.array([t.net_bpd[k] for k in nodes]) for t in traces], length)
-    i = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
-    moved = edges[1:] - np.take_along_axis(times, i[:, 0], axis=1)
-    node_level = np.take_along_axis(levels, i, axis=2) + np.take_along_axis(nets, i, axis=2) * moved[:, None, :]
     storage = {k: node_level[:, j] for j, k in enumerate(nodes)}
     storage_end = sum((np.array([t.levels_bbl[k][-1] for t in traces]) for k in nodes), np.zeros(n))
     return ChunkMeasured(

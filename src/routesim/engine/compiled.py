@@ -13,6 +13,7 @@ waiting for calm to sail, waiting for calm to sail back) and the pending cargo r
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import NamedTuple
@@ -29,25 +30,49 @@ log = logging.getLogger(__name__)
 
 try:
     from numba import njit
+    from numba.core import event
 except ImportError as exc:  # pragma: no cover - numba is a core dependency
     NUMBA_MISSING: str | None = f"numba cannot be imported ({exc})"
 else:
     NUMBA_MISSING = None
 
+    class _Announce(event.Listener):
+        """Say once that numba compiles the engine: the first run after an install takes about a minute
+        more, later runs load it from numba's cache."""
+
+        said = False
+
+        def on_start(self, event_: event.Event) -> None:
+            dispatcher = (event_.data or {}).get("dispatcher")
+            if not self.said and getattr(dispatcher, "__name__", "") == "_run":
+                _Announce.said = True
+                log.warning("compiling the engine for this machine, once (about a minute); "
+                            "later runs load it from numba's cache")
+
+        def on_end(self, event_: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", _Announce())  # type: ignore[no-untyped-call]
+
 _warned = False
+LOWERED = (PipelineRoute, TankerShuttleRoute)
+"""The route kinds :func:`lower` turns into arrays; a scenario with another runs on SimPy, and says so."""
 
 
 def unsupported(scenario: Scenario) -> str | None:
     """Why the compiled engine cannot run ``scenario`` (None if it can).
 
-    It expresses every feature of the model today; only a missing numba sends runs to SimPy (with one
-    warning)."""
+    It expresses every feature of the model today: a missing numba (with one warning), or a route kind
+    that :func:`lower` does not know, sends runs to SimPy."""
     global _warned
     if NUMBA_MISSING is not None:
         if not _warned:
             log.warning("%s: runs use the SimPy engine", NUMBA_MISSING)
             _warned = True
         return NUMBA_MISSING
+    for name, route in scenario.routes.items():
+        if not isinstance(route, LOWERED):
+            return f"route {name!r} is of kind {route.kind!r}, which the compiled engine does not lower yet"
     return None
 
 
@@ -238,23 +263,35 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
 
 def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
     """The arrays of a replication's impairments (see :class:`Hits`)."""
-    route = np.array([names.route_index[h.target.split("/")[0]] for h in hits], dtype=np.int64).reshape(len(hits))
-    target = np.array([route[i] if h.storm else names.targets[h.target] for i, h in enumerate(hits)],
-                      dtype=np.int64).reshape(len(hits))
-    storm = np.array([h.storm for h in hits], dtype=np.bool_).reshape(len(hits))
+    n = len(hits)
+    if n == 0:
+        return _no_hits(len(names.targets))
+    days = np.array([(h.start_day, h.end_day, h.factor) for h in hits], dtype=np.float64).reshape(n, 3)
+    index = names.route_index
+    where = np.array([(r := index[h.target.split("/", 1)[0]], r if h.storm else names.targets[h.target], h.storm)
+                      for h in hits], dtype=np.int64).reshape(n, 3)
+    storm = where[:, 2].astype(np.bool_)
     plain = np.flatnonzero(~storm)
-    by_target = plain[np.argsort(target[plain], kind="stable")].astype(np.int64)
+    target = where[:, 1].copy()
     counts = np.bincount(target[plain], minlength=len(names.targets))
     return Hits(
-        start_day=np.array([h.start_day for h in hits], dtype=np.float64).reshape(len(hits)),
-        end_day=np.array([h.end_day for h in hits], dtype=np.float64).reshape(len(hits)),
-        factor=np.array([h.factor for h in hits], dtype=np.float64).reshape(len(hits)),
+        start_day=days[:, 0].copy(),
+        end_day=days[:, 1].copy(),
+        factor=days[:, 2].copy(),
         target=target,
-        route=route,
+        route=where[:, 0].copy(),
         storm=storm,
         by_target_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        by_target=by_target,
+        by_target=plain[np.argsort(target[plain], kind="stable")].astype(np.int64),
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _no_hits(targets: int) -> Hits:
+    """A replication without impairments (the loop only reads its arrays)."""
+    nothing = np.empty(0, dtype=np.int64)
+    return Hits(np.empty(0), np.empty(0), np.empty(0), nothing, nothing, np.empty(0, dtype=np.bool_),
+                np.zeros(targets + 1, dtype=np.int64), nothing)
 
 
 _MODELS: dict[int, tuple[Scenario, Model, Names]] = {}
@@ -432,7 +469,7 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+def _allocate(weights, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
@@ -456,7 +493,7 @@ def _allocate(nominal_bpd, usable, potential, empty, full, capacities, productio
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(capacities[e], offers, nominal_bpd, amounts)
+        _share(capacities[e], offers, weights, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] = amounts[i]
@@ -472,35 +509,58 @@ def _allocate(nominal_bpd, usable, potential, empty, full, capacities, productio
 
 
 @_inline
-def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
-    """Rates into row ``row`` of the record arrays."""
-    _copy(net, nets[row])
-    _copy(production, prods[row])
-    _copy(outflow, flows[row])
-    _copy(avail, avails[row])
+def _record(  # type: ignore[no-untyped-def]
+    rows, now, levels, net, production, outflow, avail, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+    last_net, last_prod, last_flow, last_avail,
+):
+    """Record row ``rows``: the time, the levels and the rates from now on (also kept as the last
+    recorded); returns the next row."""
+    times[rows] = now
+    _copy_row(levels, rec_level, rows)
+    _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
+    _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+    return rows + 1
 
 
 @_inline
-def _copy(src, dst):  # type: ignore[no-untyped-def]
-    """``dst[:] = src`` as a loop: numba's slice assignment may copy ``src`` to a temporary first."""
+def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails):  # type: ignore[no-untyped-def]
+    """Rates into row ``row`` of the record arrays."""
+    _copy_row(net, nets, row)
+    _copy_row(production, prods, row)
+    _copy_row(outflow, flows, row)
+    _copy_row(avail, avails, row)
+
+
+@_inline
+def _copy_row(src, dst, row):  # type: ignore[no-untyped-def]
+    """``dst[row, :] = src`` element by element: a slice would be a view to count references to, and
+    numba's slice assignment may copy ``src`` to a temporary first."""
     for i in range(len(src)):
-        dst[i] = src[i]
+        dst[row, i] = src[i]
+
+
+@_inline
+def _swap(heap_t, heap_s, heap_k, heap_a, i, j):  # type: ignore[no-untyped-def]
+    """Swap events ``i`` and ``j`` of the heap."""
+    heap_t[i], heap_t[j] = heap_t[j], heap_t[i]
+    heap_s[i], heap_s[j] = heap_s[j], heap_s[i]
+    heap_k[i], heap_k[j] = heap_k[j], heap_k[i]
+    heap_a[i], heap_a[j] = heap_a[j], heap_a[i]
 
 
 @_inline
 def _push(heap_t, heap_s, heap_k, heap_a, size, seq, t, kind, arg):  # type: ignore[no-untyped-def]
-    """Add an event to the binary heap ordered by (time, sequence); the arrays have room."""
+    """Add an event to the binary heap ordered by (time, sequence); the arrays have room. Returns the new
+    size and the next sequence number."""
     i = size
     heap_t[i], heap_s[i], heap_k[i], heap_a[i] = t, seq, kind, arg
     while i > 0:
         parent = (i - 1) // 2
         if heap_t[parent] < heap_t[i] or (heap_t[parent] == heap_t[i] and heap_s[parent] < heap_s[i]):
             break
-        heap_t[i], heap_t[parent] = heap_t[parent], heap_t[i]
-        heap_s[i], heap_s[parent] = heap_s[parent], heap_s[i]
-        heap_k[i], heap_k[parent] = heap_k[parent], heap_k[i]
-        heap_a[i], heap_a[parent] = heap_a[parent], heap_a[i]
+        _swap(heap_t, heap_s, heap_k, heap_a, i, parent)
         i = parent
+    return size + 1, seq + 1
 
 
 @_inline
@@ -517,10 +577,7 @@ def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
                 smallest = c
         if smallest == i:
             break
-        heap_t[i], heap_t[smallest] = heap_t[smallest], heap_t[i]
-        heap_s[i], heap_s[smallest] = heap_s[smallest], heap_s[i]
-        heap_k[i], heap_k[smallest] = heap_k[smallest], heap_k[i]
-        heap_a[i], heap_a[smallest] = heap_a[smallest], heap_a[i]
+        _swap(heap_t, heap_s, heap_k, heap_a, i, smallest)
         i = smallest
 
 
@@ -701,7 +758,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = req_prio[j], req_seq[j], req_route[j]
                         j -= 1
                     req_prio[j + 1], req_seq[j + 1], req_route[j + 1] = p_, s_, r_
-                _copy(level, before)
+                for j in range(n_n):
+                    before[j] = level[j]
                 waiting[:] = False
                 kept = 0
                 for q in range(n_req):  # lift full cargoes in priority order
@@ -722,21 +780,16 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                         lifted_bbl[r] += cargo_bbl[r]
                         lift_route[n_lift], lift_day[n_lift] = r, now
                         n_lift += 1
-                        _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
-                        size += 1
-                        seq += 1
+                        size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _LIFTED, r)
                         jumped = True
                     else:
                         req_prio[kept], req_seq[kept], req_route[kept] = req_prio[q], req_seq[q], req_route[q]
                         kept += 1
                 n_req = kept
                 if jumped:  # a lift is a jump: keep the level before it, and after it
-                    times[rows] = now
-                    _copy(before, rec_level[rows])
-                    _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
-                    _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                    rows = _record(rows, now, before, net, production, outflow, avail, times, rec_level, rec_net,
+                                   rec_prod, rec_flow, rec_fac, last_net, last_prod, last_flow, last_avail)
                     recorded = True
-                    rows += 1
             # ---- solve: restarts, holds, potentials, allocation
             if rose >= 0:
                 for i in range(n_p):
@@ -828,12 +881,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     if avail[r] != last_avail[0, r]:
                         same = False
             if jumped or final or not same:
-                times[rows] = now
-                _copy(level, rec_level[rows])
-                _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
-                _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                rows = _record(rows, now, level, net, production, outflow, avail, times, rec_level, rec_net,
+                               rec_prod, rec_flow, rec_fac, last_net, last_prod, last_flow, last_avail)
                 recorded = True
-                rows += 1
             # ---- schedule the next crossing
             wait = math.inf
             for j in range(n_n):
@@ -865,9 +915,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)
             generation += 1
             if wait < math.inf and not final:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(wait, 0.0), _CROSSING, generation)
-                size += 1
-                seq += 1
+                crossing = now + max(wait, 0.0)
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, crossing, _CROSSING, generation)
             if final:
                 break
         # ------------------------------------------------------------ the next event
@@ -879,15 +928,11 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     for _ in range(tankers[r]):
                         if free_berths[r] > 0:
                             free_berths[r] -= 1
-                            _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
-                            size += 1
-                            seq += 1
+                            size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0, _BERTH, r)
                         else:
                             queued[r] += 1
             for i in range(n_i):
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, 0.0 + start_day[i], _START, i)
             phase = 1
         if size == 0 or heap_t[0] >= horizon:
             now = horizon
@@ -909,9 +954,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             if storm[i]:
                 storms[r] += 1 if kind == _START else -1
                 if kind == _END and shuttle[r] and storms[r] == 0:
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _CALM, r)
             else:
                 active[i] = kind == _START
                 fac[target[i]] = _factor_of(h, active, target[i])
@@ -919,10 +962,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             for q in range(n_r):
                 avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
             if kind == _START:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
-                      _END, i)
-                size += 1
-                seq += 1
+                ends = now + max(end_day[i] - start_day[i], 0.0)
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, ends, _END, i)
             elif pipe[r] > was_pipe or out[r] > was_out:
                 rose = r
             pending_refresh = True
@@ -943,9 +984,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             r = arg
             if free_berths[r] > 0:
                 free_berths[r] -= 1
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
             else:
                 queued[r] += 1
         elif kind == _LOADED or kind == _CALM:  # loaded, or calm again: sail (and sail back) unless a storm is on
@@ -958,28 +997,18 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 to_sail[r] += 1
             if storms[r] == 0:
                 for _ in range(sail):  # leave the berth to the next tanker, and sail
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
-                    size += 1
-                    seq += 1
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + (voyage_days[r] + unload_days[r]),
-                          _DISCHARGED, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _RELEASE, r)
+                    discharged = now + (voyage_days[r] + unload_days[r])
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, discharged, _DISCHARGED, r)
                 for _ in range(back):
-                    _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
-                    size += 1
-                    seq += 1
+                    size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
         elif kind == _LIFTED:  # the tanker goes on with its cargo: loading
-            _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[arg], _LOADED, arg)
-            size += 1
-            seq += 1
+            size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + load_days[arg], _LOADED, arg)
         elif kind == _RELEASE:  # the berth goes to the first tanker queued for it
             r = arg
             if queued[r] > 0:
                 queued[r] -= 1
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now, _BERTH, r)
             else:
                 free_berths[r] += 1
         elif kind == _DISCHARGED:
@@ -989,8 +1018,6 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             if storms[r] > 0:
                 to_sail_back[r] += 1
             else:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
-                size += 1
-                seq += 1
+                size, seq = _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
     return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
             (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
