@@ -5,7 +5,7 @@
     python benchmarks/run.py --case engine-ratio-cpc
     python benchmarks/run.py --only e2e- --only ratio   # the cases whose names contain these (merged into results.json)
     python benchmarks/run.py --memory        # peak memory of 20,000-100,000 replications
-    python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (several minutes, compiled)
+    python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (28 min on the shared 2 cores, compiled)
 
 Every case names its engine (``-compiled``, ``-simpy``, or the ``engine`` key of its spec; the in-process
 cases default to the compiled engine). Numba compiles the compiled engine on first use (30-60 s) and caches
