@@ -467,7 +467,7 @@ def main() -> None:
         machine = {"python": platform.python_version(), "platform": platform.platform(),
                    "processor": platform.processor(), "cpus": __import__("os").cpu_count(), "commit": git_commit()}
         r["commit"] = machine["commit"]  # each case as it ends, so that a stopped run keeps what it measured
-            path.write_text(json.dumps({**old, "machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
+        path.write_text(json.dumps({**(old if args.only else {}), "machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
 
 
 def headline(r: dict) -> str:
