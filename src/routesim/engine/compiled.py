@@ -385,8 +385,8 @@ def _factor_of(h, active, t):  # type: ignore[no-untyped-def]
 @_inline
 def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
     """What route ``r`` takes in (its capacity and the segments above any tank farm) and delivers (below
-    the tanks: segments and terminal; a tanker route: its port cap) [bbl/day]; see capacity rules in
-    the reference's ``_capacities``."""
+    the tanks: segments and terminal; a tanker route: its port cap) [bbl/day]: the rules of
+    :func:`.capacity.pipeline_bpd` and :func:`.capacity.shuttle_bpd`, over arrays."""
     whole = fac[m.whole[r]]
     pipe = m.capacity_bpd[r] * whole
     if m.shuttle[r]:
