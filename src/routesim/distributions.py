@@ -205,7 +205,7 @@ class Empirical(Frozen):
         # rng.choice(values, size), bit for bit and with the same draws (numpy's own path for a uniform
         # choice with replacement), without its argument checks, which took ~20 us a call
         values: np.ndarray = np.asarray(self.values)
-        return values[rng.integers(0, len(values), size=size, dtype=np.int64)]  # type: ignore[no-any-return]
+        return values[rng.integers(0, len(values), size=size, dtype=np.int64)]
 
 
 Distribution = Annotated[

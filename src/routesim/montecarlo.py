@@ -402,7 +402,7 @@ def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray
         rows.sort(axis=-1)
         low[:, ~same], high[:, ~same] = rows[:, previous].T, rows[:, following].T
     diff = high - low  # numpy's lerp
-    out = low + diff * gamma
+    out: np.ndarray = low + diff * gamma
     np.subtract(high, diff * (1 - gamma), out=out, where=np.broadcast_to(gamma >= 0.5, out.shape))
     zero = ~same & ((low == 0) | (high == 0)).any(axis=0)
     if zero.any():
@@ -544,9 +544,9 @@ def _chunk_results(
     counts = np.zeros((n, len(layout.incidents)))
     for i, trace in enumerate(traces):
         for hit in trace.impairments:
-            j = position.get(hit.source)
-            if j is not None:
-                counts[i, j] += 1
+            place = position.get(hit.source)
+            if place is not None:
+                counts[i, place] += 1
     figures[:, len(columns):] = counts
     stack = np.empty((n, len(series), len(one) if shared_brent else brent.shape[1]))
     for s, key in enumerate(series):
@@ -587,7 +587,8 @@ def run(
     keep_through = None
     if len(todo) > sample:  # keep the daily series of the lowest indices only
         keep_through = int(np.partition(np.asarray(todo), sample - 1)[sample - 1])
-    band, series = None, ()
+    band: BandTarget | None = None
+    series: tuple[str, ...] = ()
     if sample and forks_workers(executor, workers, len(todo)) and len(set(todo)) == len(todo):
         # the workers write the band sample in place rather than pickle ~76 KB a replication back
         band, series = _band_target(scenario, todo, keep_through, sample, choice.engine)

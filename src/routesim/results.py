@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -163,7 +163,9 @@ def chunk_metrics(
     return _metrics(scenario, run, baseline, total, base)
 
 
-def _metrics(scenario: Scenario, run: Any, baseline: Volumes, total: dict[str, Any], base: dict[str, Any]) -> Any:
+def _metrics(
+    scenario: Scenario, run: Any, baseline: Volumes, total: dict[str, Any], base: dict[str, Any]
+) -> dict[str, Any]:
     """The metrics from the volumes and the money streams' totals (floats, or arrays by replication)."""
     budget_usd = scenario.fiscal.budget_revenue_usd_per_year * scenario.horizon_days / DAYS_PER_YEAR
     exported = sum(run.exported_bbl.values())
@@ -302,7 +304,7 @@ def interp_padded(times: np.ndarray, cum: np.ndarray, at: np.ndarray, index: np.
         slopes = np.zeros_like(cum)
         np.divide(cum[:, :, 1:] - cum[:, :, :-1], np.diff(times, axis=1)[:, None, :], out=slopes[:, :, :-1])
         slope = np.take(slopes, flat)
-        out = slope * (at - t0)[:, None, :]
+        out: np.ndarray = slope * (at - t0)[:, None, :]
         out += y0
         nan = np.isnan(out) & ((index >= 0) & (index < last))[:, None, :]
         if nan.any():  # numpy's fallbacks: from the right end, then a flat segment
@@ -338,7 +340,7 @@ def measure_chunk(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     parts = [_measure_slice(scenario, traces[a : a + step]) for a in range(0, len(traces), step)]
     if len(parts) == 1:
         return parts[0]
-    joined = {}
+    joined: dict[str, Any] = {}
     for field in ChunkMeasured.__dataclass_fields__:
         values = [getattr(p, field) for p in parts]
         if isinstance(values[0], dict):
@@ -384,9 +386,9 @@ def _integrate_padded(
     # Storage at each day's end: the level at the last record at or before it, moved at its net rate.
     levels_ = _padded(levels, length)
     nets_ = _padded(nets, length)
-    i = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
-    moved = day_ends - np.take_along_axis(times, i[:, 0], axis=1)
-    node_level = np.take_along_axis(levels_, i, axis=2) + np.take_along_axis(nets_, i, axis=2) * moved[:, None, :]
+    last = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
+    moved = day_ends - np.take_along_axis(times, last[:, 0], axis=1)
+    node_level = np.take_along_axis(levels_, last, axis=2) + np.take_along_axis(nets_, last, axis=2) * moved[:, None, :]
     return value, node_level
 
 
@@ -452,8 +454,8 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         by_day[r] = np.diff(flow[r][:, : days + 1], axis=1)
     for r in shuttles:
         route = scenario.routes[r]
-        q = route.tanker_capacity_bbl
         assert isinstance(route, TankerShuttleRoute)
+        q = route.tanker_capacity_bbl
         counts = np.array([len(t.discharges[r]) for t in traces])
         rep = np.repeat(np.arange(n), counts)
         sold = np.concatenate([t.discharges[r] for t in traces]) + route.total_transit_days
@@ -485,7 +487,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         availability_by_day={r: np.diff(factor[r][:, : days + 1], axis=1) / width for r in first.capacity_factor},
         production_by_day={"": np.diff(total[:, : days + 1], axis=1) / width,
                            **{p: np.diff(v[:, : days + 1], axis=1) / width for p, v in per_producer.items()}},
-        storage_by_day={"": sum(storage.values()), **(storage if len(nodes) > 1 else {})},
+        storage_by_day={"": cast(np.ndarray, sum(storage.values())), **(storage if len(nodes) > 1 else {})},
     )
 
 
