@@ -532,6 +532,15 @@ def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails
 
 
 @_inline
+def _same_row(values, last):  # type: ignore[no-untyped-def]
+    """Whether ``values`` are those of the last record's row (``last[0]``)."""
+    for i in range(len(values)):
+        if values[i] != last[0, i]:
+            return False
+    return True
+
+
+@_inline
 def _copy_row(src, dst, row):  # type: ignore[no-untyped-def]
     """``dst[row, :] = src`` element by element: a slice would be a view to count references to, and
     numba's slice assignment may copy ``src`` to a temporary first."""
@@ -866,20 +875,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 if shuttle[r] and farm[r] >= 0:
                     net[farm[r]] = inflow[r]
             # ---- record (only when a rate changed, a level jumped, or at the horizon)
-            same = recorded
-            if same:
-                for j in range(n_n):
-                    if net[j] != last_net[0, j]:
-                        same = False
-                for i in range(n_p):
-                    if production[i] != last_prod[0, i]:
-                        same = False
-                for li in range(n_l):
-                    if outflow[li] != last_flow[0, li]:
-                        same = False
-                for r in range(n_r):
-                    if avail[r] != last_avail[0, r]:
-                        same = False
+            same = (recorded and _same_row(net, last_net) and _same_row(production, last_prod)
+                    and _same_row(outflow, last_flow) and _same_row(avail, last_avail))
             if jumped or final or not same:
                 rows = _record(rows, now, level, net, production, outflow, avail, times, rec_level, rec_net,
                                rec_prod, rec_flow, rec_fac, last_net, last_prod, last_flow, last_avail)
