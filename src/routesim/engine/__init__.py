@@ -15,7 +15,6 @@ under its impairments).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -25,8 +24,6 @@ if TYPE_CHECKING:  # importing the engine's choice loads neither pydantic nor nu
 
 Engine = Literal["auto", "simpy", "compiled"]
 ENGINES: tuple[str, ...] = ("auto", "simpy", "compiled")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..model import Producer, Route
 from .capacity import Capacities
-from .limits import LEVEL_TOL_BBL, RATE_TOL_BPD
+from .limits import LEVEL_TOL_BBL
 
 if TYPE_CHECKING:
     from .reference import Network
