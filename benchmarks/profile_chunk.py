@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from routesim import montecarlo
-from routesim.scenario_io import load_scenario
+from routesim.runs import montecarlo
+from routesim.scenario.loader import load_scenario
 
 args = [a for a in sys.argv[1:] if a != "--perf"]
 path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "scenarios" / "cpc-incident-risk.yaml"

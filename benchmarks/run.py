@@ -104,7 +104,7 @@ def warm_up(*paths: Path) -> None:
     """One replication of each scenario on each engine, before any clock starts: numba loads its cached
     machine code (or compiles it, 30-60 s, on the very first use), SimPy and the results code are imported."""
     from routesim import engine
-    from routesim.scenario_io import load_scenario
+    from routesim.scenario.loader import load_scenario
 
     for path in paths:
         scenario = load_scenario(path, [])
@@ -119,7 +119,7 @@ CHUNK = 256
 def run_chunks(scenario, ks: range) -> None:
     """``ks`` as a run's workers take them: ``montecarlo.run_chunk`` on pieces of :data:`CHUNK`, each with its
     one baseline run."""
-    from routesim import montecarlo
+    from routesim.runs import montecarlo
 
     for a in range(0, len(ks), CHUNK):
         montecarlo.run_chunk(scenario, ks[a:a + CHUNK], engine="compiled")
@@ -132,8 +132,8 @@ def spread(values: list[float] | np.ndarray) -> dict:
 
 def run_case(name: str, spec: dict) -> dict:
     """Run one case in this process and measure it."""
-    from routesim import montecarlo
-    from routesim.scenario_io import load_scenario
+    from routesim.runs import montecarlo
+    from routesim.scenario.loader import load_scenario
 
     if "cli" in spec:
         return cli_case(spec)
@@ -161,10 +161,10 @@ def run_case(name: str, spec: dict) -> dict:
     if spec.get("stream"):
         import tempfile
 
-        from routesim import output
+        from routesim.outputs import rundir
 
         with tempfile.TemporaryDirectory() as tmp:
-            output.write_run(result, Path(tmp) / "run", {"benchmark": True}, plots=False)
+            rundir.write_run(result, Path(tmp) / "run", {"benchmark": True}, plots=False)
         extra = {"wall_with_outputs_s": time.perf_counter() - started,
                  "horizon_days": scenario.horizon_days,
                  "kept_figures_mib": (result.figures.nbytes + result.indices.nbytes + result.events.nbytes) / 2**20,
@@ -226,7 +226,7 @@ def engines_case(path: Path, rounds: int) -> dict:
     compiled engine (``montecarlo.run_chunk``: engine, results, daily series, each chunk's one baseline run). The compiled block is larger (its replications are
     ~100x cheaper), so each block takes a comparable, measurable time. Replication indices differ per round."""
     from routesim import engine
-    from routesim.scenario_io import load_scenario
+    from routesim.scenario.loader import load_scenario
 
     scenario = load_scenario(path, [])
     warm_up(path)
@@ -275,7 +275,7 @@ def ratio_case(rounds: int, block: int) -> dict:
     process: the SimPy engine, the compiled engine, a whole chunk on the compiled engine (engine and
     results), the bare loop. Reports the median over rounds of each per-round ratio and its range."""
     from routesim import engine
-    from routesim.scenario_io import load_scenario
+    from routesim.scenario.loader import load_scenario
 
     scenario = load_scenario(SIMPLE, [])
     warm_up(SIMPLE)
@@ -328,8 +328,9 @@ def scale_case(variants: dict[str, tuple[list[str], int]], rounds: int) -> dict:
     how many replications), the engine alone and the same replications in chunks (engine and results), per
     replication and per engine event; every variant in each round, ``rounds`` rounds in one process,
     medians and ranges."""
-    from routesim import engine, montecarlo
-    from routesim.scenario_io import load_scenario
+    from routesim import engine
+    from routesim.runs import montecarlo
+    from routesim.scenario.loader import load_scenario
 
     scenarios = {name: load_scenario(CPC, overrides) for name, (overrides, _) in variants.items()}
     for scenario in scenarios.values():

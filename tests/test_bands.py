@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routesim.montecarlo import FAN_PERCENTILES, percentiles_by_day
+from routesim.results.run import FAN_PERCENTILES, percentiles_by_day
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:

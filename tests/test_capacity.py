@@ -11,7 +11,7 @@ import pytest
 
 from routesim.engine.capacity import (Capacities, availability, committed_split_bpd, entry_bpd, farm_outflow_bpd,
                                       k_of_n_bpd, lift_gap_days, pipeline_bpd, shuttle_bpd, simple_availability)
-from routesim.model import PipelineRoute, TankerShuttleRoute
+from routesim.scenario.model import PipelineRoute, TankerShuttleRoute
 
 
 def cpc(**kw: object) -> PipelineRoute:

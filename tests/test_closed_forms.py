@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from routesim import montecarlo, results
+from routesim.runs import montecarlo
+from routesim.results import measure
 from routesim.engine.dispatch import shuttle_throughput_bpd
 from routesim.engine import simulate
 
@@ -23,7 +24,7 @@ REL = 1e-9  # the engine integrates piecewise-linear levels exactly: only float 
 def test_no_outage_exports_production_less_what_is_in_transit(production, capacity, transit, horizon):
     s = scenario(production_bpd=production, storage_bbl=1e6, routes={"main": pipeline(capacity, transit)},
                  horizon_days=horizon)
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     assert math.isclose(v.exported_bbl["main"], production * (horizon - transit), rel_tol=REL)
     assert math.isclose(v.in_transit_bbl["main"], production * transit, rel_tol=REL, abs_tol=1e-6)
     assert v.shut_in_bbl == pytest.approx(0.0, abs=1e-6)
@@ -32,7 +33,7 @@ def test_no_outage_exports_production_less_what_is_in_transit(production, capaci
 def test_too_little_capacity_shuts_in_what_storage_cannot_hold():
     p, c, smax, h = 1_000_000, 800_000, 5_000_000, 200
     s = scenario(production_bpd=p, storage_bbl=smax, routes={"main": pipeline(c)}, horizon_days=h)
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     assert math.isclose(v.shut_in_bbl, max(0.0, (p - c) * h - smax), rel_tol=REL)
     assert math.isclose(v.exported_bbl["main"], c * h, rel_tol=REL)
 
@@ -94,7 +95,7 @@ def test_shuttle_exports_whole_cargoes_after_discharge_and_transit():
     route = shuttle(tankers=1, transit_days=10.0, capacity_bpd=1e6)
     s = scenario(production_bpd=500_000, storage_bbl=1e6, initial_storage_bbl=1e6, routes={"tc": route},
                  horizon_days=30)
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     # one tanker, 6-day cycle, loads at 0, 6, 12, 18, 24; cargo sold at discharge (load + 4 d) + 10 d
     sold = [t + 4 + 10 for t in (0, 6, 12, 18, 24)]
     assert v.exported_bbl["tc"] == 90_000 * sum(t <= 30 for t in sold)
@@ -109,8 +110,8 @@ def test_revenue_arithmetic():
     s = scenario(production_bpd=1_000_000, storage_bbl=3e6, routes=routes, outages=[outage], horizon_days=120,
                  market={"brent_usd_per_bbl": brent},
                  fiscal={"government_take_share": take, "budget_revenue_usd_per_year": budget})
-    run = results.volumes(s, simulate(s))
-    base = results.volumes(s, simulate(s.without_disruptions()))
+    run = measure.volumes(s, simulate(s))
+    base = measure.volumes(s, simulate(s.without_disruptions()))
     netback = {"a": brent - 2.0 - 5.0, "b": brent + 1.5 - 12.0}
     revenue = sum(run.exported_bbl[r] * netback[r] for r in routes)
     loss = sum(base.exported_bbl[r] * netback[r] for r in routes) - revenue
@@ -126,7 +127,7 @@ def test_revenue_arithmetic():
 def test_dispatch_prefers_the_better_netback():
     routes = {"cheap": pipeline(800_000, cost=2.0), "dear": pipeline(800_000, cost=9.0)}
     s = scenario(production_bpd=1_000_000, routes=routes, horizon_days=50)
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     assert v.exported_bbl["cheap"] == pytest.approx(800_000 * 50)
     assert v.exported_bbl["dear"] == pytest.approx(200_000 * 50)
 
@@ -163,5 +164,5 @@ def test_a_long_horizon_runs_without_an_event_storm():
     outage = {"target": "main", "start_day": 20_000, "duration_days": 30}
     s = scenario(production_bpd=1.3e6, storage_bbl=5e6, routes={"main": pipeline(1.4e6)}, outages=[outage],
                  horizon_days=36_500)
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     assert v.shut_in_bbl == pytest.approx(max(0.0, 1.3e6 * 30 - 5e6), rel=1e-6)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routesim.disruptions import incident_impairments, month_index, stream
-from routesim.scenario_io import load_scenario
+from routesim.engine.disruptions import incident_impairments, month_index
+from routesim.streams import stream
+from routesim.scenario.loader import load_scenario
 
 from conftest import SCENARIOS
 

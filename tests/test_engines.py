@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SCENARIOS
-from routesim import montecarlo, results
+from routesim.runs import montecarlo
+from routesim.results import measure
 from routesim.engine import choose, compiled, reference
 from routesim.engine.trace import Trace
-from routesim.model import Scenario
-from routesim.scenario_io import load_scenario, validate
+from routesim.scenario.model import Scenario
+from routesim.scenario.loader import load_scenario, validate
 from test_network import networks
 
 REL, ABS, DAYS = 1e-9, 1.0, 1e-9
@@ -38,7 +39,7 @@ def _close(a: float, b: float, absolute: float = ABS) -> bool:
 def disagreements(scenario: Scenario, a: Trace, b: Trace) -> list[str]:
     """Where two traces of ``scenario`` differ beyond the tolerances (empty when they agree)."""
     out = []
-    va, vb = results.volumes(scenario, a), results.volumes(scenario, b)
+    va, vb = measure.volumes(scenario, a), measure.volumes(scenario, b)
     for key in ("produced_bbl", "shut_in_bbl", "storage_end_bbl"):
         if not _close(getattr(va, key), getattr(vb, key)):
             out.append(f"{key}: {getattr(va, key)!r} vs {getattr(vb, key)!r}")

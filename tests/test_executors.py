@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from routesim import montecarlo
-from routesim.executors import chunks, map_chunks
-from routesim.scenario_io import load_scenario
+from routesim.runs import montecarlo
+from routesim.runs.executors import chunks, map_chunks
+from routesim.scenario.loader import load_scenario
 
 from conftest import SCENARIOS
 

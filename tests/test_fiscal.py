@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routesim import fiscal, montecarlo
-from routesim.disruptions import stream
-from routesim.market import process_path
-from routesim.model import BrentProcess
-from routesim.scenario_io import load_scenario
+from routesim.money import fiscal
+from routesim.runs import montecarlo
+from routesim.streams import stream
+from routesim.money.market import process_path
+from routesim.scenario.model import BrentProcess
+from routesim.scenario.loader import load_scenario
 
 from conftest import SCENARIOS, pipeline, scenario
 
@@ -123,7 +124,7 @@ def test_a_wider_differential_while_impaired_costs_its_barrels():
 def test_series_steps_at_its_dates():
     s = scenario(horizon_days=60, start_date="2022-01-01", market={"brent_series": {"values": [
         {"date": "2022-01-15", "usd_per_bbl": 90.0}, {"date": "2022-02-01", "usd_per_bbl": 70.0}]}})
-    from routesim.market import brent_by_day
+    from routesim.money.market import brent_by_day
 
     b = brent_by_day(s, 0)
     assert list(b[[0, 13, 14, 30, 31, 59]]) == [90.0, 90.0, 90.0, 90.0, 70.0, 70.0]

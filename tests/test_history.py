@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-from routesim import history
+from routesim.analysis import history
 from routesim.engine import simulate
 
 from conftest import ROOT, SCENARIOS, pipeline, raw_scenario
-from routesim.scenario_io import validate
+from routesim.scenario.loader import validate
 
 REPORTED = SCENARIOS / "history" / "reported.csv"
 ROWS = history.compare(REPORTED)

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim import montecarlo, results
+from routesim.runs import montecarlo
+from routesim.results import measure
 from routesim.engine import simulate
 from routesim.errors import ScenarioError
-from routesim.model import Terminal
-from routesim.scenario_io import validate
+from routesim.scenario.model import Terminal
+from routesim.scenario.loader import validate
 
 from conftest import pipeline, raw_scenario, shuttle
 from test_properties import scenarios
@@ -48,7 +49,7 @@ def test_the_engine_loads_at_k_of_n_with_moorings_down(n, active):
     for down in itertools.chain.from_iterable(itertools.combinations(range(n), k) for k in range(n + 1)):
         outages = [whole_horizon_outage(f"cpc/spm-{i + 1}", h) for i in down]
         s = validate(raw_scenario(production_bpd=4e6, routes={"cpc": route}, outages=outages, horizon_days=h))
-        v = results.volumes(s, simulate(s))
+        v = measure.volumes(s, simulate(s))
         expected = min(active, n - len(down)) * rate * h
         assert math.isclose(v.exported_bbl["cpc"], expected, rel_tol=REL, abs_tol=1e-6), down
         assert math.isclose(v.shut_in_bbl, 4e6 * h - expected, rel_tol=REL, abs_tol=1e-6)
@@ -80,7 +81,7 @@ def test_a_storm_with_full_tanks_shuts_in_production_times_duration_plus_half_th
     storm = {"target": "cpc/terminal", "start_day": 100, "duration_days": days, "capacity_factor": 0.0}
     s = validate(raw_scenario(production_bpd=p, storage_bbl=2e6, initial_storage_bbl=2e6, ramp_days=ramp,
                               routes={"cpc": route}, outages=[storm], horizon_days=200))
-    v = results.volumes(s, simulate(s))
+    v = measure.volumes(s, simulate(s))
     assert math.isclose(v.shut_in_bbl, p * days + p * ramp / 2, rel_tol=1e-7)
 
 
@@ -97,7 +98,7 @@ def test_random_storms_with_full_tanks_shut_in_production_over_their_union():
     for a, b in storms:
         union += max(0.0, b - max(a, end))
         end = max(end, b)
-    assert math.isclose(results.volumes(s, trace).shut_in_bbl, p * union, rel_tol=1e-7)
+    assert math.isclose(measure.volumes(s, trace).shut_in_bbl, p * union, rel_tol=1e-7)
 
 
 def test_after_a_loading_stop_the_terminal_catches_up_down_to_its_working_stock():
@@ -109,9 +110,9 @@ def test_after_a_loading_stop_the_terminal_catches_up_down_to_its_working_stock(
     stop = {"target": "cpc/terminal", "start_day": 10, "duration_days": 2, "capacity_factor": 0.0}
     s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=30))
     trace = simulate(s)
-    level = results.level_at(trace, np.array([9.0, 12.0, 12.0 + 2e6 / 0.6e6, 29.0]), "cpc/tank_farm")
+    level = measure.level_at(trace, np.array([9.0, 12.0, 12.0 + 2e6 / 0.6e6, 29.0]), "cpc/tank_farm")
     assert level == pytest.approx([work, work + 2e6, work, work], rel=1e-9)
-    v = results.volumes(s, trace)
+    v = measure.volumes(s, trace)
     assert v.shut_in_bbl == pytest.approx(0.0, abs=1e-6)
     assert math.isclose(v.exported_bbl["cpc"], p * 30, rel_tol=REL)  # every deferred barrel caught up
 
@@ -124,11 +125,11 @@ def test_a_pipe_stop_keeps_loading_from_the_tank_farm_until_it_is_empty():
     s = validate(raw_scenario(production_bpd=p, storage_bbl=20e6, routes={"cpc": route},
                               outages=[stop], horizon_days=10))
     # the whole route is stopped, terminal too: nothing leaves
-    assert results.volumes(s, simulate(s)).exported_bbl["cpc"] == 0.0
+    assert measure.volumes(s, simulate(s)).exported_bbl["cpc"] == 0.0
     s = validate(raw_scenario(production_bpd=p, storage_bbl=20e6,
                               routes={"cpc": route | {"segments": {"kropotkinskaya": {"capacity_bpd": 2e6}}}},
                               outages=[stop | {"target": "cpc/kropotkinskaya"}], horizon_days=10))
-    assert math.isclose(results.volumes(s, simulate(s)).exported_bbl["cpc"], farm, rel_tol=REL)
+    assert math.isclose(measure.volumes(s, simulate(s)).exported_bbl["cpc"], farm, rel_tol=REL)
 
 
 def with_components(raw: dict, data) -> dict:
@@ -222,8 +223,8 @@ def test_network_mass_balance_and_bounds(raw):
     t = trace.times[last]
     initial = sum(p.initial_storage_bbl for p in s.producers.values())
     initial += sum(r.tank_farm.initial_storage_bbl for r in s.routes.values() if r.tank_farm is not None)
-    produced = results.cumulative(trace, trace.production_bpd, t)
-    left = sum((results.cumulative(trace, f, t) for f in trace.flows_bpd.values()), np.zeros_like(t))
+    produced = measure.cumulative(trace, trace.production_bpd, t)
+    left = sum((measure.cumulative(trace, f, t) for f in trace.flows_bpd.values()), np.zeros_like(t))
     lifted = sum((s.routes[n].tanker_capacity_bbl * np.searchsorted(x, t, side="right")
                   for n, x in trace.loads.items()), np.zeros_like(t))
     scale = max(1.0, s.production_bpd * s.horizon_days, s.storage_capacity_bbl)
@@ -251,7 +252,7 @@ def two_producers(route_a: float, route_b: float, p1: float, p2: float, horizon:
 def test_producers_share_a_route_pro_rata_and_the_one_with_an_alternative_uses_it():
     s = validate(two_producers(150.0, 100.0, 200.0, 100.0))
     trace = simulate(s)
-    v = results.volumes(s, trace)
+    v = measure.volumes(s, trace)
     # route a split 100 : 50 by nominal production; small sends its other 50 by b; big is cut to 100
     assert math.isclose(v.exported_bbl["a"], 150 * 30, rel_tol=REL)
     assert math.isclose(v.exported_bbl["b"], 50 * 30, rel_tol=REL)
@@ -261,7 +262,7 @@ def test_producers_share_a_route_pro_rata_and_the_one_with_an_alternative_uses_i
 def test_a_committed_volume_goes_before_netback_order():
     raw = raw_scenario(production_bpd=100.0, horizon_days=10,
                        routes={"good": pipeline(100.0), "poor": pipeline(100.0, cost=10.0) | {"committed_bpd": 30.0}})
-    v = results.volumes(validate(raw), simulate(validate(raw)))
+    v = measure.volumes(validate(raw), simulate(validate(raw)))
     assert math.isclose(v.exported_bbl["poor"], 300.0, rel_tol=REL)
     assert math.isclose(v.exported_bbl["good"], 700.0, rel_tol=REL)
 
@@ -290,13 +291,13 @@ def test_tanks_after_a_segment_keep_the_segments_below_them_going_while_the_pipe
     for part in ("up", "down"):
         stop = {"target": f"cpc/{part}", "start_day": 0, "duration_days": 10, "capacity_factor": 0.0}
         s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=10))
-        loaded[part] = results.volumes(s, simulate(s)).exported_bbl["cpc"]
+        loaded[part] = measure.volumes(s, simulate(s)).exported_bbl["cpc"]
     # the tanks keep their working stock: below it they pass on only what arrives
     assert loaded["up"] == 0.0 and loaded["down"] == 0.0
     route["tank_farm"]["working_storage_bbl"] = 0.0
     stop = {"target": "cpc/up", "start_day": 0, "duration_days": 10, "capacity_factor": 0.0}
     s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=10))
-    assert math.isclose(results.volumes(s, simulate(s)).exported_bbl["cpc"], stock, rel_tol=REL)
+    assert math.isclose(measure.volumes(s, simulate(s)).exported_bbl["cpc"], stock, rel_tol=REL)
     with pytest.raises(ScenarioError, match="tank_farm.after: 'nowhere' is not one of the segments"):
         validate(raw_scenario(routes={"cpc": route | {"tank_farm": {"storage_bbl": 1.0, "after": "nowhere"}}}))
 
@@ -332,7 +333,7 @@ def test_every_part_has_its_own_target_name(routes, message):
 def test_a_route_no_producer_reaches_stays_idle():
     raw = raw_scenario(storage_bbl=1e6, routes={"cpc": pipeline(2e6), "tc": shuttle(), "spare": pipeline(1e5)})
     raw["producers"]["p"]["routes"] = ["cpc"]
-    v = results.volumes(validate(raw), simulate(validate(raw)))
+    v = measure.volumes(validate(raw), simulate(validate(raw)))
     assert v.exported_bbl["tc"] == 0.0 and v.exported_bbl["spare"] == 0.0 and v.exported_bbl["cpc"] > 0
 
 

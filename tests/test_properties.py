@@ -8,9 +8,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim import montecarlo, results
+from routesim.runs import montecarlo
+from routesim.results import measure
 from routesim.engine import simulate
-from routesim.scenario_io import validate
+from routesim.scenario.loader import validate
 
 from conftest import pipeline, raw_scenario, shuttle
 
@@ -83,8 +84,8 @@ def test_mass_balance_at_every_event(raw):
     trace = simulate(s)
     last = np.r_[trace.times[1:] != trace.times[:-1], True]  # the last record of each instant
     t = trace.times[last]
-    produced = results.cumulative(trace, trace.production_bpd, t)
-    drawn = sum((results.cumulative(trace, f, t) for f in trace.flows_bpd.values()), np.zeros_like(t))
+    produced = measure.cumulative(trace, trace.production_bpd, t)
+    drawn = sum((measure.cumulative(trace, f, t) for f in trace.flows_bpd.values()), np.zeros_like(t))
     lifted = np.zeros_like(t)
     for name, loads in trace.loads.items():
         lifted += s.routes[name].tanker_capacity_bbl * np.searchsorted(loads, t, side="right")
@@ -101,7 +102,7 @@ def test_volumes_add_up_and_stay_in_bounds(raw):
     tol = 1e-9 * _scale(s) + 1e-6 * trace.events
     assert np.all(trace.storage_bbl >= -tol) and np.all(trace.storage_bbl <= s.storage_capacity_bbl + tol)
     assert np.all(trace.production_bpd >= -1e-9) and np.all(trace.production_bpd <= s.production_bpd + 1e-6)
-    v = results.volumes(s, trace)
+    v = measure.volumes(s, trace)
     produced = s.production_bpd * s.horizon_days - v.shut_in_bbl
     assert abs(produced - v.produced_bbl) <= tol
     held = sum(v.exported_bbl.values()) + sum(v.in_transit_bbl.values()) + sum(v.tanker_cargo_bbl.values())
@@ -121,7 +122,7 @@ def test_no_outage_run_has_zero_loss(raw):
 
 def _exported(raw) -> float:
     s = validate(raw)
-    return sum(results.volumes(s, simulate(s)).exported_bbl.values())
+    return sum(measure.volumes(s, simulate(s)).exported_bbl.values())
 
 
 @SETTINGS

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from conftest import SCENARIOS
 
-from routesim import report
+from routesim.outputs import report
 from routesim.cli import main
-from routesim.report import write_report
+from routesim.outputs.report import write_report
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")) if p),

@@ -18,7 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim import montecarlo, output
+from routesim.runs import montecarlo
+from routesim.outputs import rundir
 from routesim.cli import main
 from routesim.errors import SimulationError
 
@@ -221,7 +222,7 @@ def test_disk_full_is_reported_and_leaves_earlier_results(tmp_path, monkeypatch)
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(output, "write_json", full)
+    monkeypatch.setattr(rundir, "write_json", full)
     code, err = cli("run", str(SCENARIOS / "base.yaml"), "--out", str(out), "--no-plots")
     assert code == 1 and "disk is full" in err
     assert sorted(p.name for p in out.iterdir()) == before

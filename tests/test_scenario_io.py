@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from routesim.errors import ScenarioError
-from routesim.scenario_io import dump_resolved, load_scenario
+from routesim.scenario.loader import dump_resolved, load_scenario
 
 from conftest import SCENARIOS
 

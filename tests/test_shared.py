@@ -10,8 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from routesim import montecarlo
-from routesim.executors import Inherited, forks_workers, shared_empty
+from routesim.runs import montecarlo
+from routesim.runs.executors import Inherited, forks_workers, shared_empty
 
 from test_streaming import _small
 

@@ -7,10 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from routesim import montecarlo, results
-from routesim.calibrate import Record, calibrate
-from routesim.disruptions import impairments, stream
-from routesim.distributions import (
+from routesim.results.run import stats
+from routesim.runs import montecarlo
+from routesim.results import measure
+from routesim.analysis.calibrate import Record, calibrate
+from routesim.engine.disruptions import impairments
+from routesim.streams import stream
+from routesim.scenario.distributions import (
     Empirical, Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform, Weibull,
 )
 from routesim.engine import simulate
@@ -61,7 +64,7 @@ def test_lognormal_by_mean_and_sd_has_that_sd():
 
 def _availability_between(trace, route: str, start: float, end: float) -> float:
     factor = trace.capacity_factor[route]
-    covered = results.cumulative(trace, factor, np.array([start, end]))
+    covered = measure.cumulative(trace, factor, np.array([start, end]))
     return float(covered[1] - covered[0]) / (end - start)
 
 
@@ -180,12 +183,12 @@ def test_streams_are_keyed_by_name():
 
 def test_risk_statistics():
     values = np.arange(1.0, 101.0)  # 1..100
-    st = montecarlo.stats(values, loss=True)
+    st = stats(values, loss=True)
     assert st["p95"] == pytest.approx(np.percentile(values, 95)) and st["var95"] == st["p95"]
     assert st["cvar95"] == pytest.approx(values[values >= st["var95"]].mean())
     half = 1.959963984540054 * values.std(ddof=1) / 10
     assert (st["mean_ci95_low"], st["mean_ci95_high"]) == pytest.approx((50.5 - half, 50.5 + half))
-    assert montecarlo.stats(np.array([0.0, 0.0, 2.0, 5.0]), loss=True)["prob_loss"] == 0.5
+    assert stats(np.array([0.0, 0.0, 2.0, 5.0]), loss=True)["prob_loss"] == 0.5
 
 
 def _synthetic(rate_per_year, years, draw, seed=2024):

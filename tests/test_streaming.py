@@ -15,9 +15,13 @@ import time
 import numpy as np
 import pytest
 
-from routesim import fiscal, montecarlo, output, results
-from routesim.executors import BLOCK, chunks, map_chunks
-from routesim.scenario_io import load_scenario
+from routesim.results.run import FAN_PERCENTILES, FAN_SERIES, LOSS_METRICS, stats
+from routesim.money import fiscal
+from routesim.runs import montecarlo
+from routesim.outputs import rundir
+from routesim.results import measure
+from routesim.runs.executors import BLOCK, chunks, map_chunks
+from routesim.scenario.loader import load_scenario
 
 from conftest import SCENARIOS, pipeline, scenario, shuttle
 
@@ -47,7 +51,7 @@ def test_streamed_daily_means_equal_the_plain_mean_of_every_replication():
         np.testing.assert_allclose(result.daily_mean(key), plain, rtol=1e-12, atol=1e-6)
         np.testing.assert_allclose(result.daily_bands()[key], plain, rtol=1e-12, atol=1e-6)
     # the price curve uses the means of the exported series only, and stays exact
-    width = np.diff(results.day_edges(s.horizon_days))
+    width = np.diff(measure.day_edges(s.horizon_days))
     run = {r: np.mean([x.daily[f"{r}_exported_bpd"] for x in reps], axis=0) * width for r in s.routes}
     base = {r: np.mean([x.daily[f"baseline_{r}_exported_bpd"] for x in reps], axis=0) * width for r in s.routes}
     expected = fiscal.loss_vs_price(s, run, base, np.arange(20.0, 161.0, 5.0))
@@ -65,7 +69,7 @@ def test_bands_of_a_run_within_the_sample_are_percentiles_of_every_replication()
     assert result.band_sample == 30
     for key in result.series:
         stack = np.vstack([r.daily[key] for r in reps])
-        levels = montecarlo.FAN_PERCENTILES if key in montecarlo.FAN_SERIES else (5, 95)
+        levels = FAN_PERCENTILES if key in FAN_SERIES else (5, 95)
         for q, expected in zip(levels, np.percentile(stack, levels, axis=0)):
             assert np.array_equal(bands[f"{key}_p{q}"], expected), (key, q)
     assert not np.array_equal(bands["revenue_loss_usd_p5"], bands["revenue_loss_usd_p95"])
@@ -97,9 +101,9 @@ def test_a_run_beyond_the_band_sample_keeps_exact_metrics_and_samples_the_bands(
     # every replication's figures are kept: the summary's percentiles, VaR and CVaR are exact
     summary = result.summary()
     assert summary["replications"] == 60
-    for m in results.METRICS:
+    for m in measure.METRICS:
         values = np.array([r.metrics[m] for r in reps])
-        assert summary["metrics"][m] == montecarlo.stats(values, loss=m in montecarlo.LOSS_METRICS), m
+        assert summary["metrics"][m] == stats(values, loss=m in LOSS_METRICS), m
     loss = np.array([r.metrics["revenue_loss_usd"] for r in reps])
     assert summary["metrics"]["revenue_loss_usd"]["p99"] == float(np.percentile(loss, 99))
     assert len(set(loss)) > 20  # they do differ
@@ -117,7 +121,7 @@ def test_a_run_beyond_the_band_sample_keeps_exact_metrics_and_samples_the_bands(
     assert result.replications[15].daily and result.replications[16].daily == {}
     assert result.replications[59].metrics == reps[59].metrics
     # the outputs: every replication in replications.csv, the exact means in timeseries.csv
-    output.write_run(result, tmp_path / "run", {"test": True}, plots=False)
+    rundir.write_run(result, tmp_path / "run", {"test": True}, plots=False)
     with (tmp_path / "run" / "replications.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["replication"]) for r in rows] == list(range(60))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from routesim import sensitivity, sweep
+from routesim.analysis import sensitivity, sweep
 from routesim.cli import main
 from routesim.errors import ScenarioError
 

@@ -14,22 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from routesim.version import __version__
 
 __all__ = ["__version__", "load_scenario", "run", "simulate"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "load_scenario":
-        from .scenario_io import load_scenario
+        from routesim.scenario.loader import load_scenario
 
         return load_scenario
     if name == "simulate":
-        from .engine import simulate
+        from routesim.engine import simulate
 
         return simulate
     if name == "run":
-        from .montecarlo import run
+        from routesim.runs.montecarlo import run
 
         return run
     raise AttributeError(f"module 'routesim' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """``python -m routesim``: the same as the ``routesim`` command."""
 
-from .cli import console
+from routesim.cli import console
 
 console()

@@ -16,10 +16,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import ScenarioError, SimulationError
-from .engine import ENGINES
-from .executors import EXECUTORS
+from routesim.version import __version__
+from routesim.errors import ScenarioError, SimulationError
+from routesim.engine import ENGINES
+from routesim.runs.executors import EXECUTORS
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -292,7 +292,7 @@ def _on_sigterm(signum: int, _frame: object) -> None:
 
 def _engine_problems(scenario: Any, engine: str) -> list[str]:
     """``--engine compiled`` for a scenario the compiled engine cannot express, as a problem line."""
-    from .engine import choose
+    from routesim.engine import choose
 
     try:
         choose(scenario, engine)
@@ -303,8 +303,9 @@ def _engine_problems(scenario: Any, engine: str) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim run``."""
-    from . import montecarlo, output
-    from .scenario_io import load_scenario
+    from routesim.runs import montecarlo
+    from routesim.outputs import rundir
+    from routesim.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
     problems = []
@@ -322,7 +323,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     indices = [args.rep] if args.rep is not None else None
     default_out = scenario.name if args.rep is None else f"{scenario.name}-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
-    output.check_target(out_dir)  # before a long run, not after
+    rundir.check_target(out_dir)  # before a long run, not after
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
@@ -330,12 +331,12 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     progress.close()
     event_log = None
     if args.trace:
-        from .engine import simulate
+        from routesim.engine import simulate
 
         event_log = simulate(scenario, result.replications[0].index, log=True).log
     command = ["routesim", *argv]
-    manifest = output.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
-    output.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
+    manifest = rundir.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
+    rundir.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
     if not args.quiet:
         print(headline(result.summary(), out_dir))
     return EXIT_OK
@@ -343,7 +344,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim validate``."""
-    from .scenario_io import load_scenario
+    from routesim.scenario.loader import load_scenario
 
     failed = 0
     for path in args.scenarios:
@@ -360,17 +361,18 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim calibrate``."""
-    from . import calibrate, output
+    from routesim.analysis import calibrate
+    from routesim.outputs import rundir
 
     out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
-    output.check_target(out_dir)
+    rundir.check_target(out_dir)
     calibrations = calibrate.calibrate(calibrate.read_incidents(args.incidents), args.since, args.until)
     block = calibrate.incidents_block(calibrations, str(args.incidents))
-    with output.atomic_dir(out_dir) as tmp:
-        output.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
+    with rundir.atomic_dir(out_dir) as tmp:
+        rundir.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
         (tmp / "incidents.yaml").write_text(block, encoding="utf-8")
         if not args.no_plots:
-            from .plots import qq
+            from routesim.outputs.plots import qq
 
             for c in calibrations:
                 qq(c).savefig(tmp / f"qq-{c.target}.png", dpi=130)
@@ -394,13 +396,14 @@ def _is_scenario_file(path: Path) -> bool:
 
 def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim compare``."""
-    from . import compare, output
-    from .scenario_io import load_scenario
-    from .sweep import run_point
+    from routesim.analysis import compare
+    from routesim.outputs import rundir
+    from routesim.scenario.loader import load_scenario
+    from routesim.analysis.sweep import run_point
 
     names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
     out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
-    output.check_target(out_dir)
+    rundir.check_target(out_dir)
     overrides = _run_overrides(args)
     if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
         first = next(p for p in args.runs if _is_scenario_file(p))
@@ -437,13 +440,13 @@ def _compare_lines(table: dict[str, Any], runs: list[Any], out_dir: Path) -> str
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim sweep``."""
-    from . import sweep
+    from routesim.analysis import sweep
 
     params = [sweep.parse_param(spec) for spec in args.param]
     if len({p.key for p in params}) != len(params):
         raise ScenarioError(["--param: each key may be swept once"])
     overrides = _run_overrides(args)
-    from .scenario_io import load_scenario
+    from routesim.scenario.loader import load_scenario
 
     scenarios = [load_scenario(p, overrides) for p in args.scenarios]
     problems = sorted({line for s in scenarios for line in _engine_problems(s, args.engine)})
@@ -465,9 +468,10 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim sensitivity``."""
-    from . import output, sensitivity
-    from .results import METRICS
-    from .scenario_io import load_scenario
+    from routesim.outputs import rundir
+    from routesim.analysis import sensitivity
+    from routesim.results.measure import METRICS
+    from routesim.scenario.loader import load_scenario
 
     overrides = _run_overrides(args)
     scenario = load_scenario(args.scenario, overrides)
@@ -481,7 +485,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
         raise ScenarioError(problems)
     ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
-    output.check_target(out_dir)
+    rundir.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
@@ -497,7 +501,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim report``."""
-    from .report import write_report
+    from routesim.outputs.report import write_report
 
     if not ((args.directory / "summary.json").exists() or (args.directory / "compare.json").exists()):
         raise ScenarioError([f"{args.directory}: not a run or compare directory (no summary.json or compare.json)"])
@@ -507,7 +511,7 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim list``."""
-    from .scenario_io import parse_yaml
+    from routesim.scenario.loader import parse_yaml
 
     files = sorted([*args.folder.rglob("*.yaml"), *args.folder.rglob("*.yml")], key=lambda p: (len(p.parts), p))
     if not files:
@@ -534,7 +538,7 @@ def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim show``."""
     import yaml
 
-    from .scenario_io import flatten, load_scenario, origin_of, origins
+    from routesim.scenario.loader import flatten, load_scenario, origin_of, origins
 
     scenario = load_scenario(args.scenario, args.overrides)
     where = origins(args.scenario, args.overrides)
@@ -556,7 +560,7 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim schema``."""
     import json
 
-    from .model import Scenario
+    from routesim.scenario.model import Scenario
 
     schema = Scenario.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # importing the engine's choice loads neither pydantic nor numpy
-    from ..model import Scenario
+    from routesim.scenario.model import Scenario
     from .trace import Trace
 
 Engine = Literal["auto", "simpy", "compiled"]

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from ..model import PipelineRoute, TankerShuttleRoute
+from routesim.scenario.model import PipelineRoute, TankerShuttleRoute
 
 
 class Capacities(NamedTuple):

@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..disruptions import Impairment, impairments
-from ..errors import SimulationError
-from ..model import PipelineRoute, Scenario, TankerShuttleRoute
+from .disruptions import Impairment, impairments
+from routesim.errors import SimulationError
+from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .trace import Trace
 

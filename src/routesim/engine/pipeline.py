@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import PipelineRoute
+from routesim.scenario.model import PipelineRoute
 from . import capacity
 from .capacity import Capacities
 from .state import RouteState, Settled

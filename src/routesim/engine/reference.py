@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 
 import simpy
 
-from ..disruptions import Impairment, impairments
-from ..errors import SimulationError
-from ..model import PipelineRoute, Scenario, TankerShuttleRoute
+from .disruptions import Impairment, impairments
+from routesim.errors import SimulationError
+from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
 from .pipeline import Pipeline

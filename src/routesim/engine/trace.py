@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..disruptions import Impairment
+from .disruptions import Impairment
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from .errors import RoutesimError
+from routesim.errors import RoutesimError
 
 EXECUTORS = ("local", "dask", "dask-local")
 BLOCK = 8

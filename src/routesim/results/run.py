@@ -1,10 +1,7 @@
-"""Replications of a scenario, each paired with its no-disruption baseline, run serially or in
-processes, and their statistics. Replication k is a pure function of (scenario, k), so the results are
-the same in any order, on any number of workers.
+"""What a run returns: every replication's figures, exact sums of the daily series, and the band sample;
+and their statistics.
 
-Memory stays bounded however many replications a run has: chunks of replications come back as compact
-:class:`Chunk` aggregates and are folded into the :class:`RunResult` in chunk order as they arrive. The
-result keeps, for every replication, only its scalar figures (metrics, per-route figures, incident counts,
+A run keeps, for every replication, only its scalar figures (metrics, per-route figures, incident counts,
 events: a few hundred bytes); of the daily series it keeps exact sums over every replication (for the
 means) and the series of the first :data:`BAND_SAMPLE` replications (for the percentile bands).
 """
@@ -14,27 +11,23 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
 
-from . import fiscal, market, results
-from .disruptions import replication_seed
-from .engine import Choice, choose, simulate
-from .errors import SimulationError
-from .executors import BLOCK, Inherited
-from .model import BAND_SAMPLE, Scenario
-from .units import DAYS_PER_YEAR
+from routesim.money import fiscal
+from routesim.results import measure
+from routesim.scenario.model import Scenario
+from routesim.units import DAYS_PER_YEAR
 
-LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *results.LOSSES)
+LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *measure.LOSSES)
 """Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
 PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
 FAN_SERIES = ("revenue_loss_usd", "budget_loss_usd")
 """Daily series that also get the percentiles of a fan chart."""
-Progress = Callable[[int, int], None]
 # BAND_SAMPLE (from .model, where the memory check of a scenario needs it): the daily series of a run's
 # first BAND_SAMPLE replications (its lowest indices) are kept for the percentile bands. Replications are
 # independent and identically distributed, so these are a uniform random sample of them; a run of at most
@@ -61,7 +54,7 @@ class Replication:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each scalar figure of a replication sits in a row of floats: :data:`results.METRICS`, then
+    """Where each scalar figure of a replication sits in a row of floats: :data:`measure.METRICS`, then
     per route the exported barrels [bbl], availability [-] and impaired days [days], then each incident
     process's count. The names are those of replications.csv."""
 
@@ -77,7 +70,7 @@ class Layout:
     def names(self) -> tuple[str, ...]:
         """Column names, in row order."""
         return (
-            *results.METRICS,
+            *measure.METRICS,
             *(f"{r}_exported_bbl" for r in self.routes),
             *(f"{r}_availability" for r in self.routes),
             *(f"{r}_days_impaired" for r in self.routes),
@@ -92,7 +85,7 @@ class Layout:
     def row(self, rep: Replication) -> list[float]:
         """The figures of ``rep`` in row order."""
         return [
-            *(rep.metrics[m] for m in results.METRICS),
+            *(rep.metrics[m] for m in measure.METRICS),
             *(rep.route_exported_bbl[r] for r in self.routes),
             *(rep.route_availability[r] for r in self.routes),
             *(rep.route_impaired_days[r] for r in self.routes),
@@ -103,11 +96,11 @@ class Layout:
         self, index: int, row: Sequence[float] | np.ndarray, events: int, daily: dict[str, np.ndarray]
     ) -> Replication:
         """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
-        m, r = len(results.METRICS), len(self.routes)
+        m, r = len(measure.METRICS), len(self.routes)
         values = [float(v) for v in row]
         return Replication(
             index=int(index),
-            metrics=dict(zip(results.METRICS, values[:m])),
+            metrics=dict(zip(measure.METRICS, values[:m])),
             route_exported_bbl=dict(zip(self.routes, values[m : m + r])),
             route_availability=dict(zip(self.routes, values[m + r : m + 2 * r])),
             route_impaired_days=dict(zip(self.routes, values[m + 2 * r : m + 3 * r])),
@@ -178,8 +171,10 @@ class RunResult:
     """Positions in the run of the band sample's replications [kept]."""
     sample: np.ndarray
     """Daily series of the band sample [series x kept x days]."""
-    engine: Choice = Choice("simpy", "not recorded")
-    """The engine that ran the replications, and why."""
+    engine: str = "simpy"
+    """The engine that ran the replications (``simpy`` or ``compiled``)."""
+    engine_reason: str = "not recorded"
+    """Why that engine ran them."""
 
     @functools.cached_property
     def layout(self) -> Layout:
@@ -227,7 +222,7 @@ class RunResult:
             "seed": s.seed,
             "replications": len(self.indices),
             "horizon_days": s.horizon_days,
-            "metrics": {m: stats(self.metric(m), loss=m in LOSS_METRICS) for m in results.METRICS},
+            "metrics": {m: stats(self.metric(m), loss=m in LOSS_METRICS) for m in measure.METRICS},
             "routes": {
                 r: {
                     "exported_bbl": stats(self.metric(f"{r}_exported_bbl")),
@@ -245,7 +240,7 @@ class RunResult:
         """Losses of the mean exported barrels at each constant Brent (default 20 to 160 USD/bbl); the means
         are exact over every replication."""
         brent = np.arange(20.0, 161.0, 5.0) if brent is None else brent
-        width = np.diff(results.day_edges(self.scenario.horizon_days))
+        width = np.diff(measure.day_edges(self.scenario.horizon_days))
         run = {r: self.daily_mean(f"{r}_exported_bpd") * width for r in self.scenario.routes}
         base = {r: self.daily_mean(f"baseline_{r}_exported_bpd") * width for r in self.scenario.routes}
         return fiscal.loss_vs_price(self.scenario, run, base, brent)
@@ -303,69 +298,6 @@ class Replications(Sequence[Replication]):
         if not -n <= i < n:
             raise IndexError(f"replication position {i} out of range ({n} replications)")
         return self._result.replication(i % n)
-
-
-BandTarget = Inherited[tuple[np.ndarray, dict[int, int]]]
-"""The band sample [series x kept x days] in shared memory, and the row of each replication index in it."""
-
-
-def _band_target(scenario: Scenario, todo: list[int], keep_through: int | None, sample: int,
-                 engine: str) -> tuple[BandTarget, tuple[str, ...]]:
-    """A shared band sample for the workers to write into, and its series' names. Running the first
-    replication here to learn the shape also loads the engine, which the forked workers then inherit."""
-    from .executors import shared_empty
-
-    probe = run_chunk(scenario, todo[:1], engine=engine)
-    order = np.asarray(todo)
-    positions = np.flatnonzero(order <= keep_through if keep_through is not None else np.ones(len(order), bool))
-    rows = {int(k): r for r, k in enumerate(order[positions[:sample]].tolist())}
-    array = shared_empty((len(probe.series), sample, probe.daily.shape[-1]))
-    return Inherited((array, rows)), probe.series
-
-
-class _Aggregate:
-    """Folds chunks, in run order, into the arrays of a :class:`RunResult`."""
-
-    def __init__(self, scenario: Scenario, n: int, sample: int, shared: np.ndarray | None = None,
-                 series: tuple[str, ...] = ()) -> None:
-        self.scenario, self.n, self.filled, self.kept = scenario, n, 0, 0
-        self.layout = Layout.of(scenario)
-        self.indices = np.empty(n, dtype=np.int64)
-        self.events = np.empty(n, dtype=np.int64)
-        self.figures = np.empty((len(self.layout.names), n))
-        self.sample_positions = np.empty(sample, dtype=np.int64)
-        self.series: tuple[str, ...] = series
-        self.sums: np.ndarray | None = None
-        self.sample: np.ndarray | None = shared
-
-    def __call__(self, chunk: Chunk) -> None:
-        a, b = self.filled, self.filled + len(chunk)
-        self.indices[a:b], self.events[a:b], self.figures[:, a:b] = chunk.indices, chunk.events, chunk.figures.T
-        self.filled = b
-        for block in chunk.block_sums:
-            if self.sums is None:
-                self.sums = block.copy()
-            else:
-                self.sums += block
-        if self.sample is None:
-            self.series = chunk.series
-            days = chunk.block_sums.shape[-1]
-            self.sample = np.empty((len(chunk.series), len(self.sample_positions), days))
-        elif chunk.series != self.series:
-            raise SimulationError(f"a chunk's daily series {chunk.series} differ from the run's {self.series}")
-        take = min(int(np.count_nonzero(chunk.kept)), len(self.sample_positions) - self.kept)
-        if take > 0:
-            if not chunk.in_place:  # else a worker has written them into the shared sample
-                self.sample[:, self.kept : self.kept + take] = chunk.daily[:take].transpose(1, 0, 2)
-            self.sample_positions[self.kept : self.kept + take] = a + np.flatnonzero(chunk.kept)[:take]
-            self.kept += take
-
-    def result(self, engine: Choice) -> RunResult:
-        assert self.sums is not None and self.sample is not None and self.filled == self.n
-        for array in (self.indices, self.events, self.figures, self.sums):
-            array.flags.writeable = False
-        return RunResult(self.scenario, self.indices, self.events, self.figures, self.series, self.sums,
-                         self.sample_positions[: self.kept], self.sample[:, : self.kept], engine)
 
 
 def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray:
@@ -433,172 +365,3 @@ def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
     return out
 
 
-def run_replication(
-    scenario: Scenario, k: int, baseline: results.Measured | None = None, engine: str = "auto"
-) -> Replication:
-    """Replication ``k`` of ``scenario`` and its baseline without disruptions, on the same random numbers
-    (pass the measured baseline when it does not depend on k), on ``engine`` (see :mod:`.engine`)."""
-    try:
-        trace = simulate(scenario, k, engine=engine)
-        if baseline is None:
-            baseline = results.measure(scenario, simulate(scenario.without_disruptions(), k, engine=engine))
-        run = results.measure(scenario, trace)
-        brent = market.brent_by_day(scenario, k)
-        money = results.money_by_day(scenario, run, brent)
-        base_money = results.money_by_day(scenario, baseline, brent)
-        counts = {i.stream_name: 0 for i in scenario.incidents}
-        for hit in trace.impairments:
-            if hit.source in counts:
-                counts[hit.source] += 1
-        return Replication(
-            index=k,
-            metrics=results.metrics(scenario, run.volumes, baseline.volumes, money, base_money),
-            route_exported_bbl=run.volumes.exported_bbl,
-            route_availability=run.volumes.availability,
-            route_impaired_days=run.volumes.impaired_days,
-            incidents=counts,
-            daily=results.daily(scenario, run, baseline, brent, money, base_money),
-            events=trace.events,
-        )
-    except Exception as exc:
-        raise _failed(scenario, k, exc) from exc
-
-
-def run_chunk(
-    scenario: Scenario,
-    indices: Sequence[int],
-    keep_through: int | None = None,
-    engine: str = "auto",
-    band: BandTarget | None = None,
-) -> Chunk:
-    """Replications ``indices``, in order, on ``engine``, as a :class:`Chunk`: their figures, their daily
-    series summed by block of :data:`executors.BLOCK` (the chunk must start on a block of its run), and the
-    daily series of those with an index up to ``keep_through`` (of all when None): written into ``band``'s
-    shared sample where this process sees it (a process forked from the run's), else sent in the chunk.
-
-    The engine runs each replication; their results are then computed together, array-wise (bitwise those
-    of :func:`run_replication`, one at a time).
-    """
-    layout = Layout.of(scenario)
-    indices = [int(k) for k in indices]
-    if not indices:
-        return Chunk(layout, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
-                     np.empty((0, len(layout.names))), (), np.empty((0, 0, 0)), np.zeros(0, dtype=bool),
-                     np.empty((0, 0, 0)))
-    # The baseline has no random input, so one run serves every replication of the chunk.
-    baseline = results.measure(scenario, simulate(scenario.without_disruptions(), indices[0], engine=engine))
-    traces = []
-    for k in indices:
-        try:
-            traces.append(simulate(scenario, k, engine=engine))
-        except Exception as exc:
-            raise _failed(scenario, k, exc) from exc
-    try:
-        figures, series, daily = _chunk_results(scenario, layout, indices, traces, baseline)
-    except Exception:
-        for k in indices:  # name the replication that fails alone, if one does
-            run_replication(scenario, k, baseline, engine)
-        raise
-    n = len(indices)
-    sums = np.empty((math.ceil(n / BLOCK), len(series), daily.shape[-1]))
-    for b, a in enumerate(range(0, n, BLOCK)):  # one replication after the other, as the block's sum
-        sums[b] = daily[a]
-        for i in range(a + 1, min(a + BLOCK, n)):
-            sums[b] += daily[i]
-    kept = np.ones(n, dtype=bool) if keep_through is None else np.asarray(indices) <= keep_through
-    events = np.array([t.events for t in traces], dtype=np.int64)
-    target = band.value if band is not None else None
-    if target is not None:
-        sample, rows = target
-        for i in np.flatnonzero(kept).tolist():
-            sample[:, rows[indices[i]]] = daily[i]
-        return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series, sums, kept,
-                     daily[:0], in_place=True)
-    return Chunk(layout, np.asarray(indices, dtype=np.int64), events, figures, series, sums, kept, daily[kept])
-
-
-def _chunk_results(
-    scenario: Scenario, layout: Layout, indices: list[int], traces: list[Any], baseline: results.Measured
-) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-    """Figures [n x columns], series names and daily series [n x series x days] of a chunk's traces."""
-    run = results.measure_chunk(scenario, traces)
-    shared_brent = scenario.market.brent_process is None  # then every replication has the same prices
-    if shared_brent:
-        one = market.brent_by_day(scenario, indices[0])
-        brent = np.broadcast_to(one, (len(indices), len(one)))
-        base_money = results.money_by_day(scenario, baseline, one)
-    else:
-        brent = np.array([market.brent_by_day(scenario, k) for k in indices])
-        base_money = results.money_by_day(scenario, baseline, brent)
-    money = results.money_by_day(scenario, run, brent)
-    metrics = results.chunk_metrics(scenario, run, baseline.volumes, money, base_money)
-    moved = market.moved_brent(scenario, brent, run.impaired_by_day)
-    daily = results.chunk_daily(scenario, run, baseline, moved, money, base_money)
-    n, series = len(indices), tuple(daily)
-    figures = np.empty((n, len(layout.names)))
-    columns = [*(metrics[m] for m in results.METRICS), *(run.exported_bbl[r] for r in layout.routes),
-               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes)]
-    for j, column in enumerate(columns):
-        figures[:, j] = column
-    position = {name: j for j, name in enumerate(layout.incidents)}
-    counts = np.zeros((n, len(layout.incidents)))
-    for i, trace in enumerate(traces):
-        for hit in trace.impairments:
-            place = position.get(hit.source)
-            if place is not None:
-                counts[i, place] += 1
-    figures[:, len(columns):] = counts
-    stack = np.empty((n, len(series), len(one) if shared_brent else brent.shape[1]))
-    for s, key in enumerate(series):
-        stack[:, s] = daily[key]
-    return figures, series, stack
-
-
-def _failed(scenario: Scenario, k: int, exc: Exception) -> SimulationError:
-    entropy = replication_seed(scenario.seed, k)
-    return SimulationError(
-        f"scenario {scenario.name!r}, replication {k} (SeedSequence({entropy.entropy}, spawn_key={entropy.spawn_key})) "
-        f"failed: {type(exc).__name__}: {exc}; reproduce it with --rep {k} --trace"
-    )
-
-
-def run(
-    scenario: Scenario,
-    workers: int = 1,
-    indices: Sequence[int] | None = None,
-    progress: Progress | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    engine: str = "auto",
-) -> RunResult:
-    """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
-    (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``), on ``engine``
-    (``"auto"``, ``"simpy"`` or ``"compiled"``; see :mod:`.engine`). The engine is chosen once, here.
-
-    The result is identical on every executor and any number of workers: replication k depends only on
-    (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
-    grows with the replications only by their scalar figures (:class:`RunResult`).
-    """
-    from .executors import forks_workers, map_chunks
-
-    todo = list(range(scenario.replications)) if indices is None else list(indices)
-    sample = min(len(todo), BAND_SAMPLE)
-    choice = choose(scenario, engine)
-    keep_through = None
-    if len(todo) > sample:  # keep the daily series of the lowest indices only
-        keep_through = int(np.partition(np.asarray(todo), sample - 1)[sample - 1])
-    band: BandTarget | None = None
-    series: tuple[str, ...] = ()
-    if sample and forks_workers(executor, workers, len(todo)) and len(set(todo)) == len(todo):
-        # the workers write the band sample in place rather than pickle ~76 KB a replication back
-        band, series = _band_target(scenario, todo, keep_through, sample, choice.engine)
-    fn: Callable[[Scenario, list[int]], Chunk] = functools.partial(
-        run_chunk, keep_through=keep_through, engine=choice.engine, band=band
-    )
-    aggregate = _Aggregate(scenario, len(todo), sample, band.value[0] if band and band.value else None, series)
-    try:
-        map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
-    finally:
-        if band is not None:
-            band.close()
-    return aggregate.result(choice)

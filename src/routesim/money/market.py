@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .disruptions import stream
-from .model import BrentProcess, BrentSeries, Scenario
-from .units import DAYS_PER_YEAR
+from routesim.streams import stream
+from routesim.scenario.model import BrentProcess, BrentSeries, Scenario
+from routesim.units import DAYS_PER_YEAR
 
 BRENT_STREAM = "market.brent"
 """Name of the random stream of the Brent path."""

@@ -7,7 +7,7 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -15,9 +15,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backend is chosen or switched
 from matplotlib.ticker import FuncFormatter
 
-from .calibrate import Calibration
-from .model import TankerShuttleRoute
-from .montecarlo import RunResult
+from routesim.scenario.model import TankerShuttleRoute
+from routesim.results.run import RunResult
+
+if TYPE_CHECKING:
+    from routesim.analysis.calibrate import Calibration
 
 SIZE_IN = (10.0, 5.0)
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")

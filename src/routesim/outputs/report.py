@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import __version__
+from routesim.version import __version__
 
 REPORT_NAME = "report.html"
 

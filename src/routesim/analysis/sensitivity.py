@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from . import montecarlo
-from .errors import ScenarioError
-from .scenario_io import flatten, load_scenario
+from routesim.runs import montecarlo
+from routesim.errors import ScenarioError
+from routesim.scenario.loader import flatten, load_scenario
 from .sweep import setting
 
 
@@ -133,16 +133,16 @@ def _value(r: Range, v: float) -> float | int:
 
 def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None) -> None:
     """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically."""
-    from . import output, plots
+    from routesim.outputs import rundir, plots
 
     def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         return {k: [r[k] for r in rows] for k in rows[0]}
 
-    with output.atomic_dir(out_dir) as tmp:
-        output.write_json(tmp / "sensitivity.json",
+    with rundir.atomic_dir(out_dir) as tmp:
+        rundir.write_json(tmp / "sensitivity.json",
                           {"scenario": scenario, "metric": metric, "one_at_a_time": oat, "sobol": indices})
-        output.write_columns(tmp / "tornado.csv", columns(oat["rows"]))
+        rundir.write_columns(tmp / "tornado.csv", columns(oat["rows"]))
         plots.tornado(oat, metric, scenario).savefig(tmp / "tornado.png", dpi=130)
         if indices is not None:
-            output.write_columns(tmp / "sobol.csv", columns(indices["rows"]))
+            rundir.write_columns(tmp / "sobol.csv", columns(indices["rows"]))
             plots.sobol_bars(indices, metric, scenario).savefig(tmp / "sobol.png", dpi=130)

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from .distributions import Fixed, Quantity, check_support
 from .records import Date, Fraction, Frozen, NonNegative, Positive, Signed
-from .units import BBL_PER_TONNE_KAZAKH_CRUDE
+from routesim.units import BBL_PER_TONNE_KAZAKH_CRUDE
 
 BAND_SAMPLE = 10_000
 """Replications whose daily series a run keeps, for the percentile bands of its daily output: its first

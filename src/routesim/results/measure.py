@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TYPE_CHECKING, cast
 
 import numpy as np
 
-from . import fiscal, market
-from .fiscal import INSTRUMENTS, STREAMS
-from .model import Scenario, TankerShuttleRoute
-from .engine.trace import Trace
-from .units import DAYS_PER_YEAR
+from routesim.money import fiscal, market
+from routesim.money.fiscal import INSTRUMENTS, STREAMS
+from routesim.scenario.model import Scenario, TankerShuttleRoute
+from routesim.units import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from routesim.engine.trace import Trace
 
 LOSSES = (
     "revenue_loss_usd",

@@ -1,23 +1,19 @@
 """What goes wrong in one replication: scheduled outages plus random incidents and failures, drawn up
 front from each process's own random stream. Pure numpy; the engine only replays the list.
-
-Streams: replication ``k`` of a run with ``seed`` draws from ``SeedSequence(seed, spawn_key=(k,))``; a
-process named ``name`` draws from ``SeedSequence(seed, spawn_key=(k, crc32(name)))``. Replication k is
-therefore the same whatever the number of replications or workers, adding a process does not shift the
-others, and two scenarios run with one seed share their random incidents (common random numbers).
+Each process draws from its own stream (:mod:`routesim.streams`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SimulationError
-from .model import Failure, Incident, Scenario, Storm
-from .units import DAYS_PER_YEAR
+from routesim.errors import SimulationError
+from routesim.streams import stream
+from routesim.scenario.model import Failure, Incident, Scenario, Storm
+from routesim.units import DAYS_PER_YEAR
 
 MAX_IMPAIRMENTS = 1_000_000
 """Guard against a process that would impair a target millions of times in one horizon."""
@@ -35,16 +31,6 @@ class Impairment:
     source: str
     """What caused it: ``outage[i]``, or the name of the incident, failure or storm process."""
     storm: bool = False
-
-
-def replication_seed(seed: int, k: int) -> np.random.SeedSequence:
-    """Seed of replication ``k``."""
-    return np.random.SeedSequence(seed, spawn_key=(k,))
-
-
-def stream(seed: int, k: int, name: str) -> np.random.Generator:
-    """Random stream of the process ``name`` in replication ``k``, keyed by a stable hash of the name."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, zlib.crc32(name.encode("utf-8")))))
 
 
 def impairments(scenario: Scenario, k: int) -> list[Impairment]:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ScenarioError
+from routesim.errors import ScenarioError
 from .distributions import DISTRIBUTIONS
 from .model import ROUTE_KINDS, Scenario
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import results
-from .engine import simulate
-from .errors import ScenarioError
-from .model import Scenario, TankerShuttleRoute
-from .units import BBL_PER_TONNE_CPC_BLEND
-from .engine.trace import Trace
-from .scenario_io import load_scenario
+from routesim.results import measure
+from routesim.engine import simulate
+from routesim.errors import ScenarioError
+from routesim.scenario.model import Scenario, TankerShuttleRoute
+from routesim.units import BBL_PER_TONNE_CPC_BLEND
+from routesim.engine.trace import Trace
+from routesim.scenario.loader import load_scenario
 
 STOPPED_SHARE = 1e-6
 """Loading below this share of the route's capacity counts as no loading."""
@@ -68,14 +68,14 @@ def loaded_bbl(scenario: Scenario, trace: Trace, route: str, start: dt.date, end
     if isinstance(spec, TankerShuttleRoute):
         loads = trace.loads[route]
         return spec.tanker_capacity_bbl * float(np.count_nonzero((loads >= a) & (loads < b)))
-    cum = results.cumulative(trace, trace.flows_bpd[route], np.array([a, b]))
+    cum = measure.cumulative(trace, trace.flows_bpd[route], np.array([a, b]))
     return float(cum[1] - cum[0])
 
 
 def shut_in_bbl(scenario: Scenario, trace: Trace, start: dt.date, end: dt.date) -> float:
     """Production lost between two dates: nominal less produced [bbl]."""
     a, b = _window(scenario, start, end)
-    cum = results.cumulative(trace, trace.production_bpd, np.array([a, b]))
+    cum = measure.cumulative(trace, trace.production_bpd, np.array([a, b]))
     return scenario.production_bpd * (b - a) - float(cum[1] - cum[0])
 
 
@@ -83,7 +83,7 @@ def zero_loading_days(scenario: Scenario, trace: Trace, route: str, start: dt.da
     """Time with no loading on pipeline ``route`` between two dates [days]."""
     a, b = _window(scenario, start, end)
     stopped = (trace.flows_bpd[route] <= STOPPED_SHARE * scenario.routes[route].capacity_bpd).astype(float)
-    cum = results.cumulative(trace, stopped, np.array([a, b]))
+    cum = measure.cumulative(trace, stopped, np.array([a, b]))
     return float(cum[1] - cum[0])
 
 
@@ -112,7 +112,7 @@ def route_share(scenario: Scenario, trace: Trace, route: str, start: dt.date, en
     return tonnes[route] / total if total > 0 else 0.0
 
 
-def measure(row: Reported, scenario: Scenario, trace: Trace) -> float:
+def simulated(row: Reported, scenario: Scenario, trace: Trace) -> float:
     """The simulated value of ``row``'s figure, in ``row.unit``."""
     s, t, r, a, b = scenario, trace, row.route, row.start, row.end
     if row.figure == "loaded_mt":
@@ -161,5 +161,5 @@ def compare(path: str | Path) -> list[tuple[Reported, float]]:
         if row.scenario not in runs:
             scenario = load_scenario(path.parent / row.scenario)
             runs[row.scenario] = (scenario, simulate(scenario))
-        out.append((row, measure(row, *runs[row.scenario])))
+        out.append((row, simulated(row, *runs[row.scenario])))
     return out

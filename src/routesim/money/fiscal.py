@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import Fiscal, Scenario
+from routesim.scenario.model import Fiscal, Scenario
 
 INSTRUMENTS = ("export_duty", "mineral_extraction_tax", "rent_tax", "profit_tax")
 """Taxes of the tax-by-tax form, in the order the waterfall shows them."""

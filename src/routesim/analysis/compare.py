@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .errors import ScenarioError
-from .results import METRICS
-from .scenario_io import flatten
+from routesim.errors import ScenarioError
+from routesim.results.measure import METRICS
+from routesim.scenario.loader import flatten
 
 Z95 = 1.959963984540054
 SKIP_KEYS = ("name", "description")
@@ -166,15 +166,15 @@ def _plain(value: Any) -> Any:
 def write_comparison(runs: list[Run], out_dir: Path, paired: bool) -> dict[str, list[dict[str, Any]]]:
     """Write compare.json, inputs_diff.csv, metrics.csv and the overlay plots with their data, atomically;
     return the metric table."""
-    from . import output
-    from .plots import overlays
+    from routesim.outputs import rundir
+    from routesim.outputs.plots import overlays
 
     table = metric_table(runs, paired)
     diff = inputs_diff(runs)
     data = overlay_data(runs)
     names = [r.name for r in runs]
-    with output.atomic_dir(out_dir) as tmp:
-        output.write_json(tmp / "compare.json", {
+    with rundir.atomic_dir(out_dir) as tmp:
+        rundir.write_json(tmp / "compare.json", {
             "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary["seed"],
                       "horizon_days": r.summary["horizon_days"], "replications": r.summary["replications"]}
                      for r in runs],
@@ -182,15 +182,15 @@ def write_comparison(runs: list[Run], out_dir: Path, paired: bool) -> dict[str, 
             "metrics": table,
             "inputs_diff": diff,
         })
-        output.write_columns(tmp / "inputs_diff.csv",
+        rundir.write_columns(tmp / "inputs_diff.csv",
                              {"key": [d["key"] for d in diff], **{n: [d["values"][i] for d in diff]
                                                                   for i, n in enumerate(names)}})
         rows = [row for metric in table for row in table[metric]]
-        output.write_columns(tmp / "metrics.csv", {
+        rundir.write_columns(tmp / "metrics.csv", {
             "metric": [metric for metric in table for _ in runs],
             **{k: [row[k] for row in rows] for k in ("run", "mean", "diff", "ci95_low", "ci95_high")}})
         for stem, columns in data.items():
-            output.write_columns(tmp / f"overlay_{stem}.csv", columns)
+            rundir.write_columns(tmp / f"overlay_{stem}.csv", columns)
         for stem, fig in overlays(data, names).items():
             fig.savefig(tmp / f"{stem}.png", dpi=130)
     return table

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from . import fiscal, montecarlo, output
+from routesim.money import fiscal
+from routesim.runs import montecarlo
+from routesim.outputs import rundir
 from .compare import read_run, unique_labels
-from .errors import ScenarioError
-from .scenario_io import dump_resolved, load_scenario
+from routesim.errors import ScenarioError
+from routesim.scenario.loader import dump_resolved, load_scenario
 
 SWEEP_METRICS = (
     "budget_loss_usd",
@@ -110,8 +112,8 @@ def run_point(
         return json.loads(summary.read_text(encoding="utf-8")), True
     started = time.perf_counter()
     result = montecarlo.run(scenario, workers=workers, engine=engine)
-    manifest = output.manifest(command, str(path), result, time.perf_counter() - started, workers)
-    output.write_run(result, out_dir, manifest, plots=plots)
+    manifest = rundir.manifest(command, str(path), result, time.perf_counter() - started, workers)
+    rundir.write_run(result, out_dir, manifest, plots=plots)
     return result.summary(), False
 
 
@@ -127,7 +129,7 @@ def sweep(
 ) -> list[dict[str, Any]]:
     """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/`` on ``engine``; return one row
     per run."""
-    output.check_target(out_dir)
+    rundir.check_target(out_dir)
     points = grid(params)
     # fail on bad input before running anything; scenarios that share a name get their own folders
     names = unique_labels([load_scenario(p, overrides).name for p in paths])
@@ -135,7 +137,7 @@ def sweep(
         for path in paths:
             load_scenario(path, [*overrides, *(setting(k, v) for k, v in point.items())])
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / output.MARKER).write_text("a routesim sweep; a later sweep may resume or replace it\n")
+    (out_dir / rundir.MARKER).write_text("a routesim sweep; a later sweep may resume or replace it\n")
     rows, done, total = [], 0, len(points) * len(paths)
     for path, name in zip(paths, names):
         for i, point in enumerate(points):
@@ -194,7 +196,7 @@ def write_summary(out_dir: Path, rows: list[dict[str, Any]]) -> None:
 def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], paths: Sequence[Path],
                 overrides: Sequence[str]) -> None:
     """One parameter: a curve per metric (with the naive line for an outage's duration); two: heatmaps."""
-    from . import plots
+    from routesim.outputs import plots
 
     figures = {}
     if len(keys) == 1:

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .errors import ScenarioError
-from .units import DAYS_PER_YEAR
+from routesim.errors import ScenarioError
+from routesim.units import DAYS_PER_YEAR
 
 FAMILIES = {
     # family: (scipy distribution, number of free parameters)

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ScenarioError
-from .montecarlo import RunResult
-from .scenario_io import dump_resolved
+from routesim.errors import ScenarioError
+from routesim.results.run import RunResult
+from routesim.scenario.loader import dump_resolved
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pydantic")
 
@@ -118,8 +118,8 @@ def manifest(
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 3),
         "events": int(result.events.sum()),
-        "engine": result.engine.engine,
-        "engine_reason": result.engine.reason,
+        "engine": result.engine,
+        "engine_reason": result.engine_reason,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "dependencies": {name: _version(name) for name in DEPENDENCIES},

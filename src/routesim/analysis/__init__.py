@@ -1,0 +1,1 @@
+"""Analyses built on runs: compare, sweep, sensitivity, calibrate, and the replay of history."""
