@@ -223,8 +223,9 @@ def engines_case(path: Path, rounds: int) -> dict:
     """SimPy against the compiled engine per replication of one scenario, in rounds interleaved in one process:
     each round times a block of SimPy replications, then a block of compiled ones (the engine alone,
     ``engine.simulate``), then the same replications as a run's workers do them, in chunks of :data:`CHUNK` on the
-    compiled engine (``montecarlo.run_chunk``: engine, results, daily series, each chunk's one baseline run). The compiled block is larger (its replications are
-    ~100x cheaper), so each block takes a comparable, measurable time. Replication indices differ per round."""
+    compiled engine (``montecarlo.run_chunk``: engine, results, daily series, each chunk's one baseline run).
+    The compiled block is larger (its replications are ~100x cheaper), so each block takes a comparable,
+    measurable time. Replication indices differ per round."""
     from routesim import engine
     from routesim.scenario.loader import load_scenario
 
@@ -468,7 +469,8 @@ def main() -> None:
         machine = {"python": platform.python_version(), "platform": platform.platform(),
                    "processor": platform.processor(), "cpus": __import__("os").cpu_count(), "commit": git_commit()}
         r["commit"] = machine["commit"]  # each case as it ends, so that a stopped run keeps what it measured
-        path.write_text(json.dumps({**(old if args.only else {}), "machine": machine, "quick": args.quick, "cases": results}, indent=2) + "\n")
+        doc = {**(old if args.only else {}), "machine": machine, "quick": args.quick, "cases": results}
+        path.write_text(json.dumps(doc, indent=2) + "\n")
 
 
 def headline(r: dict) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from routesim.scenario.model import Scenario
 from routesim.scenario.loader import validate
+from routesim.scenario.model import Scenario
 
 # CI runs a fixed, reproducible set of examples; HYPOTHESIS_PROFILE=thorough explores many more at random.
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)

@@ -9,8 +9,18 @@ import sys
 
 import pytest
 
-from routesim.engine.capacity import (Capacities, availability, committed_split_bpd, entry_bpd, farm_outflow_bpd,
-                                      k_of_n_bpd, lift_gap_days, pipeline_bpd, shuttle_bpd, simple_availability)
+from routesim.engine.capacity import (
+    Capacities,
+    availability,
+    committed_split_bpd,
+    entry_bpd,
+    farm_outflow_bpd,
+    k_of_n_bpd,
+    lift_gap_days,
+    pipeline_bpd,
+    shuttle_bpd,
+    simple_availability,
+)
 from routesim.scenario.model import PipelineRoute, TankerShuttleRoute
 
 

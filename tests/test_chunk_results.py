@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routesim.runs import montecarlo
+from conftest import SCENARIOS
 from routesim.results import measure
+from routesim.runs import montecarlo
 from routesim.runs.executors import BLOCK
 from routesim.scenario.loader import load_scenario
-
-from conftest import SCENARIOS
 
 FAILURES = ("failures=[{target: rail, time_to_failure_days: {distribution: exponential, mean: 40}, "
             "repair_days: {distribution: exponential, mean: 5}, capacity_factor: 0.3}]")

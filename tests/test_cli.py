@@ -10,10 +10,9 @@ import sys
 import pytest
 import yaml
 
+from conftest import ROOT, SCENARIOS
 from routesim.cli import main
 from routesim.scenario.loader import load_scenario
-
-from conftest import ROOT, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
@@ -156,9 +155,9 @@ def test_run_prints_one_summary_line(tmp_path, capsys):
 
 
 def test_importing_the_plots_leaves_a_notebook_s_matplotlib_backend_alone(tmp_path):
+    png = str(tmp_path / "x.png")
     code = ("import matplotlib; matplotlib.use('svg'); import routesim.outputs.plots, routesim.outputs.rundir; "
-            "from routesim.outputs.plots import Figure; Figure().savefig(%r); print(matplotlib.get_backend())"
-            % str(tmp_path / "x.png"))
+            f"from routesim.outputs.plots import Figure; Figure().savefig({png!r}); print(matplotlib.get_backend())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "svg", done.stderr
     assert (tmp_path / "x.png").read_bytes()[:4] == b"\x89PNG"  # a PNG all the same

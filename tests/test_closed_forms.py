@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from routesim.runs import montecarlo
-from routesim.results import measure
-from routesim.engine.dispatch import shuttle_throughput_bpd
-from routesim.engine import simulate
-
 from conftest import pipeline, scenario, shuttle
+from routesim.engine import simulate
+from routesim.engine.dispatch import shuttle_throughput_bpd
+from routesim.results import measure
+from routesim.runs import montecarlo
 
 REL = 1e-9  # the engine integrates piecewise-linear levels exactly: only float rounding remains
 

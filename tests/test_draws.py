@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routesim.engine.disruptions import incident_impairments, month_index
-from routesim.streams import stream
-from routesim.scenario.loader import load_scenario
-
 from conftest import SCENARIOS
+from routesim.engine.disruptions import incident_impairments, month_index
+from routesim.scenario.loader import load_scenario
+from routesim.streams import stream
 
 
 def _thinned(incident, rng, horizon_days, start_date):

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SCENARIOS
-from routesim.runs import montecarlo
-from routesim.results import measure
 from routesim.engine import choose, compiled, reference
 from routesim.engine.trace import Trace
-from routesim.scenario.model import Scenario
+from routesim.results import measure
+from routesim.runs import montecarlo
 from routesim.scenario.loader import load_scenario, validate
+from routesim.scenario.model import Scenario
 from test_network import networks
 
 REL, ABS, DAYS = 1e-9, 1.0, 1e-9

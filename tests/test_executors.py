@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SCENARIOS
 from routesim.runs import montecarlo
 from routesim.runs.executors import chunks, map_chunks
 from routesim.scenario.loader import load_scenario
-
-from conftest import SCENARIOS
 
 pytest.importorskip("distributed")
 

@@ -9,14 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routesim.money import fiscal
-from routesim.runs import montecarlo
-from routesim.streams import stream
-from routesim.money.market import process_path
-from routesim.scenario.model import BrentProcess
-from routesim.scenario.loader import load_scenario
-
 from conftest import SCENARIOS, pipeline, scenario
+from routesim.money import fiscal
+from routesim.money.market import process_path
+from routesim.runs import montecarlo
+from routesim.scenario.loader import load_scenario
+from routesim.scenario.model import BrentProcess
+from routesim.streams import stream
 
 DUTY = load_scenario(SCENARIOS / "fiscal-regime.yaml").fiscal.taxes.export_duty.usd_per_tonne_by_brent
 
@@ -85,7 +84,8 @@ def test_split_always_adds_up_to_export_revenue(brent, volume, flat):
     out = _split(brent, regime, volume)
     taxes = sum(out[f"{i}_usd"] for i in fiscal.INSTRUMENTS)
     scale = max(1.0, abs(out["export_revenue_usd"]))
-    assert out["company_revenue_usd"] + out["government_revenue_usd"] == pytest.approx(out["export_revenue_usd"], abs=1e-9 * scale)
+    total = out["company_revenue_usd"] + out["government_revenue_usd"]
+    assert total == pytest.approx(out["export_revenue_usd"], abs=1e-9 * scale)
     if not flat:
         assert out["government_revenue_usd"] == pytest.approx(taxes, abs=1e-9 * scale)
     assert out["budget_oil_revenue_usd"] + out["national_fund_revenue_usd"] == pytest.approx(

@@ -9,10 +9,9 @@ import re
 
 import pytest
 
+from conftest import ROOT, SCENARIOS, pipeline, raw_scenario
 from routesim.analysis import history
 from routesim.engine import simulate
-
-from conftest import ROOT, SCENARIOS, pipeline, raw_scenario
 from routesim.scenario.loader import validate
 
 REPORTED = SCENARIOS / "history" / "reported.csv"
@@ -71,7 +70,7 @@ def test_the_figures_measure_what_they_say():
                        outages=[{"target": "main", "start_day": 2, "duration_days": 3, "capacity_factor": 0.0}])
     s = validate(raw)
     t = simulate(s)
-    day = lambda d: s.start_date + dt.timedelta(days=d)  # noqa: E731
+    day = lambda d: s.start_date + dt.timedelta(days=d)
     assert history.loaded_bbl(s, t, "main", day(0), day(10)) == pytest.approx(700.0)
     assert history.shut_in_bbl(s, t, day(0), day(10)) == pytest.approx(300.0)
     assert history.zero_loading_days(s, t, "main", day(0), day(10)) == pytest.approx(3.0)

@@ -12,14 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim.runs import montecarlo
-from routesim.results import measure
+from conftest import pipeline, raw_scenario, shuttle
 from routesim.engine import simulate
 from routesim.errors import ScenarioError
-from routesim.scenario.model import Terminal
+from routesim.results import measure
+from routesim.runs import montecarlo
 from routesim.scenario.loader import validate
-
-from conftest import pipeline, raw_scenario, shuttle
+from routesim.scenario.model import Terminal
 from test_properties import scenarios
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
@@ -59,7 +58,7 @@ def test_losing_the_standby_mooring_costs_nothing_and_losing_two_leaves_one():
     h = 60
     route = pipeline(1.4e6) | {"terminal": terminal(3, 2, 900_000.0)}
     one = [{"target": "cpc/spm-2", "start_day": 10, "duration_days": 20, "capacity_factor": 0.0}]
-    two = one + [{"target": "cpc/spm-3", "start_day": 10, "duration_days": 20, "capacity_factor": 0.0}]
+    two = [*one, {"target": "cpc/spm-3", "start_day": 10, "duration_days": 20, "capacity_factor": 0.0}]
     base = validate(raw_scenario(production_bpd=1.2e6, routes={"cpc": route}, horizon_days=h))
     lost = {}
     for name, outages in (("one", one), ("two", two)):
@@ -298,7 +297,7 @@ def test_tanks_after_a_segment_keep_the_segments_below_them_going_while_the_pipe
     stop = {"target": "cpc/up", "start_day": 0, "duration_days": 10, "capacity_factor": 0.0}
     s = validate(raw_scenario(production_bpd=p, routes={"cpc": route}, outages=[stop], horizon_days=10))
     assert math.isclose(measure.volumes(s, simulate(s)).exported_bbl["cpc"], stock, rel_tol=REL)
-    with pytest.raises(ScenarioError, match="tank_farm.after: 'nowhere' is not one of the segments"):
+    with pytest.raises(ScenarioError, match=r"tank_farm\.after: 'nowhere' is not one of the segments"):
         validate(raw_scenario(routes={"cpc": route | {"tank_farm": {"storage_bbl": 1.0, "after": "nowhere"}}}))
 
 

@@ -8,12 +8,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim.runs import montecarlo
-from routesim.results import measure
-from routesim.engine import simulate
-from routesim.scenario.loader import validate
-
 from conftest import pipeline, raw_scenario, shuttle
+from routesim.engine import simulate
+from routesim.results import measure
+from routesim.runs import montecarlo
+from routesim.scenario.loader import validate
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])  # example counts: profiles in conftest.py
 

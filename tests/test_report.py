@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIOS
 
-from routesim.outputs import report
+from conftest import SCENARIOS
 from routesim.cli import main
+from routesim.outputs import report
 from routesim.outputs.report import write_report
 
 CHROMIUM = next(
@@ -316,7 +316,7 @@ def test_write_is_atomic(plain_dir: Path, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_unknown_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="summary.json"):
+    with pytest.raises(FileNotFoundError, match=r"summary\.json"):
         write_report(tmp_path)
     assert not (tmp_path / "report.html").exists()
 

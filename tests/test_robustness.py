@@ -18,12 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routesim.runs import montecarlo
-from routesim.outputs import rundir
+from conftest import ROOT, SCENARIOS
 from routesim.cli import main
 from routesim.errors import SimulationError
-
-from conftest import ROOT, SCENARIOS
+from routesim.outputs import rundir
+from routesim.runs import montecarlo
 from test_scenario_io import ISSUE_EXAMPLE
 
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

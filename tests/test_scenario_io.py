@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SCENARIOS
 from routesim.errors import ScenarioError
 from routesim.scenario.loader import dump_resolved, load_scenario
-
-from conftest import SCENARIOS
 
 ISSUE_EXAMPLE = """\
 name: cpc-closure-30d

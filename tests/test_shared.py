@@ -12,7 +12,6 @@ import pytest
 
 from routesim.runs import montecarlo
 from routesim.runs.executors import Inherited, forks_workers, shared_empty
-
 from test_streaming import _small
 
 

@@ -7,18 +7,24 @@ import math
 import numpy as np
 import pytest
 
+from conftest import pipeline, scenario, shuttle
+from routesim.analysis.calibrate import Record, calibrate
+from routesim.engine import simulate
+from routesim.engine.disruptions import impairments
+from routesim.results import measure
 from routesim.results.run import stats
 from routesim.runs import montecarlo
-from routesim.results import measure
-from routesim.analysis.calibrate import Record, calibrate
-from routesim.engine.disruptions import impairments
-from routesim.streams import stream
 from routesim.scenario.distributions import (
-    Empirical, Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform, Weibull,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Triangular,
+    Uniform,
+    Weibull,
 )
-from routesim.engine import simulate
-
-from conftest import pipeline, scenario, shuttle
+from routesim.streams import stream
 
 DISTS = [
     Fixed(distribution="fixed", value=2.5),
@@ -126,7 +132,7 @@ def test_overlapping_impairments_take_the_smallest_factor():
     ]
     s = scenario(routes={"main": pipeline(1e6)}, horizon_days=60, outages=outages)
     trace = simulate(s)
-    factor_at = lambda t: trace.capacity_factor["main"][np.searchsorted(trace.times, t, side="right") - 1]  # noqa: E731
+    factor_at = lambda t: trace.capacity_factor["main"][np.searchsorted(trace.times, t, side="right") - 1]
     assert [factor_at(t) for t in (5, 12, 16, 19, 22, 35, 50)] == [1.0, 0.5, 0.2, 0.2, 0.5, 0.7, 1.0]
 
 

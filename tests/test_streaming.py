@@ -15,15 +15,14 @@ import time
 import numpy as np
 import pytest
 
-from routesim.results.run import FAN_PERCENTILES, FAN_SERIES, LOSS_METRICS, stats
+from conftest import SCENARIOS, pipeline, scenario, shuttle
 from routesim.money import fiscal
-from routesim.runs import montecarlo
 from routesim.outputs import rundir
 from routesim.results import measure
+from routesim.results.run import FAN_PERCENTILES, FAN_SERIES, LOSS_METRICS, stats
+from routesim.runs import montecarlo
 from routesim.runs.executors import BLOCK, chunks, map_chunks
 from routesim.scenario.loader import load_scenario
-
-from conftest import SCENARIOS, pipeline, scenario, shuttle
 
 INCIDENT = {"name": "cpc", "target": "main", "rate_per_year": 12.0,
             "duration_days": {"distribution": "lognormal", "median": 3, "sigma": 0.9},

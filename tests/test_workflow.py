@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import SCENARIOS
 from routesim.analysis import sensitivity, sweep
 from routesim.cli import main
 from routesim.errors import ScenarioError
-
-from conftest import SCENARIOS
 from test_robustness import cli
 
 SHORT = ["--set", "horizon_days=120", "--quiet"]

@@ -6,8 +6,8 @@ Exit codes: 0 success, 1 unexpected failure, 2 invalid input (one line per probl
 from __future__ import annotations
 
 import argparse
-import errno
 import datetime as dt
+import errno
 import os
 import signal
 import sys
@@ -16,10 +16,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from routesim.version import __version__
-from routesim.errors import ScenarioError, SimulationError
 from routesim.engine import ENGINES
+from routesim.errors import ScenarioError, SimulationError
 from routesim.runs.executors import EXECUTORS
+from routesim.version import __version__
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_FAILURE
-    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into exit code 1
+    except Exception as exc:
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
         if args.debug:
             traceback.print_exc()
@@ -303,8 +303,8 @@ def _engine_problems(scenario: Any, engine: str) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim run``."""
-    from routesim.runs import montecarlo
     from routesim.outputs import rundir
+    from routesim.runs import montecarlo
     from routesim.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
@@ -397,9 +397,9 @@ def _is_scenario_file(path: Path) -> bool:
 def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim compare``."""
     from routesim.analysis import compare
+    from routesim.analysis.sweep import run_point
     from routesim.outputs import rundir
     from routesim.scenario.loader import load_scenario
-    from routesim.analysis.sweep import run_point
 
     names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
     out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
@@ -435,7 +435,7 @@ def _compare_lines(table: dict[str, Any], runs: list[Any], out_dir: Path) -> str
     for row in table["budget_loss_usd"][1:]:
         lines.append(f"{row['run']} vs {runs[0].name}: budget loss {row['diff'] / 1e9:+,.2f} bn USD "
                      f"(95 % CI {row['ci95_low'] / 1e9:+,.2f} to {row['ci95_high'] / 1e9:+,.2f})")
-    return "\n".join(lines + [f"-> {out_dir}/"])
+    return "\n".join([*lines, f"-> {out_dir}/"])
 
 
 def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
@@ -468,8 +468,8 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim sensitivity``."""
-    from routesim.outputs import rundir
     from routesim.analysis import sensitivity
+    from routesim.outputs import rundir
     from routesim.results.measure import METRICS
     from routesim.scenario.loader import load_scenario
 

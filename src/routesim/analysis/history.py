@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from routesim.results import measure
 from routesim.engine import simulate
+from routesim.engine.trace import Trace
 from routesim.errors import ScenarioError
+from routesim.results import measure
+from routesim.scenario.loader import load_scenario
 from routesim.scenario.model import Scenario, TankerShuttleRoute
 from routesim.units import BBL_PER_TONNE_CPC_BLEND
-from routesim.engine.trace import Trace
-from routesim.scenario.loader import load_scenario
 
 STOPPED_SHARE = 1e-6
 """Loading below this share of the route's capacity counts as no loading."""

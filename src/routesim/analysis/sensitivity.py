@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from routesim.runs import montecarlo
 from routesim.errors import ScenarioError
+from routesim.runs import montecarlo
 from routesim.scenario.loader import flatten, load_scenario
+
 from .sweep import setting
 
 
@@ -128,12 +129,12 @@ def sobol(
 
 
 def _value(r: Range, v: float) -> float | int:
-    return int(round(v)) if r.integer else float(v)
+    return round(v) if r.integer else float(v)
 
 
 def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None) -> None:
     """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically."""
-    from routesim.outputs import rundir, plots
+    from routesim.outputs import plots, rundir
 
     def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         return {k: [r[k] for r in rows] for k in rows[0]}

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from routesim.money import fiscal
-from routesim.runs import montecarlo
-from routesim.outputs import rundir
-from .compare import read_run, unique_labels
 from routesim.errors import ScenarioError
+from routesim.money import fiscal
+from routesim.outputs import rundir
+from routesim.runs import montecarlo
 from routesim.scenario.loader import dump_resolved, load_scenario
+
+from .compare import read_run, unique_labels
 
 SWEEP_METRICS = (
     "budget_loss_usd",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # importing the engine's choice loads neither pydantic nor numpy
     from routesim.scenario.model import Scenario
+
     from .trace import Trace
 
 Engine = Literal["auto", "simpy", "compiled"]

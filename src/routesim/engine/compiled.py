@@ -20,9 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .disruptions import Impairment, impairments
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+
+from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .trace import Trace
 
@@ -286,7 +287,7 @@ def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _no_hits(targets: int) -> Hits:
     """A replication without impairments (the loop only reads its arrays)."""
     nothing = np.empty(0, dtype=np.int64)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from routesim.errors import SimulationError
-from routesim.streams import stream
 from routesim.scenario.model import Failure, Incident, Scenario, Storm
+from routesim.streams import stream
 from routesim.units import DAYS_PER_YEAR
 
 MAX_IMPAIRMENTS = 1_000_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from routesim.scenario.model import PipelineRoute
+
 from . import capacity
 from .capacity import Capacities
 from .state import RouteState, Settled

@@ -18,14 +18,15 @@ from typing import Any, NamedTuple
 
 import simpy
 
-from .disruptions import Impairment, impairments
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+
 from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
+from .disruptions import Impairment, impairments
+from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .pipeline import Pipeline
 from .shuttle import CargoDesk, Shuttle
-from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .state import Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage, slack_days
 from .trace import Recorder, Trace
 

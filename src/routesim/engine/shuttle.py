@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from routesim.scenario.model import TankerShuttleRoute
+
 from . import capacity
 from .capacity import Capacities
 from .limits import RATE_TOL_BPD

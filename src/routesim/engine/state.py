@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from routesim.scenario.model import Producer, Route
+
 from .capacity import Capacities
 from .limits import LEVEL_TOL_BBL
 

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from routesim.streams import stream
 from routesim.scenario.model import BrentProcess, BrentSeries, Scenario
+from routesim.streams import stream
 from routesim.units import DAYS_PER_YEAR
 
 BRENT_STREAM = "market.brent"

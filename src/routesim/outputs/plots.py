@@ -7,7 +7,7 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -15,8 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backend is chosen or switched
 from matplotlib.ticker import FuncFormatter
 
-from routesim.scenario.model import TankerShuttleRoute
 from routesim.results.run import RunResult
+from routesim.scenario.model import TankerShuttleRoute
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -119,7 +119,8 @@ def storage(result: RunResult) -> Figure:
     nodes = result.scenario.storage_nodes()
     if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
         capacity = max(nodes.values())
-        for (node, size), color in zip(nodes.items(), ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9):
+        palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9
+        for (node, size), color in zip(nodes.items(), palette):
             label = node.replace("_tank_farm", " tank farm") if node not in result.scenario.producers else f"{node} storage"
             _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
             top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 import json
 import os
 import platform

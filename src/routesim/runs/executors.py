@@ -198,7 +198,8 @@ def _dask(
 ) -> None:
     """Chunks as Dask tasks; a task whose worker dies is retried elsewhere (only that chunk is lost)."""
     try:  # dask is an optional extra, and untyped
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
     except ImportError:
         raise RoutesimError("the Dask executors need the optional extra: pip install 'routesim[dask]'") from None
     cluster = None

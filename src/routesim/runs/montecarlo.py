@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from routesim.money import market
-from routesim.results import measure
-from routesim.streams import replication_seed
 from routesim.engine import Choice, choose, simulate
 from routesim.errors import SimulationError
+from routesim.money import market
+from routesim.results import measure
 from routesim.results.run import Chunk, Layout, Replication, RunResult
-from .executors import BLOCK, Inherited
 from routesim.scenario.model import BAND_SAMPLE, Scenario
+from routesim.streams import replication_seed
+
+from .executors import BLOCK, Inherited
 
 Progress = Callable[[int, int], None]
 """Called with (replications done, replications in all) as chunks come back."""

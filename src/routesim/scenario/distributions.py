@@ -10,7 +10,7 @@ Each is a frozen scenario record that validates its parameters, draws with an ex
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
@@ -209,7 +209,7 @@ class Empirical(Frozen):
 
 
 Distribution = Annotated[
-    Union[Fixed, Uniform, Triangular, Exponential, Lognormal, Weibull, Gamma, Empirical],
+    Fixed | Uniform | Triangular | Exponential | Lognormal | Weibull | Gamma | Empirical,
     Field(discriminator="distribution"),
 ]
 DISTRIBUTIONS = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "gamma", "empirical")
@@ -222,7 +222,7 @@ def as_distribution(value: object) -> object:
     return value
 
 
-Quantity = Annotated[Distribution, BeforeValidator(as_distribution, json_schema_input_type=Union[float, Distribution])]
+Quantity = Annotated[Distribution, BeforeValidator(as_distribution, json_schema_input_type=float | Distribution)]
 """A scenario value that is a number or a distribution."""
 
 

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import difflib
 import re
+import types
 import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from routesim.errors import ScenarioError
+
 from .distributions import DISTRIBUTIONS
 from .model import ROUTE_KINDS, Scenario
 
@@ -103,7 +105,7 @@ def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
             out[key] = file.name
     for item in overrides:
         key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", item.partition("=")[0])
-        out = {k: v for k, v in out.items() if not (k == key or k.startswith(key + ".") or k.startswith(key + "["))}
+        out = {k: v for k, v in out.items() if not (k == key or k.startswith((key + ".", key + "[")))}
         out[key] = "--set"
     return out
 
@@ -301,7 +303,7 @@ def _apply_override(raw: dict[str, Any], item: str) -> list[str]:
         value = parse_yaml(text, f"--set {key}")
     except ScenarioError as exc:
         return exc.issues
-    parts = [p for p in _INDEX.sub(r".\1", key).split(".")]
+    parts = list(_INDEX.sub(r".\1", key).split("."))
     node: Any = raw
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -411,7 +413,7 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
             tp = typing.get_args(tp)[1]
         elif typing.get_origin(tp) in (tuple, list):
             tp = typing.get_args(tp)[0]
-        elif typing.get_origin(tp) is typing.Union:
+        elif typing.get_origin(tp) in (typing.Union, types.UnionType):  # Union[A, B] or A | B
             members = [m for m in typing.get_args(tp) if _kind_of(m) == part]
             if not members:
                 return []

@@ -8,14 +8,16 @@ Every quantity carries its unit in its name: ``_bpd`` barrels per day, ``_bbl`` 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from routesim.units import BBL_PER_TONNE_KAZAKH_CRUDE
+
 from .distributions import Fixed, Quantity, check_support
 from .records import Date, Fraction, Frozen, NonNegative, Positive, Signed
-from routesim.units import BBL_PER_TONNE_KAZAKH_CRUDE
 
 BAND_SAMPLE = 10_000
 """Replications whose daily series a run keeps, for the percentile bands of its daily output: its first
@@ -248,7 +250,7 @@ class TankerShuttleRoute(RouteBase):
         return self.load_days + 2 * self.voyage_days + self.unload_days
 
 
-Route = Annotated[Union[PipelineRoute, TankerShuttleRoute], Field(discriminator="kind")]
+Route = Annotated[PipelineRoute | TankerShuttleRoute, Field(discriminator="kind")]
 ROUTE_KINDS = ("pipeline", "tanker_shuttle")
 
 
@@ -261,7 +263,7 @@ def _check_bands(bands: tuple[tuple[float, float], ...] | None, key: str, low: f
     if bands is None:
         return
     starts = [b[0] for b in bands]
-    if any(b <= a for a, b in zip(starts, starts[1:])):
+    if any(b <= a for a, b in itertools.pairwise(starts)):
         raise ValueError(f"{key}: bands must start at increasing Brent prices, got {starts}")
     if any(not low <= v <= high for _, v in bands):
         raise ValueError(f"{key}: every band's value must lie in [{low:g}, {high:g}]")
