@@ -1,12 +1,10 @@
 """Replications of a scenario, each paired with its no-disruption baseline, run serially or in
-processes, and their statistics. Replication k is a pure function of (scenario, k), so the results are
-the same in any order, on any number of workers.
+processes. Replication k is a pure function of (scenario, k), so the results are the same in any order,
+on any number of workers.
 
 Memory stays bounded however many replications a run has: chunks of replications come back as compact
-:class:`Chunk` aggregates and are folded into the :class:`RunResult` in chunk order as they arrive. The
-result keeps, for every replication, only its scalar figures (metrics, per-route figures, incident counts,
-events: a few hundred bytes); of the daily series it keeps exact sums over every replication (for the
-means) and the series of the first :data:`BAND_SAMPLE` replications (for the percentile bands).
+:class:`~routesim.results.run.Chunk` aggregates and are folded into the
+:class:`~routesim.results.run.RunResult` in chunk order as they arrive (what it keeps: see there).
 """
 
 from __future__ import annotations
