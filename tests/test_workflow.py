@@ -160,6 +160,14 @@ def test_sensitivity_with_sobol_from_the_command_line(tmp_path):
     assert (out / "sobol.png").exists() and (out / "sobol.csv").exists()
 
 
+def test_sobol_of_one_key_is_refused_before_anything_runs(tmp_path):
+    out = tmp_path / "one"
+    code, err = cli("sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "outages[0].duration_days=10:60",
+                    "--sobol", "--out", str(out))
+    assert code == 2 and err.startswith("error: --sobol: needs two or more --vary keys") and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_float_settings_read_back_as_numbers():
     assert sweep.setting("a", 1e-05) == "a=1.0e-05" and sweep.setting("a", 2.5) == "a=2.5"
     assert yaml.safe_load(sweep.setting("a", 1e-05).partition("=")[2]) == 1e-05

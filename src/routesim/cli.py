@@ -481,6 +481,9 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     problems += _engine_problems(scenario, args.engine)
     if args.sobol and (args.samples < 2 or args.samples & (args.samples - 1)):
         problems.append(f"--samples: must be a power of 2 of at least 2, got {args.samples}")
+    if args.sobol and len(args.vary) < 2:  # one key explains all of the variance; scipy cannot index it either
+        problems.append("--sobol: needs two or more --vary keys (one alone has both indices 1); without --sobol "
+                        "the tornado of one key is written")
     if problems:
         raise ScenarioError(problems)
     ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
