@@ -204,6 +204,23 @@ def test_calibrate_prints_a_block_that_a_scenario_accepts(tmp_path):
     assert main(["run", str(tmp_path / "fitted.yaml"), "--out", str(tmp_path / "run"), "--no-plots", "--quiet"]) == 0
 
 
+def test_calibrate_fits_what_a_thin_target_allows_and_says_so(tmp_path):
+    """A target with one incident, or equal durations, does not stop the calibration of the others."""
+    csv = tmp_path / "thin.csv"
+    csv.write_text("start_date,duration_days,capacity_factor,target\n2022-02-01,4,0,tc\n"
+                   + "".join(f"2022-{m:02d}-03,{d},0,cpc\n" for m, d in zip(range(3, 9), (2, 3, 9, 1, 5, 4))))
+    done = run_cli("calibrate", str(csv), "--out", str(tmp_path / "cal"))
+    assert done.returncode == 0, done.stderr
+    assert "name: tc-incidents" in done.stdout and "name: cpc-incidents" in done.stdout
+    assert "lognormal    skipped: needs two different durations" in done.stderr
+    assert "tc: only 1 incident: the duration families cannot be told apart" in done.stderr
+    assert "Warning" not in done.stderr and "NaN" not in done.stderr  # scipy's own noise stays out
+    (tmp_path / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text())
+    (tmp_path / "fitted.yaml").write_text("extends: base.yaml\nreplications: 2\n"
+                                          + done.stdout.replace("target: tc", "target: trans_caspian"))
+    assert main(["validate", str(tmp_path / "fitted.yaml")]) == 0
+
+
 def test_calibrate_reports_bad_rows_with_exit_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("start_date,duration_days,capacity_factor,target\n2022-01-01,abc,0,cpc\n2022-13-01,2,0,cpc\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -199,7 +200,6 @@ def test_risk_statistics():
 
 def _synthetic(rate_per_year, years, draw, seed=2024):
     rng = np.random.default_rng(seed)
-    import datetime as dt
 
     n = rng.poisson(rate_per_year * years)
     starts = np.sort(rng.uniform(0, years * 365, n))
@@ -227,3 +227,21 @@ def test_calibrate_recovers_a_known_exponential_mean():
     (cal,) = calibrate(records, since, until)
     fit = {f.family: f for f in cal.fits}["exponential"]
     assert abs(fit.params["mean"] - 7.0) <= 4 * 7.0 / math.sqrt(cal.count)
+
+
+def test_calibrate_skips_families_a_thin_target_cannot_fit_and_keeps_the_others():
+    """One incident, or only equal durations, fit the exponential alone (its MLE mean is the sample mean);
+    the two-parameter families are skipped with a reason, and a target of fewer than FEW incidents is warned
+    about, while a well-observed target in the same file keeps every family."""
+    since = dt.date(2020, 1, 1)
+    day = lambda d: since + dt.timedelta(days=d)
+    records = [Record(day(10), 7.0, 0.0, "one"), *(Record(day(40 * i), 4.0, 0.0, "equal") for i in range(1, 4)),
+               *(Record(day(30 * i), d, 0.0, "many") for i, d in enumerate([1.0, 2.5, 4.0, 9.0, 3.0, 6.0], 1))]
+    cals = {c.target: c for c in calibrate(records, since, day(400))}
+    for target, mean in (("one", 7.0), ("equal", 4.0)):
+        cal = cals[target]
+        assert [f.family for f in cal.fits] == ["exponential"]
+        assert cal.fits[0].params["mean"] == pytest.approx(mean, rel=1e-6)
+        assert {family for family, _ in cal.skipped} == {"lognormal", "weibull", "gamma"}
+        assert cal.warning is not None and "cannot be told apart" in cal.warning
+    assert len(cals["many"].fits) == 4 and not cals["many"].skipped and cals["many"].warning is None

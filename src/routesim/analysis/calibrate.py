@@ -6,7 +6,10 @@ more had no physical effect and are left out. Lines starting with ``#`` are comm
 
 Method: the arrival rate is the count over the observation period, with an exact (Garwood) Poisson
 confidence interval; durations are fitted by maximum likelihood (scipy.stats, location fixed at 0) as
-exponential, lognormal, Weibull and gamma, ranked by AIC, each with a Kolmogorov-Smirnov test.
+exponential, lognormal, Weibull and gamma, ranked by AIC, each with a Kolmogorov-Smirnov test. A family
+that cannot be fitted (a two-parameter family needs two different durations; a fit that does not converge
+to finite parameters) is skipped with its reason, and a target with fewer than :data:`FEW` incidents gets a
+warning: with so few, the families cannot be told apart.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,8 @@ FAMILIES = {
     "weibull": (stats.weibull_min, 2),
     "gamma": (stats.gamma, 2),
 }
+FEW = 5
+"""Below this many incidents of a target, AIC and KS cannot tell the duration families apart."""
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,22 @@ class Calibration:
     rate_ci95: tuple[float, float]
     fits: tuple[Fit, ...]
     """Best AIC first."""
+    skipped: tuple[tuple[str, str], ...]
+    """Families that could not be fitted, each with why."""
     durations_days: tuple[float, ...]
     capacity_factors: tuple[float, ...]
 
     @property
     def years(self) -> float:
         return (self.until - self.since).days / DAYS_PER_YEAR
+
+    @property
+    def warning(self) -> str | None:
+        """Why the choice of family is weak, if it is."""
+        if self.count >= FEW:
+            return None
+        return (f"{self.target}: only {_count(self.count)}: the duration families "
+                "cannot be told apart (the best AIC is a guess)")
 
     def as_dict(self) -> dict[str, Any]:
         """calibration.json content."""
@@ -93,6 +109,8 @@ class Calibration:
                  "ks_statistic": f.ks_statistic, "ks_pvalue": f.ks_pvalue}
                 for f in self.fits
             ],
+            "skipped_fits": [{"family": family, "reason": reason} for family, reason in self.skipped],
+            "warning": self.warning,
         }
 
 
@@ -161,6 +179,7 @@ def calibrate(records: list[Record], since: dt.date | None = None, until: dt.dat
         years = (until - since).days / DAYS_PER_YEAR
         n = len(mine)
         durations = np.array([r.duration_days for r in mine])
+        fits, skipped = fit_durations(durations)
         out.append(
             Calibration(
                 target=target,
@@ -169,7 +188,8 @@ def calibrate(records: list[Record], since: dt.date | None = None, until: dt.dat
                 until=until,
                 rate_per_year=n / years,
                 rate_ci95=poisson_rate_ci(n, years),
-                fits=tuple(sorted(fit_durations(durations), key=lambda f: f.aic)),
+                fits=tuple(sorted(fits, key=lambda f: f.aic)),
+                skipped=tuple(skipped),
                 durations_days=tuple(float(d) for d in durations),
                 capacity_factors=tuple(r.capacity_factor for r in mine),
             )
@@ -185,17 +205,31 @@ def poisson_rate_ci(count: int, exposure: float, level: float = 0.95) -> tuple[f
     return float(low) / exposure, float(high) / exposure
 
 
-def fit_durations(durations: np.ndarray) -> list[Fit]:
-    """Maximum-likelihood fits of every family in :data:`FAMILIES` (location fixed at 0)."""
-    fits = []
+def fit_durations(durations: np.ndarray) -> tuple[list[Fit], list[tuple[str, str]]]:
+    """Maximum-likelihood fits of every family in :data:`FAMILIES` (location fixed at 0) that can be fitted,
+    and the families skipped, each with why. The exponential fits any positive durations."""
+    fits, skipped = [], []
+    distinct = len(np.unique(durations))
     for family, (dist, k) in FAMILIES.items():
-        shape_scale = dist.fit(durations, floc=0)
-        frozen = dist(*shape_scale)
-        loglik = float(np.sum(frozen.logpdf(durations)))
+        if k > 1 and distinct < 2:
+            skipped.append((family, f"needs two different durations to fit its {k} parameters"))
+            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # a failed fit is told by its result, checked below
+            try:
+                shape_scale = dist.fit(durations, floc=0)
+            except (ValueError, RuntimeError, FloatingPointError) as exc:
+                skipped.append((family, f"the fit failed ({exc})"))
+                continue
+            frozen = dist(*shape_scale)
+            loglik = float(np.sum(frozen.logpdf(durations)))
+        if not (np.all(np.isfinite(shape_scale)) and math.isfinite(loglik)):
+            skipped.append((family, "the fit did not converge to finite parameters"))
+            continue
         ks = stats.kstest(durations, frozen.cdf)
         fits.append(Fit(family, _natural(family, shape_scale), loglik, 2 * k - 2 * loglik,
                         float(ks.statistic), float(ks.pvalue), frozen))
-    return fits
+    return fits, skipped
 
 
 def _natural(family: str, fitted: tuple[float, ...]) -> dict[str, float]:
@@ -222,10 +256,12 @@ def incidents_block(calibrations: list[Calibration], source: str) -> str:
         lines += [
             f"  - name: {cal.target}-incidents",
             f"    target: {cal.target}",
-            f"    # {cal.count} incidents in {cal.years:.2f} years ({cal.since} to {cal.until}); "
+            f"    # {_count(cal.count)} in {cal.years:.2f} years ({cal.since} to {cal.until}); "
             f"95 % CI {low:.3g} to {high:.3g} per year",
             f"    rate_per_year: {_num(cal.rate_per_year)}",
-            f"    # best of {len(cal.fits)} families by AIC ({best.aic:.1f}); KS p-value {best.ks_pvalue:.2f}",
+            f"    # best of {len(cal.fits)} {'family' if len(cal.fits) == 1 else 'families'} by AIC ({best.aic:.1f}); "
+            f"KS p-value {best.ks_pvalue:.2f}",
+            *([f"    # warning: {cal.warning}"] if cal.warning else []),
             f"    duration_days: {{distribution: {best.family}, {params}}}",
             f"    capacity_factor: {factor}",
         ]
@@ -237,15 +273,22 @@ def report(calibrations: list[Calibration]) -> str:
     lines = []
     for cal in calibrations:
         low, high = cal.rate_ci95
-        lines.append(f"{cal.target}: {cal.count} incidents in {cal.years:.2f} years -> "
+        lines.append(f"{cal.target}: {_count(cal.count)} in {cal.years:.2f} years -> "
                      f"{cal.rate_per_year:.3g} per year (95 % CI {low:.3g} to {high:.3g})")
         lines.append(f"  {'family':<12} {'AIC':>8} {'KS p':>6}  parameters")
         for f in cal.fits:
             params = ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
             lines.append(f"  {f.family:<12} {f.aic:>8.2f} {f.ks_pvalue:>6.2f}  {params}")
+        lines += [f"  {family:<12} skipped: {reason}" for family, reason in cal.skipped]
+        if cal.warning:
+            lines.append(f"  warning: {cal.warning}")
     lines.append("(KS p-values use parameters fitted to the same data, so they flatter every fit.)")
     return "\n".join(lines)
 
 
 def _num(value: float) -> str:
     return f"{value:.4g}"
+
+
+def _count(n: int) -> str:
+    return f"{n} incident{'' if n == 1 else 's'}"
