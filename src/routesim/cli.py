@@ -563,30 +563,14 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim schema``."""
     import json
 
-    from routesim.scenario.model import Scenario
+    from routesim.scenario.schema import json_schema
 
-    schema = Scenario.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "routesim scenario"
-    # keys the loader handles before validation: a parent file, and a name that defaults to the file's
-    schema["properties"]["extends"] = {"type": "string", "description": "parent scenario file, relative to this one"}
-    _drop_required(schema)  # any key may come from a parent file; `routesim validate` checks the whole
-    text = json.dumps(schema, indent=2) + "\n"
+    text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
     else:
         print(text, end="")
     return EXIT_OK
-
-
-def _drop_required(node: Any) -> None:
-    if isinstance(node, dict):
-        node.pop("required", None)
-        for value in node.values():
-            _drop_required(value)
-    elif isinstance(node, list):
-        for value in node:
-            _drop_required(value)
 
 
 def headline(summary: dict[str, Any], out_dir: Path) -> str:
