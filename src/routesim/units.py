@@ -6,7 +6,7 @@ DAYS_PER_YEAR = 365.0
 """Days in the budget year used to pro-rate annual figures over a horizon [days]."""
 
 BBL_PER_TONNE_CPC_BLEND = 7.9
-"""Barrels per metric tonne of CPC Blend (conversion used in ../shared/facts.md)."""
+"""Barrels per metric tonne of CPC Blend (conversion used in docs/sources.md)."""
 
 BBL_PER_TONNE_KAZAKH_CRUDE = 7.5
-"""Barrels per metric tonne of Kazakh crude overall (conversion used in ../shared/facts.md)."""
+"""Barrels per metric tonne of Kazakh crude overall (conversion used in docs/sources.md)."""
