@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
@@ -146,6 +147,17 @@ def test_help_and_console_entry_points():
     assert done.returncode == 0 and "run" in done.stdout and "validate" in done.stdout
     done = run_cli("run", "--help")
     assert done.returncode == 0 and "--set" in done.stdout and "summary.json" in done.stdout
+
+
+def test_every_help_text_reads_as_printed():
+    """argparse fills in ``%`` only in arguments' help: a description's ``%%`` would be printed as is."""
+    from routesim.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, command in commands.items():
+        assert "%%" not in command.format_help(), name
+    assert "%%" not in parser.format_help()
 
 
 def test_run_prints_one_summary_line(tmp_path, capsys):

@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate",
         parents=[common],
         help="fit an incident process to a CSV of past incidents",
-        description="Fit the arrival rate (with its 95 %% confidence interval) and a duration distribution "
+        description="Fit the arrival rate (with its 95 % confidence interval) and a duration distribution "
         "(exponential, lognormal, Weibull, gamma by maximum likelihood, ranked by AIC, with a KS test) to a "
         "CSV of past incidents, print a ready-to-paste `incidents:` block, and write calibration.json, "
         "incidents.yaml and a QQ plot.",
@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", parents=[common, runs], help="compare runs: input diff, paired metric differences, overlays",
         description="Compare run directories (or scenario files, which are run first, all with one seed): "
         "every resolved input that differs, each metric per run with its difference to the first run and the "
-        "95 %% confidence interval of the paired difference, and overlay plots with the CSV of their data.",
+        "95 % confidence interval of the paired difference, and overlay plots with the CSV of their data.",
         epilog="example:\n  routesim compare results/cpc-closure-30d results/trans-caspian-expansion\n"
         "  routesim compare scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml -n 200",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen = sub.add_parser(
         "sensitivity", parents=[common, runs], help="which inputs move a metric most (tornado, Sobol)",
         description="One-at-a-time sensitivity of a metric to keys varied between LOW and HIGH (a tornado "
-        "chart), and with --sobol first-order and total Sobol indices with 95 %% confidence intervals.",
+        "chart), and with --sobol first-order and total Sobol indices with 95 % confidence intervals.",
         epilog="example:\n  routesim sensitivity scenarios/cpc-closure-30d.yaml --vary 'outages[0].duration_days=10:60' \\\n"
         "      --vary routes.trans_caspian.tankers=3:15 --vary market.brent_usd_per_bbl=60:120 --sobol",
         formatter_class=argparse.RawDescriptionHelpFormatter)
