@@ -149,6 +149,21 @@ def test_help_and_console_entry_points():
     assert done.returncode == 0 and "--set" in done.stdout and "summary.json" in done.stdout
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "sensitivity"])
+@pytest.mark.parametrize("flag, value", [("-n", "0"), ("--seed", "-1"), ("--workers", "0")])
+def test_a_bad_flag_is_refused_in_its_own_name_not_the_file_s(command, flag, value, tmp_path):
+    extra = {"sweep": ["--param", "seed=1,2"], "sensitivity": ["--vary", "seed=1:2"]}.get(command, [])
+    done = run_cli(command, str(SCENARIOS / "base.yaml"), *extra, flag, value, "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and done.stderr.startswith(f"error: {flag}: must be at least"), done.stderr
+    assert "base.yaml" not in done.stderr and not (tmp_path / "o").exists()
+
+
+def test_the_short_flags_people_reach_for(tmp_path, capsys):
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "-n", "2", "-j", "1", "-q", "-o", str(tmp_path / "o"),
+                 "--no-plots"]) == 0
+    assert capsys.readouterr().out == "" and (tmp_path / "o" / "summary.json").is_file()
+
+
 def test_every_help_text_reads_as_printed():
     """argparse fills in ``%`` only in arguments' help: a description's ``%%`` would be printed as is."""
     from routesim.cli import build_parser

@@ -70,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("-n", "--replications", type=int, metavar="N", help="number of replications (overrides the file)")
     runs.add_argument("--seed", type=int, metavar="S", help="random seed (overrides the file)")
     runs.add_argument(
-        "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
+        "-j", "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
         help="processes for the replications (default: all %(default)s cores); results do not depend on it",
     )
-    runs.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    runs.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     runs.add_argument(
         "--engine", choices=ENGINES, default="auto",
         help="auto (default): the compiled engine where it can express the scenario, else SimPy; simpy: the "
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
-    run.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/<scenario name>)")
+    run.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/<scenario name>)")
     run.add_argument(
         "--executor", choices=EXECUTORS, default="local",
         help="where replications run: a local process pool (default), a Dask cluster at --scheduler, or a Dask "
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: 1 January of the first incident's year)")
     cal.add_argument("--until", type=_date, metavar="DATE", help="end of the observation period "
                      "(default: the end of the last incident)")
-    cal.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/calibration-<csv name>)")
+    cal.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/calibration-<csv name>)")
     cal.add_argument("--no-plots", action="store_true", help="skip the QQ plot")
     cal.set_defaults(handler=cmd_calibrate)
 
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  routesim compare scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml -n 200",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories or scenario files")
-    cmp.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/compare-<a>-vs-<b>)")
+    cmp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/compare-<a>-vs-<b>)")
     cmp.add_argument("--unpaired", action="store_true",
                      help="compare runs whose seeds, horizons or replication counts differ (unpaired intervals)")
     cmp.set_defaults(handler=cmd_compare)
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files")
     swp.add_argument("--param", action="append", default=[], required=True, metavar="KEY=START:STOP:COUNT|A,B,C",
                      help="a key and its values: COUNT evenly spaced from START to STOP, or a list; repeatable")
-    swp.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
+    swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
     swp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     swp.set_defaults(handler=cmd_sweep)
 
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--sobol", action="store_true", help="also compute Sobol indices")
     sen.add_argument("--samples", type=int, default=64, metavar="N",
                      help="Saltelli samples for --sobol, a power of 2 (default %(default)s; runs N x (keys + 2))")
-    sen.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: results/sensitivity-<name>)")
+    sen.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sensitivity-<name>)")
     sen.set_defaults(handler=cmd_sensitivity)
 
     rep = sub.add_parser("report", parents=[common], help="write a self-contained report.html for a run or comparison",
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", parents=[common], help="print the JSON Schema of the scenario format",
                          description="Print the JSON Schema of scenario files, for editors that complete keys and "
                          "flag typos (e.g. '# yaml-language-server: $schema=routesim.schema.json').")
-    sch.add_argument("--out", type=Path, metavar="FILE", help="write it to FILE instead of stdout")
+    sch.add_argument("-o", "--out", type=Path, metavar="FILE", help="write it to FILE instead of stdout")
     sch.set_defaults(handler=cmd_schema)
     return parser
 
@@ -309,8 +309,6 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
     problems = []
-    if args.workers < 1:
-        problems.append(f"--workers: must be at least 1, got {args.workers}")
     if args.rep is not None and args.rep < 0:
         problems.append(f"--rep: must be 0 or more, got {args.rep}")
     if args.trace and args.rep is None and scenario.replications > 1:
@@ -382,6 +380,13 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _run_overrides(args: argparse.Namespace) -> list[str]:
+    """The --set items with -n and --seed after them; a bad flag is refused in its own name, not the file's."""
+    problems = [f"{flag}: must be at least {least}, got {value}"
+                for flag, value, least in (("-n", args.replications, 1), ("--seed", args.seed, 0),
+                                           ("--workers", args.workers, 1))
+                if value is not None and value < least]
+    if problems:
+        raise ScenarioError(problems)
     overrides = list(args.overrides)
     if args.replications is not None:
         overrides.append(f"replications={args.replications}")
