@@ -306,6 +306,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.outputs import rundir
     from routesim.runs import montecarlo
     from routesim.scenario.loader import load_scenario
+    from routesim.scenario.notices import notices
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
     problems = []
@@ -322,6 +323,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     default_out = scenario.name if args.rep is None else f"{scenario.name}-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
     rundir.check_target(out_dir)  # before a long run, not after
+    _warn(notices(scenario, 1 if indices else None), args.quiet)
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
@@ -343,6 +345,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim validate``."""
     from routesim.scenario.loader import load_scenario
+    from routesim.scenario.notices import notices
 
     failed = 0
     for path in args.scenarios:
@@ -354,7 +357,14 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
                 print(f"error: {issue}", file=sys.stderr)
         else:
             print(f"ok: {path} ({scenario.name}, {len(scenario.routes)} routes, {len(scenario.outages)} outages)")
+            _warn([f"{path}: {note}" for note in notices(scenario)], quiet=False)
     return EXIT_INPUT if failed else EXIT_OK
+
+
+def _warn(notes: list[str], quiet: bool) -> None:
+    """Inputs that change nothing, one warning line each on stderr (not with --quiet)."""
+    for note in [] if quiet else notes:
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
