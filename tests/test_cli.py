@@ -164,6 +164,21 @@ def test_the_short_flags_people_reach_for(tmp_path, capsys):
     assert capsys.readouterr().out == "" and (tmp_path / "o" / "summary.json").is_file()
 
 
+def test_the_progress_bar_counts_to_the_end_and_is_silent_when_off(capsys):
+    from routesim.cli import Progress
+
+    bar = Progress("risk", enabled=True, delay_s=0.0)
+    for done in (1, 2, 3):
+        bar(done, 3)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "risk: 100%" in err and "3/3" in err and "replications/s" in err
+    off = Progress("risk", enabled=False, delay_s=0.0)
+    off(1, 3)
+    off.close()
+    assert capsys.readouterr().err == ""
+
+
 def test_every_help_text_reads_as_printed():
     """argparse fills in ``%`` only in arguments' help: a description's ``%%`` would be printed as is."""
     from routesim.cli import build_parser

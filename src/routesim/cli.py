@@ -602,25 +602,24 @@ def headline(summary: dict[str, Any], out_dir: Path) -> str:
 
 
 class Progress:
-    """A progress bar on stderr, shown only on a terminal and only once a run has taken over a second."""
+    """A progress bar on stderr (tqdm), shown only on a terminal and only once a run has taken ``delay_s``."""
 
     def __init__(self, label: str, enabled: bool, delay_s: float = 1.0, unit: str = "replications") -> None:
         self.label, self.enabled, self.delay_s, self.unit = label, enabled, delay_s, unit
         self.started = time.perf_counter()
-        self.shown = False
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        if not self.enabled or elapsed < self.delay_s:
+        if not self.enabled:
             return
-        width = 30
-        filled = int(width * done / total)
-        eta = elapsed / done * (total - done)
-        bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\r{self.label}: [{bar}] {done}/{total} {self.unit}, {eta:,.0f} s left ")
-        sys.stderr.flush()
-        self.shown = True
+        if self.bar is None:
+            from tqdm import tqdm  # only when a bar may be shown: the CLI starts faster
+
+            waited = time.perf_counter() - self.started  # the delay counts from the start, not the first chunk
+            self.bar = tqdm(total=total, desc=self.label, unit=f" {self.unit}", delay=max(self.delay_s - waited, 0.0),
+                            file=sys.stderr)
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
+        if self.bar is not None:
+            self.bar.close()
