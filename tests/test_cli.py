@@ -140,6 +140,14 @@ def test_default_output_is_results_slash_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(SCENARIOS / "base.yaml"), "--no-plots", "--quiet"]) == 0
     assert (tmp_path / "results" / "base" / "summary.json").exists()
+    plain = (tmp_path / "results" / "base" / "summary.json").read_bytes()
+    assert main(["run", str(SCENARIOS / "base.yaml"), "--set", "routes.trans_caspian.capacity_bpd=300000",
+                 "--no-plots", "--quiet"]) == 0  # a variant gets its own folder: the plain run stays
+    assert (tmp_path / "results" / "base" / "summary.json").read_bytes() == plain
+    assert (tmp_path / "results" / "base+routes.trans_caspian.capacity_bpd=300000" / "summary.json").exists()
+    many = [f"--set=outages=[{{target: cpc, start_day: {d}, duration_days: 1}}]" for d in range(20)]
+    assert main(["run", str(SCENARIOS / "base.yaml"), *many, "--no-plots", "--quiet", "-n", "1"]) == 0
+    assert len([p for p in (tmp_path / "results").iterdir() if p.name.startswith("base+set-")]) == 1
 
 
 def test_help_and_console_entry_points():

@@ -9,10 +9,13 @@ import argparse
 import datetime as dt
 import errno
 import os
+import re
 import signal
 import sys
 import time
 import traceback
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +323,8 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     if problems:
         raise ScenarioError(problems)
     indices = [args.rep] if args.rep is not None else None
-    default_out = scenario.name if args.rep is None else f"{scenario.name}-rep{args.rep}"
+    default_out = _variant_name(scenario.name, args.overrides)
+    default_out += "" if args.rep is None else f"-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
     rundir.check_target(out_dir)  # before a long run, not after
     _warn(notices(scenario, 1 if indices else None), args.quiet)
@@ -387,6 +391,15 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     print(calibrate.report(calibrations), file=sys.stderr)
     print(block, end="")
     return EXIT_OK
+
+
+def _variant_name(name: str, sets: Sequence[str]) -> str:
+    """The folder of a run changed by ``--set``: its scenario's name and the settings, so that the plain run's
+    ``results/<name>/`` is not replaced by a variant's; a long list of settings is shortened to a digest."""
+    if not sets:
+        return name
+    text = "+".join(re.sub(r"[^A-Za-z0-9._=-]+", "_", s) for s in sets)
+    return f"{name}+{text}" if len(text) <= 80 else f"{name}+set-{zlib.crc32(' '.join(sets).encode()):08x}"
 
 
 def _run_overrides(args: argparse.Namespace) -> list[str]:
