@@ -164,7 +164,8 @@ def run_case(name: str, spec: dict) -> dict:
         from routesim.outputs import rundir
 
         with tempfile.TemporaryDirectory() as tmp:
-            rundir.write_run(result, Path(tmp) / "run", {"benchmark": True}, plots=False)
+            manifest = rundir.manifest(["benchmarks/run.py"], str(CPC), result, 0.0, spec["workers"])
+            rundir.write_run(result, Path(tmp) / "run", manifest, plots=False)
         extra = {"wall_with_outputs_s": time.perf_counter() - started,
                  "horizon_days": scenario.horizon_days,
                  "kept_figures_mib": (result.figures.nbytes + result.indices.nbytes + result.events.nbytes) / 2**20,

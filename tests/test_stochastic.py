@@ -13,7 +13,7 @@ from routesim.analysis.calibrate import Record, calibrate
 from routesim.engine import simulate
 from routesim.engine.disruptions import impairments
 from routesim.results import measure
-from routesim.results.run import stats
+from routesim.results.summary import Stats
 from routesim.runs import montecarlo
 from routesim.scenario.distributions import (
     Empirical,
@@ -190,12 +190,13 @@ def test_streams_are_keyed_by_name():
 
 def test_risk_statistics():
     values = np.arange(1.0, 101.0)  # 1..100
-    st = stats(values, loss=True)
-    assert st["p95"] == pytest.approx(np.percentile(values, 95)) and st["var95"] == st["p95"]
-    assert st["cvar95"] == pytest.approx(values[values >= st["var95"]].mean())
+    st = Stats.of(values, loss=True)
+    assert st.p95 == pytest.approx(np.percentile(values, 95)) and st.var95 == st.p95
+    assert st.cvar95 == pytest.approx(values[values >= st.p95].mean())
     half = 1.959963984540054 * values.std(ddof=1) / 10
-    assert (st["mean_ci95_low"], st["mean_ci95_high"]) == pytest.approx((50.5 - half, 50.5 + half))
-    assert stats(np.array([0.0, 0.0, 2.0, 5.0]), loss=True)["prob_loss"] == 0.5
+    assert (st.mean_ci95_low, st.mean_ci95_high) == pytest.approx((50.5 - half, 50.5 + half))
+    assert Stats.of(np.array([0.0, 0.0, 2.0, 5.0]), loss=True).prob_loss == 0.5
+    assert Stats.of(values).var95 is None and "var95" not in Stats.of(values).to_json()
 
 
 def _synthetic(rate_per_year, years, draw, seed=2024):

@@ -19,7 +19,8 @@ from conftest import SCENARIOS, pipeline, scenario, shuttle
 from routesim.money import fiscal
 from routesim.outputs import rundir
 from routesim.results import measure
-from routesim.results.run import FAN_PERCENTILES, FAN_SERIES, LOSS_METRICS, stats
+from routesim.results.run import FAN_PERCENTILES, FAN_SERIES
+from routesim.results.summary import LOSS_METRICS, Stats
 from routesim.runs import montecarlo
 from routesim.runs.executors import BLOCK, chunks, map_chunks
 from routesim.scenario.loader import load_scenario
@@ -99,12 +100,12 @@ def test_a_run_beyond_the_band_sample_keeps_exact_metrics_and_samples_the_bands(
     reps = _every_replication(s)
     # every replication's figures are kept: the summary's percentiles, VaR and CVaR are exact
     summary = result.summary()
-    assert summary["replications"] == 60
+    assert summary.replications == 60
     for m in measure.METRICS:
         values = np.array([r.metrics[m] for r in reps])
-        assert summary["metrics"][m] == stats(values, loss=m in LOSS_METRICS), m
+        assert summary.metrics[m] == Stats.of(values, loss=m in LOSS_METRICS), m
     loss = np.array([r.metrics["revenue_loss_usd"] for r in reps])
-    assert summary["metrics"]["revenue_loss_usd"]["p99"] == float(np.percentile(loss, 99))
+    assert summary.metrics["revenue_loss_usd"].p99 == float(np.percentile(loss, 99))
     assert len(set(loss)) > 20  # they do differ
     # the bands come from the first 16 replications, the means from all 60
     assert result.band_sample == 16 and result.sample_positions.tolist() == list(range(16))
@@ -120,7 +121,7 @@ def test_a_run_beyond_the_band_sample_keeps_exact_metrics_and_samples_the_bands(
     assert result.replications[15].daily and result.replications[16].daily == {}
     assert result.replications[59].metrics == reps[59].metrics
     # the outputs: every replication in replications.csv, the exact means in timeseries.csv
-    rundir.write_run(result, tmp_path / "run", {"test": True}, plots=False)
+    rundir.write_run(result, tmp_path / "run", rundir.manifest(["test"], "test.yaml", result, 0.0), plots=False)
     with (tmp_path / "run" / "replications.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["replication"]) for r in rows] == list(range(60))

@@ -5,7 +5,7 @@ Public API::
     from routesim import load_scenario, simulate, run
     scenario = load_scenario("scenarios/cpc-closure-30d.yaml", ["routes.cpc.capacity_bpd=1200000"])
     result = run(scenario)              # every replication, with its no-outage baseline
-    result.summary()["metrics"]["budget_loss_usd"]
+    result.summary().metrics["budget_loss_usd"].mean   # a typed RunSummary: what summary.json holds
 
 Importing the engine loads neither YAML nor matplotlib; those come with ``load_scenario`` and the plots.
 """

@@ -17,12 +17,15 @@ import traceback
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routesim.engine import ENGINES
 from routesim.errors import ScenarioError, SimulationError
 from routesim.runs.executors import EXECUTORS
 from routesim.version import __version__
+
+if TYPE_CHECKING:
+    from routesim.results.summary import RunSummary
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -601,16 +604,16 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
-def headline(summary: dict[str, Any], out_dir: Path) -> str:
+def headline(summary: RunSummary, out_dir: Path) -> str:
     """One line that says what the run found and where its files are."""
-    m = summary["metrics"]
-    n = summary["replications"]
+    m = summary.metrics
+    n = summary.replications
     mean = " (means)" if n > 1 else ""
     return (
-        f"{summary['scenario']}: {n} replication{'s' if n > 1 else ''}{mean}: "
-        f"exported {m['exported_bbl']['mean'] / 1e6:,.1f} M bbl, shut in {m['shut_in_bbl']['mean'] / 1e6:,.1f} M bbl, "
-        f"budget loss USD {m['budget_loss_usd']['mean'] / 1e9:,.2f} bn "
-        f"({m['budget_loss_share']['mean']:.1%} of budget) -> {out_dir}/"
+        f"{summary.scenario}: {n} replication{'s' if n > 1 else ''}{mean}: "
+        f"exported {m['exported_bbl'].mean / 1e6:,.1f} M bbl, shut in {m['shut_in_bbl'].mean / 1e6:,.1f} M bbl, "
+        f"budget loss USD {m['budget_loss_usd'].mean / 1e9:,.2f} bn "
+        f"({m['budget_loss_share'].mean:.1%} of budget) -> {out_dir}/"
     )
 
 

@@ -22,6 +22,7 @@ import yaml
 from routesim.errors import ScenarioError
 from routesim.money import fiscal
 from routesim.outputs import rundir
+from routesim.results.summary import RunSummary
 from routesim.runs import montecarlo
 from routesim.scenario.loader import dump_resolved, load_scenario
 
@@ -101,7 +102,7 @@ def run_point(
     command: list[str],
     plots: bool = False,
     engine: str = "auto",
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[RunSummary, bool]:
     """Run one scenario variant into ``out_dir``, unless it already holds the same finished run.
 
     Returns:
@@ -110,7 +111,7 @@ def run_point(
     scenario = load_scenario(path, overrides)
     resolved, summary = out_dir / "scenario.resolved.yaml", out_dir / "summary.json"
     if summary.exists() and resolved.exists() and resolved.read_text(encoding="utf-8") == dump_resolved(scenario):
-        return json.loads(summary.read_text(encoding="utf-8")), True
+        return RunSummary.from_json(json.loads(summary.read_text(encoding="utf-8")), str(summary)), True
     started = time.perf_counter()
     result = montecarlo.run(scenario, workers=workers, engine=engine)
     manifest = rundir.manifest(command, str(path), result, time.perf_counter() - started, workers)
@@ -147,7 +148,7 @@ def sweep(
             summary, reused = run_point(path, sets, point_dir, workers, command, engine=engine)
             row = {"scenario": name, **point, "run_dir": str(point_dir.relative_to(out_dir)), "reused": reused}
             for metric in SWEEP_METRICS:
-                row.update({f"{metric}_{stat}": summary["metrics"][metric][stat] for stat in STATS})
+                row.update({f"{metric}_{stat}": getattr(summary.metrics[metric], stat) for stat in STATS})
             rows.append(row)
             done += 1
             if progress is not None:

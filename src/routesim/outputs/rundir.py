@@ -26,6 +26,7 @@ import numpy as np
 
 from routesim.errors import ScenarioError
 from routesim.results.run import RunResult
+from routesim.results.summary import Manifest
 from routesim.scenario.loader import dump_resolved
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pydantic")
@@ -34,7 +35,7 @@ DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pyd
 def write_run(
     result: RunResult,
     out_dir: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     plots: bool = True,
     event_log: Sequence[tuple[float, str, str, str]] | None = None,
 ) -> Path:
@@ -43,7 +44,7 @@ def write_run(
     ``event_log`` rows (time, event, target, detail) of a traced replication go to events.csv.
     """
     with atomic_dir(out_dir) as tmp:
-        write_json(tmp / "summary.json", result.summary())
+        write_json(tmp / "summary.json", result.summary().to_json())
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
         _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
@@ -56,7 +57,7 @@ def write_run(
                 fig.savefig(tmp / f"{stem}.png", dpi=130)
         if event_log is not None:
             _write_events(tmp / "events.csv", result.scenario.start_date, event_log)
-        write_json(tmp / "manifest.json", manifest)
+        write_json(tmp / "manifest.json", manifest.to_json())
     return out_dir
 
 
@@ -101,31 +102,31 @@ def atomic_dir(out_dir: Path) -> Iterator[Path]:
 
 def manifest(
     command: list[str], scenario_file: str, result: RunResult, wall_time_s: float, workers: int = 1
-) -> dict[str, Any]:
+) -> Manifest:
     """Provenance of a run: enough to reproduce it a year later."""
     s = result.scenario
-    return {
-        "routesim_version": _version("routesim"),
-        "command": command,
-        "scenario_file": scenario_file,
-        "scenario": s.name,
-        "scenario_sha256": hashlib.sha256(dump_resolved(s).encode("utf-8")).hexdigest(),
-        "seed": s.seed,
-        "replications": len(result.indices),
-        "replication_indices": _ranges(result.indices),
-        "workers": workers,
-        "horizon_days": s.horizon_days,
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "wall_time_s": round(wall_time_s, 3),
-        "events": int(result.events.sum()),
-        "engine": result.engine,
-        "engine_reason": result.engine_reason,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "dependencies": {name: _version(name) for name in DEPENDENCIES},
-        "git_commit": _git_commit(Path(__file__).resolve().parent),
-        "scenario_git_commit": _git_commit(Path(scenario_file).resolve().parent),
-    }
+    return Manifest(
+        routesim_version=_version("routesim"),
+        command=tuple(command),
+        scenario_file=scenario_file,
+        scenario=s.name,
+        scenario_sha256=hashlib.sha256(dump_resolved(s).encode("utf-8")).hexdigest(),
+        seed=s.seed,
+        replications=len(result.indices),
+        replication_indices=_ranges(result.indices),
+        workers=workers,
+        horizon_days=s.horizon_days,
+        created_utc=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        wall_time_s=round(wall_time_s, 3),
+        events=int(result.events.sum()),
+        engine=result.engine,
+        engine_reason=result.engine_reason,
+        python=platform.python_version(),
+        platform=platform.platform(),
+        dependencies={name: _version(name) for name in DEPENDENCIES},
+        git_commit=_git_commit(Path(__file__).resolve().parent),
+        scenario_git_commit=_git_commit(Path(scenario_file).resolve().parent),
+    )
 
 
 def _ranges(indices: np.ndarray) -> str:

@@ -1,5 +1,5 @@
 """What a run returns: every replication's figures, exact sums of the daily series, and the band sample;
-and their statistics.
+their statistics are its :class:`~routesim.results.summary.RunSummary`.
 
 A run keeps, for every replication, only its scalar figures (metrics, per-route figures, incident counts,
 events: a few hundred bytes); of the daily series it keeps exact sums over every replication (for the
@@ -9,22 +9,18 @@ means) and the series of the first :data:`BAND_SAMPLE` replications (for the per
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
 from routesim.money import fiscal
 from routesim.results import measure
+from routesim.results.summary import RunSummary
 from routesim.scenario.model import Scenario
-from routesim.units import DAYS_PER_YEAR
 
-LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *measure.LOSSES)
-"""Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
-PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
 FAN_SERIES = ("revenue_loss_usd", "budget_loss_usd")
 """Daily series that also get the percentiles of a fan chart."""
@@ -213,28 +209,9 @@ class RunResult:
         mean: np.ndarray = self.daily_sums[self.series.index(key)] / len(self.indices)
         return mean
 
-    def summary(self) -> dict[str, Any]:
-        """The summary.json document."""
-        s = self.scenario
-        years = s.horizon_days / DAYS_PER_YEAR
-        return {
-            "scenario": s.name,
-            "seed": s.seed,
-            "replications": len(self.indices),
-            "horizon_days": s.horizon_days,
-            "metrics": {m: stats(self.metric(m), loss=m in LOSS_METRICS) for m in measure.METRICS},
-            "routes": {
-                r: {
-                    "exported_bbl": stats(self.metric(f"{r}_exported_bbl")),
-                    "availability": stats(self.metric(f"{r}_availability")),
-                    "days_impaired": stats(self.metric(f"{r}_days_impaired")),
-                }
-                for r in s.routes
-            },
-            "incidents_per_year": {
-                i.stream_name: float(np.mean(self.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
-            },
-        }
+    def summary(self) -> RunSummary:
+        """The statistics of every metric and route figure: what summary.json holds."""
+        return RunSummary.of(self)
 
     def price_curve(self, brent: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Losses of the mean exported barrels at each constant Brent (default 20 to 160 USD/bbl); the means
@@ -340,28 +317,3 @@ def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray
     if zero.any():
         out[:, zero] = np.percentile(stack[:, zero], levels, axis=0)
     return out
-
-
-def stats(values: np.ndarray, loss: bool = False) -> dict[str, float]:
-    """Mean, standard deviation (n - 1), percentiles and the 95 % confidence interval of the mean; for a
-    loss also VaR and CVaR at 95 % and the probability of any loss."""
-    n = len(values)
-    mean = float(values.mean())
-    std = float(values.std(ddof=1)) if n > 1 else 0.0
-    half = 1.959963984540054 * std / math.sqrt(n)
-    out = {"mean": mean, "std": std}
-    out.update({f"p{q}": float(v) for q, v in zip(PERCENTILES, np.percentile(values, PERCENTILES))})
-    out.update({"mean_ci95_low": mean - half, "mean_ci95_high": mean + half})
-    if loss:
-        var = out["p95"]
-        scale = float(np.max(np.abs(values))) if n else 0.0
-        out.update(
-            {
-                "var95": var,
-                "cvar95": float(values[values >= var].mean()),
-                "prob_loss": float(np.mean(values > 1e-9 * scale)) if scale > 0 else 0.0,
-            }
-        )
-    return out
-
-

@@ -1,0 +1,273 @@
+"""A run's results on disk, typed and versioned: :class:`RunSummary` (summary.json, the statistics of every
+metric) and :class:`Manifest` (manifest.json, the provenance).
+
+Each file carries ``"schema_version"``. A file without one was written before versioning and is read as
+version 1 when its fields fit. Reading checks that every field is there with its type, and names the file
+and the key of each problem: ``results/base/summary.json: metrics.budget_loss_usd.mean: missing``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
+
+from routesim.errors import ScenarioError
+from routesim.results import measure
+from routesim.units import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    from routesim.results.run import RunResult
+
+LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *measure.LOSSES)
+"""Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
+PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
+"""The percentiles of every statistic: the fields ``p1`` to ``p99`` of :class:`Stats`."""
+Z95 = 1.959963984540054
+"""The 97.5 % quantile of the standard normal distribution: a two-sided 95 % interval is +- Z95 sd."""
+
+_T = TypeVar("_T")
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One figure across a run's replications, each statistic in the figure's unit (its name says which)."""
+
+    mean: float
+    std: float
+    """Standard deviation (n - 1; 0 for one replication)."""
+    p1: float
+    p5: float
+    p10: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    mean_ci95_low: float
+    """The 95 % confidence interval of the mean: mean -+ 1.96 std / sqrt(n)."""
+    mean_ci95_high: float
+    var95: float | None = None
+    """A loss's 95 % value at risk, its 95th percentile; None for a figure that is not a loss."""
+    cvar95: float | None = None
+    """A loss's mean over the replications at or above ``var95``."""
+    prob_loss: float | None = None
+    """A loss's share of replications with any loss [-]."""
+
+    @classmethod
+    def of(cls, values: np.ndarray, loss: bool = False) -> Stats:
+        """The statistics of ``values`` (one per replication); with ``loss`` also VaR, CVaR, prob_loss."""
+        n = len(values)
+        mean = float(values.mean())
+        std = float(values.std(ddof=1)) if n > 1 else 0.0
+        half = Z95 * std / math.sqrt(n)
+        p1, p5, p10, p50, p90, p95, p99 = (float(v) for v in np.percentile(values, PERCENTILES))
+        var95 = cvar95 = prob_loss = None
+        if loss:
+            scale = float(np.max(np.abs(values))) if n else 0.0
+            var95, cvar95 = p95, float(values[values >= p95].mean())
+            # a loss below a billionth of the largest is rounding in the baseline difference, not a loss
+            prob_loss = float(np.mean(values > 1e-9 * scale)) if scale > 0 else 0.0
+        return cls(mean, std, p1, p5, p10, p50, p90, p95, p99, mean - half, mean + half, var95, cvar95, prob_loss)
+
+    def to_json(self) -> dict[str, float]:
+        """The statistics by name, without the loss figures of a figure that is not a loss."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class RouteStats:
+    """One route's figures across a run's replications."""
+
+    exported_bbl: Stats
+    """Barrels that reached the route's sale point within the horizon [bbl]."""
+    availability: Stats
+    """Time-weighted mean of the route's available capacity fraction [-]."""
+    days_impaired: Stats
+    """Days with any impairment of the route [days]."""
+
+    def to_json(self) -> dict[str, dict[str, float]]:
+        """The figures' statistics by name."""
+        return {
+            "exported_bbl": self.exported_bbl.to_json(),
+            "availability": self.availability.to_json(),
+            "days_impaired": self.days_impaired.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What summary.json holds: the statistics of every metric and route figure of a run."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    scenario: str
+    seed: int
+    replications: int
+    horizon_days: int
+    metrics: Mapping[str, Stats]
+    """Every metric of :data:`measure.METRICS`, in its order."""
+    routes: Mapping[str, RouteStats]
+    incidents_per_year: Mapping[str, float]
+    """Each incident process's mean count per year [1/year]."""
+
+    @classmethod
+    def of(cls, result: RunResult) -> RunSummary:
+        """The summary of ``result``; every statistic is exact over every replication."""
+        s = result.scenario
+        years = s.horizon_days / DAYS_PER_YEAR
+        return cls(
+            scenario=s.name,
+            seed=s.seed,
+            replications=len(result.indices),
+            horizon_days=s.horizon_days,
+            metrics={m: Stats.of(result.metric(m), loss=m in LOSS_METRICS) for m in measure.METRICS},
+            routes={
+                r: RouteStats(
+                    exported_bbl=Stats.of(result.metric(f"{r}_exported_bbl")),
+                    availability=Stats.of(result.metric(f"{r}_availability")),
+                    days_impaired=Stats.of(result.metric(f"{r}_days_impaired")),
+                )
+                for r in s.routes
+            },
+            incidents_per_year={
+                i.stream_name: float(np.mean(result.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
+            },
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary.json document."""
+        return {
+            "schema_version": self.SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "replications": self.replications,
+            "horizon_days": self.horizon_days,
+            "metrics": {m: stats.to_json() for m, stats in self.metrics.items()},
+            "routes": {r: stats.to_json() for r, stats in self.routes.items()},
+            "incidents_per_year": dict(self.incidents_per_year),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> RunSummary:
+        """A summary.json document (parsed JSON) read back.
+
+        Raises:
+            ScenarioError: a newer or unknown schema_version, a field missing or of the wrong type, or a
+                metric missing; each line names ``source`` and the key.
+        """
+        summary = _read(cls, data, source, cls.SCHEMA_VERSION)
+        missing = [f"{source}: metrics.{m}: missing" for m in measure.METRICS if m not in summary.metrics]
+        if missing:
+            raise ScenarioError(missing)
+        return summary
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What manifest.json holds: the provenance of a run, enough to reproduce it a year later."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    routesim_version: str | None
+    """None when routesim runs from a source tree without being installed."""
+    command: tuple[str, ...]
+    scenario_file: str
+    scenario: str
+    scenario_sha256: str
+    """SHA-256 of the resolved scenario's text, as scenario.resolved.yaml holds it."""
+    seed: int
+    replications: int
+    replication_indices: str
+    """``0-1999`` for a contiguous run of replications, else the indices separated by commas."""
+    workers: int
+    horizon_days: int
+    created_utc: str
+    """When the run ended, ISO 8601 in UTC to the second."""
+    wall_time_s: float
+    """Wall time of the run and its outputs [s]."""
+    events: int
+    """Engine events over every replication."""
+    engine: str
+    engine_reason: str
+    python: str
+    platform: str
+    dependencies: Mapping[str, str | None]
+    """Version of each dependency; None for one not installed."""
+    git_commit: str | None
+    """Commit of routesim's work tree (``-dirty`` with local changes); None outside git."""
+    scenario_git_commit: str | None
+    """Commit of the scenario file's work tree, likewise."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest.json document."""
+        return {"schema_version": self.SCHEMA_VERSION, **dataclasses.asdict(self), "command": list(self.command)}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> Manifest:
+        """A manifest.json document (parsed JSON) read back.
+
+        Raises:
+            ScenarioError: a newer or unknown schema_version, or a field missing or of the wrong type;
+                each line names ``source`` and the key.
+        """
+        return _read(cls, data, source, cls.SCHEMA_VERSION)
+
+
+def _read(cls: type[_T], data: Any, source: str, supported: int) -> _T:
+    """``data`` as a ``cls``, every field checked for presence and type (no conversion but int to float)."""
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{source}: expected a JSON object, got {_show(data)}"])
+    _check_version(data.get("schema_version", 1), supported, source)  # a file without one predates versioning
+    try:
+        # pydantic's strict mode checks a dataclass's fields from JSON, not from a dict: hence the text
+        read: _T = _adapter(cls).validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        raise ScenarioError([f"{source}: {_key(e['loc'])}: {_problem(e)}" for e in exc.errors()]) from None
+    return read
+
+
+def _check_version(version: Any, supported: int, source: str) -> None:
+    """Refuse a schema_version this routesim did not write."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ScenarioError([f"{source}: schema_version: expected a whole number, got {_show(version)}"])
+    if version > supported:
+        raise ScenarioError(
+            [f"{source}: schema_version: {version} is newer than this routesim reads ({supported}); upgrade routesim"]
+        )
+    if version < 1:
+        raise ScenarioError([f"{source}: schema_version: {version} is not a version routesim writes"])
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    """The validator of ``cls``, built once: building one takes tens of milliseconds."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    """``("metrics", "budget_loss_usd", "mean")`` -> ``metrics.budget_loss_usd.mean``; ``command[0]``."""
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")
+    return text or "(top level)"
+
+
+def _problem(error: ErrorDetails) -> str:
+    """What is wrong with a field, in a few words."""
+    if error["type"] == "missing":
+        return "missing"
+    return f"{error['msg'].replace('Input should be', 'expected')}, got {_show(error['input'])}"
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
