@@ -3,45 +3,25 @@ since runs with one seed share their random incidents), and overlays of their re
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from routesim.errors import ScenarioError
+from routesim.outputs.rundir import SavedRun, read_run
 from routesim.results.measure import METRICS
+from routesim.results.summary import Z95
 from routesim.scenario.loader import flatten
 
-Z95 = 1.959963984540054
 SKIP_KEYS = ("name", "description")
 """Inputs that always differ between scenarios and say nothing about the model."""
 
 
-@dataclass(frozen=True)
-class Run:
-    """A finished run directory, read back."""
-
-    directory: Path
-    summary: dict[str, Any]
-    scenario: dict[str, Any]
-    replications: dict[int, dict[str, float]]
-    daily: dict[str, np.ndarray]
-    dates: list[str]
-    label: str = ""
-
-    @property
-    def name(self) -> str:
-        """The run's label: its scenario's name, or its folder's when scenarios repeat."""
-        return self.label or str(self.summary["scenario"])
-
-
-def read_runs(directories: list[Path]) -> list[Run]:
+def read_runs(directories: list[Path]) -> list[SavedRun]:
     """Read run directories, each labelled by its scenario's name, made unique where names repeat."""
     runs = [read_run(d) for d in directories]
     return [dataclasses.replace(r, label=label) for r, label in zip(runs, unique_labels([r.name for r in runs]))]
@@ -57,40 +37,23 @@ def unique_labels(names: list[str]) -> list[str]:
     return out
 
 
-def read_run(directory: Path) -> Run:
-    """Read a run directory written by ``routesim run``."""
-    directory = Path(directory)
-    try:
-        summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-        scenario = yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8"))
-        with (directory / "replications.csv").open(encoding="utf-8") as fh:
-            reps = {int(r["replication"]): {k: float(v) for k, v in r.items() if k != "replication"}
-                    for r in csv.DictReader(fh)}
-        with (directory / "timeseries.csv").open(encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:
-        raise ScenarioError([f"{directory}: not a finished routesim run ({exc})"]) from None
-    daily = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
-    return Run(directory, summary, scenario, reps, daily, [r["date"] for r in rows])
-
-
-def check_pairable(runs: list[Run], unpaired: bool) -> None:
+def check_pairable(runs: list[SavedRun], unpaired: bool) -> None:
     """Refuse to pair runs whose seeds or horizons differ, unless told the comparison is unpaired."""
     if unpaired:
         return
     first = runs[0].summary
     issues = [
-        f"{run.directory}: {key} {run.summary[key]} differs from {first[key]} in {runs[0].directory}; "
+        f"{run.directory}: {key} {getattr(run.summary, key)} differs from {getattr(first, key)} in {runs[0].directory}; "
         "pairing needs one seed, horizon and number of replications (give --unpaired to compare them anyway)"
         for run in runs[1:]
         for key in ("seed", "horizon_days", "replications")
-        if run.summary[key] != first[key]
+        if getattr(run.summary, key) != getattr(first, key)
     ]
     if issues:
         raise ScenarioError(issues)
 
 
-def inputs_diff(runs: list[Run]) -> list[dict[str, Any]]:
+def inputs_diff(runs: list[SavedRun]) -> list[dict[str, Any]]:
     """Every resolved input that differs between the runs, with its value in each (None where absent)."""
     flat = [flatten(run.scenario) for run in runs]
     keys = sorted({k for f in flat for k in f if k not in SKIP_KEYS})
@@ -101,7 +64,7 @@ def inputs_diff(runs: list[Run]) -> list[dict[str, Any]]:
     ]
 
 
-def metric_table(runs: list[Run], paired: bool) -> dict[str, list[dict[str, Any]]]:
+def metric_table(runs: list[SavedRun], paired: bool) -> dict[str, list[dict[str, Any]]]:
     """Each metric's mean per run and its difference to the first run with the 95 % confidence interval.
 
     Paired: the mean of per-replication differences over the replications both runs have, +- 1.96 sd / sqrt(n).
@@ -112,7 +75,7 @@ def metric_table(runs: list[Run], paired: bool) -> dict[str, list[dict[str, Any]
     for metric in METRICS:
         rows = []
         for i, run in enumerate(runs):
-            mean = run.summary["metrics"][metric]["mean"]
+            mean = run.summary.metrics[metric].mean
             row = {"run": run.name, "mean": mean, "diff": None, "ci95_low": None, "ci95_high": None}
             if i > 0:
                 diff, half = _difference(base, run, metric, paired)
@@ -122,7 +85,7 @@ def metric_table(runs: list[Run], paired: bool) -> dict[str, list[dict[str, Any]
     return table
 
 
-def _difference(base: Run, run: Run, metric: str, paired: bool) -> tuple[float, float]:
+def _difference(base: SavedRun, run: SavedRun, metric: str, paired: bool) -> tuple[float, float]:
     if paired:
         common = sorted(set(base.replications) & set(run.replications))
         d = np.array([run.replications[k][metric] - base.replications[k][metric] for k in common])
@@ -134,7 +97,7 @@ def _difference(base: Run, run: Run, metric: str, paired: bool) -> tuple[float, 
     return float(b.mean() - a.mean()), float(Z95 * math.sqrt(var))
 
 
-def overlay_data(runs: list[Run]) -> dict[str, dict[str, Any]]:
+def overlay_data(runs: list[SavedRun]) -> dict[str, dict[str, Any]]:
     """The data behind each overlay plot, keyed by plot name: columns of equal length."""
     n = min(len(run.dates) for run in runs)  # runs of different horizons share their first days
     flows: dict[str, Any] = {"date": runs[0].dates[:n]}
@@ -146,15 +109,15 @@ def overlay_data(runs: list[Run]) -> dict[str, dict[str, Any]]:
         loss = run.daily
         for q in (5, 50, 95):
             fan[f"{run.name}_p{q}"] = loss.get(f"revenue_loss_usd_p{q}", loss["revenue_loss_usd"])[:n]
-        years = run.summary["horizon_days"] / 365
+        years = run.summary.horizon_days / 365
         annual = np.sort([r["budget_loss_usd"] for r in run.replications.values()]) / years
         exceedance[f"{run.name}_budget_loss_usd_per_year"] = annual
         exceedance[f"{run.name}_probability_exceeded"] = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
-        st = run.summary["metrics"]["budget_loss_share"]
+        st = run.summary.metrics["budget_loss_share"]
         share["run"].append(run.name)
-        share["mean"].append(st["mean"])
-        share["ci95_low"].append(st.get("mean_ci95_low", st["mean"]))
-        share["ci95_high"].append(st.get("mean_ci95_high", st["mean"]))
+        share["mean"].append(st.mean)
+        share["ci95_low"].append(st.mean_ci95_low)
+        share["ci95_high"].append(st.mean_ci95_high)
     return {"flows": flows, "loss_fan": fan, "loss_exceedance": exceedance, "budget_loss_share": share}
 
 
@@ -163,7 +126,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def write_comparison(runs: list[Run], out_dir: Path, paired: bool) -> dict[str, list[dict[str, Any]]]:
+def write_comparison(runs: list[SavedRun], out_dir: Path, paired: bool) -> dict[str, list[dict[str, Any]]]:
     """Write compare.json, inputs_diff.csv, metrics.csv and the overlay plots with their data, atomically;
     return the metric table."""
     from routesim.outputs import rundir
@@ -175,8 +138,8 @@ def write_comparison(runs: list[Run], out_dir: Path, paired: bool) -> dict[str, 
     names = [r.name for r in runs]
     with rundir.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "compare.json", {
-            "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary["seed"],
-                      "horizon_days": r.summary["horizon_days"], "replications": r.summary["replications"]}
+            "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary.seed,
+                      "horizon_days": r.summary.horizon_days, "replications": r.summary.replications}
                      for r in runs],
             "paired": paired,
             "metrics": table,

@@ -26,7 +26,7 @@ from routesim.results.summary import RunSummary
 from routesim.runs import montecarlo
 from routesim.scenario.loader import dump_resolved, load_scenario
 
-from .compare import read_run, unique_labels
+from .compare import unique_labels
 
 SWEEP_METRICS = (
     "budget_loss_usd",
@@ -111,7 +111,7 @@ def run_point(
     scenario = load_scenario(path, overrides)
     resolved, summary = out_dir / "scenario.resolved.yaml", out_dir / "summary.json"
     if summary.exists() and resolved.exists() and resolved.read_text(encoding="utf-8") == dump_resolved(scenario):
-        return RunSummary.from_json(json.loads(summary.read_text(encoding="utf-8")), str(summary)), True
+        return rundir.read_summary(out_dir), True
     started = time.perf_counter()
     result = montecarlo.run(scenario, workers=workers, engine=engine)
     manifest = rundir.manifest(command, str(path), result, time.perf_counter() - started, workers)
@@ -177,7 +177,7 @@ def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: 
         if "/" in outage.target:  # a part of a route: its cost depends on the rest of the route
             return None
         run_dir = out_dir / next(r["run_dir"] for r in rows if r["scenario"] == name)
-        daily = read_run(run_dir).daily
+        daily = rundir.read_run(run_dir).daily
         bpd = float(np.median(daily[f"baseline_{outage.target}_exported_bpd"]))  # the route's normal flow
         brent = float(np.mean(daily["brent_usd_per_bbl"]))
         per_bbl = fiscal.budget_revenue_per_bbl(scenario, outage.target, brent)

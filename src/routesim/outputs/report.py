@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from routesim.outputs.rundir import read_manifest, read_summary
+from routesim.results.summary import Manifest, RouteStats, RunSummary
 from routesim.version import __version__
 
 REPORT_NAME = "report.html"
@@ -243,10 +245,9 @@ def _read_resolved(directory: Path) -> tuple[str, dict[str, Any]]:
 
 def _run_page(directory: Path) -> str:
     """The HTML of a run directory's report."""
-    summary = _read_json(directory / "summary.json")
-    manifest = _read_json(directory / "manifest.json")
+    summary, manifest = read_summary(directory), read_manifest(directory)
     resolved_text, resolved = _read_resolved(directory)
-    name = str(summary.get("scenario") or resolved.get("name") or directory.name)
+    name = summary.scenario or str(resolved.get("name") or directory.name)
     body = "".join(
         (
             _run_header(name, summary, resolved),
@@ -261,18 +262,18 @@ def _run_page(directory: Path) -> str:
     return _page(f"routesim report: {name}", body)
 
 
-def _run_header(name: str, summary: dict[str, Any], resolved: dict[str, Any]) -> str:
+def _run_header(name: str, summary: RunSummary, resolved: dict[str, Any]) -> str:
     """Title, description and the run's shape (horizon, replications, seed)."""
     description = resolved.get("description") or ""
-    reps = summary.get("replications", "?")
+    reps = summary.replications
     parts = [
-        f"horizon {summary.get('horizon_days', resolved.get('horizon_days', '?'))} days",
+        f"horizon {summary.horizon_days} days",
         f"starting {resolved['start_date']}" if resolved.get("start_date") else "",
         f"{reps} replication{'s' if reps != 1 else ''}",
-        f"seed {summary.get('seed', resolved.get('seed', '?'))}",
+        f"seed {summary.seed}",
     ]
     meta = ", ".join(p for p in parts if p)
-    incidents = summary.get("incidents_per_year") or {}
+    incidents = summary.incidents_per_year
     if incidents:
         rates = "; ".join(f"{k}: {v:,.2f}" for k, v in incidents.items())
         meta += f". Incidents per year (mean over replications): {rates}"
@@ -283,25 +284,22 @@ def _run_header(name: str, summary: dict[str, Any], resolved: dict[str, Any]) ->
     )
 
 
-def _key_figures(summary: dict[str, Any]) -> str:
+def _key_figures(summary: RunSummary) -> str:
     """The key-figures table: mean, P5, P50, P95 of the headline metrics in human units."""
-    metrics = summary.get("metrics") or {}
     rows = []
     for metric, text in KEY_METRICS:
-        stats = metrics.get(metric)
-        if not isinstance(stats, dict):
-            continue
+        stats = summary.metrics[metric]
         cells = "".join(
-            _num_td(format_value(metric, stats.get(stat)), metric=metric, stat=stat) for stat, _ in KEY_STATS
+            _num_td(format_value(metric, getattr(stats, stat)), metric=metric, stat=stat) for stat, _ in KEY_STATS
         )
         rows.append(f'<tr data-metric-row="{_e(metric)}"><th scope="row">{_e(_label(text, metric))}</th>{cells}</tr>')
     table = _table(["Metric", *(h for _, h in KEY_STATS)], rows, attrs=' id="key-figures-table"')
-    return table + _key_note(summary) + _risk_line(metrics)
+    return table + _key_note(summary) + _risk_line(summary)
 
 
-def _key_note(summary: dict[str, Any]) -> str:
+def _key_note(summary: RunSummary) -> str:
     """How to read the key figures, depending on the number of replications."""
-    reps = summary.get("replications", 1)
+    reps = summary.replications
     if reps == 1:
         text = "One replication: the scenario is deterministic, so the percentiles equal the mean."
     else:
@@ -312,14 +310,14 @@ def _key_note(summary: dict[str, Any]) -> str:
     return f'<p class="note">{_e(text)}</p>'
 
 
-def _risk_line(metrics: dict[str, Any]) -> str:
+def _risk_line(summary: RunSummary) -> str:
     """Probability of a budget loss, its VaR and CVaR at 95 %, when the summary has them."""
-    stats = metrics.get("budget_loss_usd") or {}
-    if not all(k in stats for k in ("prob_loss", "var95", "cvar95")):
-        return ""
     m = "budget_loss_usd"
-    prob = f"{stats['prob_loss'] * 100:.0f} %"
-    var95, cvar95 = format_value(m, stats["var95"]), format_value(m, stats["cvar95"])
+    stats = summary.metrics[m]
+    if stats.prob_loss is None or stats.var95 is None or stats.cvar95 is None:
+        return ""
+    prob = f"{stats.prob_loss * 100:.0f} %"
+    var95, cvar95 = format_value(m, stats.var95), format_value(m, stats.cvar95)
     return (
         '<p class="note" id="risk">Budget loss: probability of any loss '
         f'<span data-metric="{m}" data-stat="prob_loss">{_e(prob)}</span>; 95 % value at risk USD '
@@ -328,9 +326,9 @@ def _risk_line(metrics: dict[str, Any]) -> str:
     )
 
 
-def _routes_table(summary: dict[str, Any]) -> str:
+def _routes_table(summary: RunSummary) -> str:
     """Per-route exports, availability and days impaired."""
-    routes = summary.get("routes") or {}
+    routes = summary.routes
     if not routes:
         return '<p class="note">No per-route figures in summary.json.</p>'
     rows = [_route_row(route, stats) for route, stats in routes.items()]
@@ -340,25 +338,23 @@ def _routes_table(summary: dict[str, Any]) -> str:
     return _table(headers, rows, attrs=' id="routes-table"') + note
 
 
-def _route_row(route: str, stats: dict[str, Any]) -> str:
+def _route_row(route: str, stats: RouteStats) -> str:
     """One route's row of the routes table."""
-    exp, avail, days = (stats.get(k) or {} for k in ("exported_bbl", "availability", "days_impaired"))
-    band = f"{format_value('exported_bbl', exp.get('p5'))} – {format_value('exported_bbl', exp.get('p95'))}"
-    avail_mean = avail.get("mean")
+    exp, days = stats.exported_bbl, stats.days_impaired
+    band = f"{format_value('exported_bbl', exp.p5)} – {format_value('exported_bbl', exp.p95)}"
     cells = (
-        _num_td(format_value("exported_bbl", exp.get("mean")), route=route, metric="exported_bbl", stat="mean"),
+        _num_td(format_value("exported_bbl", exp.mean), route=route, metric="exported_bbl", stat="mean"),
         _num_td(band, route=route, metric="exported_bbl", stat="p5-p95"),
-        _num_td("–" if avail_mean is None else f"{avail_mean * 100:.1f} %", route=route, metric="availability",
-                stat="mean"),
-        _num_td(_days(days.get("mean")), route=route, metric="days_impaired", stat="mean"),
-        _num_td(_days(days.get("p95")), route=route, metric="days_impaired", stat="p95"),
+        _num_td(f"{stats.availability.mean * 100:.1f} %", route=route, metric="availability", stat="mean"),
+        _num_td(_days(days.mean), route=route, metric="days_impaired", stat="mean"),
+        _num_td(_days(days.p95), route=route, metric="days_impaired", stat="p95"),
     )
     return f'<tr data-route="{_e(route)}"><th scope="row">{_e(route)}</th>{"".join(cells)}</tr>'
 
 
-def _days(value: float | None) -> str:
+def _days(value: float) -> str:
     """A number of days with one decimal."""
-    return "–" if value is None else f"{round(value, 1) + 0.0:,.1f}"
+    return f"{round(value, 1) + 0.0:,.1f}"
 
 
 def _run_plots(directory: Path) -> list[tuple[Path, str]]:
@@ -422,9 +418,9 @@ def _parent_of(path: Path, text: str) -> Path | None:
     return path.parent / parent if isinstance(parent, str) else None
 
 
-def _sources(directory: Path, manifest: dict[str, Any]) -> str:
+def _sources(directory: Path, manifest: Manifest | None) -> str:
     """The scenario file and its ``extends`` chain, verbatim with their comments."""
-    name = manifest.get("scenario_file")
+    name = manifest.scenario_file if manifest is not None else None
     if not name:
         return '<p class="note">manifest.json names no scenario file.</p>'
     first = _locate(str(name), directory)
@@ -455,12 +451,12 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _provenance(manifest: dict[str, Any]) -> str:
+def _provenance(manifest: Manifest | None) -> str:
     """The manifest as a key/value table, with the command line and dependencies readable."""
-    if not manifest:
+    if manifest is None:
         return '<p class="note">manifest.json is missing from this directory.</p>'
     pairs = []
-    for key, value in manifest.items():
+    for key, value in manifest.to_json().items():
         if key == "command" and isinstance(value, list):
             value = shlex.join(str(v) for v in value)
         elif key == "dependencies" and isinstance(value, dict):

@@ -1,5 +1,5 @@
-"""Writing a run directory: summary.json, timeseries.csv, replications.csv, manifest.json, the resolved
-scenario and the plots, all or nothing.
+"""A run directory: summary.json, timeseries.csv, replications.csv, manifest.json, the resolved scenario
+and the plots, written all or nothing, and read back (:func:`read_run`).
 
 Files are written into a hidden temporary directory beside the target and renamed into place at the end,
 so an interrupted or failed run leaves no half-written directory, and a re-run never mixes old and new files.
@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ import numpy as np
 
 from routesim.errors import ScenarioError
 from routesim.results.run import RunResult
-from routesim.results.summary import Manifest
-from routesim.scenario.loader import dump_resolved
+from routesim.results.summary import Manifest, RunSummary
+from routesim.scenario.loader import dump_resolved, parse_yaml
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pydantic")
 
@@ -127,6 +128,77 @@ def manifest(
         git_commit=_git_commit(Path(__file__).resolve().parent),
         scenario_git_commit=_git_commit(Path(scenario_file).resolve().parent),
     )
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A finished run directory, read back."""
+
+    directory: Path
+    summary: RunSummary
+    manifest: Manifest | None
+    """None for a directory without manifest.json."""
+    scenario: dict[str, Any]
+    """The resolved scenario, as scenario.resolved.yaml holds it."""
+    replications: dict[int, dict[str, float]]
+    """Each replication's row of replications.csv, by replication index."""
+    daily: dict[str, np.ndarray]
+    """Each column of timeseries.csv but the date [one value per day]."""
+    dates: list[str]
+    """The days of ``daily``, ISO 8601."""
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The run's label: its scenario's name, or its folder's when scenarios repeat."""
+        return self.label or self.summary.scenario
+
+
+def read_run(directory: Path) -> SavedRun:
+    """Read a run directory written by ``routesim run``.
+
+    Raises:
+        ScenarioError: a file is missing or does not read as what routesim writes; the line names it.
+    """
+    directory = Path(directory)
+    summary, manifest = read_summary(directory), read_manifest(directory)
+    resolved = directory / "scenario.resolved.yaml"
+    try:
+        scenario = parse_yaml(resolved.read_text(encoding="utf-8"), str(resolved))
+        with (directory / "replications.csv").open(encoding="utf-8") as fh:
+            reps = {int(r["replication"]): {k: float(v) for k, v in r.items() if k != "replication"}
+                    for r in csv.DictReader(fh)}
+        with (directory / "timeseries.csv").open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        daily = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
+        dates = [r["date"] for r in rows]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ScenarioError([f"{directory}: not a finished routesim run ({exc})"]) from None
+    if not isinstance(scenario, dict):
+        raise ScenarioError([f"{resolved}: expected a mapping of keys, got {type(scenario).__name__}"])
+    return SavedRun(directory, summary, manifest, scenario, reps, daily, dates)
+
+
+def read_summary(directory: Path) -> RunSummary:
+    """The summary.json of a run directory (see :meth:`RunSummary.from_json` for what it checks)."""
+    path = Path(directory) / "summary.json"
+    return RunSummary.from_json(_read_json(path), str(path))
+
+
+def read_manifest(directory: Path) -> Manifest | None:
+    """The manifest.json of a run directory, or None if it has none."""
+    path = Path(directory) / "manifest.json"
+    return Manifest.from_json(_read_json(path), str(path)) if path.exists() else None
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON document in ``path``; a missing or unreadable file is a ScenarioError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError([f"{path.parent}: not a finished routesim run ({path.name}: {exc.strerror})"]) from None
+    except ValueError as exc:  # not UTF-8, or not JSON
+        raise ScenarioError([f"{path}: not a JSON file routesim wrote ({exc})"]) from None
 
 
 def _ranges(indices: np.ndarray) -> str:
