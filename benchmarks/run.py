@@ -173,7 +173,7 @@ def run_case(name: str, spec: dict) -> dict:
                  "band_sample": result.band_sample}
     return {
         **extra,
-        "engine": result.engine.engine,
+        "engine": result.engine,
         "wall_s": wall,
         "wall_s_range": [min(walls), max(walls)],
         "replications": spec["reps"],

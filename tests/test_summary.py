@@ -94,6 +94,14 @@ def test_files_written_before_versioning_are_read_as_version_1(run_dir: Path, tm
     assert cli("compare", str(run_dir), str(out), "--out", str(tmp_path / "cmp"), "--quiet") == (0, "")
 
 
+def test_a_manifest_from_before_the_engine_was_recorded_is_read(run_dir: Path) -> None:
+    data = doc(run_dir, "manifest.json")
+    for key in ("schema_version", "engine", "engine_reason"):
+        del data[key]
+    manifest = Manifest.from_json(data, "old/manifest.json")
+    assert (manifest.engine, manifest.engine_reason) == ("simpy", "not recorded")
+
+
 @pytest.mark.parametrize("name", list(READERS))
 def test_a_newer_schema_version_is_refused_through_the_cli(run_dir: Path, tmp_path: Path, name: str) -> None:
     out = changed(run_dir, tmp_path, name, lambda d: d.update(schema_version=2))

@@ -219,6 +219,8 @@ class Manifest:
             ScenarioError: a newer or unknown schema_version, or a field missing or of the wrong type;
                 each line names ``source`` and the key.
         """
+        if isinstance(data, dict) and "schema_version" not in data:  # before versioning, runs named no engine
+            data = {"engine": "simpy", "engine_reason": "not recorded", **data}
         return _read(cls, data, source, cls.SCHEMA_VERSION)
 
 
