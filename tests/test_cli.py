@@ -187,6 +187,26 @@ def test_the_progress_bar_counts_to_the_end_and_is_silent_when_off(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_risk_run_says_its_p95_and_json_and_summary_read_it_back(tmp_path, capsys):
+    import json
+
+    risk, out = str(SCENARIOS / "cpc-incident-risk.yaml"), tmp_path / "risk"
+    assert main(["run", risk, "-n", "40", "-o", str(out), "--no-plots"]) == 0
+    line = capsys.readouterr().out
+    assert main(["run", risk, "-n", "40", "-o", str(out), "--no-plots", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    loss = json.loads((out / "summary.json").read_text())["metrics"]["budget_loss_usd"]
+    assert doc["budget_loss_usd_p95"] == loss["p95"] and doc["prob_budget_loss"] == loss["prob_loss"]
+    assert f"p95 USD {loss['p95'] / 1e9:,.2f} bn, P(loss) {loss['prob_loss']:.0%}" in line
+    assert main(["summary", str(out)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("cpc-incident-risk: 40 replications") and any(r.split()[:1] == ["budget_loss_usd"]
+                                                                              for r in table)
+    assert main(["summary", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads((out / "summary.json").read_text())
+    assert main(["summary", str(tmp_path / "none")]) == 2
+
+
 def test_every_help_text_reads_as_printed():
     """argparse fills in ``%`` only in arguments' help: a description's ``%%`` would be printed as is."""
     from routesim.cli import build_parser

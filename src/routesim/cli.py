@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
+import json
 import os
 import re
 import signal
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "unless the scenario has one replication",
     )
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--json", action="store_true", help="print the result line as one JSON object")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser(
@@ -200,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "disk with no server and no network.")
     rep.add_argument("directory", type=Path, metavar="DIR", help="a run or compare directory")
     rep.set_defaults(handler=cmd_report)
+
+    smy = sub.add_parser("summary", parents=[common], help="print a finished run's key figures",
+                         description="Print the key figures of a finished run directory: each metric's mean, "
+                         "median and 5-95 % range, the risk figures of the losses, and each route's exports.")
+    smy.add_argument("directory", type=Path, metavar="DIR", help="a run directory")
+    smy.add_argument("--json", action="store_true", help="print summary.json as it is")
+    smy.set_defaults(handler=cmd_summary)
 
     lst = sub.add_parser("list", parents=[common], help="list the scenarios in a folder",
                          description="List scenario files with their names, what they extend and their descriptions.")
@@ -344,7 +353,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     command = ["routesim", *argv]
     manifest = rundir.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
     rundir.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(result_line(result.summary(), out_dir)))
+    elif not args.quiet:
         print(headline(result.summary(), out_dir))
     return EXIT_OK
 
@@ -604,17 +615,58 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
-def headline(summary: RunSummary, out_dir: Path) -> str:
-    """One line that says what the run found and where its files are."""
+def result_line(summary: RunSummary, out_dir: Path) -> dict[str, Any]:
+    """The figures of the result line, each named with its unit; the risk ones when outcomes differ."""
     m = summary.metrics
+    loss = m["budget_loss_usd"]
+    line: dict[str, Any] = {
+        "scenario": summary.scenario,
+        "replications": summary.replications,
+        "exported_bbl_mean": m["exported_bbl"].mean,
+        "shut_in_bbl_mean": m["shut_in_bbl"].mean,
+        "budget_loss_usd_mean": loss.mean,
+        "budget_loss_share_mean": m["budget_loss_share"].mean,
+    }
+    if loss.std > 0:
+        line |= {"budget_loss_usd_p95": loss.p95, "prob_budget_loss": loss.prob_loss}
+    return line | {"out_dir": str(out_dir)}
+
+
+def headline(summary: RunSummary, out_dir: Path) -> str:
+    """One line that says what the run found and where its files are; with outcomes that differ, the 95th
+    percentile of the budget loss and the probability of any loss too."""
+    line = result_line(summary, out_dir)
     n = summary.replications
     mean = " (means)" if n > 1 else ""
+    risk = ""
+    if "budget_loss_usd_p95" in line:
+        risk = f"; p95 USD {line['budget_loss_usd_p95'] / 1e9:,.2f} bn, P(loss) {line['prob_budget_loss']:.0%}"
     return (
         f"{summary.scenario}: {n} replication{'s' if n > 1 else ''}{mean}: "
-        f"exported {m['exported_bbl'].mean / 1e6:,.1f} M bbl, shut in {m['shut_in_bbl'].mean / 1e6:,.1f} M bbl, "
-        f"budget loss USD {m['budget_loss_usd'].mean / 1e9:,.2f} bn "
-        f"({m['budget_loss_share'].mean:.1%} of budget) -> {out_dir}/"
+        f"exported {line['exported_bbl_mean'] / 1e6:,.1f} M bbl, shut in {line['shut_in_bbl_mean'] / 1e6:,.1f} M bbl, "
+        f"budget loss USD {line['budget_loss_usd_mean'] / 1e9:,.2f} bn "
+        f"({line['budget_loss_share_mean']:.1%} of budget){risk} -> {out_dir}/"
     )
+
+
+def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim summary``."""
+    from routesim.outputs import rundir
+
+    summary = rundir.read_summary(args.directory)
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2))
+        return EXIT_OK
+    print(f"{summary.scenario}: {summary.replications:,} replications, {summary.horizon_days} days, seed {summary.seed}")
+    print(f"  {'metric':<26} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
+    for name, st in summary.metrics.items():
+        cvar = "" if st.cvar95 is None else f"{st.cvar95:12.4g}"
+        prob = "" if st.prob_loss is None else f"{st.prob_loss:8.1%}"
+        print(f"  {name:<26} {st.mean:12.4g} {st.p5:12.4g} {st.p50:12.4g} {st.p95:12.4g} {cvar:>12} {prob:>8}")
+    for route, figures in summary.routes.items():
+        print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "
+              f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired")
+    return EXIT_OK
 
 
 class Progress:
