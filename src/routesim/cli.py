@@ -542,7 +542,7 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim list``."""
-    from routesim.scenario.loader import parse_yaml
+    from routesim.scenario.loader import parse_yaml, read_text
 
     files = sorted([*args.folder.rglob("*.yaml"), *args.folder.rglob("*.yml")], key=lambda p: (len(p.parts), p))
     if not files:
@@ -550,8 +550,8 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     rows = []
     for path in files:
         try:
-            data = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
-        except (ScenarioError, OSError, UnicodeDecodeError):
+            data = parse_yaml(read_text(path), str(path)) or {}
+        except ScenarioError:
             data = {"description": "(invalid: not a readable YAML file)"}
         if not isinstance(data, dict):
             data = {"description": "(not a scenario)"}
@@ -567,9 +567,7 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim show``."""
-    import yaml
-
-    from routesim.scenario.loader import flatten, load_scenario, origin_of, origins
+    from routesim.scenario.loader import dump_value, flatten, load_scenario, origin_of, origins
 
     scenario = load_scenario(args.scenario, args.overrides)
     where = origins(args.scenario, args.overrides)
@@ -579,8 +577,7 @@ def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
         origin = origin_of(key, where)
         if origin == "default" and key.startswith("market.brent_series.values"):
             origin = "market.brent_series.csv"
-        text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
-        rows.append((f"{key}: {text}", origin))
+        rows.append((f"{key}: {dump_value(value)}", origin))
     width = min(max(len(r[0]) for r in rows), 70)
     for line, origin in rows:
         print(f"{line:<{width}}  # {origin}")

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from routesim.errors import ScenarioError
 from routesim.results.measure import METRICS
-from routesim.scenario.loader import flatten
+from routesim.scenario.loader import flatten, read_yaml
 
 Z95 = 1.959963984540054
 SKIP_KEYS = ("name", "description")
@@ -62,13 +61,13 @@ def read_run(directory: Path) -> Run:
     directory = Path(directory)
     try:
         summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-        scenario = yaml.safe_load((directory / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        scenario = read_yaml(directory / "scenario.resolved.yaml")
         with (directory / "replications.csv").open(encoding="utf-8") as fh:
             reps = {int(r["replication"]): {k: float(v) for k, v in r.items() if k != "replication"}
                     for r in csv.DictReader(fh)}
         with (directory / "timeseries.csv").open(encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-    except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, KeyError, ScenarioError) as exc:
         raise ScenarioError([f"{directory}: not a finished routesim run ({exc})"]) from None
     daily = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k != "date"}
     return Run(directory, summary, scenario, reps, daily, [r["date"] for r in rows])

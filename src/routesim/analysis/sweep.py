@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from routesim.errors import ScenarioError
 from routesim.money import fiscal
 from routesim.outputs import rundir
 from routesim.runs import montecarlo
-from routesim.scenario.loader import dump_resolved, load_scenario
+from routesim.scenario.loader import dump_resolved, load_scenario, parse_yaml
 
 from .compare import read_run, unique_labels
 
@@ -66,7 +65,7 @@ def parse_param(spec: str, option: str = "--param") -> Param:
             raise ScenarioError([f"{option} {spec}: COUNT must be at least 1"])
         values = tuple(_tidy(v) for v in np.linspace(start, stop, count))
     else:
-        values = tuple(yaml.safe_load(v) for v in text.split(","))
+        values = tuple(parse_yaml(v, f"{option} {key}") for v in text.split(","))
     return Param(key, values)
 
 

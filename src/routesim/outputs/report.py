@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from routesim.errors import ScenarioError
+from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
 
 REPORT_NAME = "report.html"
@@ -235,8 +235,8 @@ def _read_resolved(directory: Path) -> tuple[str, dict[str, Any]]:
         return "", {}
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = parse_yaml(text, str(path))
+    except ScenarioError:
         data = None
     return text, data if isinstance(data, dict) else {}
 
@@ -394,32 +394,16 @@ def _locate(name: str, directory: Path) -> Path | None:
     return next((p for p in _candidates(name, directory) if p.is_file()), None)
 
 
-def _extends_chain(first: Path, limit: int = 20) -> list[tuple[Path, str | None]]:
-    """``first`` and the files it ``extends``, each with its text (``None`` when not on disk)."""
-    chain: list[tuple[Path, str | None]] = []
-    seen: set[Path] = set()
-    path: Path | None = first
-    while path is not None and len(chain) < limit:
-        real = path.resolve()
-        if real in seen or not path.is_file():
-            if real not in seen:
-                chain.append((path, None))
-            break
-        seen.add(real)
-        text = path.read_text(encoding="utf-8")
-        chain.append((path, text))
-        path = _parent_of(path, text)
-    return chain
-
-
-def _parent_of(path: Path, text: str) -> Path | None:
-    """The file ``path`` extends (relative to its own folder), or ``None``."""
+def _extends_chain(first: Path) -> tuple[list[Source], str | None]:
+    """``first`` and the files it ``extends`` as they are on disk now, and the problem that ended the chain
+    early (a file missing, unreadable or invalid, a cycle), if one did."""
+    chain: list[Source] = []
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    parent = data.get("extends") if isinstance(data, dict) else None
-    return path.parent / parent if isinstance(parent, str) else None
+        for source in extends_chain(first):
+            chain.append(source)
+    except ScenarioError as exc:
+        return chain, exc.issues[0]
+    return chain, None
 
 
 def _sources(directory: Path, manifest: dict[str, Any]) -> str:
@@ -435,14 +419,15 @@ def _sources(directory: Path, manifest: dict[str, Any]) -> str:
              "written; their comments carry the assumptions and sources. If a file changed after the run, the "
              "resolved scenario above is what was simulated.</p>")
     blocks = [intro]
-    for i, (path, text) in enumerate(_extends_chain(first)):
+    chain, problem = _extends_chain(first)
+    for i, source in enumerate(chain):
         role = "Scenario file" if i == 0 else "Extends"
-        if text is None:
-            blocks.append(f'<p class="note">{role}: {_e(path)} — not found on disk, skipped.</p>')
-            continue
+        path = source.path
         blocks.append(f'<h3>{role}: <code>{_e(path.name)}</code></h3>'
                       f'<p class="muted">{_e(path.resolve())}</p>'
-                      f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(text)}</code></pre>')
+                      f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(source.text)}</code></pre>')
+    if problem is not None:
+        blocks.append(f'<p class="note" id="sources-problem">{_e(problem)}; skipped.</p>')
     return "\n".join(blocks)
 
 
