@@ -306,7 +306,7 @@ def _engine_problems(scenario: Any, engine: str) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim run``."""
-    from routesim.outputs import rundir
+    from routesim.outputs import files, rundir
     from routesim.runs import montecarlo
     from routesim.scenario.loader import load_scenario
     from routesim.scenario.notices import notices
@@ -326,7 +326,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     default_out = _variant_name(scenario.name, args.overrides)
     default_out += "" if args.rep is None else f"-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
-    rundir.check_target(out_dir)  # before a long run, not after
+    files.check_target(out_dir)  # before a long run, not after
     _warn(notices(scenario, 1 if indices else None), args.quiet)
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
@@ -374,13 +374,13 @@ def _warn(notes: list[str], quiet: bool) -> None:
 def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim calibrate``."""
     from routesim.analysis import calibrate
-    from routesim.outputs import rundir
+    from routesim.outputs import files, rundir
 
     out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     calibrations = calibrate.calibrate(calibrate.read_incidents(args.incidents), args.since, args.until)
     block = calibrate.incidents_block(calibrations, str(args.incidents))
-    with rundir.atomic_dir(out_dir) as tmp:
+    with files.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
         (tmp / "incidents.yaml").write_text(block, encoding="utf-8")
         if not args.no_plots:
@@ -426,12 +426,12 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim compare``."""
     from routesim.analysis import compare
     from routesim.analysis.sweep import run_point
-    from routesim.outputs import rundir
+    from routesim.outputs import files
     from routesim.scenario.loader import load_scenario
 
     names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
     out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     overrides = _run_overrides(args)
     if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
         first = next(p for p in args.runs if _is_scenario_file(p))
@@ -497,7 +497,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim sensitivity``."""
     from routesim.analysis import sensitivity
-    from routesim.outputs import rundir
+    from routesim.outputs import files
     from routesim.results.measure import METRICS
     from routesim.scenario.loader import load_scenario
 
@@ -516,7 +516,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
         raise ScenarioError(problems)
     ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
@@ -588,11 +588,12 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim schema``."""
     import json
 
+    from routesim.outputs.files import write_text
     from routesim.scenario.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     else:
         print(text, end="")
     return EXIT_OK

@@ -11,9 +11,7 @@ import base64
 import datetime as dt
 import html
 import json
-import os
 import shlex
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from typing import Any
 from routesim.errors import ScenarioError
 from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
+
+from .files import write_text
 
 REPORT_NAME = "report.html"
 
@@ -103,7 +103,7 @@ def write_report(directory: str | Path) -> Path:
     else:
         raise FileNotFoundError(f"{directory}: neither summary.json (a run) nor compare.json (a comparison) found")
     target = directory / REPORT_NAME
-    _write_atomic(target, page)
+    write_text(target, page)
     return target
 
 
@@ -559,21 +559,3 @@ def _compare_row(metric: str, entry: dict[str, Any], label: str) -> str:
         _num_td(ci, metric=metric, run=run, stat="ci95"),
     )
     return f'<tr data-metric-row="{_e(metric)}">{label}<td>{_e(run)}</td>{"".join(cells)}</tr>'
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` via a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
