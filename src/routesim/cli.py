@@ -293,15 +293,19 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
 
-def _engine_problems(scenario: Any, engine: str) -> list[str]:
-    """``--engine compiled`` for a scenario the compiled engine cannot express, as a problem line."""
+def _run_problems(path: Path, scenario: Any, engine: str) -> list[str]:
+    """What would stop a run of ``scenario`` (read from ``path``) on ``engine``, as problem lines, found
+    before anything runs: more replications than fit in memory, or ``--engine compiled`` for a scenario
+    the compiled engine cannot express."""
     from routesim.engine import choose
+    from routesim.runs import budget
 
+    problems = [f"{path}: {issue}" for issue in budget.problems(scenario)]
     try:
         choose(scenario, engine)
     except ValueError as exc:
-        return [f"--engine: {exc}"]
-    return []
+        problems.append(f"--engine: {exc}")
+    return problems
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -312,12 +316,11 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.scenario.notices import notices
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
-    problems = []
+    problems = _run_problems(args.scenario, scenario, args.engine)
     if args.rep is not None and args.rep < 0:
         problems.append(f"--rep: must be 0 or more, got {args.rep}")
     if args.trace and args.rep is None and scenario.replications > 1:
         problems.append("--trace: give --rep K to trace one of the scenario's replications")
-    problems += _engine_problems(scenario, args.engine)
     if args.executor == "dask" and not args.scheduler:
         problems.append("--scheduler: --executor dask needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
     if problems:
@@ -348,6 +351,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim validate``."""
+    from routesim.runs import budget
     from routesim.scenario.loader import load_scenario
     from routesim.scenario.notices import notices
 
@@ -355,10 +359,13 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     for path in args.scenarios:
         try:
             scenario = load_scenario(path)
+            issues = [f"{path}: {issue}" for issue in budget.problems(scenario)]
         except ScenarioError as exc:
+            issues = exc.issues
+        for issue in issues:
+            print(f"error: {issue}", file=sys.stderr)
+        if issues:
             failed += 1
-            for issue in exc.issues:
-                print(f"error: {issue}", file=sys.stderr)
         else:
             print(f"ok: {path} ({scenario.name}, {len(scenario.routes)} routes, {len(scenario.outages)} outages)")
             _warn([f"{path}: {note}" for note in notices(scenario)], quiet=False)
@@ -439,7 +446,7 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     problems = []
     for path in args.runs:
         if _is_scenario_file(path):
-            problems += _engine_problems(load_scenario(path, overrides), args.engine)  # every input checked first
+            problems += _run_problems(path, load_scenario(path, overrides), args.engine)  # every input checked first
     if problems:
         raise ScenarioError(sorted(set(problems)))
     run_dirs = []
@@ -477,7 +484,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.scenario.loader import load_scenario
 
     scenarios = [load_scenario(p, overrides) for p in args.scenarios]
-    problems = sorted({line for s in scenarios for line in _engine_problems(s, args.engine)})
+    problems = sorted({line for p, s in zip(args.scenarios, scenarios) for line in _run_problems(p, s, args.engine)})
     if problems:
         raise ScenarioError(problems)
     out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
@@ -506,7 +513,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     problems = []
     if args.metric not in METRICS:
         problems.append(f"--metric: {args.metric!r} is not a metric ({', '.join(METRICS)})")
-    problems += _engine_problems(scenario, args.engine)
+    problems += _run_problems(args.scenario, scenario, args.engine)
     if args.sobol and (args.samples < 2 or args.samples & (args.samples - 1)):
         problems.append(f"--samples: must be a power of 2 of at least 2, got {args.samples}")
     if args.sobol and len(args.vary) < 2:  # one key explains all of the variance; scipy cannot index it either
