@@ -16,7 +16,7 @@ import pytest
 
 from conftest import SCENARIOS
 from routesim.cli import main
-from routesim.outputs import report
+from routesim.outputs import files, report
 from routesim.outputs.report import write_report
 
 CHROMIUM = next(
@@ -269,9 +269,9 @@ def copy_with_manifest(src: Path, dst: Path, scenario_file: str) -> Path:
 def test_missing_parent_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "child.yaml").write_text("# only child\nname: x\nextends: gone/parent.yaml\n")
     out = copy_with_manifest(plain_dir, tmp_path / "run", str(tmp_path / "child.yaml"))
-    text, _ = page_of(Path(write_report(out)).parent)
+    text, page = page_of(Path(write_report(out)).parent)
     assert "# only child" in text
-    assert "not found on disk, skipped" in text and "parent.yaml" in text
+    assert "not found" in page.ids["sources-problem"] and "gone/parent.yaml" in page.ids["sources-problem"]
 
 
 def test_missing_scenario_file_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
@@ -285,8 +285,9 @@ def test_extends_cycle_terminates(plain_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("# file a\nextends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("# file b\nextends: a.yaml\n")
     out = copy_with_manifest(plain_dir, tmp_path / "run", str(tmp_path / "a.yaml"))
-    text, _ = page_of(write_report(out).parent)
+    text, page = page_of(write_report(out).parent)
     assert text.count("# file a") == 1 and text.count("# file b") == 1
+    assert "cycle a.yaml -> b.yaml -> a.yaml" in page.ids["sources-problem"]
 
 
 def test_relative_scenario_file_found_from_an_ancestor(plain_dir: Path, tmp_path: Path) -> None:
@@ -304,15 +305,17 @@ def test_write_is_atomic(plain_dir: Path, tmp_path: Path, monkeypatch: pytest.Mo
     def fail(*_: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_report(out)
     assert (out / "report.html").read_text() == "old report"
-    assert not list(out.glob(".report.html.*")), "temporary file left behind"
+    assert not list(out.glob(".report.*")), "temporary file left behind"
     monkeypatch.undo()
     write_report(out)
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
-    assert oct((out / "report.html").stat().st_mode & 0o777) == oct(0o644)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert oct((out / "report.html").stat().st_mode & 0o777) == oct(0o666 & ~umask)  # as open() would make it
 
 
 def test_unknown_directory_is_refused(tmp_path: Path) -> None:

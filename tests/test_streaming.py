@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import pickle
-import re
 import time
 
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS, pipeline, scenario, shuttle
+from conftest import pipeline, scenario, shuttle
 from routesim.money import fiscal
 from routesim.outputs import rundir
 from routesim.results import measure
@@ -23,7 +22,6 @@ from routesim.results.run import FAN_PERCENTILES, FAN_SERIES
 from routesim.results.summary import LOSS_METRICS, Stats
 from routesim.runs import montecarlo
 from routesim.runs.executors import BLOCK, chunks, map_chunks
-from routesim.scenario.loader import load_scenario
 
 INCIDENT = {"name": "cpc", "target": "main", "rate_per_year": 12.0,
             "duration_days": {"distribution": "lognormal", "median": 3, "sigma": 0.9},
@@ -169,26 +167,3 @@ def test_fold_receives_chunks_in_order_as_they_arrive():
     done = map_chunks(slow_first, None, indices, workers=2, fold=folded.append)
     assert done == [] and folded == chunks(indices, 2) and len(folded) > 2
     assert all(len(part) % BLOCK == 0 for part in folded)
-
-
-def _issues(path, replications, *overrides):
-    s = load_scenario(path, list(overrides))
-    return s.model_copy(update={"replications": replications}).consistency_issues()
-
-
-def _most(issue: str) -> int:
-    return int(re.search(r"at most ([\d,]+) replications", issue).group(1).replace(",", ""))
-
-
-def test_a_million_replications_are_accepted_and_the_limit_says_what_fits():
-    assert _issues(SCENARIOS / "cpc-incident-risk.yaml", 1_000_000) == []
-    too_many = _issues(SCENARIOS / "base.yaml", 100_000_000)
-    assert len(too_many) == 1 and too_many[0].startswith("replications: 100,000,000 ")
-    most = _most(too_many[0])
-    assert 1_000_000 < most < 100_000_000
-    assert _issues(SCENARIOS / "base.yaml", most) == [] and _issues(SCENARIOS / "base.yaml", most + 1) != []
-    # ten years: the band sample's daily series alone would pass the limit, so fewer replications fit
-    most = _most(_issues(SCENARIOS / "base.yaml", 1_000_000, "horizon_days=3650")[0])
-    assert most < montecarlo.BAND_SAMPLE
-    assert _issues(SCENARIOS / "base.yaml", most, "horizon_days=3650") == []
-    assert _issues(SCENARIOS / "base.yaml", most + 1, "horizon_days=3650") != []

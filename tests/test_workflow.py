@@ -27,6 +27,8 @@ def test_param_specs():
         sweep.parse_param("a=1:2")
     with pytest.raises(ScenarioError):
         sweep.parse_param("a=1:2:0")
+    with pytest.raises(ScenarioError, match=r"^--param a.b:1: invalid YAML"):  # through the loader's guarded parser
+        sweep.parse_param("a.b=1,[2")
 
 
 def _rows(path):

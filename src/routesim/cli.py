@@ -305,31 +305,34 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     raise Terminated(signum)
 
 
-def _engine_problems(scenario: Any, engine: str) -> list[str]:
-    """``--engine compiled`` for a scenario the compiled engine cannot express, as a problem line."""
+def _run_problems(path: Path, scenario: Any, engine: str) -> list[str]:
+    """What would stop a run of ``scenario`` (read from ``path``) on ``engine``, as problem lines, found
+    before anything runs: more replications than fit in memory, or ``--engine compiled`` for a scenario
+    the compiled engine cannot express."""
     from routesim.engine import choose
+    from routesim.runs import budget
 
+    problems = [f"{path}: {issue}" for issue in budget.problems(scenario)]
     try:
         choose(scenario, engine)
     except ValueError as exc:
-        return [f"--engine: {exc}"]
-    return []
+        problems.append(f"--engine: {exc}")
+    return problems
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim run``."""
-    from routesim.outputs import rundir
+    from routesim.outputs import files, rundir
     from routesim.runs import montecarlo
     from routesim.scenario.loader import load_scenario
     from routesim.scenario.notices import notices
 
     scenario = load_scenario(args.scenario, _run_overrides(args))
-    problems = []
+    problems = _run_problems(args.scenario, scenario, args.engine)
     if args.rep is not None and args.rep < 0:
         problems.append(f"--rep: must be 0 or more, got {args.rep}")
     if args.trace and args.rep is None and scenario.replications > 1:
         problems.append("--trace: give --rep K to trace one of the scenario's replications")
-    problems += _engine_problems(scenario, args.engine)
     if args.executor == "dask" and not args.scheduler:
         problems.append("--scheduler: --executor dask needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
     if problems:
@@ -338,7 +341,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     default_out = _variant_name(scenario.name, args.overrides)
     default_out += "" if args.rep is None else f"-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
-    rundir.check_target(out_dir)  # before a long run, not after
+    files.check_target(out_dir)  # before a long run, not after
     _warn(notices(scenario, 1 if indices else None), args.quiet)
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
@@ -362,6 +365,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim validate``."""
+    from routesim.runs import budget
     from routesim.scenario.loader import load_scenario
     from routesim.scenario.notices import notices
 
@@ -369,10 +373,13 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     for path in args.scenarios:
         try:
             scenario = load_scenario(path)
+            issues = [f"{path}: {issue}" for issue in budget.problems(scenario)]
         except ScenarioError as exc:
+            issues = exc.issues
+        for issue in issues:
+            print(f"error: {issue}", file=sys.stderr)
+        if issues:
             failed += 1
-            for issue in exc.issues:
-                print(f"error: {issue}", file=sys.stderr)
         else:
             print(f"ok: {path} ({scenario.name}, {len(scenario.routes)} routes, {len(scenario.outages)} outages)")
             _warn([f"{path}: {note}" for note in notices(scenario)], quiet=False)
@@ -388,13 +395,13 @@ def _warn(notes: list[str], quiet: bool) -> None:
 def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim calibrate``."""
     from routesim.analysis import calibrate
-    from routesim.outputs import rundir
+    from routesim.outputs import files, rundir
 
     out_dir = args.out if args.out is not None else Path("results") / f"calibration-{args.incidents.stem}"
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     calibrations = calibrate.calibrate(calibrate.read_incidents(args.incidents), args.since, args.until)
     block = calibrate.incidents_block(calibrations, str(args.incidents))
-    with rundir.atomic_dir(out_dir) as tmp:
+    with files.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
         (tmp / "incidents.yaml").write_text(block, encoding="utf-8")
         if not args.no_plots:
@@ -440,12 +447,12 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim compare``."""
     from routesim.analysis import compare
     from routesim.analysis.sweep import run_point
-    from routesim.outputs import rundir
+    from routesim.outputs import files
     from routesim.scenario.loader import load_scenario
 
     names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
     out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     overrides = _run_overrides(args)
     if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
         first = next(p for p in args.runs if _is_scenario_file(p))
@@ -453,7 +460,7 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     problems = []
     for path in args.runs:
         if _is_scenario_file(path):
-            problems += _engine_problems(load_scenario(path, overrides), args.engine)  # every input checked first
+            problems += _run_problems(path, load_scenario(path, overrides), args.engine)  # every input checked first
     if problems:
         raise ScenarioError(sorted(set(problems)))
     run_dirs = []
@@ -491,7 +498,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.scenario.loader import load_scenario
 
     scenarios = [load_scenario(p, overrides) for p in args.scenarios]
-    problems = sorted({line for s in scenarios for line in _engine_problems(s, args.engine)})
+    problems = sorted({line for p, s in zip(args.scenarios, scenarios) for line in _run_problems(p, s, args.engine)})
     if problems:
         raise ScenarioError(problems)
     out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
@@ -511,7 +518,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
 def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim sensitivity``."""
     from routesim.analysis import sensitivity
-    from routesim.outputs import rundir
+    from routesim.outputs import files
     from routesim.results.measure import METRICS
     from routesim.scenario.loader import load_scenario
 
@@ -520,7 +527,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     problems = []
     if args.metric not in METRICS:
         problems.append(f"--metric: {args.metric!r} is not a metric ({', '.join(METRICS)})")
-    problems += _engine_problems(scenario, args.engine)
+    problems += _run_problems(args.scenario, scenario, args.engine)
     if args.sobol and (args.samples < 2 or args.samples & (args.samples - 1)):
         problems.append(f"--samples: must be a power of 2 of at least 2, got {args.samples}")
     if args.sobol and len(args.vary) < 2:  # one key explains all of the variance; scipy cannot index it either
@@ -530,7 +537,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
         raise ScenarioError(problems)
     ranges = sensitivity.parse_ranges(args.scenario, args.vary, overrides)
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
@@ -556,7 +563,7 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim list``."""
-    from routesim.scenario.loader import parse_yaml
+    from routesim.scenario.loader import parse_yaml, read_text
 
     files = sorted([*args.folder.rglob("*.yaml"), *args.folder.rglob("*.yml")], key=lambda p: (len(p.parts), p))
     if not files:
@@ -564,8 +571,8 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     rows = []
     for path in files:
         try:
-            data = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
-        except (ScenarioError, OSError, UnicodeDecodeError):
+            data = parse_yaml(read_text(path), str(path)) or {}
+        except ScenarioError:
             data = {"description": "(invalid: not a readable YAML file)"}
         if not isinstance(data, dict):
             data = {"description": "(not a scenario)"}
@@ -581,9 +588,7 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
 
 def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim show``."""
-    import yaml
-
-    from routesim.scenario.loader import flatten, load_scenario, origin_of, origins
+    from routesim.scenario.loader import dump_value, flatten, load_scenario, origin_of, origins
 
     scenario = load_scenario(args.scenario, args.overrides)
     where = origins(args.scenario, args.overrides)
@@ -593,8 +598,7 @@ def cmd_show(args: argparse.Namespace, argv: list[str]) -> int:
         origin = origin_of(key, where)
         if origin == "default" and key.startswith("market.brent_series.values"):
             origin = "market.brent_series.csv"
-        text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
-        rows.append((f"{key}: {text}", origin))
+        rows.append((f"{key}: {dump_value(value)}", origin))
     width = min(max(len(r[0]) for r in rows), 70)
     for line, origin in rows:
         print(f"{line:<{width}}  # {origin}")
@@ -605,11 +609,12 @@ def cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim schema``."""
     import json
 
+    from routesim.outputs.files import write_text
     from routesim.scenario.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     else:
         print(text, end="")
     return EXIT_OK

@@ -129,14 +129,14 @@ def _plain(value: Any) -> Any:
 def write_comparison(runs: list[SavedRun], out_dir: Path, paired: bool) -> dict[str, list[dict[str, Any]]]:
     """Write compare.json, inputs_diff.csv, metrics.csv and the overlay plots with their data, atomically;
     return the metric table."""
-    from routesim.outputs import rundir
+    from routesim.outputs import files, rundir
     from routesim.outputs.plots import overlays
 
     table = metric_table(runs, paired)
     diff = inputs_diff(runs)
     data = overlay_data(runs)
     names = [r.name for r in runs]
-    with rundir.atomic_dir(out_dir) as tmp:
+    with files.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "compare.json", {
             "runs": [{"name": r.name, "dir": str(r.directory), "seed": r.summary.seed,
                       "horizon_days": r.summary.horizon_days, "replications": r.summary.replications}

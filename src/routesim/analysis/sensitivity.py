@@ -134,12 +134,12 @@ def _value(r: Range, v: float) -> float | int:
 
 def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None) -> None:
     """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically."""
-    from routesim.outputs import plots, rundir
+    from routesim.outputs import files, plots, rundir
 
     def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         return {k: [r[k] for r in rows] for k in rows[0]}
 
-    with rundir.atomic_dir(out_dir) as tmp:
+    with files.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "sensitivity.json",
                           {"scenario": scenario, "metric": metric, "one_at_a_time": oat, "sobol": indices})
         rundir.write_columns(tmp / "tornado.csv", columns(oat["rows"]))

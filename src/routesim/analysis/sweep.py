@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from routesim.errors import ScenarioError
 from routesim.money import fiscal
-from routesim.outputs import rundir
+from routesim.outputs import files, rundir
 from routesim.results.summary import RunSummary
 from routesim.runs import montecarlo
-from routesim.scenario.loader import dump_resolved, load_scenario
+from routesim.scenario.loader import dump_resolved, load_scenario, parse_yaml
 
 from .compare import unique_labels
 
@@ -67,7 +66,7 @@ def parse_param(spec: str, option: str = "--param") -> Param:
             raise ScenarioError([f"{option} {spec}: COUNT must be at least 1"])
         values = tuple(_tidy(v) for v in np.linspace(start, stop, count))
     else:
-        values = tuple(yaml.safe_load(v) for v in text.split(","))
+        values = tuple(parse_yaml(v, f"{option} {key}") for v in text.split(","))
     return Param(key, values)
 
 
@@ -131,7 +130,7 @@ def sweep(
 ) -> list[dict[str, Any]]:
     """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/`` on ``engine``; return one row
     per run."""
-    rundir.check_target(out_dir)
+    files.check_target(out_dir)
     points = grid(params)
     # fail on bad input before running anything; scenarios that share a name get their own folders
     names = unique_labels([load_scenario(p, overrides).name for p in paths])
@@ -139,7 +138,7 @@ def sweep(
         for path in paths:
             load_scenario(path, [*overrides, *(setting(k, v) for k, v in point.items())])
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / rundir.MARKER).write_text("a routesim sweep; a later sweep may resume or replace it\n")
+    files.write_text(out_dir / files.MARKER, "a routesim sweep; a later sweep may resume or replace it\n")
     rows, done, total = [], 0, len(points) * len(paths)
     for path, name in zip(paths, names):
         for i, point in enumerate(points):
@@ -187,12 +186,10 @@ def naive_loss_line(out_dir: Path, rows: list[dict[str, Any]], key: str, paths: 
 
 def write_summary(out_dir: Path, rows: list[dict[str, Any]]) -> None:
     """sweep.csv, one row per run, written atomically."""
-    tmp = out_dir / ".sweep.csv.partial"
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with files.atomic_file(out_dir / "sweep.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(out_dir / "sweep.csv")
 
 
 def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], paths: Sequence[Path],
@@ -211,9 +208,8 @@ def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], path
             figures[f"heatmap_{name}_budget_loss_share"] = plots.sweep_heatmap(rows, (keys[0], keys[1]),
                                                                                "budget_loss_share", name)
     for stem, fig in figures.items():
-        tmp = out_dir / f".{stem}.partial.png"
-        fig.savefig(tmp, dpi=130)
-        tmp.replace(out_dir / f"{stem}.png")
+        with files.atomic_file(out_dir / f"{stem}.png") as tmp:
+            fig.savefig(tmp, dpi=130)
 
 
 def scenario_names(rows: list[dict[str, Any]]) -> list[str]:

@@ -11,18 +11,18 @@ import base64
 import datetime as dt
 import html
 import json
-import os
 import shlex
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from routesim.errors import ScenarioError
 from routesim.outputs.rundir import read_manifest, read_summary
 from routesim.results.summary import Manifest, RouteStats, RunSummary
+from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
+
+from .files import write_text
 
 REPORT_NAME = "report.html"
 
@@ -105,7 +105,7 @@ def write_report(directory: str | Path) -> Path:
     else:
         raise FileNotFoundError(f"{directory}: neither summary.json (a run) nor compare.json (a comparison) found")
     target = directory / REPORT_NAME
-    _write_atomic(target, page)
+    write_text(target, page)
     return target
 
 
@@ -237,8 +237,8 @@ def _read_resolved(directory: Path) -> tuple[str, dict[str, Any]]:
         return "", {}
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = parse_yaml(text, str(path))
+    except ScenarioError:
         data = None
     return text, data if isinstance(data, dict) else {}
 
@@ -390,32 +390,16 @@ def _locate(name: str, directory: Path) -> Path | None:
     return next((p for p in _candidates(name, directory) if p.is_file()), None)
 
 
-def _extends_chain(first: Path, limit: int = 20) -> list[tuple[Path, str | None]]:
-    """``first`` and the files it ``extends``, each with its text (``None`` when not on disk)."""
-    chain: list[tuple[Path, str | None]] = []
-    seen: set[Path] = set()
-    path: Path | None = first
-    while path is not None and len(chain) < limit:
-        real = path.resolve()
-        if real in seen or not path.is_file():
-            if real not in seen:
-                chain.append((path, None))
-            break
-        seen.add(real)
-        text = path.read_text(encoding="utf-8")
-        chain.append((path, text))
-        path = _parent_of(path, text)
-    return chain
-
-
-def _parent_of(path: Path, text: str) -> Path | None:
-    """The file ``path`` extends (relative to its own folder), or ``None``."""
+def _extends_chain(first: Path) -> tuple[list[Source], str | None]:
+    """``first`` and the files it ``extends`` as they are on disk now, and the problem that ended the chain
+    early (a file missing, unreadable or invalid, a cycle), if one did."""
+    chain: list[Source] = []
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    parent = data.get("extends") if isinstance(data, dict) else None
-    return path.parent / parent if isinstance(parent, str) else None
+        for source in extends_chain(first):
+            chain.append(source)
+    except ScenarioError as exc:
+        return chain, exc.issues[0]
+    return chain, None
 
 
 def _sources(directory: Path, manifest: Manifest | None) -> str:
@@ -431,14 +415,15 @@ def _sources(directory: Path, manifest: Manifest | None) -> str:
              "written; their comments carry the assumptions and sources. If a file changed after the run, the "
              "resolved scenario above is what was simulated.</p>")
     blocks = [intro]
-    for i, (path, text) in enumerate(_extends_chain(first)):
+    chain, problem = _extends_chain(first)
+    for i, source in enumerate(chain):
         role = "Scenario file" if i == 0 else "Extends"
-        if text is None:
-            blocks.append(f'<p class="note">{role}: {_e(path)} — not found on disk, skipped.</p>')
-            continue
+        path = source.path
         blocks.append(f'<h3>{role}: <code>{_e(path.name)}</code></h3>'
                       f'<p class="muted">{_e(path.resolve())}</p>'
-                      f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(text)}</code></pre>')
+                      f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(source.text)}</code></pre>')
+    if problem is not None:
+        blocks.append(f'<p class="note" id="sources-problem">{_e(problem)}; skipped.</p>')
     return "\n".join(blocks)
 
 
@@ -570,21 +555,3 @@ def _compare_row(metric: str, entry: dict[str, Any], label: str) -> str:
         _num_td(ci, metric=metric, run=run, stat="ci95"),
     )
     return f'<tr data-metric-row="{_e(metric)}">{label}<td>{_e(run)}</td>{"".join(cells)}</tr>'
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` via a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,23 +1,20 @@
 """A run directory: summary.json, timeseries.csv, replications.csv, manifest.json, the resolved scenario
 and the plots, written all or nothing, and read back (:func:`read_run`).
 
-Files are written into a hidden temporary directory beside the target and renamed into place at the end,
-so an interrupted or failed run leaves no half-written directory, and a re-run never mixes old and new files.
+Files are written into a hidden temporary directory beside the target and renamed into place at the end
+(:func:`.files.atomic_dir`), so an interrupted or failed run leaves no half-written directory, and a re-run
+never mixes old and new files.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +26,8 @@ from routesim.errors import ScenarioError
 from routesim.results.run import RunResult
 from routesim.results.summary import Manifest, RunSummary
 from routesim.scenario.loader import dump_resolved, parse_yaml
+
+from . import files
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "numba", "matplotlib", "PyYAML", "pydantic")
 
@@ -44,7 +43,7 @@ def write_run(
 
     ``event_log`` rows (time, event, target, detail) of a traced replication go to events.csv.
     """
-    with atomic_dir(out_dir) as tmp:
+    with files.atomic_dir(out_dir) as tmp:
         write_json(tmp / "summary.json", result.summary().to_json())
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
         _write_timeseries(tmp / "timeseries.csv", result)
@@ -60,45 +59,6 @@ def write_run(
             _write_events(tmp / "events.csv", result.scenario.start_date, event_log)
         write_json(tmp / "manifest.json", manifest.to_json())
     return out_dir
-
-
-MARKER = ".routesim"
-"""File that marks a directory as routesim's output, which a later run may replace."""
-
-
-def check_target(out_dir: Path) -> None:
-    """Refuse an output path that holds something other than an earlier routesim output.
-
-    Raises:
-        ScenarioError: ``out_dir`` is a file, or a directory with files routesim did not write.
-    """
-    out_dir = Path(out_dir)
-    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
-        raise ScenarioError([f"--out {out_dir}: exists and is not a directory; refusing to replace it"])
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
-        raise ScenarioError(
-            [f"--out {out_dir}: holds files routesim did not write; refusing to replace it (choose another --out)"]
-        )
-
-
-@contextlib.contextmanager
-def atomic_dir(out_dir: Path) -> Iterator[Path]:
-    """A temporary directory beside ``out_dir`` that replaces it when the block succeeds, and vanishes if not.
-
-    ``out_dir`` may only be missing, empty, or an earlier routesim output (see :func:`check_target`).
-    """
-    out_dir = Path(out_dir)
-    check_target(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
-        (tmp / MARKER).write_text("written by routesim; a later run may replace this directory\n")
-        yield tmp
-        _replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def manifest(
@@ -207,23 +167,6 @@ def _ranges(indices: np.ndarray) -> str:
     if np.array_equal(indices, np.arange(first, first + len(indices))):
         return f"{first}-{int(indices[-1])}" if len(indices) > 1 else str(first)
     return ",".join(map(str, indices.tolist()))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace(tmp: Path, out_dir: Path) -> None:
-    """Move ``tmp`` to ``out_dir``; an existing ``out_dir`` is removed only once the new one is in place."""
-    old = None
-    if out_dir.exists() or out_dir.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.replace(out_dir, old / out_dir.name)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, data: Any) -> None:

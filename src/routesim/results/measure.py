@@ -210,6 +210,42 @@ def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
     return out
 
 
+def daily_names(scenario: Scenario) -> tuple[str, ...]:
+    """The daily series of a replication of ``scenario``, in the order of :func:`daily`, :func:`chunk_daily`
+    and timeseries.csv, known without simulating: the memory budget of a run counts them.
+
+    Rates are per route in file order, the availability and the tank farms in the engine's order (best
+    netback first); each storage node and each producer gets its own series only in a network of several.
+    """
+    routes, by_netback = list(scenario.routes), scenario.routes_by_netback()
+    nodes = [*scenario.producers, *(f"{r}_tank_farm" for r in by_netback if scenario.routes[r].tank_farm is not None)]
+    producers = list(scenario.producers)
+    return (
+        *(f"{r}_exported_bpd" for r in routes),
+        *(f"baseline_{r}_exported_bpd" for r in routes),
+        "exported_bpd",
+        *(f"{r}_availability" for r in by_netback),
+        "storage_bbl",
+        *(f"{n}_storage_bbl" for n in nodes if len(nodes) > 1),
+        "production_bpd",
+        *(f"{p}_production_bpd" for p in producers if len(producers) > 1),
+        "shut_in_bpd",
+        "export_revenue_usd",
+        "baseline_export_revenue_usd",
+        "revenue_loss_usd",
+        "budget_loss_usd",
+        "brent_usd_per_bbl",
+    )
+
+
+def _named(scenario: Scenario, series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``series`` in the order of :func:`daily_names`, which must name each of them: what a run keeps is
+    what its memory budget counted."""
+    names = daily_names(scenario)
+    assert len(series) == len(names), f"daily series missing from daily_names: {sorted(set(series) - set(names))}"
+    return {name: series[name] for name in names}  # a name with no series: KeyError
+
+
 def daily(
     scenario: Scenario,
     run: Measured,
@@ -245,7 +281,7 @@ def daily(
     series["revenue_loss_usd"] = base_revenue - revenue
     series["budget_loss_usd"] = budget_loss
     series["brent_usd_per_bbl"] = market.moved_brent(scenario, brent, run.impaired_by_day)
-    return series
+    return _named(scenario, series)
 
 
 # Several replications at once. The functions above measure one trace with a few dozen small numpy calls
@@ -524,4 +560,4 @@ def chunk_daily(
     series["revenue_loss_usd"] = base_revenue - revenue
     series["budget_loss_usd"] = budget_loss
     series["brent_usd_per_bbl"] = moved_brent
-    return series
+    return _named(scenario, series)

@@ -24,7 +24,7 @@ from routesim.scenario.model import Scenario
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
 FAN_SERIES = ("revenue_loss_usd", "budget_loss_usd")
 """Daily series that also get the percentiles of a fan chart."""
-# BAND_SAMPLE (from .model, where the memory check of a scenario needs it): the daily series of a run's
+# BAND_SAMPLE (from routesim.runs.budget, with the memory check it sizes): the daily series of a run's
 # first BAND_SAMPLE replications (its lowest indices) are kept for the percentile bands. Replications are
 # independent and identically distributed, so these are a uniform random sample of them; a run of at most
 # BAND_SAMPLE replications keeps them all, and its bands are exact.

@@ -21,9 +21,11 @@ from routesim.errors import SimulationError
 from routesim.money import market
 from routesim.results import measure
 from routesim.results.run import Chunk, Layout, Replication, RunResult
-from routesim.scenario.model import BAND_SAMPLE, Scenario
+from routesim.scenario.model import Scenario
 from routesim.streams import replication_seed
 
+from . import budget
+from .budget import BAND_SAMPLE
 from .executors import BLOCK, Inherited
 
 Progress = Callable[[int, int], None]
@@ -236,11 +238,15 @@ def run(
 
     The result is identical on every executor and any number of workers: replication k depends only on
     (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
-    grows with the replications only by their scalar figures (:class:`RunResult`).
+    grows with the replications only by their scalar figures (:class:`RunResult`), within :mod:`.budget`.
+
+    Raises:
+        ScenarioError: the replications would keep more values than the budget allows; nothing has run.
     """
     from .executors import forks_workers, map_chunks
 
     todo = list(range(scenario.replications)) if indices is None else list(indices)
+    budget.check(scenario, len(todo))
     sample = min(len(todo), BAND_SAMPLE)
     choice = choose(scenario, engine)
     keep_through = None

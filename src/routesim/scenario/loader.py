@@ -11,7 +11,8 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,11 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         ScenarioError: with one line per problem, each naming its key path.
     """
     path = Path(path)
-    raw = _resolve_extends(path, chain=())
+    raw: dict[str, Any] = {}
+    for source in reversed(list(extends_chain(path))):  # the root first, each child deep-merged over it
+        settings = source.settings()
+        _anchor_paths(settings, source.path.parent)
+        raw = _deep_merge(raw, settings)
     raw.setdefault("name", path.stem)
     issues: list[str] = []
     for item in overrides:
@@ -82,27 +87,22 @@ def dump_resolved(scenario: Scenario) -> str:
     return header + str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+def dump_value(value: Any) -> str:
+    """``value`` as one line of YAML in flow style (``[1, 2]``, ``{a: 1}``), as ``--set`` takes it."""
+    return str(yaml.safe_dump(value, default_flow_style=True)).strip().removesuffix("...").strip()
+
+
 def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
     """Where each value of a resolved scenario comes from: a file of the extends chain or ``--set``.
 
     Keys are flattened paths (``routes.cpc.capacity_bpd``); a key not listed takes its default.
     """
-    chain: list[Path] = []
-    current: Path | None = Path(path)
-    while current is not None and current.resolve() not in [c.resolve() for c in chain]:
-        chain.append(current)
-        parent = _read_yaml(current).get("extends")
-        current = current.parent / parent if isinstance(parent, str) else None
-    out: dict[str, str] = {"name": f"{chain[0].name} (its file name)"}
-    for file in reversed(chain):
-        data = _read_yaml(file)
-        data.pop("extends", None)
-        if file is not chain[0]:  # a child never inherits its parent's name or description
-            data.pop("name", None)
-            data.pop("description", None)
-        for key in flatten(data):
+    chain = list(extends_chain(path))
+    out: dict[str, str] = {"name": f"{chain[0].path.name} (its file name)"}
+    for source in reversed(chain):
+        for key in flatten(source.settings()):
             out = {k: v for k, v in out.items() if not k.startswith(key + "[")}  # a child's list replaces
-            out[key] = file.name
+            out[key] = source.path.name
     for item in overrides:
         key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", item.partition("=")[0])
         out = {k: v for k, v in out.items() if not (k == key or k.startswith((key + ".", key + "[")))}
@@ -137,7 +137,68 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _read_yaml(path: Path) -> Any:
+@dataclass(frozen=True)
+class Source:
+    """One file of an ``extends`` chain as read: its path (as named), its text and its top-level mapping."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+    extended: bool
+    """Whether a child file extends this one."""
+
+    def settings(self) -> dict[str, Any]:
+        """The keys this file sets, without ``extends``; of an extended file also without its name and
+        description, which a child never inherits."""
+        own = ("extends", "name", "description") if self.extended else ("extends",)
+        return {k: v for k, v in self.data.items() if k not in own}
+
+
+def extends_chain(path: str | Path) -> Iterator[Source]:
+    """``path`` and, in turn, each file it ``extends`` (relative to the file naming it), child first, each
+    read once through the guards. The one walker of the chain: loading, ``show`` and the report use it.
+
+    Raises:
+        ScenarioError: when the walk reaches a file that is missing, unreadable, not a YAML mapping or names
+            a parent that is not a file name, or that comes back to a file already read (a cycle); the
+            message names the files that extend it. The files before it have been yielded.
+    """
+    chain: list[Path] = []  # the files read so far, resolved, child first
+    current: Path | None = Path(path)
+    while current is not None:
+        real = current.resolve()
+        if real in chain:
+            loop = " -> ".join(p.name for p in (*chain, real))
+            raise ScenarioError([f"{chain[-1]}: extends: cycle {loop}"])
+        via = f" (extended by {' <- '.join(p.name for p in reversed(chain))})" if chain else ""
+        if not current.is_file():
+            where = f"{chain[-1]}: extends: parent" if chain else "scenario"
+            raise ScenarioError([f"{where} file not found: {current}{via}"])
+        try:
+            text = read_text(current)
+            data = _mapping(parse_yaml(text, str(current)), current)
+        except ScenarioError as exc:
+            raise ScenarioError([issue + via for issue in exc.issues]) from None
+        yield Source(current, text, data, extended=bool(chain))
+        chain.append(real)
+        parent = data.get("extends")
+        if parent is not None and not isinstance(parent, str):
+            raise ScenarioError([f"{current}: extends: expected a file name, got {parent!r}"])
+        current = None if parent is None else current.parent / parent
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML file (a scenario, a resolved scenario), read through the guards.
+
+    Raises:
+        ScenarioError: naming the file: missing, too large, not UTF-8, invalid YAML, empty or not a mapping.
+    """
+    path = Path(path)
+    return _mapping(parse_yaml(read_text(path), str(path)), path)
+
+
+def read_text(path: Path) -> str:
+    """A YAML file's text, refused unread above MAX_FILE_BYTES [bytes]; problems as a ScenarioError naming it."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -145,10 +206,13 @@ def _read_yaml(path: Path) -> Any:
     if size > MAX_FILE_BYTES:
         raise ScenarioError([f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} byte limit for a scenario"])
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{path}: cannot read as UTF-8 text ({exc})"]) from None
-    data = parse_yaml(text, str(path))
+
+
+def _mapping(data: Any, path: Path) -> dict[str, Any]:
+    """``data`` if it is a mapping, else a ScenarioError naming the file."""
     if data is None:
         raise ScenarioError([f"{path}: the file is empty"])
     if not isinstance(data, dict):
@@ -209,32 +273,6 @@ def _check_nodes(root: yaml.Node, where: str) -> list[str]:
     if size(root) > MAX_NODES:
         return [f"{where}: the document expands to more than {MAX_NODES} values (nested aliases?); refused"]
     return issues
-
-
-def _resolve_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """Load ``path`` and, recursively, the parent it ``extends``; deep-merge with the child winning."""
-    real = path.resolve()
-    if real in chain:
-        loop = " -> ".join(str(p.name) for p in (*chain, real))
-        raise ScenarioError([f"{chain[-1]}: extends: cycle {loop}"])
-    via = f" (extended by {' <- '.join(p.name for p in reversed(chain))})" if chain else ""
-    if not path.is_file():
-        where = f"{chain[-1]}: extends: parent" if chain else "scenario"
-        raise ScenarioError([f"{where} file not found: {path}{via}"])
-    try:
-        data = _read_yaml(path)
-    except ScenarioError as exc:
-        raise ScenarioError([issue + via for issue in exc.issues]) from None
-    _anchor_paths(data, path.parent)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return dict(data)
-    if not isinstance(parent, str):
-        raise ScenarioError([f"{path}: extends: expected a file name, got {parent!r}"])
-    base = _resolve_extends(path.parent / parent, (*chain, real))
-    base.pop("name", None)  # a child never inherits its parent's name
-    base.pop("description", None)
-    return _deep_merge(base, data)
 
 
 SERIES = ("market", "brent_series")

@@ -2,7 +2,8 @@
 
 Every quantity carries its unit in its name: ``_bpd`` barrels per day, ``_bbl`` barrels, ``_days`` days,
 ``_usd_per_bbl`` US dollars per barrel, ``_usd`` US dollars. The engine only ever sees these objects;
-``scenario_io`` is the one place that turns YAML into them.
+the loader is the one place that turns YAML into them. How much memory a run of them keeps is
+checked by :mod:`routesim.runs.budget`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,6 @@ from routesim.units import BBL_PER_TONNE_KAZAKH_CRUDE
 
 from .distributions import Fixed, Quantity, check_support
 from .records import Date, Fraction, Frozen, NonNegative, Positive, Signed
-
-BAND_SAMPLE = 10_000
-"""Replications whose daily series a run keeps, for the percentile bands of its daily output: its first
-(lowest-indexed) ``BAND_SAMPLE``, a uniform random sample of iid replications; all of a smaller run."""
-MAX_VALUES_KEPT = 250_000_000
-"""Limit on the values a run keeps in memory, at 8 bytes each (about 2 GB): the daily series (3 per route
-+ 9, each horizon_days long) of the band sample, and about 30 figures per replication plus 3 per route and
-1 per incident process. base.yaml (five routes, two storage nodes), one year: about 3.4 million replications."""
 
 
 class Producer(Frozen):
@@ -619,20 +612,6 @@ class Scenario(Frozen):
                 issues.append(f"outages[{i}].start_date: {outage.start_date} is before start_date {self.start_date}")
             if end < start:
                 issues.append(f"outages[{i}].end_date: ends before it starts")
-        daily_series = 3 * len(self.routes) + 9  # and, in a network, each storage node's and producer's
-        daily_series += sum(n for n in (len(self.storage_nodes()), len(self.producers)) if n > 1)
-        per_sampled = math.ceil(self.horizon_days) * daily_series  # daily values of a replication in the sample
-        per_rep = 30 + 3 * len(self.routes) + len(self.incidents)  # the metrics, index, events and the rest
-        kept = min(self.replications, BAND_SAMPLE) * per_sampled + self.replications * per_rep
-        if kept > MAX_VALUES_KEPT:
-            sampled = BAND_SAMPLE * per_sampled
-            most = (MAX_VALUES_KEPT - sampled) // per_rep if sampled + BAND_SAMPLE * per_rep <= MAX_VALUES_KEPT \
-                else MAX_VALUES_KEPT // (per_sampled + per_rep)
-            issues.append(
-                f"replications: {self.replications:,} keep {kept:,.0f} values in memory (the daily series of up to "
-                f"{BAND_SAMPLE:,} replications and {per_rep} figures per replication), above the limit of "
-                f"{MAX_VALUES_KEPT:,} (about 2 GB); at most {most:,.0f} replications of this scenario"
-            )
         names: dict[str, str] = {}
         processes: list[tuple[str, int, Incident | Failure | Storm]] = [
             *(("incidents", i, p) for i, p in enumerate(self.incidents)),
