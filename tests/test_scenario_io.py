@@ -210,3 +210,18 @@ def test_resolved_yaml_reads_back_to_the_same_scenario(example, tmp_path):
     resolved = tmp_path / "resolved.yaml"
     resolved.write_text(dump_resolved(s))
     assert load_scenario(resolved) == s
+
+
+def test_an_issue_is_blamed_on_whoever_set_the_key(tmp_path):
+    """A bad value from --set names the --set; one inherited from a parent names the parent file; one in the
+    file loaded names it."""
+    parent, child = tmp_path / "parent.yaml", tmp_path / "child.yaml"
+    parent.write_text((SCENARIOS / "base.yaml").read_text().replace("horizon_days: 365", "horizon_days: 0"))
+    child.write_text("extends: parent.yaml\nseed: -1\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child, ["routes.cpc.capacity_bpd=-5"])
+    issues = sorted(caught.value.issues)
+    assert [i.partition(": ")[0] for i in issues] == ["--set routes.cpc.capacity_bpd=-5", str(child), str(parent)]
+    assert issues[0].startswith("--set routes.cpc.capacity_bpd=-5: routes.cpc.capacity_bpd: ")
+    assert issues[1].startswith(f"{child}: seed: ") and issues[2].startswith(f"{parent}: horizon_days: ")
+

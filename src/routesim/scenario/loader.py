@@ -46,7 +46,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """
     path = Path(path)
     raw: dict[str, Any] = {}
-    for source in reversed(list(extends_chain(path))):  # the root first, each child deep-merged over it
+    chain = list(extends_chain(path))
+    for source in reversed(chain):  # the root first, each child deep-merged over it
         settings = source.settings()
         _anchor_paths(settings, source.path.parent)
         raw = _deep_merge(raw, settings)
@@ -60,7 +61,29 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     try:
         return validate(raw)
     except ScenarioError as exc:
-        raise ScenarioError([f"{path}: {issue}" for issue in exc.issues]) from None
+        raise ScenarioError([f"{_source_of(issue, chain, overrides)}: {issue}" for issue in exc.issues]) from None
+
+
+def _source_of(issue: str, chain: Sequence[Source], overrides: Sequence[str]) -> str:
+    """Who set the key an issue names: the last ``--set`` of it (or of a key above it), else the first
+    file of the extends chain that sets it, else (a default, or a check across keys) the file loaded."""
+    key = issue.partition(": ")[0]
+
+    def covers(setting: str) -> bool:
+        return key == setting or key.startswith((setting + ".", setting + "["))
+
+    for item in reversed(overrides):
+        if covers(_bracketed(item.partition("=")[0])):
+            return f"--set {_show(item)}"
+    for source in chain:  # child first
+        if any(covers(setting) for setting in flatten(source.settings())):
+            return str(source.path)
+    return str(chain[0].path)
+
+
+def _bracketed(key: str) -> str:
+    """``outages.0.duration_days`` -> ``outages[0].duration_days``, as issues name keys."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", key)
 
 
 def validate(raw: Any) -> Scenario:
@@ -104,7 +127,7 @@ def origins(path: str | Path, overrides: Sequence[str] = ()) -> dict[str, str]:
             out = {k: v for k, v in out.items() if not k.startswith(key + "[")}  # a child's list replaces
             out[key] = source.path.name
     for item in overrides:
-        key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", item.partition("=")[0])
+        key = _bracketed(item.partition("=")[0])
         out = {k: v for k, v in out.items() if not (k == key or k.startswith((key + ".", key + "[")))}
         out[key] = "--set"
     return out
