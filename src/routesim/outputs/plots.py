@@ -7,6 +7,9 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
+import re
+import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
@@ -16,7 +19,7 @@ from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backen
 from matplotlib.ticker import FuncFormatter
 
 from routesim.results.run import RunResult
-from routesim.scenario.model import TankerShuttleRoute
+from routesim.scenario.model import Scenario, TankerShuttleRoute
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -83,6 +86,11 @@ def _shade_outages(result: RunResult, ax: Axes, colors: dict[str, str]) -> None:
 
 def _thousands(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+
+
+def _legend(ax: Axes, **kw: Any) -> None:
+    """The legend beside the axes, off the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **kw)
 
 
 def flows(result: RunResult) -> Figure:
@@ -298,6 +306,141 @@ def qq(calibration: Calibration) -> Figure:
     return fig
 
 
+UNIT_SUFFIXES = (  # a key's unit from how its name ends, longest first
+    ("_usd_per_bbl", "USD/bbl"),
+    ("_usd_per_tonne", "USD/t"),
+    ("_usd_per_year", "USD/yr"),
+    ("bbl_per_tonne", "bbl/t"),
+    ("_per_year", "per year"),
+    ("_bpd", "bbl/day"),
+    ("_bbl", "bbl"),
+    ("_usd", "USD"),
+    ("_days", "days"),
+    ("_share", "-"),
+    ("_factor", "-"),
+)
+FIELDS: dict[str, tuple[str, str | None]] = {
+    # a scenario key's last name: what it is in words, and its unit where the name does not carry it
+    "duration_days": ("length", None),
+    "start_day": ("start", "day of the run"),
+    "capacity_factor": ("capacity left", None),
+    "capacity_bpd": ("capacity", None),
+    "transit_days": ("transit time", None),
+    "cost_usd_per_bbl": ("cost", None),
+    "cost_usd_per_tonne": ("cost", None),
+    "differential_usd_per_bbl": ("price differential to Brent", None),
+    "committed_bpd": ("committed flow", None),
+    "tankers": ("tankers", "count"),
+    "tanker_capacity_bbl": ("cargo per tanker", None),
+    "load_berths": ("load berths", "count"),
+    "load_days": ("loading time", None),
+    "voyage_days": ("voyage time", None),
+    "unload_days": ("discharge time", None),
+    "production_bpd": ("production", None),
+    "storage_bbl": ("storage capacity", None),
+    "initial_storage_bbl": ("initial storage", None),
+    "working_storage_bbl": ("working stock", None),
+    "restart_ramp_days": ("restart ramp", None),
+    "active_moorings": ("active moorings", "count"),
+    "mooring_rate_bpd": ("loading rate per mooring", None),
+    "brent_usd_per_bbl": ("Brent", None),
+    "rate_per_year": ("rate", None),
+    "time_to_failure_days": ("time to failure", None),
+    "repair_days": ("repair time", None),
+    "government_take_share": ("government take", None),
+    "national_fund_share": ("National Fund share", None),
+    "budget_revenue_usd_per_year": ("budget revenue", None),
+    "volatility_per_year": ("volatility", "1/√yr"),
+    "reversion_per_year": ("mean reversion", None),
+    "initial_usd_per_bbl": ("initial Brent", None),
+    "long_run_usd_per_bbl": ("long-run Brent", None),
+    "rate": ("rate", "-"),
+    "replications": ("replications", "count"),
+    "horizon_days": ("horizon", None),
+}
+DISTRIBUTION_PARAMETERS = {"value": "", "median": "median", "mean": "mean", "sd": "spread of the", "sigma": "sigma of the",
+                           "shape": "shape of the", "scale": "scale of the", "low": "lowest", "high": "highest",
+                           "mode": "most likely"}
+PROCESSES = {  # a list of impairments: one of them in words, and what hits a target
+    "outages": ("outage", "outage"),
+    "incidents": ("incident process", "incidents"),
+    "failures": ("failure process", "failures"),
+    "weather": ("storm process", "storms"),
+}
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def display_name(name: str) -> str:
+    """A route, part or producer name as a reader sees it: ``cpc`` -> ``CPC``, ``cpc/spm-2`` -> ``CPC spm-2``,
+    ``atyrau_samara`` -> ``Atyrau-Samara`` (a name of up to three letters is taken for an acronym)."""
+    route, _, part = name.partition("/")
+    words = [w.upper() if len(w) <= 3 and w.isalpha() else w[:1].upper() + w[1:] for w in route.split("_")]
+    return " ".join(filter(None, ["-".join(words), part]))
+
+
+def key_label(key: str, scenarios: Sequence[Scenario] = ()) -> str:
+    """A scenario key path as an axis label with its unit: ``outages[0].duration_days`` -> ``Length of the CPC
+    stop [days]``. The unit comes from the key's name (``_days``, ``_bpd``, ``_usd_per_bbl``, ...); what an
+    outage or random process hits, from ``scenarios`` where they all agree (else ``the first outage``)."""
+    tokens = re.findall(r"[^.\[\]]+", key)
+    parameter = tokens.pop() if len(tokens) > 1 and tokens[-1] in DISTRIBUTION_PARAMETERS else None
+    field = tokens.pop() if tokens else key
+    name, unit = _field(field)
+    if parameter is not None:
+        name = f"{DISTRIBUTION_PARAMETERS[parameter]} {name}".strip()
+        unit = "-" if parameter in ("sigma", "shape") else unit
+    if tokens and tokens[0] in PROCESSES and len(tokens) == 2 and tokens[1].isdigit():
+        joiner = "during" if field == "capacity_factor" else "of"
+        text = f"{name} {joiner} {_process(tokens[0], int(tokens[1]), field, scenarios)}"
+    else:
+        text = " ".join([*_owner(tokens), name])
+    return f"{text[:1].upper()}{text[1:]} [{unit}]"
+
+
+def _field(field: str) -> tuple[str, str]:
+    """A key's last name in words, and its unit."""
+    unit = next((u for suffix, u in UNIT_SUFFIXES if field.endswith(suffix)), "-")
+    name, own_unit = FIELDS.get(field, (None, None))
+    if name is None:
+        stem = next((field[: -len(s)] for s, u in UNIT_SUFFIXES if field.endswith(s) and len(field) > len(s) and u != "-"),
+                    field)
+        name = stem.replace("_", " ")
+    return name, own_unit or unit
+
+
+def _owner(tokens: list[str]) -> list[str]:
+    """What a key belongs to, in words: ``routes.cpc.segments.russian-section`` -> ``CPC russian-section``."""
+    if tokens[:1] in (["routes"], ["producers"]) and len(tokens) > 1:
+        return [display_name(tokens[1]), *(t.replace("_", " ") for t in tokens[2:] if t != "segments")]
+    return [t.replace("_", " ") for t in tokens if t not in ("market", "fiscal", "taxes")]
+
+
+def _process(kind: str, index: int, field: str, scenarios: Sequence[Scenario]) -> str:
+    """``the CPC stop``, ``CPC incidents``: the scheduled outage or random process ``kind[index]`` in words."""
+    phrases = set()
+    for s in scenarios:
+        items = getattr(s, kind)
+        if index >= len(items):
+            return _nth(kind, index)
+        target = display_name(items[index].target)
+        if kind == "outages":
+            stop = items[index].capacity_factor == 0 and field != "capacity_factor"
+            phrases.add(f"the {target} {'stop' if stop else 'outage'}")
+        else:
+            phrases.add(f"{target} {PROCESSES[kind][1]}")
+    return phrases.pop() if len(phrases) == 1 else _nth(kind, index)
+
+
+def _nth(kind: str, index: int) -> str:
+    what = PROCESSES[kind][0]
+    return f"the {ORDINALS[index]} {what}" if index < len(ORDINALS) else f"{what} {index}"
+
+
+def _number(value: float) -> str:
+    """A parameter value as text: thousands separated, no needless decimals."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}"
+
+
 METRIC_LABELS = {
     "budget_loss_usd": ("budget loss", 1e9, "USD bn"),
     "budget_loss_share": ("budget loss", 1e-2, "% of budget revenue"),
@@ -325,12 +468,16 @@ def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[str, float] | None = None) -> Figure:
-    """A metric against one swept parameter: each scenario's mean with its 95 % confidence band."""
+def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[str, float] | None = None,
+                scenarios: Sequence[Scenario] = ()) -> Figure:
+    """A metric against one swept parameter: each scenario's mean with its 95 % confidence band. ``scenarios``
+    (those swept) name what the key's outage hits."""
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
-    fig, ax = _plain_figure(f"{label.split(' [')[0]} against {key}", "mean and 95 % confidence band of the mean; "
-                            + ", ".join(names))
+    x_label = key_label(key, scenarios)
+    what = _split(label)[0]
+    fig, ax = _plain_figure(f"{what[:1].upper()}{what[1:]} against {_words(x_label)}",
+                            "mean and 95 % confidence band of the mean; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
         x = np.array([float(r[key]) for r in mine])
@@ -343,14 +490,16 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
         if naive and name in naive:
             ax.plot(x, x * naive[name] / scale, color=color, linewidth=1.2, linestyle="--",
                     label=f"{name}: naive, linear in days")
-    ax.set_xlabel(key)
+    ax.set_xlabel(x_label)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _number(v)))
     ax.set_ylabel(label)
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
 
 
-def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str) -> Figure:
-    """A metric's mean over two swept parameters."""
+def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str,
+                  scenarios: Sequence[Scenario] = ()) -> Figure:
+    """A metric's mean over two swept parameters, each cell's value written in it."""
     label, scale = metric_axis(metric)
     mine = [r for r in rows if r["scenario"] == scenario]
     xs = sorted({float(r[keys[0]]) for r in mine})
@@ -358,16 +507,49 @@ def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str
     grid = np.full((len(ys), len(xs)), np.nan)
     for r in mine:
         grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
-    fig, ax = _plain_figure(f"{scenario}: {label.split(' [')[0]}", f"mean over the grid of {keys[0]} and {keys[1]}")
+    x_label, y_label = (key_label(k, scenarios) for k in keys)
+    fig, ax = _plain_figure(f"{scenario}: {_words(label)}",
+                            f"mean over the grid of {_words(x_label)} and {_words(y_label)}")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
-    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
-    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
-    ax.set_xlabel(keys[0])
-    ax.set_ylabel(keys[1])
+    _cell_values(ax, grid)
+    ax.set_xticks(range(len(xs)), [_number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)), [_number(v) for v in ys])
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
     ax.grid(False)
+    ax.spines[["top", "right"]].set_visible(True)
     fig.colorbar(image, ax=ax, label=label)
     return fig
+
+
+def _cell_values(ax: Axes, grid: np.ndarray) -> None:
+    """Each cell's value in the cell, light on the dark end of the colour scale and dark on the light end."""
+    low, high = np.nanmin(grid), np.nanmax(grid)
+    for (row, column), value in np.ndenumerate(grid):
+        if np.isnan(value):
+            continue
+        dark = high == low or (value - low) / (high - low) < 0.6  # viridis runs from dark to light
+        ax.text(column, row, cell_text(value), ha="center", va="center", fontsize=9,
+                color="white" if dark else "black")
+
+
+def cell_text(value: float) -> str:
+    """A heatmap cell's value as written in it."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _split(label: str) -> tuple[str, str]:
+    """An axis label's words and its unit: ``Brent [USD/bbl]`` -> ``Brent``, ``USD/bbl``."""
+    words, _, unit = label.rpartition(" [")
+    return (words, unit[:-1]) if words else (label, "")
+
+
+def _words(label: str) -> str:
+    """An axis label without its unit, to go inside a sentence: ``Length of the CPC stop`` -> ``length of the
+    CPC stop``."""
+    words = _split(label)[0]
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
 
 
 def _dates_of(texts: list[str]) -> np.ndarray:
@@ -424,29 +606,45 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
     return out
 
 
-def tornado(oat: dict[str, Any], metric: str, scenario: str) -> Figure:
+def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
     label, scale = metric_axis(metric)
     rows = oat["rows"]
-    fig, ax = _plain_figure(f"{scenario}: sensitivity of {label.split(' [')[0]}",
+    fig, ax = _plain_figure(f"{scenario}: sensitivity of {_words(label)}",
                             "one key at a time between its low and high; other keys as in the scenario")
     base = oat["base"] / scale
     for i, row in enumerate(reversed(rows)):
-        low, high = row["metric_at_low"] / scale, row["metric_at_high"] / scale
-        ax.barh(i, high - base, left=base, color="#d62728", height=0.6, label="at high" if i == 0 else None)
-        ax.barh(i, low - base, left=base, color="#1f77b4", height=0.6, label="at low" if i == 0 else None)
-    ax.axvline(base, color="black", linewidth=1)
-    ax.set_yticks(range(len(rows)), [f"{r['key']}\n{r['low_value']:g} .. {r['high_value']:g}" for r in reversed(rows)])
+        ends = {end: row[f"metric_at_{end}"] / scale for end in ("high", "low")}
+        for (end, value), color in zip(ends.items(), ("#d62728", "#1f77b4")):
+            ax.barh(i, value - base, left=base, color=color, height=0.6, label=f"key at its {end}" if i == 0 else None)
+            if not np.isclose(value, base, rtol=1e-6, atol=0):
+                ax.text(value, i, f" {value:,.2f} ", ha="left" if value >= base else "right", va="center", fontsize=8)
+        if np.allclose(list(ends.values()), base, rtol=1e-6, atol=0):
+            ax.text(base, i, "  no effect", ha="left", va="center", fontsize=8, color="#444444")
+    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is: {base:,.2f}")
+    ax.set_yticks(range(len(rows)), [_range_label(r, scenarios) for r in reversed(rows)], fontsize=9)
+    ax.margins(x=0.12)
     ax.set_xlabel(label)
-    ax.legend(loc="lower right", frameon=False)
+    _legend(ax)
     return fig
 
 
-def sobol_bars(result: dict[str, Any], metric: str, scenario: str) -> Figure:
+def _range_label(row: dict[str, Any], scenarios: Sequence[Scenario]) -> str:
+    """``Length of the CPC stop`` over ``10 to 60 days``: a tornado bar's key and the range it spans."""
+    words, unit = _split(key_label(row["key"], scenarios))
+    shown = f" {unit}" if unit not in ("-", "count") else ""
+    return f"{_wrap(words)}\n{_number(row['low_value'])} to {_number(row['high_value'])}{shown}"
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def sobol_bars(result: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
     """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
     label, _ = metric_axis(metric)
     rows = result["rows"]
-    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {label.split(' [')[0]}",
+    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {_words(label)}",
                             f"{result['samples']} Saltelli samples, {result['evaluations']} runs; 95 % bootstrap CI")
     x = np.arange(len(rows))
     for offset, kind, color in ((-0.18, "first_order", "#1f77b4"), (0.18, "total_order", "#ff7f0e")):
@@ -454,8 +652,8 @@ def sobol_bars(result: dict[str, Any], metric: str, scenario: str) -> Figure:
         err = np.vstack([values - [r[f"{kind}_ci95_low"] for r in rows], [r[f"{kind}_ci95_high"] for r in rows] - values])
         ax.bar(x + offset, values, width=0.36, yerr=np.clip(err, 0, None), capsize=4, color=color,
                label=kind.replace("_", " "))
-    ax.set_xticks(x, [r["key"] for r in rows])
+    ax.set_xticks(x, [_wrap(key_label(r["key"], scenarios), 24) for r in rows], fontsize=9)
     ax.set_ylabel("Sobol index [-]")
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.legend(loc="upper right", frameon=False)
+    _legend(ax)
     return fig

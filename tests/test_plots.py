@@ -1,0 +1,106 @@
+"""The figures, as a report reader sees them: labels in words with units, headline numbers, risk marks, no
+degenerate plots, and the network schematic. Each builder is checked on the Figure it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from matplotlib.figure import Figure
+
+from conftest import pipeline, scenario
+from routesim.outputs import plots
+from routesim.outputs.plots import key_label
+
+
+def texts(fig: Figure) -> list[str]:
+    """Every text drawn on the figure: titles, axis labels, tick labels, annotations and legend entries."""
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+def closure(**kw: Any) -> Any:
+    """A small scenario with one scheduled stop of route ``main``, and a small route beside it."""
+    return scenario(routes={"main": pipeline(900_000.0), "small": pipeline(50_000.0)},
+                    outages=[{"target": "main", "start_day": 10, "duration_days": 20}], **kw)
+
+
+# ------------------------------------------------------------------------------------------- key labels
+
+@pytest.mark.parametrize(("key", "label"), [
+    ("outages[0].duration_days", "Length of the Main stop [days]"),
+    ("outages.0.start_day", "Start of the Main stop [day of the run]"),
+    ("outages[0].capacity_factor", "Capacity left during the Main outage [-]"),
+    ("routes.east_line.capacity_bpd", "East-Line capacity [bbl/day]"),
+    ("routes.main.segments.east.capacity_bpd", "Main east capacity [bbl/day]"),
+    ("routes.main.tank_farm.storage_bbl", "Main tank farm storage capacity [bbl]"),
+    ("routes.main.cost_usd_per_bbl", "Main cost [USD/bbl]"),
+    ("market.brent_usd_per_bbl", "Brent [USD/bbl]"),
+    ("fiscal.budget_revenue_usd_per_year", "Budget revenue [USD/yr]"),
+    ("incidents[0].rate_per_year", "Rate of the first incident process [per year]"),
+    ("incidents[1].duration_days.median", "Median length of the second incident process [days]"),
+    ("routes.x.tankers", "X tankers [count]"),
+    ("producers.p.some_new_thing_bbl", "P some new thing [bbl]"),
+])
+def test_a_key_reads_as_words_with_its_unit(key, label):
+    assert key_label(key, [closure()]) == label
+
+
+def test_an_outage_is_named_only_where_every_scenario_agrees():
+    main, partial = closure(), scenario(outages=[{"target": "main", "start_day": 0, "duration_days": 5,
+                                                  "capacity_factor": 0.5}])
+    assert key_label("outages[0].duration_days", [partial]) == "Length of the Main outage [days]"
+    assert key_label("outages[0].duration_days", [main, partial]) == "Length of the first outage [days]"
+    assert key_label("outages[0].duration_days") == "Length of the first outage [days]"
+    assert key_label("outages[3].duration_days", [main]) == "Length of the fourth outage [days]"
+
+
+def sweep_rows(values: dict[tuple[float, float], float]) -> list[dict[str, Any]]:
+    """sweep.csv rows of one scenario over two keys, each with its budget loss share (mean and CI)."""
+    rows = []
+    for (days, tankers), share in values.items():
+        row: dict[str, Any] = {"scenario": "s", "outages[0].duration_days": days, "routes.main.tankers": tankers}
+        for metric in ("budget_loss_share", "budget_loss_usd"):
+            row.update({f"{metric}_mean": share, f"{metric}_mean_ci95_low": share * 0.9,
+                        f"{metric}_mean_ci95_high": share * 1.1})
+        rows.append(row)
+    return rows
+
+
+def test_sweep_curve_labels_its_axis_with_the_key_in_words():
+    rows = sweep_rows({(d, 3): d / 1000 for d in (0, 30, 60)})
+    fig = plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_share", scenarios=[closure()])
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Length of the Main stop [days]"
+    assert ax.get_ylabel() == "budget loss [% of budget revenue]"
+    assert "Budget loss against length of the Main stop" in texts(fig)
+
+
+def test_heatmap_writes_each_cell_s_value_in_it():
+    values = {(10, 3): 0.0123, (10, 6): 0.0101, (40, 3): 0.0456, (40, 6): 0.0399}
+    fig = plots.sweep_heatmap(sweep_rows(values), ("outages[0].duration_days", "routes.main.tankers"),
+                              "budget_loss_share", "s", [closure()])
+    ax = fig.axes[0]
+    cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text() for t in ax.texts}
+    days, tankers = [10, 40], [3, 6]  # columns and rows, ascending
+    assert cells == {(days.index(d), tankers.index(n)): f"{share * 100:.2f}" for (d, n), share in values.items()}
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Length of the Main stop [days]", "Main tankers [count]")
+
+
+def test_tornado_and_sobol_name_their_keys_and_ranges():
+    oat = {"base": 2e9, "rows": [
+        {"key": "outages[0].duration_days", "low_value": 10, "high_value": 60, "metric_at_low": 1e9,
+         "metric_at_high": 4e9, "swing": 3e9},
+        {"key": "routes.main.tank_farm.storage_bbl", "low_value": 4e6, "high_value": 8e6, "metric_at_low": 2e9,
+         "metric_at_high": 2e9, "swing": 0.0},
+    ]}
+    fig = plots.tornado(oat, "budget_loss_usd", "s", [closure()])
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["Main tank farm storage\ncapacity\n4,000,000 to 8,000,000 bbl", "Length of the Main stop\n10 to 60 days"]
+    notes = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert notes == ["no effect", "4.00", "1.00"]  # bottom bar first; the bar ends in USD bn
+    sobol = {"samples": 8, "evaluations": 32, "rows": [
+        {"key": k, **{f"{kind}{end}": 0.5 for kind in ("first_order", "total_order")
+                      for end in ("", "_ci95_low", "_ci95_high")}}
+        for k in ("market.brent_usd_per_bbl", "outages[0].duration_days")]}
+    ticks = [t.get_text() for t in plots.sobol_bars(sobol, "budget_loss_usd", "s", [closure()]).axes[0].get_xticklabels()]
+    assert ticks == ["Brent [USD/bbl]", "Length of the Main stop\n[days]"]
