@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 from conftest import pipeline, scenario
 from routesim.outputs import plots
 from routesim.outputs.plots import key_label
+from routesim.results.run import RunResult
+from routesim.runs import montecarlo
 
 
 def texts(fig: Figure) -> list[str]:
@@ -104,3 +106,30 @@ def test_tornado_and_sobol_name_their_keys_and_ranges():
         for k in ("market.brent_usd_per_bbl", "outages[0].duration_days")]}
     ticks = [t.get_text() for t in plots.sobol_bars(sobol, "budget_loss_usd", "s", [closure()]).axes[0].get_xticklabels()]
     assert ticks == ["Brent [USD/bbl]", "Length of the Main stop\n[days]"]
+
+
+# ------------------------------------------------------------------------------------ headline numbers
+
+def run(s: Any) -> RunResult:
+    return montecarlo.run(s, engine="simpy")
+
+
+@pytest.fixture(scope="module")
+def stop() -> RunResult:
+    """One replication of a 60-day year with a 20-day stop of the main route."""
+    return run(closure(horizon_days=60))
+
+
+def test_revenue_shows_the_budget_loss_at_the_horizon_in_usd_and_share(stop):
+    metrics = stop.summary().metrics
+    usd, share = metrics["budget_loss_usd"].mean, metrics["budget_loss_share"].mean
+    assert usd > 0
+    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of budget revenue"
+    assert f"at the horizon: {expected}" in texts(plots.revenue(stop))
+    assert any(expected.split(" = ")[1] in t for t in texts(plots.loss_waterfall(stop)))
+
+
+def test_scenarios_that_differ_only_in_their_budget_no_longer_look_alike():
+    small, large = (run(closure(horizon_days=60, fiscal={"budget_revenue_usd_per_year": b})) for b in (20e9, 40e9))
+    notes = [[t for t in texts(plots.revenue(r)) if t.startswith("at the horizon")] for r in (small, large)]
+    assert notes[0] != notes[1]

@@ -164,9 +164,29 @@ def revenue(result: RunResult) -> Figure:
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
     bottom.set_ylabel("cumulative loss [USD bn]")
     bottom.legend(loc="upper left", frameon=False)
+    bottom.text(0.5, 0.97, f"at the horizon: {headline(result)}", transform=bottom.transAxes, ha="center", va="top",
+                fontsize=10, fontweight="bold", color="#d62728")
     for ax in (top, bottom):
         _date_axis(ax)
     return fig
+
+
+def headline(result: RunResult) -> str:
+    """The budget loss at the horizon in USD bn and as a share of budget revenue (means over replications)."""
+    usd, share = (float(result.metric(m).mean()) for m in ("budget_loss_usd", "budget_loss_share"))
+    mean = "" if _one_outcome(result) else "mean "
+    return f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of budget revenue"
+
+
+def _percent(value: float) -> str:
+    return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
+
+
+def _one_outcome(result: RunResult) -> bool:
+    """Whether every replication of the run gave the same figures and daily series (one replication, or a run
+    with nothing random): its spread, bands and exceedance are those of a single number."""
+    figures, sample = result.figures, result.sample
+    return bool(np.all(figures == figures[:, :1]) and np.all(sample == sample[:, :1]))
 
 
 def loss_distribution(result: RunResult) -> Figure:
@@ -244,7 +264,8 @@ def loss_waterfall(result: RunResult) -> Figure:
     ax.set_ylabel("loss over the horizon [USD bn]")
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.15 * (high - low))
-    ax.text(0.01, 0.97, f"government {mean['government_loss_usd']:,.2f}: state budget {mean['budget_loss_usd']:,.2f}, "
+    ax.text(0.01, 0.97, f"government {mean['government_loss_usd']:,.2f}: state budget {mean['budget_loss_usd']:,.2f} "
+            f"(= {_percent(float(result.metric('budget_loss_share').mean()) * 100)} % of budget revenue), "
             f"National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes, ha="left", va="top",
             fontsize=9)
     return fig
