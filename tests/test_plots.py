@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -133,3 +134,44 @@ def test_scenarios_that_differ_only_in_their_budget_no_longer_look_alike():
     small, large = (run(closure(horizon_days=60, fiscal={"budget_revenue_usd_per_year": b})) for b in (20e9, 40e9))
     notes = [[t for t in texts(plots.revenue(r)) if t.startswith("at the horizon")] for r in (small, large)]
     assert notes[0] != notes[1]
+
+
+# --------------------------------------------------------------------------------------------- risk
+
+@pytest.fixture(scope="module")
+def risky() -> RunResult:
+    """40 replications of a 90-day horizon with random stops of the main route: outcomes differ."""
+    return run(closure(horizon_days=90, replications=40, seed=3,
+                       incidents=[{"target": "main", "rate_per_year": 6.0, "duration_days": 8.0}]))
+
+
+def test_loss_distribution_marks_var_and_cvar_of_the_summary(risky):
+    share = risky.summary().metrics["budget_loss_share"]
+    assert share.var95 is not None and share.cvar95 is not None
+    assert share.cvar95 > share.var95 > share.p50  # a spread of outcomes, so the marks differ
+    lines = {line.get_label().split(":")[0]: line.get_xdata()[0] for line in plots.loss_distribution(risky).axes[0].lines}
+    assert lines["VaR 95 %"] == pytest.approx(share.var95 * 100)
+    assert lines["CVaR 95 % (mean of the worst 5 %)"] == pytest.approx(share.cvar95 * 100)
+    assert lines["median"] == pytest.approx(share.p50 * 100)
+
+
+def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risky):
+    ax = plots.loss_exceedance(risky).axes[0]
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylim()[0] <= 1 / 40
+    marks = [t.get_text() for t in ax.texts]
+    annual = np.sort(risky.metric("budget_loss_usd")) / 1e9 * 365 / 90
+    assert marks == [f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr",
+                     f"1 in 20 runs of 90 days: USD {np.percentile(annual, 95):,.2f} bn/yr"]  # 1 in 50: too few runs
+
+
+def test_the_compared_exceedance_curves_are_logarithmic_too():
+    n, days = 40, ["2022-01-01", "2022-01-02"]
+    col = {f"{name}_{what}": values for name in ("a", "b") for what, values in (
+        ("budget_loss_usd_per_year", np.linspace(0, 4e9, n)), ("probability_exceeded", 1 - np.arange(1, n + 1) / n))}
+    data = {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
+            "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
+            "loss_exceedance": col,
+            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03]}}
+    ax = plots.overlays(data, ["a", "b"])["overlay_loss_exceedance"].axes[0]
+    assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]

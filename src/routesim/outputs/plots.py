@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter
 
 from routesim.results.run import RunResult
 from routesim.scenario.model import Scenario, TankerShuttleRoute
+from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -190,16 +191,24 @@ def _one_outcome(result: RunResult) -> bool:
 
 
 def loss_distribution(result: RunResult) -> Figure:
-    """Histogram of the budget loss as a share of the budget, across replications."""
+    """Histogram of the budget loss as a share of the budget, across replications, with its median, mean,
+    VaR 95 % and CVaR 95 % (the statistics of summary.json); the top axis gives the loss in USD bn."""
     fig, (ax,) = _figure(result, "distribution of the budget loss", bands="")
     values = result.metric("budget_loss_share") * 100
-    ax.hist(values, bins=min(60, max(10, len(values) // 25)), color="#d62728", alpha=0.75)
-    median, mean = float(np.median(values)), float(values.mean())
-    ax.axvline(median, color="black", linewidth=1.2, label=f"median {median:.2f} %")
-    ax.axvline(mean, color="black", linestyle="--", linewidth=1.2, label=f"mean {mean:.2f} %")
+    ax.hist(values, bins=min(60, max(10, len(values) // 25)), color="#d62728", alpha=0.6)
+    st = result.summary().metrics["budget_loss_share"]
+    for key, text, style, color in (("p50", "median", "-", "black"), ("mean", "mean", "--", "black"),
+                                    ("var95", "VaR 95 %", "-", "#7a0000"),
+                                    ("cvar95", "CVaR 95 % (mean of the worst 5 %)", ":", "#7a0000")):
+        value = float(getattr(st, key)) * 100
+        ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{text}: {value:.2f} %")
     ax.set_xlabel("budget loss over the horizon [% of budget revenue]")
     ax.set_ylabel("replications [count]")
-    ax.legend(loc="best", frameon=False)
+    budget_bn = result.scenario.fiscal.budget_revenue_usd_per_year * result.scenario.horizon_days / DAYS_PER_YEAR / 1e9
+    top = ax.secondary_xaxis("top", functions=(lambda v: np.multiply(v, budget_bn / 100),
+                                                lambda v: np.multiply(v, 100 / budget_bn)))
+    top.set_xlabel("budget loss over the horizon [USD bn]")
+    _legend(ax, title=f"any loss in {(st.prob_loss or 0.0) * 100:.0f} % of replications")
     return fig
 
 
@@ -221,17 +230,39 @@ def loss_fan(result: RunResult) -> Figure:
     return fig
 
 
+RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
+
+
 def loss_exceedance(result: RunResult) -> Figure:
-    """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve."""
+    """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve, on a log scale down
+    to one replication in all, with the losses of the return periods the run resolves marked."""
     fig, (ax,) = _figure(result, "budget loss exceedance", bands="")
-    annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * 365 / result.scenario.horizon_days
+    horizon = result.scenario.horizon_days
+    annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * DAYS_PER_YEAR / horizon
     exceed = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
     ax.step(annual, exceed, where="post", color="#d62728", linewidth=1.8)
+    unit = " years" if horizon == DAYS_PER_YEAR else f" runs of {horizon} days"
+    for k in _tail_axis(ax, len(annual)):
+        loss = float(np.percentile(annual, 100 - 100 / k))
+        ax.plot(loss, 1 / k, "o", color="#7a0000", markersize=4)
+        ax.annotate(f"1 in {k}{unit}: USD {loss:,.2f} bn/yr", (loss, 1 / k), xytext=(6, 3), textcoords="offset points",
+                    fontsize=8, color="#7a0000")
     ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_ylabel("probability of exceeding [-]")
-    ax.set_ylim(0, 1.02)
     ax.set_xlim(left=min(0.0, float(annual[0])))
     return fig
+
+
+def _tail_axis(ax: Axes, n: int) -> list[int]:
+    """A log probability-of-exceeding axis down to one in ``n``, with the return periods that at least two
+    of ``n`` replications exceed drawn across; those return periods."""
+    ax.set_yscale("log")
+    ax.set_ylim(0.5 / n, 1.15)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v * 100:g} %"))
+    ax.set_ylabel("probability of exceeding [%]")
+    periods = [k for k in RETURN_PERIODS if 2 * k <= n]
+    for k in periods:
+        ax.axhline(1 / k, color="#999999", linewidth=0.8, linestyle="--")
+    return periods
 
 
 WATERFALL = (
@@ -610,9 +641,11 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
         ax.step(np.asarray(col[f"{name}_budget_loss_usd_per_year"]) / 1e9, col[f"{name}_probability_exceeded"],
                 where="post", color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=name)
     ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_ylabel("probability of exceeding [-]")
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="upper right", frameon=False)
+    shortest = min(len(col[f"{name}_probability_exceeded"]) for name in names)
+    for k in _tail_axis(ax, shortest):
+        ax.annotate(f"1 in {k}", (1.0, 1 / k), xycoords=("axes fraction", "data"), xytext=(-4, 2),
+                    textcoords="offset points", ha="right", fontsize=8, color="#666666")
+    _legend(ax)
     out["overlay_loss_exceedance"] = fig
 
     fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
