@@ -175,3 +175,41 @@ def test_the_compared_exceedance_curves_are_logarithmic_too():
             "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03]}}
     ax = plots.overlays(data, ["a", "b"])["overlay_loss_exceedance"].axes[0]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]
+
+
+# ----------------------------------------------------------------------------------- the daily plots
+
+def drawn(fig: Figure) -> Figure:
+    fig.draw_without_rendering()  # lays out the figure, so that extents are final
+    return fig
+
+
+def test_legends_sit_beside_the_data_not_on_it(stop):
+    for fig in (plots.flows(stop), plots.storage(stop), plots.revenue(stop)):
+        for ax in drawn(fig).axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                assert legend.get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_small_routes_get_their_own_panel_and_the_transit_gap_is_marked():
+    result = run(scenario(routes={"main": pipeline(900_000.0, transit_days=5), "small": pipeline(50_000.0, transit_days=5)},
+                          horizon_days=40))
+    fig = plots.flows(result)
+    panels = [ax for ax in fig.axes if ax.get_legend() is not None]
+    assert [[t.get_text() for t in ax.get_legend().get_texts()] for ax in panels] == [["Main"], ["Small"]]
+    assert all("first sales after 5 days of transit" in [t.get_text() for t in ax.texts] for ax in panels)
+
+
+def test_each_impaired_part_has_its_own_lane_and_shade():
+    terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
+    window = {"start_day": 10, "duration_days": 20, "capacity_factor": 0.0}
+    result = run(scenario(routes={"main": {**pipeline(1_500_000.0), "terminal": terminal}}, horizon_days=60,
+                          outages=[{"target": "main/spm-1", **window}, {"target": "main/spm-2", **window},
+                                   {"target": "main", "start_day": 40, "duration_days": 5, "capacity_factor": 0.5}]))
+    strip = plots.flows(result).axes[-1]  # added last, drawn on top
+    assert [t.get_text() for t in strip.get_yticklabels()] == ["Main", "Main spm-2", "Main spm-1"]
+    assert [t.get_text().strip() for t in strip.texts] == ["stopped, 11 Jan to 30 Jan 2022"] * 2 + [
+        "at 50 % of capacity, 10 Feb to 14 Feb 2022"]
+    shades = {tuple(bar.get_facecolor()) for bar in strip.patches}
+    assert len(shades) == 3

@@ -7,6 +7,8 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import re
 import textwrap
 from collections.abc import Sequence
@@ -44,19 +46,43 @@ def _route_colors(result: RunResult) -> dict[str, str]:
     return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
 
 
-def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band") -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(SIZE_IN[0], SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows)), layout="constrained")
-    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
-    n = len(result.replications)
-    runs = f"{n} replications" + (f", {bands}" if bands else "") if n > 1 else "1 replication"
-    if n > result.band_sample and ("band" in bands or "P5" in bands):  # percentiles of the daily series
-        runs += f" (percentiles of the first {result.band_sample:,})"
+def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band",
+            timeline: bool = False) -> tuple[Figure, list[Axes]]:
+    """A figure of ``rows`` panels with the run's title; a ``timeline`` (panels of dates) also gets the outage
+    windows: a strip above the panels with a lane per impaired part, and its shade across every panel."""
+    lanes = _lanes(result.scenario) if timeline else {}
+    height = SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
+    fig = Figure(figsize=(SIZE_IN[0], height), layout="constrained")
+    ratios = ([0.09 * len(lanes) + 0.04] if lanes else []) + [1.0] * rows
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+    axes = [fig.add_subplot(grid[len(ratios) - rows + i]) for i in range(rows)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
     fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
-    axes[0].set_title(f"{runs}; seed {result.scenario.seed}", fontsize=9, color="#444444")
+    top = fig.add_subplot(grid[0], sharex=axes[0]) if lanes else axes[0]
+    top.set_title(f"{_runs(result, bands)}; seed {result.scenario.seed}", fontsize=9, color="#444444")
     for ax in axes:
         ax.grid(True, color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
+        if timeline:
+            _shade(result.scenario, ax, lanes)
+            _date_axis(ax)
+    if lanes:
+        _draw_lanes(result.scenario, top, lanes)
     return fig, axes
+
+
+def _runs(result: RunResult, bands: str) -> str:
+    """``200 replications, mean and 5-95 % band``: what a figure's lines are made of."""
+    n = len(result.replications)
+    if n == 1:
+        return "1 replication"
+    if _one_outcome(result):
+        return f"{n} replications, all alike"
+    runs = f"{n} replications" + (f", {bands}" if bands else "")
+    if n > result.band_sample and ("band" in bands or "P5" in bands):  # percentiles of the daily series
+        runs += f" (percentiles of the first {result.band_sample:,})"
+    return runs
 
 
 def _date_axis(ax: Axes) -> None:
@@ -71,18 +97,64 @@ def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color
         ax.fill_between(x, bands[f"{key}_p5"] / scale, bands[f"{key}_p95"] / scale, color=color, alpha=0.18, linewidth=0)
 
 
-def _shade_outages(result: RunResult, ax: Axes, colors: dict[str, str]) -> None:
-    s = result.scenario
-    labelled = set()
+SHADES = ("#f4a582", "#92c5de", "#b8e186", "#c2a5cf", "#fdb863", "#80cdc1", "#de77ae", "#bababa")
+"""One shade per impaired part (route or ``route/part``), in the order the scenario's outages name them."""
+Window = tuple[float, float, float]
+"""An outage window: start and end [days from the start, end clipped to the horizon] and capacity factor [-]."""
+
+
+def _lanes(s: Scenario) -> dict[str, list[Window]]:
+    """The scheduled outage windows within the horizon, by impaired part."""
+    lanes: dict[str, list[Window]] = {}
     for outage in s.outages:
         start, end = outage.window_days(s.start_date)
-        if start >= s.horizon_days:
-            continue
-        left = mdates.date2num(s.start_date + dt.timedelta(days=start))  # type: ignore[no-untyped-call]
-        right = mdates.date2num(s.start_date + dt.timedelta(days=min(end, s.horizon_days)))  # type: ignore[no-untyped-call]
-        label = None if outage.target in labelled else f"{outage.target} outage"
-        labelled.add(outage.target)
-        ax.axvspan(left, right, color=colors.get(outage.target.split("/")[0], "#999999"), alpha=0.10, label=label, linewidth=0)
+        if start < s.horizon_days and end > start:
+            lanes.setdefault(outage.target, []).append((start, min(end, s.horizon_days), outage.capacity_factor))
+    return lanes
+
+
+def _day(s: Scenario, day: float) -> float:
+    """A day of the run as a matplotlib date number."""
+    return float(mdates.date2num(dt.datetime.combine(s.start_date, dt.time()) + dt.timedelta(days=day)))  # type: ignore[no-untyped-call]
+
+
+def _shade(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
+    """Grey where any part is out (one shade, however many parts overlap); the strip says which."""
+    spans = sorted((start, end) for windows in lanes.values() for start, end, _ in windows)
+    merged: list[list[float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        ax.axvspan(_day(s, start), _day(s, end), color="#000000", alpha=0.07, linewidth=0)
+
+
+def _draw_lanes(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
+    """Each impaired part's outage windows as bars in its own lane, named on the left, with what it lost and
+    when written beside each bar."""
+    n = len(lanes)
+    for i, (windows, shade) in enumerate(zip(lanes.values(), itertools.cycle(SHADES))):
+        y = n - 1 - i
+        for start, end, factor in windows:
+            ax.barh(y, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade, linewidth=0)
+            late = start > 0.6 * s.horizon_days
+            ax.text(_day(s, end if late else start), y, f" {_window_text(s, start, end, factor)} ", va="center",
+                    ha="right" if late else "left", fontsize=8)
+    ax.set_yticks(range(n), [display_name(t) for t in reversed(lanes)], fontsize=8.5)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.tick_params(axis="x", labelbottom=False, length=0)
+    ax.tick_params(axis="y", length=0)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
+
+
+def _window_text(s: Scenario, start: float, end: float, factor: float) -> str:
+    """``stopped 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words."""
+    first, last = (s.start_date + dt.timedelta(days=int(d)) for d in (start, math.ceil(end) - 1))
+    how = "stopped" if factor == 0 else f"at {factor * 100:.0f} % of capacity"
+    return f"{how}, {first:%-d %b} to {last:%-d %b %Y}"
 
 
 def _thousands(ax: Axes) -> None:
@@ -95,42 +167,76 @@ def _legend(ax: Axes, **kw: Any) -> None:
 
 
 def flows(result: RunResult) -> Figure:
-    """Daily exports per route at the sale point (after transit), with the outage windows shaded.
+    """Daily exports per route at the sale point (after transit), with the outage windows shaded; routes far
+    smaller than the largest get a panel of their own, on their own scale. The first days, before the first
+    barrels reach the sale point (no sales in the baseline either), are hatched.
 
     A tanker route delivers whole cargoes, so its daily line is spiky; its 7-day mean is drawn bold over it.
     """
-    fig, (ax,) = _figure(result, "exports by route at the sale point")
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
-    _shade_outages(result, ax, colors)
-    for route, color in colors.items():
-        key = f"{route}_exported_bpd"
-        if isinstance(result.scenario.routes[route], TankerShuttleRoute):
-            ax.plot(x, bands[key] / 1e3, color=color, linewidth=0.6, alpha=0.35)
-            week = np.convolve(bands[key], np.ones(7) / 7, mode="full")[: len(x)]
-            ax.plot(x, week / 1e3, color=color, linewidth=1.8, label=f"{route} (7-day mean)")
-        else:
-            _band(ax, x, bands, key, color, route, scale=1e3)
-    ax.set_ylabel("exported [thousand bbl/day]")
-    ax.set_ylim(bottom=0)
-    _thousands(ax)
-    _date_axis(ax)
-    ax.legend(loc="best", frameon=False)
+    bands, colors = result.daily_bands(), _route_colors(result)
+    panels = _route_panels(result, bands)
+    fig, axes = _figure(result, "exports by route at the sale point", rows=len(panels), timeline=True)
+    x = _dates(result)
+    for ax, routes in zip(axes, panels):
+        for route in routes:
+            _route_line(result, ax, x, bands, route, colors[route])
+        _mark_transit(ax, x, np.sum([bands[f"baseline_{r}_exported_bpd"] for r in routes], axis=0))
+        ax.set_ylabel("exported [thousand bbl/day]")
+        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)  # room for the transit note
+        _thousands(ax)
+        _legend(ax)
+    if len(panels) > 1:
+        axes[1].set_title("smaller routes, on their own scale", loc="left", fontsize=9, color="#444444")
     return fig
+
+
+SMALL_ROUTE = 0.25
+"""A route whose highest daily flow is below this share of the largest route's gets the second panel [-]."""
+
+
+def _route_panels(result: RunResult, bands: dict[str, np.ndarray]) -> list[list[str]]:
+    """The routes of each flows panel: the large ones, and (if any) those far smaller."""
+    routes = list(result.scenario.routes)
+    peak = {r: max(float(bands[f"{r}_exported_bpd"].max()), float(bands[f"baseline_{r}_exported_bpd"].max()))
+            for r in routes}
+    small = [r for r in routes if peak[r] < SMALL_ROUTE * max(peak.values())]
+    return [[r for r in routes if r not in small], small] if small else [routes]
+
+
+def _route_line(result: RunResult, ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], route: str, color: str) -> None:
+    key = f"{route}_exported_bpd"
+    if isinstance(result.scenario.routes[route], TankerShuttleRoute):
+        ax.plot(x, bands[key] / 1e3, color=color, linewidth=0.5, alpha=0.2)
+        week = np.convolve(bands[key], np.ones(7) / 7, mode="full")[: len(x)]
+        ax.plot(x, week / 1e3, color=color, linewidth=1.8, label=f"{display_name(route)} (7-day mean)")
+    else:
+        _band(ax, x, bands, key, color, display_name(route), scale=1e3)
+
+
+def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
+    """Hatch the first days, when no barrel has reached the sale point yet even without outages."""
+    days = int(np.argmax(baseline > 0)) if np.any(baseline > 0) else 0
+    if days == 0:
+        return
+    ax.axvspan(mdates.date2num(x[0]), mdates.date2num(x[days]), facecolor="none", edgecolor="#aaaaaa",  # type: ignore[no-untyped-call]
+               hatch="////", linewidth=0)
+    ax.annotate(f"first sales after {days} days of transit", (mdates.date2num(x[days]), 1.0),  # type: ignore[no-untyped-call]
+                xycoords=("data", "axes fraction"), xytext=(4, -3), textcoords="offset points", va="top", fontsize=8,
+                color="#666666")
 
 
 def storage(result: RunResult) -> Figure:
     """Storage level, and production with the shut-in it could not place."""
-    fig, (top, bottom) = _figure(result, "storage and production", rows=2)
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
+    fig, (top, bottom) = _figure(result, "storage and production", rows=2, timeline=True)
+    x, bands = _dates(result), result.daily_bands()
     capacity = result.scenario.storage_capacity_bbl
-    for ax in (top, bottom):
-        _shade_outages(result, ax, colors)
     nodes = result.scenario.storage_nodes()
     if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
         capacity = max(nodes.values())
         palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9
         for (node, size), color in zip(nodes.items(), palette):
-            label = node.replace("_tank_farm", " tank farm") if node not in result.scenario.producers else f"{node} storage"
+            label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in result.scenario.producers
+                     else f"{display_name(node)} storage")
             _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
             top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)
         top.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
@@ -139,36 +245,30 @@ def storage(result: RunResult) -> Figure:
         top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
     top.set_ylabel("storage [million bbl]")
     top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
-    top.legend(loc="best", frameon=False)
+    _legend(top)
     _band(bottom, x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
     _band(bottom, x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
     bottom.set_ylabel("rate [thousand bbl/day]")
     bottom.set_ylim(bottom=0)
     _thousands(bottom)
-    bottom.legend(loc="best", frameon=False)
-    for ax in (top, bottom):
-        _date_axis(ax)
+    _legend(bottom)
     return fig
 
 
 def revenue(result: RunResult) -> Figure:
-    """Cumulative export revenue against the no-outage baseline, and the cumulative budget loss."""
-    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2)
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
-    for ax in (top, bottom):
-        _shade_outages(result, ax, colors)
+    """Cumulative export revenue against the no-outage baseline, and the cumulative losses, with the budget
+    loss at the horizon written on the plot."""
+    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2, timeline=True)
+    x, bands = _dates(result), result.daily_bands()
     _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9)
     _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with outages", scale=1e9)
     top.set_ylabel("export revenue [USD bn]")
-    top.legend(loc="upper left", frameon=False)
+    _legend(top)
     _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
     bottom.set_ylabel("cumulative loss [USD bn]")
-    bottom.legend(loc="upper left", frameon=False)
-    bottom.text(0.5, 0.97, f"at the horizon: {headline(result)}", transform=bottom.transAxes, ha="center", va="top",
-                fontsize=10, fontweight="bold", color="#d62728")
-    for ax in (top, bottom):
-        _date_axis(ax)
+    _legend(bottom)
+    bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
     return fig
 
 
@@ -218,15 +318,15 @@ def loss_fan(result: RunResult) -> Figure:
     The median, not the mean: on/off disruptions make outcomes bimodal, and the mean may lie where no
     replication does.
     """
-    fig, (ax,) = _figure(result, "cumulative export revenue loss, fan chart", bands="median, P10-P90 and P5-P95")
+    fig, (ax,) = _figure(result, "cumulative export revenue loss, fan chart", bands="median, P10-P90 and P5-P95",
+                         timeline=True)
     x = _dates(result)
     p5, p10, p50, p90, p95 = np.percentile(result.daily_stack("revenue_loss_usd") / 1e9, (5, 10, 50, 90, 95), axis=0)
     ax.fill_between(x, p5, p95, color="#ff7f0e", alpha=0.18, linewidth=0, label="P5-P95")
     ax.fill_between(x, p10, p90, color="#ff7f0e", alpha=0.35, linewidth=0, label="P10-P90")
     ax.plot(x, p50, color="#b35900", linewidth=1.8, label="median")
     ax.set_ylabel("cumulative revenue loss [USD bn]")
-    _date_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
 
 
@@ -609,55 +709,69 @@ def _dates_of(texts: list[str]) -> np.ndarray:
 
 
 def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Figure]:
-    """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario."""
+    """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario. The
+    exceedance curves only when some run's budget loss varies between its replications."""
     subtitle = "compared: " + ", ".join(names)
-    out = {}
-    fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
-    x = _dates_of(data["flows"]["date"])
-    for i, name in enumerate(names):
-        ax.plot(x, np.asarray(data["flows"][name]) / 1e3, color=PALETTE[i % len(PALETTE)], linewidth=1.6, label=name)
-    ax.set_ylabel("exported [thousand bbl/day]")
-    ax.set_ylim(bottom=0)
-    _date_axis(ax)
-    ax.legend(loc="lower left", frameon=False)
-    out["overlay_flows"] = fig
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    out = {"overlay_flows": _overlay_flows(data["flows"], names, colors, subtitle),
+           "overlay_loss_fan": _overlay_fan(data["loss_fan"], names, colors, subtitle)}
+    exceedance = data["loss_exceedance"]
+    if any(len(set(np.asarray(exceedance[f"{n}_budget_loss_usd_per_year"]).tolist())) > 1 for n in names):
+        out["overlay_loss_exceedance"] = _overlay_exceedance(exceedance, names, colors, subtitle)
+    out["overlay_budget_loss_share"] = _overlay_share(data["budget_loss_share"], names, colors, subtitle)
+    return out
 
+
+def _overlay_flows(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
+    x = _dates_of(col["date"])
+    for name, color in zip(names, colors):
+        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=1.6, label=name)
+    _mark_transit(ax, x, np.min([np.asarray(col[n]) for n in names], axis=0))
+    ax.set_ylabel("exported [thousand bbl/day]")
+    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
+    _thousands(ax)
+    _date_axis(ax)
+    _legend(ax)
+    return fig
+
+
+def _overlay_fan(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
     fig, ax = _plain_figure("cumulative export revenue loss", subtitle + "; median and P5-P95 band")
-    x = _dates_of(data["loss_fan"]["date"])
-    for i, name in enumerate(names):
-        color = PALETTE[i % len(PALETTE)]
-        col = data["loss_fan"]
+    x = _dates_of(col["date"])
+    for name, color in zip(names, colors):
         ax.fill_between(x, np.asarray(col[f"{name}_p5"]) / 1e9, np.asarray(col[f"{name}_p95"]) / 1e9, color=color,
                         alpha=0.15, linewidth=0)
         ax.plot(x, np.asarray(col[f"{name}_p50"]) / 1e9, color=color, linewidth=1.8, label=name)
     ax.set_ylabel("cumulative revenue loss [USD bn]")
     _date_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
-    out["overlay_loss_fan"] = fig
+    _legend(ax)
+    return fig
 
+
+def _overlay_exceedance(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
     fig, ax = _plain_figure("budget loss exceedance", subtitle)
-    for i, name in enumerate(names):
-        col = data["loss_exceedance"]
+    for name, color in zip(names, colors):
         ax.step(np.asarray(col[f"{name}_budget_loss_usd_per_year"]) / 1e9, col[f"{name}_probability_exceeded"],
-                where="post", color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=name)
+                where="post", color=color, linewidth=1.8, label=name)
     ax.set_xlabel("budget loss per year [USD bn/yr]")
-    shortest = min(len(col[f"{name}_probability_exceeded"]) for name in names)
-    for k in _tail_axis(ax, shortest):
+    for k in _tail_axis(ax, min(len(col[f"{name}_probability_exceeded"]) for name in names)):
         ax.annotate(f"1 in {k}", (1.0, 1 / k), xycoords=("axes fraction", "data"), xytext=(-4, 2),
                     textcoords="offset points", ha="right", fontsize=8, color="#666666")
     _legend(ax)
-    out["overlay_loss_exceedance"] = fig
+    return fig
 
+
+def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
     fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
-    share = data["budget_loss_share"]
-    mean = np.asarray(share["mean"]) * 100
-    err = np.vstack([mean - np.asarray(share["ci95_low"]) * 100, np.asarray(share["ci95_high"]) * 100 - mean])
-    ax.bar(range(len(names)), mean, yerr=err, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
-           capsize=6, width=0.6)
+    mean, low, high = (np.asarray(share[k]) * 100 for k in ("mean", "ci95_low", "ci95_high"))
+    ax.bar(range(len(names)), mean, yerr=np.vstack([mean - low, high - mean]), color=colors, capsize=6, width=0.6)
+    for i, (value, top) in enumerate(zip(mean, high)):
+        ax.text(i, max(value, top), f"{value:,.2f} %", ha="center", va="bottom", fontsize=9)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("budget loss [% of budget revenue]")
-    out["overlay_budget_loss_share"] = fig
-    return out
+    ax.margins(y=0.15)
+    return fig
 
 
 def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
