@@ -213,3 +213,43 @@ def test_each_impaired_part_has_its_own_lane_and_shade():
         "at 50 % of capacity, 10 Feb to 14 Feb 2022"]
     shades = {tuple(bar.get_facecolor()) for bar in strip.patches}
     assert len(shades) == 3
+
+
+# ------------------------------------------------------------------------------ no degenerate plots
+
+SPREAD = {"loss_distribution", "loss_fan", "loss_exceedance"}
+
+
+def test_a_run_whose_replications_all_agree_gets_no_spread_plots(stop):
+    alike = run(closure(horizon_days=60, replications=3))  # nothing random: three times the same outcome
+    assert alike.summary().metrics["budget_loss_usd"].std == 0
+    for result in (stop, alike):
+        made = plots.figures(result, result.price_curve())
+        assert not SPREAD & made.keys()
+        assert {"flows", "storage", "revenue", "loss_waterfall", "price_curve"} <= made.keys()
+    assert "3 replications, all alike; seed 0" in texts(plots.flows(alike))
+
+
+def test_a_run_with_a_spread_of_outcomes_gets_them(risky):
+    assert plots.figures(risky).keys() >= SPREAD
+
+
+def test_a_run_without_loss_gets_no_waterfall_or_price_curve():
+    calm = run(scenario(horizon_days=30))
+    assert {"flows", "storage", "revenue"} <= plots.figures(calm, calm.price_curve()).keys()
+    assert not {"loss_waterfall", "price_curve"} & plots.figures(calm, calm.price_curve()).keys()
+
+
+def test_price_curve_draws_a_curve_once_and_no_zero_curve(stop):
+    labels = [line.get_label() for line in plots.price_curve(stop, stop.price_curve()).axes[0].lines]
+    assert labels == ["export revenue loss", "government loss = state budget loss", "the run's mean Brent"]
+
+
+def test_comparing_runs_of_one_outcome_each_draws_no_exceedance():
+    days = ["2022-01-01", "2022-01-02"]
+    data = {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
+            "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
+            "loss_exceedance": {f"{r}_{w}": [v] for r in "ab" for w, v in (("budget_loss_usd_per_year", 1e9),
+                                                                            ("probability_exceeded", 0.0))},
+            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}}
+    assert set(plots.overlays(data, ["a", "b"])) == {"overlay_flows", "overlay_loss_fan", "overlay_budget_loss_share"}

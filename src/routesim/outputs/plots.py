@@ -402,31 +402,46 @@ def loss_waterfall(result: RunResult) -> Figure:
     return fig
 
 
+PRICE_CURVES = (
+    ("export_revenue_loss_usd", "export revenue loss", "#ff7f0e", "-"),
+    ("government_revenue_loss_usd", "government loss", "#9467bd", "-"),
+    ("budget_oil_revenue_loss_usd", "state budget loss", "#d62728", "-"),
+    ("national_fund_revenue_loss_usd", "National Fund loss", "#17becf", "--"),
+)
+
+
 def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
-    """Losses of the run's barrels (mean volumes) against a constant Brent price."""
+    """Losses of the run's barrels (mean volumes) against a constant Brent price. A curve that is zero
+    throughout, or the same as the one before it (the government's loss when none goes to the National Fund),
+    is named with that one, not drawn over it."""
     fig, (ax,) = _figure(result, "loss against the Brent price", bands="mean volumes")
     x = curve["brent_usd_per_bbl"]
-    ax.plot(x, curve["export_revenue_loss_usd"] / 1e9, color="#ff7f0e", linewidth=1.8, label="export revenue loss")
-    ax.plot(x, curve["government_revenue_loss_usd"] / 1e9, color="#9467bd", linewidth=1.8, label="government loss")
-    ax.plot(x, curve["budget_oil_revenue_loss_usd"] / 1e9, color="#d62728", linewidth=1.8, label="state budget loss")
-    ax.plot(x, curve["national_fund_revenue_loss_usd"] / 1e9, color="#17becf", linewidth=1.4, linestyle="--",
-            label="National Fund loss")
+    groups: list[tuple[np.ndarray, list[str], str, str]] = []
+    for key, label, color, style in PRICE_CURVES:
+        y = curve[key] / 1e9
+        if groups and np.allclose(y, groups[-1][0], rtol=1e-9, atol=0):
+            groups[-1][1].append(label)
+        elif np.any(y != 0):
+            groups.append((y, [label], color, style))
+    for y, labels, color, style in groups:
+        ax.plot(x, y, color=color, linewidth=1.8, linestyle=style, label=" = ".join(labels))
     ax.axvline(float(np.mean(result.daily_mean("brent_usd_per_bbl"))), color="#7f7f7f", linewidth=1, linestyle=":",
                label="the run's mean Brent")
     ax.set_xlabel("Brent [USD/bbl]")
     ax.set_ylabel("loss over the horizon [USD bn]")
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
 
 
 def figures(result: RunResult, curve: dict[str, np.ndarray] | None = None) -> dict[str, Figure]:
-    """Every plot of a run, keyed by file stem."""
+    """Every plot of a run, keyed by file stem; none that would be degenerate: no waterfall or price curve
+    without a loss, no spread of outcomes (distribution, fan, exceedance) for a run with one outcome."""
     out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
     if np.any(result.metric("revenue_loss_usd") != 0):
         out["loss_waterfall"] = loss_waterfall(result)
-    if curve is not None:
+    if curve is not None and any(np.any(curve[key] != 0) for key, *_ in PRICE_CURVES):
         out["price_curve"] = price_curve(result, curve)
-    if len(result.replications) > 1:
+    if not _one_outcome(result):
         out["loss_distribution"] = loss_distribution(result)
         out["loss_fan"] = loss_fan(result)
         out["loss_exceedance"] = loss_exceedance(result)
