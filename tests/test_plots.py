@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from conftest import pipeline, scenario
-from routesim.outputs import plots
+from conftest import pipeline, scenario, shuttle
+from routesim.outputs import plots, rundir
 from routesim.outputs.plots import key_label
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
@@ -253,3 +253,42 @@ def test_comparing_runs_of_one_outcome_each_draws_no_exceedance():
                                                                             ("probability_exceeded", 0.0))},
             "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}}
     assert set(plots.overlays(data, ["a", "b"])) == {"overlay_flows", "overlay_loss_fan", "overlay_budget_loss_share"}
+
+
+# ----------------------------------------------------------------------------------------- network
+
+@pytest.fixture(scope="module")
+def moorings() -> RunResult:
+    """A piped route with segments, tank farm and a terminal, one of its moorings stopped; a tanker route."""
+    terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
+    main = {**pipeline(900_000.0), "segments": {"east": {"capacity_bpd": 950_000.0}},
+            "tank_farm": {"storage_bbl": 2e6}, "terminal": terminal}
+    return run(scenario(routes={"main": main, "caspian": shuttle()}, horizon_days=60, storage_bbl=200_000.0,
+                        outages=[{"target": "main/spm-1", "start_day": 10, "duration_days": 20}]))
+
+
+def test_network_draws_every_part_with_its_capacity_and_the_mean_flows(moorings):
+    fig = plots.network(moorings)
+    shown = texts(fig)
+    for text in ("Main: pipeline, capacity 900 kbbl/d, transit 0 d", "east\n950 kbbl/d", "tank farm\n2.0 M bbl",
+                 "terminal: 2 of 3\nmoorings x 500 kbbl/d", "spm-1", "spm-2", "spm-3",
+                 "Caspian: tanker shuttle, capacity 100 kbbl/d, transit 0 d", "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
+        assert text in shown
+    for route in ("main", "caspian"):
+        assert f"sold: mean\n{np.mean(moorings.daily_mean(f'{route}_exported_bpd')) / 1e3:,.0f} kbbl/d" in shown
+    widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
+    assert widths["route main"] > widths["route caspian"] > 0  # main carries more than the tankers
+
+
+def test_network_marks_and_lists_the_outage_windows(moorings):
+    fig = plots.network(moorings)
+    listing = fig.axes[1].texts[0].get_text().splitlines()
+    assert listing == ["Impairments:", "Main spm-1: stopped, 11 Jan to 30 Jan 2022"]
+    names = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert names["spm-1"] == plots.SCHEDULED and names["spm-2"] == plots.SOUND
+
+
+def test_every_run_directory_gets_the_network(tmp_path, stop):
+    assert "network" in plots.figures(stop)
+    out = rundir.write_run(stop, tmp_path / "run", rundir.manifest(["test"], "test.yaml", stop, 0.0))
+    assert (out / "network.png").read_bytes()[:4] == b"\x89PNG"

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backen
 from matplotlib.ticker import FuncFormatter
 
 from routesim.results.run import RunResult
-from routesim.scenario.model import Scenario, TankerShuttleRoute
+from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -402,6 +402,142 @@ def loss_waterfall(result: RunResult) -> Figure:
     return fig
 
 
+# ------------------------------------------------------------------------------------------ network
+
+SCHEDULED, RANDOM, SOUND = "#d62728", "#e08a00", "#333333"
+"""Colours of a part with a scheduled outage, with random impairments only, and with neither."""
+Part = tuple[str, str, str]
+"""A part of a route as the network draws it: its kind (segment, tank_farm, terminal, tankers), its target
+name (``route/part``) and its label."""
+
+
+def network(result: RunResult) -> Figure:
+    """The export network as a schematic: producers on the left, each route a line to its sale point with its
+    parts in order (pipeline segments, tank farm, terminal with its moorings, tanker shuttle) and their
+    capacities; the line's width is the run's mean flow. Parts with scheduled outages are red, those with
+    random impairments orange, and every impairment is listed below."""
+    s = result.scenario
+    notes = _impairments(s)
+    fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.1 * len(s.routes), 0.2 * (len(notes) + 1)])
+    ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+    fig.suptitle(f"{s.name}: the export network", fontsize=13, fontweight="bold")
+    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')})", fontsize=9,
+                 color="#444444")
+    rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
+    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd"))) for r in s.routes}
+    widest = max(max(flows.values()), 1.0)
+    for (route, y), color in zip(rows.items(), _route_colors(result).values()):
+        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * flows[route] / widest)
+    _network_producers(ax, result, rows)
+    ax.set_xlim(0, 10.4)
+    ax.set_ylim(-0.75, len(s.routes) - 0.35)
+    ax.set_axis_off()
+    listing.set_axis_off()
+    listing.text(0.0, 1.0, "\n".join(["Impairments:", *notes]) if notes else "Nothing impaired.",
+                 transform=listing.transAxes, va="top", fontsize=9, linespacing=1.5)
+    return fig
+
+
+def _kbpd(bpd: float) -> str:
+    return f"{bpd / 1e3:,.0f} kbbl/d" if bpd >= 1e4 else f"{bpd / 1e3:,.1f} kbbl/d"
+
+
+def _status(s: Scenario, target: str) -> str:
+    """The colour of a part: scheduled outage, random impairments only, or neither."""
+    if any(o.target == target for o in s.outages):
+        return SCHEDULED
+    randoms = [p.target for p in s.incidents] + [p.target for p in s.failures] + [p.target for p in s.weather]
+    return RANDOM if target in randoms else SOUND
+
+
+def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> None:
+    """Each producer as a box with its output and storage, linked to the routes it can reach."""
+    s = result.scenario
+    ys = np.linspace(max(rows.values()), 0, len(s.producers)) if len(s.producers) > 1 else [max(rows.values()) / 2]
+    for (name, producer), y in zip(s.producers.items(), ys):
+        key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
+        for route in s.reach(name):
+            ax.plot([1.55, 2.3], [y, rows[route]], color="#bbbbbb", linewidth=1.0, zorder=1)
+        ax.text(0.05, y, f"{display_name(name)}\n{_kbpd(producer.production_bpd)} capacity\n"
+                f"{_kbpd(float(np.mean(result.daily_mean(key))))} produced (mean)\n"
+                f"storage {producer.storage_bbl / 1e6:,.1f} M bbl", va="center", ha="left", fontsize=8,
+                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": "#999999"}, zorder=3)
+
+
+def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow: float, width: float) -> None:
+    """One route: its line from the junction to the sale point, its parts in order, and its figures."""
+    r = s.routes[route]
+    parts = _parts(s, route)
+    xs = np.linspace(3.4, 8.0, len(parts)) if len(parts) > 1 else np.array([5.7])
+    sea = next((x for x, part in zip(xs, parts) if part[0] == "tankers"), None)
+    ax.plot([2.3, 8.9 if sea is None else sea], [y, y], color=color, linewidth=width, solid_capstyle="butt", zorder=2,
+            gid=f"route {route}")
+    if sea is not None:  # the crossing: cargoes, not a continuous flow
+        ax.plot([sea, 8.9], [y, y], color=color, linewidth=width, linestyle=(0, (2, 1.5)), zorder=2)
+    kind = "tanker shuttle" if isinstance(r, TankerShuttleRoute) else "pipeline"
+    committed = f", {_kbpd(r.committed_bpd)} committed" if r.committed_bpd else ""
+    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{committed}, transit "
+            f"{r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
+    ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
+    ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
+    for x, (part, target, label) in zip(xs, parts):
+        status = _status(s, target)
+        if part == "terminal":
+            _network_terminal(ax, s, route, x, y)
+        else:
+            ax.plot(x, y, marker={"segment": "|", "tank_farm": "s", "tankers": "D"}[part], markersize=12,
+                    markeredgewidth=2, markerfacecolor="white", markeredgecolor=status, zorder=4)
+        ax.text(x, y - 0.24, label, ha="center", va="top", fontsize=7.5, color=status)
+
+
+def _parts(s: Scenario, route: str) -> list[Part]:
+    """A route's parts in the order oil passes them."""
+    r = s.routes[route]
+    segment = {n: ("segment", f"{route}/{n}", f"{n}\n{_kbpd(seg.capacity_bpd)}") for n, seg in r.segments.items()}
+    before, after = r.split_segments() if isinstance(r, PipelineRoute) else (list(r.segments), [])
+    parts = [segment[n] for n in before]
+    if r.tank_farm is not None:
+        parts.append(("tank_farm", f"{route}/tank_farm", f"tank farm\n{r.tank_farm.storage_bbl / 1e6:,.1f} M bbl"))
+    parts += [segment[n] for n in after]
+    if isinstance(r, PipelineRoute) and r.terminal is not None:
+        t = r.terminal
+        parts.append(("terminal", f"{route}/terminal",
+                      f"terminal: {t.active_moorings} of {len(t.moorings)}\nmoorings x {_kbpd(t.mooring_rate_bpd)}"))
+    if isinstance(r, TankerShuttleRoute):
+        berths = f"{r.load_berths} load berth" + ("s" if r.load_berths > 1 else "")
+        parts.append(("tankers", route, f"{r.tankers} tankers x {r.tanker_capacity_bbl / 1e3:,.0f} k bbl\n"
+                      f"{berths}, voyage {r.voyage_days:g} d"))
+    return parts
+
+
+def _network_terminal(ax: Axes, s: Scenario, route: str, x: float, y: float) -> None:
+    """A terminal on the line, its moorings in a row above it, each named and coloured by its own impairments."""
+    r = s.routes[route]
+    assert isinstance(r, PipelineRoute) and r.terminal is not None
+    moorings = r.terminal.moorings
+    ax.plot(x, y, marker="|", markersize=22, markeredgewidth=2.5, color=_status(s, f"{route}/terminal"), zorder=4)
+    for dx, mooring in zip(0.32 * (np.arange(len(moorings)) - (len(moorings) - 1) / 2), moorings):
+        status = _status(s, f"{route}/{mooring}")
+        ax.plot([x, x + dx], [y, y + 0.3], color="#999999", linewidth=0.8, zorder=3)
+        ax.plot(x + dx, y + 0.3, marker="o", markersize=7, markerfacecolor="white", markeredgecolor=status,
+                markeredgewidth=1.6, zorder=4)
+        ax.text(x + dx, y + 0.38, mooring, ha="center", va="bottom", fontsize=7, color=status)
+
+
+def _impairments(s: Scenario) -> list[str]:
+    """Every scheduled outage window and random impairment of the scenario, one line each."""
+    lines = [f"{display_name(target)}: {_window_text(s, start, end, factor)}"
+             for target, windows in _lanes(s).items() for start, end, factor in windows]
+    lines += [f"{display_name(p.target)}: random incidents, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} "
+              f"days each on average" for p in s.incidents]
+    lines += [f"{display_name(p.target)}: storms, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} days each "
+              "on average" for p in s.weather]
+    lines += [f"{display_name(p.target)}: failures after {p.time_to_failure_days.mean:.3g} days up on average, "
+              f"{p.repair_days.mean:.3g} days to repair" for p in s.failures]
+    return lines
+
+
 PRICE_CURVES = (
     ("export_revenue_loss_usd", "export revenue loss", "#ff7f0e", "-"),
     ("government_revenue_loss_usd", "government loss", "#9467bd", "-"),
@@ -436,7 +572,7 @@ def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
 def figures(result: RunResult, curve: dict[str, np.ndarray] | None = None) -> dict[str, Figure]:
     """Every plot of a run, keyed by file stem; none that would be degenerate: no waterfall or price curve
     without a loss, no spread of outcomes (distribution, fan, exceedance) for a run with one outcome."""
-    out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
+    out = {"network": network(result), "flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
     if np.any(result.metric("revenue_loss_usd") != 0):
         out["loss_waterfall"] = loss_waterfall(result)
     if curve is not None and any(np.any(curve[key] != 0) for key, *_ in PRICE_CURVES):
