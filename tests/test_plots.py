@@ -201,6 +201,15 @@ def test_small_routes_get_their_own_panel_and_the_transit_gap_is_marked():
     assert all("first sales after 5 days of transit" in [t.get_text() for t in ax.texts] for ax in panels)
 
 
+def test_flows_show_the_baseline_only_where_the_run_departs_from_it(stop):
+    def legends(result: RunResult) -> list[list[str]]:
+        return [[t.get_text() for t in ax.get_legend().get_texts()] for ax in plots.flows(result).axes if ax.get_legend()]
+
+    assert legends(stop) == [["Main", "no-outage baseline"], ["Small"]]  # the small route carries on as before
+    calm = scenario(routes={"main": pipeline(900_000.0), "small": pipeline(50_000.0)}, horizon_days=60)
+    assert legends(run(calm)) == [["Main"], ["Small"]]
+
+
 def test_each_impaired_part_has_its_own_lane_and_shade():
     terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
     window = {"start_day": 10, "duration_days": 20, "capacity_factor": 0.0}

@@ -62,7 +62,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     top = fig.add_subplot(grid[0], sharex=axes[0]) if lanes else axes[0]
     top.set_title(f"{_runs(result, bands)}; seed {result.scenario.seed}", fontsize=9, color="#444444")
     for ax in axes:
-        ax.grid(True, color="#dddddd", linewidth=0.6)
+        _grid(ax)
         ax.spines[["top", "right"]].set_visible(False)
         if timeline:
             _shade(result.scenario, ax, lanes)
@@ -70,6 +70,12 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     if lanes:
         _draw_lanes(result.scenario, top, lanes)
     return fig, axes
+
+
+def _grid(ax: Axes) -> None:
+    """Light grid lines, behind what is drawn."""
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 def _runs(result: RunResult, bands: str) -> str:
@@ -91,8 +97,9 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
-def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0) -> None:
-    ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label)
+def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0,
+          **line: Any) -> None:
+    ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label, **line)
     if f"{key}_p5" in bands:
         ax.fill_between(x, bands[f"{key}_p5"] / scale, bands[f"{key}_p95"] / scale, color=color, alpha=0.18, linewidth=0)
 
@@ -167,9 +174,10 @@ def _legend(ax: Axes, **kw: Any) -> None:
 
 
 def flows(result: RunResult) -> Figure:
-    """Daily exports per route at the sale point (after transit), with the outage windows shaded; routes far
-    smaller than the largest get a panel of their own, on their own scale. The first days, before the first
-    barrels reach the sale point (no sales in the baseline either), are hatched.
+    """Daily exports per route at the sale point (after transit), with the outage windows shaded and, dashed,
+    each route's no-outage baseline where the run departs from it; routes far smaller than the largest get a
+    panel of their own, on their own scale. The first days, before the first barrels reach the sale point
+    (no sales in the baseline either), are hatched.
 
     A tanker route delivers whole cargoes, so its daily line is spiky; its 7-day mean is drawn bold over it.
     """
@@ -178,11 +186,11 @@ def flows(result: RunResult) -> Figure:
     fig, axes = _figure(result, "exports by route at the sale point", rows=len(panels), timeline=True)
     x = _dates(result)
     for ax, routes in zip(axes, panels):
-        for route in routes:
-            _route_line(result, ax, x, bands, route, colors[route])
+        if sum([_route_line(result, ax, x, bands, route, colors[route]) for route in routes]):
+            ax.plot([], [], color="#666666", linewidth=1.0, linestyle="--", label="no-outage baseline")
         _mark_transit(ax, x, np.sum([bands[f"baseline_{r}_exported_bpd"] for r in routes], axis=0))
         ax.set_ylabel("exported [thousand bbl/day]")
-        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)  # room for the transit note
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0) * 1.12)  # room for the transit note
         _thousands(ax)
         _legend(ax)
     if len(panels) > 1:
@@ -203,14 +211,19 @@ def _route_panels(result: RunResult, bands: dict[str, np.ndarray]) -> list[list[
     return [[r for r in routes if r not in small], small] if small else [routes]
 
 
-def _route_line(result: RunResult, ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], route: str, color: str) -> None:
-    key = f"{route}_exported_bpd"
+def _route_line(result: RunResult, ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], route: str, color: str) -> bool:
+    """A route's daily exports, and its baseline where they differ; whether the baseline was drawn."""
+    run, base = bands[f"{route}_exported_bpd"], bands[f"baseline_{route}_exported_bpd"]
     if isinstance(result.scenario.routes[route], TankerShuttleRoute):
-        ax.plot(x, bands[key] / 1e3, color=color, linewidth=0.5, alpha=0.2)
-        week = np.convolve(bands[key], np.ones(7) / 7, mode="full")[: len(x)]
-        ax.plot(x, week / 1e3, color=color, linewidth=1.8, label=f"{display_name(route)} (7-day mean)")
+        ax.plot(x, run / 1e3, color=color, linewidth=0.5, alpha=0.2)
+        run, base = (np.convolve(v, np.ones(7) / 7, mode="full")[: len(x)] for v in (run, base))
+        ax.plot(x, run / 1e3, color=color, linewidth=1.8, label=f"{display_name(route)} (7-day mean)")
     else:
-        _band(ax, x, bands, key, color, display_name(route), scale=1e3)
+        _band(ax, x, bands, f"{route}_exported_bpd", color, display_name(route), scale=1e3)
+    departs = bool(np.any(np.abs(run - base) > 1e-6 * max(float(np.abs(base).max()), 1.0)))
+    if departs:
+        ax.plot(x, base / 1e3, color=color, linewidth=1.0, linestyle="--", alpha=0.7)
+    return departs
 
 
 def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
@@ -260,12 +273,14 @@ def revenue(result: RunResult) -> Figure:
     loss at the horizon written on the plot."""
     fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2, timeline=True)
     x, bands = _dates(result), result.daily_bands()
-    _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9)
-    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with outages", scale=1e9)
+    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the outages", scale=1e9)
+    _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9, linestyle="--")
     top.set_ylabel("export revenue [USD bn]")
     _legend(top)
     _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
+    if min(v.min() for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))) >= 0:
+        bottom.set_ylim(bottom=0)  # no gain anywhere: no negative half of the axis
     bottom.set_ylabel("cumulative loss [USD bn]")
     _legend(bottom)
     bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
@@ -378,6 +393,7 @@ def loss_waterfall(result: RunResult) -> Figure:
     """Where the export revenue lost to the disruptions lands: companies and each tax (means), and how the
     government's part splits between the state budget and the National Fund."""
     fig, (ax,) = _figure(result, "where the revenue loss lands", bands="means")
+    ax.grid(False, axis="x")
     mean = {k: float(result.metric(k).mean()) / 1e9 for k in result.replications[0].metrics}
     parts = [(label, mean[key], color) for key, label, color in WATERFALL]
     if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
@@ -604,7 +620,7 @@ def qq(calibration: Calibration) -> Figure:
     ax.set_xlabel("fitted quantile [days]")
     ax.set_ylabel("observed duration [days]")
     ax.set_title(f"{calibration.target}: incident durations, QQ plot ({calibration.count} incidents)", fontsize=12)
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+    _grid(ax)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
     return fig
 
@@ -766,7 +782,7 @@ def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     ax = fig.add_subplot()
     fig.suptitle(title, fontsize=13, fontweight="bold")
     ax.set_title(subtitle, fontsize=9, color="#444444")
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+    _grid(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
 
