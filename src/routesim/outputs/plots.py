@@ -122,7 +122,11 @@ def _lanes(s: Scenario) -> dict[str, list[Window]]:
 
 def _day(s: Scenario, day: float) -> float:
     """A day of the run as a matplotlib date number."""
-    return float(mdates.date2num(dt.datetime.combine(s.start_date, dt.time()) + dt.timedelta(days=day)))  # type: ignore[no-untyped-call]
+    return _num(dt.datetime.combine(s.start_date, dt.time()) + dt.timedelta(days=day))
+
+
+def _num(when: dt.date) -> float:
+    return float(mdates.date2num(when))  # type: ignore[no-untyped-call]
 
 
 def _shade(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
@@ -231,11 +235,9 @@ def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
     days = int(np.argmax(baseline > 0)) if np.any(baseline > 0) else 0
     if days == 0:
         return
-    ax.axvspan(mdates.date2num(x[0]), mdates.date2num(x[days]), facecolor="none", edgecolor="#aaaaaa",  # type: ignore[no-untyped-call]
-               hatch="////", linewidth=0)
-    ax.annotate(f"first sales after {days} days of transit", (mdates.date2num(x[days]), 1.0),  # type: ignore[no-untyped-call]
-                xycoords=("data", "axes fraction"), xytext=(4, -3), textcoords="offset points", va="top", fontsize=8,
-                color="#666666")
+    ax.axvspan(_num(x[0]), _num(x[days]), facecolor="none", edgecolor="#aaaaaa", hatch="////", linewidth=0)
+    ax.annotate(f"first sales after {days} days of transit", (_num(x[days]), 1.0), xycoords=("data", "axes fraction"),
+                xytext=(4, -3), textcoords="offset points", va="top", fontsize=8, color="#666666")
 
 
 def storage(result: RunResult) -> Figure:
@@ -410,11 +412,10 @@ def loss_waterfall(result: RunResult) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("loss over the horizon [USD bn]")
     low, high = ax.get_ylim()
-    ax.set_ylim(low, high + 0.15 * (high - low))
-    ax.text(0.01, 0.97, f"government {mean['government_loss_usd']:,.2f}: state budget {mean['budget_loss_usd']:,.2f} "
-            f"(= {_percent(float(result.metric('budget_loss_share').mean()) * 100)} % of budget revenue), "
-            f"National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes, ha="left", va="top",
-            fontsize=9)
+    ax.set_ylim(low, high + 0.2 * (high - low))  # room for the note
+    ax.text(0.01, 0.97, f"{headline(result)}\ngovernment {mean['government_loss_usd']:,.2f}: state budget "
+            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes,
+            ha="left", va="top", fontsize=9, linespacing=1.5)
     return fig
 
 
@@ -497,14 +498,19 @@ def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow
             f"{r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
     ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
     ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
-    for x, (part, target, label) in zip(xs, parts):
-        status = _status(s, target)
-        if part == "terminal":
-            _network_terminal(ax, s, route, x, y)
-        else:
-            ax.plot(x, y, marker={"segment": "|", "tank_farm": "s", "tankers": "D"}[part], markersize=12,
-                    markeredgewidth=2, markerfacecolor="white", markeredgecolor=status, zorder=4)
-        ax.text(x, y - 0.24, label, ha="center", va="top", fontsize=7.5, color=status)
+    for x, part in zip(xs, parts):
+        _network_part(ax, s, route, x, y, part)
+
+
+def _network_part(ax: Axes, s: Scenario, route: str, x: float, y: float, part: Part) -> None:
+    kind, target, label = part
+    status = _status(s, target)
+    if kind == "terminal":
+        _network_terminal(ax, s, route, x, y)
+    else:
+        ax.plot(x, y, marker={"segment": "|", "tank_farm": "s", "tankers": "D"}[kind], markersize=12, markeredgewidth=2,
+                markerfacecolor="white", markeredgecolor=status, zorder=4)
+    ax.text(x, y - 0.24, label, ha="center", va="top", fontsize=7.5, color=status)
 
 
 def _parts(s: Scenario, route: str) -> list[Part]:
@@ -545,10 +551,8 @@ def _impairments(s: Scenario) -> list[str]:
     """Every scheduled outage window and random impairment of the scenario, one line each."""
     lines = [f"{display_name(target)}: {_window_text(s, start, end, factor)}"
              for target, windows in _lanes(s).items() for start, end, factor in windows]
-    lines += [f"{display_name(p.target)}: random incidents, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} "
-              f"days each on average" for p in s.incidents]
-    lines += [f"{display_name(p.target)}: storms, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} days each "
-              "on average" for p in s.weather]
+    lines += [f"{display_name(p.target)}: {what}, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} days each on "
+              "average" for what, processes in (("random incidents", s.incidents), ("storms", s.weather)) for p in processes]
     lines += [f"{display_name(p.target)}: failures after {p.time_to_failure_days.mean:.3g} days up on average, "
               f"{p.repair_days.mean:.3g} days to repair" for p in s.failures]
     return lines
@@ -563,9 +567,9 @@ PRICE_CURVES = (
 
 
 def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
-    """Losses of the run's barrels (mean volumes) against a constant Brent price. A curve that is zero
-    throughout, or the same as the one before it (the government's loss when none goes to the National Fund),
-    is named with that one, not drawn over it."""
+    """Losses of the run's barrels (mean volumes) against a constant Brent price. A curve the same as the one
+    before it (the government's loss when none goes to the National Fund) is named with it, not drawn over
+    it; a curve zero throughout is not drawn."""
     fig, (ax,) = _figure(result, "loss against the Brent price", bands="mean volumes")
     x = curve["brent_usd_per_bbl"]
     groups: list[tuple[np.ndarray, list[str], str, str]] = []
@@ -713,7 +717,11 @@ def key_label(key: str, scenarios: Sequence[Scenario] = ()) -> str:
         text = f"{name} {joiner} {_process(tokens[0], int(tokens[1]), field, scenarios)}"
     else:
         text = " ".join([*_owner(tokens), name])
-    return f"{text[:1].upper()}{text[1:]} [{unit}]"
+    return f"{_capital(text)} [{unit}]"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _field(field: str) -> tuple[str, str]:
@@ -794,8 +802,7 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
     x_label = key_label(key, scenarios)
-    what = _split(label)[0]
-    fig, ax = _plain_figure(f"{what[:1].upper()}{what[1:]} against {_words(x_label)}",
+    fig, ax = _plain_figure(f"{_capital(_words(label))} against {_words(x_label)}",
                             "mean and 95 % confidence band of the mean; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
