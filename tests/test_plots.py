@@ -14,6 +14,7 @@ from routesim.outputs import plots, rundir
 from routesim.outputs.plots import key_label
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
+from routesim.scenario.model import Scenario
 
 
 def texts(fig: Figure) -> list[str]:
@@ -21,7 +22,7 @@ def texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
 
 
-def closure(**kw: Any) -> Any:
+def closure(**kw: Any) -> Scenario:
     """A small scenario with one scheduled stop of route ``main``, and a small route beside it."""
     return scenario(routes={"main": pipeline(900_000.0), "small": pipeline(50_000.0)},
                     outages=[{"target": "main", "start_day": 10, "duration_days": 20}], **kw)
@@ -165,15 +166,19 @@ def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risk
                      f"1 in 20 runs of 90 days: USD {np.percentile(annual, 95):,.2f} bn/yr"]  # 1 in 50: too few runs
 
 
-def test_the_compared_exceedance_curves_are_logarithmic_too():
-    n, days = 40, ["2022-01-01", "2022-01-02"]
-    col = {f"{name}_{what}": values for name in ("a", "b") for what, values in (
-        ("budget_loss_usd_per_year", np.linspace(0, 4e9, n)), ("probability_exceeded", 1 - np.arange(1, n + 1) / n))}
-    data = {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
+def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:
+    """compare's overlay data of two runs ``a`` and ``b`` whose replications lost ``annual_losses`` [USD/yr]."""
+    days, n = ["2022-01-01", "2022-01-02"], len(annual_losses)
+    exceeded = 1 - np.arange(1, n + 1) / n
+    return {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
             "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
-            "loss_exceedance": col,
+            "loss_exceedance": {f"{r}_{what}": values for r in "ab" for what, values in (
+                ("budget_loss_usd_per_year", annual_losses), ("probability_exceeded", exceeded))},
             "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03]}}
-    ax = plots.overlays(data, ["a", "b"])["overlay_loss_exceedance"].axes[0]
+
+
+def test_the_compared_exceedance_curves_are_logarithmic_too():
+    ax = plots.overlays(overlay_data(np.linspace(0, 4e9, 40)), ["a", "b"])["overlay_loss_exceedance"].axes[0]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]
 
 
@@ -255,13 +260,9 @@ def test_price_curve_draws_a_curve_once_and_no_zero_curve(stop):
 
 
 def test_comparing_runs_of_one_outcome_each_draws_no_exceedance():
-    days = ["2022-01-01", "2022-01-02"]
-    data = {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
-            "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
-            "loss_exceedance": {f"{r}_{w}": [v] for r in "ab" for w, v in (("budget_loss_usd_per_year", 1e9),
-                                                                            ("probability_exceeded", 0.0))},
-            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}}
-    assert set(plots.overlays(data, ["a", "b"])) == {"overlay_flows", "overlay_loss_fan", "overlay_budget_loss_share"}
+    for alike in (np.array([1e9]), np.full(5, 1e9)):  # one replication each, or five that agree
+        made = plots.overlays(overlay_data(alike), ["a", "b"])
+        assert set(made) == {"overlay_flows", "overlay_loss_fan", "overlay_budget_loss_share"}
 
 
 # ----------------------------------------------------------------------------------------- network
