@@ -129,7 +129,7 @@ def test_missing_file_exits_2(tmp_path):
 
 def test_rerun_replaces_the_directory_without_mixing_files(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "-n", "2", "--out", str(out), "--quiet"]) == 0
+    assert main(["run", str(SCENARIOS / "cpc-incident-risk.yaml"), "-n", "2", "--out", str(out), "--quiet"]) == 0
     assert (out / "loss_distribution.png").exists()
     assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--out", str(out), "--quiet"]) == 0
     assert not (out / "loss_distribution.png").exists()  # a stale file of the earlier run

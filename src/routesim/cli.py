@@ -543,7 +543,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()
-    sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices)
+    sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices, scenario)
     if not args.quiet:
         top = oat["rows"][0]
         print(f"{scenario.name}: {args.metric} moves most with {top['key']} "

@@ -19,6 +19,7 @@ from scipy import stats
 from routesim.errors import ScenarioError
 from routesim.runs import montecarlo
 from routesim.scenario.loader import flatten, load_scenario
+from routesim.scenario.model import Scenario
 
 from .sweep import setting
 
@@ -132,8 +133,10 @@ def _value(r: Range, v: float) -> float | int:
     return round(v) if r.integer else float(v)
 
 
-def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None) -> None:
-    """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically."""
+def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any], indices: dict[str, Any] | None,
+                  resolved: Scenario | None = None) -> None:
+    """sensitivity.json, tornado.csv and .png, and with Sobol indices sobol.csv and .png, atomically; the plots
+    name the keys' outages after ``resolved``, the scenario varied."""
     from routesim.outputs import files, plots, rundir
 
     def columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -143,7 +146,8 @@ def write_results(out_dir: Path, scenario: str, metric: str, oat: dict[str, Any]
         rundir.write_json(tmp / "sensitivity.json",
                           {"scenario": scenario, "metric": metric, "one_at_a_time": oat, "sobol": indices})
         rundir.write_columns(tmp / "tornado.csv", columns(oat["rows"]))
-        plots.tornado(oat, metric, scenario).savefig(tmp / "tornado.png", dpi=130)
+        named = () if resolved is None else (resolved,)
+        plots.tornado(oat, metric, scenario, named).savefig(tmp / "tornado.png", dpi=130)
         if indices is not None:
             rundir.write_columns(tmp / "sobol.csv", columns(indices["rows"]))
-            plots.sobol_bars(indices, metric, scenario).savefig(tmp / "sobol.png", dpi=130)
+            plots.sobol_bars(indices, metric, scenario, named).savefig(tmp / "sobol.png", dpi=130)

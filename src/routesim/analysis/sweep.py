@@ -198,15 +198,16 @@ def write_plots(out_dir: Path, rows: list[dict[str, Any]], keys: list[str], path
     from routesim.outputs import plots
 
     figures = {}
+    scenarios = [load_scenario(p, overrides) for p in paths]  # they name what an outage key hits
     if len(keys) == 1:
         naive = naive_loss_line(out_dir, rows, keys[0], paths, overrides)
         for metric in SWEEP_METRICS:
             line = naive if metric == "budget_loss_usd" else None
-            figures[f"sweep_{metric}"] = plots.sweep_curve(rows, keys[0], metric, line)
+            figures[f"sweep_{metric}"] = plots.sweep_curve(rows, keys[0], metric, line, scenarios)
     elif len(keys) == 2:
         for name in scenario_names(rows):
             figures[f"heatmap_{name}_budget_loss_share"] = plots.sweep_heatmap(rows, (keys[0], keys[1]),
-                                                                               "budget_loss_share", name)
+                                                                               "budget_loss_share", name, scenarios)
     for stem, fig in figures.items():
         with files.atomic_file(out_dir / f"{stem}.png") as tmp:
             fig.savefig(tmp, dpi=130)

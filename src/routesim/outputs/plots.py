@@ -7,6 +7,11 @@ the scenario's name in the title), so that the plots of two runs can be compared
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
+import re
+import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
@@ -16,7 +21,8 @@ from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backen
 from matplotlib.ticker import FuncFormatter
 
 from routesim.results.run import RunResult
-from routesim.scenario.model import TankerShuttleRoute
+from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -40,19 +46,49 @@ def _route_colors(result: RunResult) -> dict[str, str]:
     return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
 
 
-def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band") -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(SIZE_IN[0], SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows)), layout="constrained")
-    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
+def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band",
+            timeline: bool = False) -> tuple[Figure, list[Axes]]:
+    """A figure of ``rows`` panels with the run's title; a ``timeline`` (panels of dates) also gets the outage
+    windows: a strip above the panels with a lane per impaired part, and its shade across every panel."""
+    lanes = _lanes(result.scenario) if timeline else {}
+    height = SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
+    fig = Figure(figsize=(SIZE_IN[0], height), layout="constrained")
+    ratios = ([0.09 * len(lanes) + 0.04] if lanes else []) + [1.0] * rows
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+    axes = [fig.add_subplot(grid[len(ratios) - rows + i]) for i in range(rows)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+    fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
+    top = fig.add_subplot(grid[0], sharex=axes[0]) if lanes else axes[0]
+    top.set_title(f"{_runs(result, bands)}; seed {result.scenario.seed}", fontsize=9, color="#444444")
+    for ax in axes:
+        _grid(ax)
+        ax.spines[["top", "right"]].set_visible(False)
+        if timeline:
+            _shade(result.scenario, ax, lanes)
+            _date_axis(ax)
+    if lanes:
+        _draw_lanes(result.scenario, top, lanes)
+    return fig, axes
+
+
+def _grid(ax: Axes) -> None:
+    """Light grid lines, behind what is drawn."""
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _runs(result: RunResult, bands: str) -> str:
+    """``200 replications, mean and 5-95 % band``: what a figure's lines are made of."""
     n = len(result.replications)
-    runs = f"{n} replications" + (f", {bands}" if bands else "") if n > 1 else "1 replication"
+    if n == 1:
+        return "1 replication"
+    if _one_outcome(result):
+        return f"{n} replications, all alike"
+    runs = f"{n} replications" + (f", {bands}" if bands else "")
     if n > result.band_sample and ("band" in bands or "P5" in bands):  # percentiles of the daily series
         runs += f" (percentiles of the first {result.band_sample:,})"
-    fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
-    axes[0].set_title(f"{runs}; seed {result.scenario.seed}", fontsize=9, color="#444444")
-    for ax in axes:
-        ax.grid(True, color="#dddddd", linewidth=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
-    return fig, axes
+    return runs
 
 
 def _date_axis(ax: Axes) -> None:
@@ -61,67 +97,161 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
-def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0) -> None:
-    ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label)
+def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0,
+          **line: Any) -> None:
+    ax.plot(x, bands[key] / scale, color=color, linewidth=1.6, label=label, **line)
     if f"{key}_p5" in bands:
         ax.fill_between(x, bands[f"{key}_p5"] / scale, bands[f"{key}_p95"] / scale, color=color, alpha=0.18, linewidth=0)
 
 
-def _shade_outages(result: RunResult, ax: Axes, colors: dict[str, str]) -> None:
-    s = result.scenario
-    labelled = set()
+SHADES = ("#f4a582", "#92c5de", "#b8e186", "#c2a5cf", "#fdb863", "#80cdc1", "#de77ae", "#bababa")
+"""One shade per impaired part (route or ``route/part``), in the order the scenario's outages name them."""
+Window = tuple[float, float, float]
+"""An outage window: start and end [days from the start, end clipped to the horizon] and capacity factor [-]."""
+
+
+def _lanes(s: Scenario) -> dict[str, list[Window]]:
+    """The scheduled outage windows within the horizon, by impaired part."""
+    lanes: dict[str, list[Window]] = {}
     for outage in s.outages:
         start, end = outage.window_days(s.start_date)
-        if start >= s.horizon_days:
-            continue
-        left = mdates.date2num(s.start_date + dt.timedelta(days=start))  # type: ignore[no-untyped-call]
-        right = mdates.date2num(s.start_date + dt.timedelta(days=min(end, s.horizon_days)))  # type: ignore[no-untyped-call]
-        label = None if outage.target in labelled else f"{outage.target} outage"
-        labelled.add(outage.target)
-        ax.axvspan(left, right, color=colors.get(outage.target.split("/")[0], "#999999"), alpha=0.10, label=label, linewidth=0)
+        if start < s.horizon_days and end > start:
+            lanes.setdefault(outage.target, []).append((start, min(end, s.horizon_days), outage.capacity_factor))
+    return lanes
+
+
+def _day(s: Scenario, day: float) -> float:
+    """A day of the run as a matplotlib date number."""
+    return _num(dt.datetime.combine(s.start_date, dt.time()) + dt.timedelta(days=day))
+
+
+def _num(when: dt.date) -> float:
+    return float(mdates.date2num(when))  # type: ignore[no-untyped-call]
+
+
+def _shade(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
+    """Grey where any part is out (one shade, however many parts overlap); the strip says which."""
+    spans = sorted((start, end) for windows in lanes.values() for start, end, _ in windows)
+    merged: list[list[float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        ax.axvspan(_day(s, start), _day(s, end), color="#000000", alpha=0.07, linewidth=0)
+
+
+def _draw_lanes(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
+    """Each impaired part's outage windows as bars in its own lane, named on the left, with what it lost and
+    when written beside each bar."""
+    n = len(lanes)
+    for i, (windows, shade) in enumerate(zip(lanes.values(), itertools.cycle(SHADES))):
+        y = n - 1 - i
+        for start, end, factor in windows:
+            ax.barh(y, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade, linewidth=0)
+            late = start > 0.6 * s.horizon_days
+            ax.text(_day(s, end if late else start), y, f" {_window_text(s, start, end, factor)} ", va="center",
+                    ha="right" if late else "left", fontsize=8)
+    ax.set_yticks(range(n), [display_name(t) for t in reversed(lanes)], fontsize=8.5)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.tick_params(axis="x", labelbottom=False, length=0)
+    ax.tick_params(axis="y", length=0)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
+
+
+def _window_text(s: Scenario, start: float, end: float, factor: float) -> str:
+    """``stopped 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words."""
+    first, last = (s.start_date + dt.timedelta(days=int(d)) for d in (start, math.ceil(end) - 1))
+    how = "stopped" if factor == 0 else f"at {factor * 100:.0f} % of capacity"
+    return f"{how}, {first:%-d %b} to {last:%-d %b %Y}"
 
 
 def _thousands(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
 
 
+def _legend(ax: Axes, **kw: Any) -> None:
+    """The legend beside the axes, off the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **kw)
+
+
 def flows(result: RunResult) -> Figure:
-    """Daily exports per route at the sale point (after transit), with the outage windows shaded.
+    """Daily exports per route at the sale point (after transit), with the outage windows shaded and, dashed,
+    each route's no-outage baseline where the run departs from it; routes far smaller than the largest get a
+    panel of their own, on their own scale. The first days, before the first barrels reach the sale point
+    (no sales in the baseline either), are hatched.
 
     A tanker route delivers whole cargoes, so its daily line is spiky; its 7-day mean is drawn bold over it.
     """
-    fig, (ax,) = _figure(result, "exports by route at the sale point")
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
-    _shade_outages(result, ax, colors)
-    for route, color in colors.items():
-        key = f"{route}_exported_bpd"
-        if isinstance(result.scenario.routes[route], TankerShuttleRoute):
-            ax.plot(x, bands[key] / 1e3, color=color, linewidth=0.6, alpha=0.35)
-            week = np.convolve(bands[key], np.ones(7) / 7, mode="full")[: len(x)]
-            ax.plot(x, week / 1e3, color=color, linewidth=1.8, label=f"{route} (7-day mean)")
-        else:
-            _band(ax, x, bands, key, color, route, scale=1e3)
-    ax.set_ylabel("exported [thousand bbl/day]")
-    ax.set_ylim(bottom=0)
-    _thousands(ax)
-    _date_axis(ax)
-    ax.legend(loc="best", frameon=False)
+    bands, colors = result.daily_bands(), _route_colors(result)
+    panels = _route_panels(result, bands)
+    fig, axes = _figure(result, "exports by route at the sale point", rows=len(panels), timeline=True)
+    x = _dates(result)
+    for ax, routes in zip(axes, panels):
+        if sum([_route_line(result, ax, x, bands, route, colors[route]) for route in routes]):
+            ax.plot([], [], color="#666666", linewidth=1.0, linestyle="--", label="no-outage baseline")
+        _mark_transit(ax, x, np.sum([bands[f"baseline_{r}_exported_bpd"] for r in routes], axis=0))
+        ax.set_ylabel("exported [thousand bbl/day]")
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0) * 1.12)  # room for the transit note
+        _thousands(ax)
+        _legend(ax)
+    if len(panels) > 1:
+        axes[1].set_title("smaller routes, on their own scale", loc="left", fontsize=9, color="#444444")
     return fig
+
+
+SMALL_ROUTE = 0.25
+"""A route whose highest daily flow is below this share of the largest route's gets the second panel [-]."""
+
+
+def _route_panels(result: RunResult, bands: dict[str, np.ndarray]) -> list[list[str]]:
+    """The routes of each flows panel: the large ones, and (if any) those far smaller."""
+    routes = list(result.scenario.routes)
+    peak = {r: max(float(bands[f"{r}_exported_bpd"].max()), float(bands[f"baseline_{r}_exported_bpd"].max()))
+            for r in routes}
+    small = [r for r in routes if peak[r] < SMALL_ROUTE * max(peak.values())]
+    return [[r for r in routes if r not in small], small] if small else [routes]
+
+
+def _route_line(result: RunResult, ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], route: str, color: str) -> bool:
+    """A route's daily exports, and its baseline where they differ; whether the baseline was drawn."""
+    run, base = bands[f"{route}_exported_bpd"], bands[f"baseline_{route}_exported_bpd"]
+    if isinstance(result.scenario.routes[route], TankerShuttleRoute):
+        ax.plot(x, run / 1e3, color=color, linewidth=0.5, alpha=0.2)
+        run, base = (np.convolve(v, np.ones(7) / 7, mode="full")[: len(x)] for v in (run, base))
+        ax.plot(x, run / 1e3, color=color, linewidth=1.8, label=f"{display_name(route)} (7-day mean)")
+    else:
+        _band(ax, x, bands, f"{route}_exported_bpd", color, display_name(route), scale=1e3)
+    departs = bool(np.any(np.abs(run - base) > 1e-6 * max(float(np.abs(base).max()), 1.0)))
+    if departs:
+        ax.plot(x, base / 1e3, color=color, linewidth=1.0, linestyle="--", alpha=0.7)
+    return departs
+
+
+def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
+    """Hatch the first days, when no barrel has reached the sale point yet even without outages."""
+    days = int(np.argmax(baseline > 0)) if np.any(baseline > 0) else 0
+    if days == 0:
+        return
+    ax.axvspan(_num(x[0]), _num(x[days]), facecolor="none", edgecolor="#aaaaaa", hatch="////", linewidth=0)
+    ax.annotate(f"first sales after {days} days of transit", (_num(x[days]), 1.0), xycoords=("data", "axes fraction"),
+                xytext=(4, -3), textcoords="offset points", va="top", fontsize=8, color="#666666")
 
 
 def storage(result: RunResult) -> Figure:
     """Storage level, and production with the shut-in it could not place."""
-    fig, (top, bottom) = _figure(result, "storage and production", rows=2)
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
+    fig, (top, bottom) = _figure(result, "storage and production", rows=2, timeline=True)
+    x, bands = _dates(result), result.daily_bands()
     capacity = result.scenario.storage_capacity_bbl
-    for ax in (top, bottom):
-        _shade_outages(result, ax, colors)
     nodes = result.scenario.storage_nodes()
     if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
         capacity = max(nodes.values())
         palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9
         for (node, size), color in zip(nodes.items(), palette):
-            label = node.replace("_tank_farm", " tank farm") if node not in result.scenario.producers else f"{node} storage"
+            label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in result.scenario.producers
+                     else f"{display_name(node)} storage")
             _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
             top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)
         top.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
@@ -130,48 +260,72 @@ def storage(result: RunResult) -> Figure:
         top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
     top.set_ylabel("storage [million bbl]")
     top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
-    top.legend(loc="best", frameon=False)
+    _legend(top)
     _band(bottom, x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
     _band(bottom, x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
     bottom.set_ylabel("rate [thousand bbl/day]")
     bottom.set_ylim(bottom=0)
     _thousands(bottom)
-    bottom.legend(loc="best", frameon=False)
-    for ax in (top, bottom):
-        _date_axis(ax)
+    _legend(bottom)
     return fig
 
 
 def revenue(result: RunResult) -> Figure:
-    """Cumulative export revenue against the no-outage baseline, and the cumulative budget loss."""
-    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2)
-    x, bands, colors = _dates(result), result.daily_bands(), _route_colors(result)
-    for ax in (top, bottom):
-        _shade_outages(result, ax, colors)
-    _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9)
-    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with outages", scale=1e9)
+    """Cumulative export revenue against the no-outage baseline, and the cumulative losses, with the budget
+    loss at the horizon written on the plot."""
+    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2, timeline=True)
+    x, bands = _dates(result), result.daily_bands()
+    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the outages", scale=1e9)
+    _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9, linestyle="--")
     top.set_ylabel("export revenue [USD bn]")
-    top.legend(loc="upper left", frameon=False)
+    _legend(top)
     _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
+    if min(v.min() for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))) >= 0:
+        bottom.set_ylim(bottom=0)  # no gain anywhere: no negative half of the axis
     bottom.set_ylabel("cumulative loss [USD bn]")
-    bottom.legend(loc="upper left", frameon=False)
-    for ax in (top, bottom):
-        _date_axis(ax)
+    _legend(bottom)
+    bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
     return fig
 
 
+def headline(result: RunResult) -> str:
+    """The budget loss at the horizon in USD bn and as a share of budget revenue (means over replications)."""
+    usd, share = (float(result.metric(m).mean()) for m in ("budget_loss_usd", "budget_loss_share"))
+    mean = "" if _one_outcome(result) else "mean "
+    return f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of budget revenue"
+
+
+def _percent(value: float) -> str:
+    return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
+
+
+def _one_outcome(result: RunResult) -> bool:
+    """Whether every replication of the run gave the same figures and daily series (one replication, or a run
+    with nothing random): its spread, bands and exceedance are those of a single number."""
+    figures, sample = result.figures, result.sample
+    return bool(np.all(figures == figures[:, :1]) and np.all(sample == sample[:, :1]))
+
+
 def loss_distribution(result: RunResult) -> Figure:
-    """Histogram of the budget loss as a share of the budget, across replications."""
+    """Histogram of the budget loss as a share of the budget, across replications, with its median, mean,
+    VaR 95 % and CVaR 95 % (the statistics of summary.json); the top axis gives the loss in USD bn."""
     fig, (ax,) = _figure(result, "distribution of the budget loss", bands="")
     values = result.metric("budget_loss_share") * 100
-    ax.hist(values, bins=min(60, max(10, len(values) // 25)), color="#d62728", alpha=0.75)
-    median, mean = float(np.median(values)), float(values.mean())
-    ax.axvline(median, color="black", linewidth=1.2, label=f"median {median:.2f} %")
-    ax.axvline(mean, color="black", linestyle="--", linewidth=1.2, label=f"mean {mean:.2f} %")
+    ax.hist(values, bins=min(60, max(10, len(values) // 25)), color="#d62728", alpha=0.6)
+    st = result.summary().metrics["budget_loss_share"]
+    for key, text, style, color in (("p50", "median", "-", "black"), ("mean", "mean", "--", "black"),
+                                    ("var95", "VaR 95 %", "-", "#7a0000"),
+                                    ("cvar95", "CVaR 95 % (mean of the worst 5 %)", ":", "#7a0000")):
+        value = float(getattr(st, key)) * 100
+        ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{text}: {value:.2f} %")
     ax.set_xlabel("budget loss over the horizon [% of budget revenue]")
     ax.set_ylabel("replications [count]")
-    ax.legend(loc="best", frameon=False)
+    budget_bn = result.scenario.fiscal.budget_revenue_usd_per_year * result.scenario.horizon_days / DAYS_PER_YEAR / 1e9
+    top = ax.secondary_xaxis("top", functions=(lambda v: np.multiply(v, budget_bn / 100),
+                                                lambda v: np.multiply(v, 100 / budget_bn)))
+    top.set_xlabel("budget loss over the horizon [USD bn]")
+    _legend(ax, title=f"any loss in {(st.prob_loss or 0.0) * 100:.0f} % of replications")
     return fig
 
 
@@ -181,29 +335,51 @@ def loss_fan(result: RunResult) -> Figure:
     The median, not the mean: on/off disruptions make outcomes bimodal, and the mean may lie where no
     replication does.
     """
-    fig, (ax,) = _figure(result, "cumulative export revenue loss, fan chart", bands="median, P10-P90 and P5-P95")
+    fig, (ax,) = _figure(result, "cumulative export revenue loss, fan chart", bands="median, P10-P90 and P5-P95",
+                         timeline=True)
     x = _dates(result)
     p5, p10, p50, p90, p95 = np.percentile(result.daily_stack("revenue_loss_usd") / 1e9, (5, 10, 50, 90, 95), axis=0)
     ax.fill_between(x, p5, p95, color="#ff7f0e", alpha=0.18, linewidth=0, label="P5-P95")
     ax.fill_between(x, p10, p90, color="#ff7f0e", alpha=0.35, linewidth=0, label="P10-P90")
     ax.plot(x, p50, color="#b35900", linewidth=1.8, label="median")
     ax.set_ylabel("cumulative revenue loss [USD bn]")
-    _date_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
+
+
+RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
 
 
 def loss_exceedance(result: RunResult) -> Figure:
-    """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve."""
+    """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve, on a log scale down
+    to one replication in all, with the losses of the return periods the run resolves marked."""
     fig, (ax,) = _figure(result, "budget loss exceedance", bands="")
-    annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * 365 / result.scenario.horizon_days
+    horizon = result.scenario.horizon_days
+    annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * DAYS_PER_YEAR / horizon
     exceed = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
     ax.step(annual, exceed, where="post", color="#d62728", linewidth=1.8)
+    unit = " years" if horizon == DAYS_PER_YEAR else f" runs of {horizon} days"
+    for k in _tail_axis(ax, len(annual)):
+        loss = float(np.percentile(annual, 100 - 100 / k))
+        ax.plot(loss, 1 / k, "o", color="#7a0000", markersize=4)
+        ax.annotate(f"1 in {k}{unit}: USD {loss:,.2f} bn/yr", (loss, 1 / k), xytext=(6, 3), textcoords="offset points",
+                    fontsize=8, color="#7a0000")
     ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_ylabel("probability of exceeding [-]")
-    ax.set_ylim(0, 1.02)
     ax.set_xlim(left=min(0.0, float(annual[0])))
     return fig
+
+
+def _tail_axis(ax: Axes, n: int) -> list[int]:
+    """A log probability-of-exceeding axis down to one in ``n``, with the return periods that at least two
+    of ``n`` replications exceed drawn across; those return periods."""
+    ax.set_yscale("log")
+    ax.set_ylim(0.5 / n, 1.15)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v * 100:g} %"))
+    ax.set_ylabel("probability of exceeding [%]")
+    periods = [k for k in RETURN_PERIODS if 2 * k <= n]
+    for k in periods:
+        ax.axhline(1 / k, color="#999999", linewidth=0.8, linestyle="--")
+    return periods
 
 
 WATERFALL = (
@@ -219,6 +395,7 @@ def loss_waterfall(result: RunResult) -> Figure:
     """Where the export revenue lost to the disruptions lands: companies and each tax (means), and how the
     government's part splits between the state budget and the National Fund."""
     fig, (ax,) = _figure(result, "where the revenue loss lands", bands="means")
+    ax.grid(False, axis="x")
     mean = {k: float(result.metric(k).mean()) / 1e9 for k in result.replications[0].metrics}
     parts = [(label, mean[key], color) for key, label, color in WATERFALL]
     if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
@@ -235,38 +412,192 @@ def loss_waterfall(result: RunResult) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("loss over the horizon [USD bn]")
     low, high = ax.get_ylim()
-    ax.set_ylim(low, high + 0.15 * (high - low))
-    ax.text(0.01, 0.97, f"government {mean['government_loss_usd']:,.2f}: state budget {mean['budget_loss_usd']:,.2f}, "
-            f"National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes, ha="left", va="top",
-            fontsize=9)
+    ax.set_ylim(low, high + 0.2 * (high - low))  # room for the note
+    ax.text(0.01, 0.97, f"{headline(result)}\ngovernment {mean['government_loss_usd']:,.2f}: state budget "
+            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes,
+            ha="left", va="top", fontsize=9, linespacing=1.5)
     return fig
 
 
+# ------------------------------------------------------------------------------------------ network
+
+SCHEDULED, RANDOM, SOUND = "#d62728", "#e08a00", "#333333"
+"""Colours of a part with a scheduled outage, with random impairments only, and with neither."""
+Part = tuple[str, str, str]
+"""A part of a route as the network draws it: its kind (segment, tank_farm, terminal, tankers), its target
+name (``route/part``) and its label."""
+
+
+def network(result: RunResult) -> Figure:
+    """The export network as a schematic: producers on the left, each route a line to its sale point with its
+    parts in order (pipeline segments, tank farm, terminal with its moorings, tanker shuttle) and their
+    capacities; the line's width is the run's mean flow. Parts with scheduled outages are red, those with
+    random impairments orange, and every impairment is listed below."""
+    s = result.scenario
+    notes = _impairments(s)
+    fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.1 * len(s.routes), 0.2 * (len(notes) + 1)])
+    ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+    fig.suptitle(f"{s.name}: the export network", fontsize=13, fontweight="bold")
+    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')})", fontsize=9,
+                 color="#444444")
+    rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
+    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd"))) for r in s.routes}
+    widest = max(max(flows.values()), 1.0)
+    for (route, y), color in zip(rows.items(), _route_colors(result).values()):
+        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * flows[route] / widest)
+    _network_producers(ax, result, rows)
+    ax.set_xlim(0, 10.4)
+    ax.set_ylim(-0.75, len(s.routes) - 0.35)
+    ax.set_axis_off()
+    listing.set_axis_off()
+    listing.text(0.0, 1.0, "\n".join(["Impairments:", *notes]) if notes else "Nothing impaired.",
+                 transform=listing.transAxes, va="top", fontsize=9, linespacing=1.5)
+    return fig
+
+
+def _kbpd(bpd: float) -> str:
+    return f"{bpd / 1e3:,.0f} kbbl/d" if bpd >= 1e4 else f"{bpd / 1e3:,.1f} kbbl/d"
+
+
+def _status(s: Scenario, target: str) -> str:
+    """The colour of a part: scheduled outage, random impairments only, or neither."""
+    if any(o.target == target for o in s.outages):
+        return SCHEDULED
+    randoms = [p.target for p in s.incidents] + [p.target for p in s.failures] + [p.target for p in s.weather]
+    return RANDOM if target in randoms else SOUND
+
+
+def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> None:
+    """Each producer as a box with its output and storage, linked to the routes it can reach."""
+    s = result.scenario
+    ys = np.linspace(max(rows.values()), 0, len(s.producers)) if len(s.producers) > 1 else [max(rows.values()) / 2]
+    for (name, producer), y in zip(s.producers.items(), ys):
+        key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
+        for route in s.reach(name):
+            ax.plot([1.55, 2.3], [y, rows[route]], color="#bbbbbb", linewidth=1.0, zorder=1)
+        ax.text(0.05, y, f"{display_name(name)}\n{_kbpd(producer.production_bpd)} capacity\n"
+                f"{_kbpd(float(np.mean(result.daily_mean(key))))} produced (mean)\n"
+                f"storage {producer.storage_bbl / 1e6:,.1f} M bbl", va="center", ha="left", fontsize=8,
+                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": "#999999"}, zorder=3)
+
+
+def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow: float, width: float) -> None:
+    """One route: its line from the junction to the sale point, its parts in order, and its figures."""
+    r = s.routes[route]
+    parts = _parts(s, route)
+    xs = np.linspace(3.4, 8.0, len(parts)) if len(parts) > 1 else np.array([5.7])
+    sea = next((x for x, part in zip(xs, parts) if part[0] == "tankers"), None)
+    ax.plot([2.3, 8.9 if sea is None else sea], [y, y], color=color, linewidth=width, solid_capstyle="butt", zorder=2,
+            gid=f"route {route}")
+    if sea is not None:  # the crossing: cargoes, not a continuous flow
+        ax.plot([sea, 8.9], [y, y], color=color, linewidth=width, linestyle=(0, (2, 1.5)), zorder=2)
+    kind = "tanker shuttle" if isinstance(r, TankerShuttleRoute) else "pipeline"
+    committed = f", {_kbpd(r.committed_bpd)} committed" if r.committed_bpd else ""
+    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{committed}, transit "
+            f"{r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
+    ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
+    ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
+    for x, part in zip(xs, parts):
+        _network_part(ax, s, route, x, y, part)
+
+
+def _network_part(ax: Axes, s: Scenario, route: str, x: float, y: float, part: Part) -> None:
+    kind, target, label = part
+    status = _status(s, target)
+    if kind == "terminal":
+        _network_terminal(ax, s, route, x, y)
+    else:
+        ax.plot(x, y, marker={"segment": "|", "tank_farm": "s", "tankers": "D"}[kind], markersize=12, markeredgewidth=2,
+                markerfacecolor="white", markeredgecolor=status, zorder=4)
+    ax.text(x, y - 0.24, label, ha="center", va="top", fontsize=7.5, color=status)
+
+
+def _parts(s: Scenario, route: str) -> list[Part]:
+    """A route's parts in the order oil passes them."""
+    r = s.routes[route]
+    segment = {n: ("segment", f"{route}/{n}", f"{n}\n{_kbpd(seg.capacity_bpd)}") for n, seg in r.segments.items()}
+    before, after = r.split_segments() if isinstance(r, PipelineRoute) else (list(r.segments), [])
+    parts = [segment[n] for n in before]
+    if r.tank_farm is not None:
+        parts.append(("tank_farm", f"{route}/tank_farm", f"tank farm\n{r.tank_farm.storage_bbl / 1e6:,.1f} M bbl"))
+    parts += [segment[n] for n in after]
+    if isinstance(r, PipelineRoute) and r.terminal is not None:
+        t = r.terminal
+        parts.append(("terminal", f"{route}/terminal",
+                      f"terminal: {t.active_moorings} of {len(t.moorings)}\nmoorings x {_kbpd(t.mooring_rate_bpd)}"))
+    if isinstance(r, TankerShuttleRoute):
+        berths = f"{r.load_berths} load berth" + ("s" if r.load_berths > 1 else "")
+        parts.append(("tankers", route, f"{r.tankers} tankers x {r.tanker_capacity_bbl / 1e3:,.0f} k bbl\n"
+                      f"{berths}, voyage {r.voyage_days:g} d"))
+    return parts
+
+
+def _network_terminal(ax: Axes, s: Scenario, route: str, x: float, y: float) -> None:
+    """A terminal on the line, its moorings in a row above it, each named and coloured by its own impairments."""
+    r = s.routes[route]
+    assert isinstance(r, PipelineRoute) and r.terminal is not None
+    moorings = r.terminal.moorings
+    ax.plot(x, y, marker="|", markersize=22, markeredgewidth=2.5, color=_status(s, f"{route}/terminal"), zorder=4)
+    for dx, mooring in zip(0.32 * (np.arange(len(moorings)) - (len(moorings) - 1) / 2), moorings):
+        status = _status(s, f"{route}/{mooring}")
+        ax.plot([x, x + dx], [y, y + 0.3], color="#999999", linewidth=0.8, zorder=3)
+        ax.plot(x + dx, y + 0.3, marker="o", markersize=7, markerfacecolor="white", markeredgecolor=status,
+                markeredgewidth=1.6, zorder=4)
+        ax.text(x + dx, y + 0.38, mooring, ha="center", va="bottom", fontsize=7, color=status)
+
+
+def _impairments(s: Scenario) -> list[str]:
+    """Every scheduled outage window and random impairment of the scenario, one line each."""
+    lines = [f"{display_name(target)}: {_window_text(s, start, end, factor)}"
+             for target, windows in _lanes(s).items() for start, end, factor in windows]
+    lines += [f"{display_name(p.target)}: {what}, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} days each on "
+              "average" for what, processes in (("random incidents", s.incidents), ("storms", s.weather)) for p in processes]
+    lines += [f"{display_name(p.target)}: failures after {p.time_to_failure_days.mean:.3g} days up on average, "
+              f"{p.repair_days.mean:.3g} days to repair" for p in s.failures]
+    return lines
+
+
+PRICE_CURVES = (
+    ("export_revenue_loss_usd", "export revenue loss", "#ff7f0e", "-"),
+    ("government_revenue_loss_usd", "government loss", "#9467bd", "-"),
+    ("budget_oil_revenue_loss_usd", "state budget loss", "#d62728", "-"),
+    ("national_fund_revenue_loss_usd", "National Fund loss", "#17becf", "--"),
+)
+
+
 def price_curve(result: RunResult, curve: dict[str, np.ndarray]) -> Figure:
-    """Losses of the run's barrels (mean volumes) against a constant Brent price."""
+    """Losses of the run's barrels (mean volumes) against a constant Brent price. A curve the same as the one
+    before it (the government's loss when none goes to the National Fund) is named with it, not drawn over
+    it; a curve zero throughout is not drawn."""
     fig, (ax,) = _figure(result, "loss against the Brent price", bands="mean volumes")
     x = curve["brent_usd_per_bbl"]
-    ax.plot(x, curve["export_revenue_loss_usd"] / 1e9, color="#ff7f0e", linewidth=1.8, label="export revenue loss")
-    ax.plot(x, curve["government_revenue_loss_usd"] / 1e9, color="#9467bd", linewidth=1.8, label="government loss")
-    ax.plot(x, curve["budget_oil_revenue_loss_usd"] / 1e9, color="#d62728", linewidth=1.8, label="state budget loss")
-    ax.plot(x, curve["national_fund_revenue_loss_usd"] / 1e9, color="#17becf", linewidth=1.4, linestyle="--",
-            label="National Fund loss")
+    groups: list[tuple[np.ndarray, list[str], str, str]] = []
+    for key, label, color, style in PRICE_CURVES:
+        y = curve[key] / 1e9
+        if groups and np.allclose(y, groups[-1][0], rtol=1e-9, atol=0):
+            groups[-1][1].append(label)
+        elif np.any(y != 0):
+            groups.append((y, [label], color, style))
+    for y, labels, color, style in groups:
+        ax.plot(x, y, color=color, linewidth=1.8, linestyle=style, label=" = ".join(labels))
     ax.axvline(float(np.mean(result.daily_mean("brent_usd_per_bbl"))), color="#7f7f7f", linewidth=1, linestyle=":",
                label="the run's mean Brent")
     ax.set_xlabel("Brent [USD/bbl]")
     ax.set_ylabel("loss over the horizon [USD bn]")
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
 
 
 def figures(result: RunResult, curve: dict[str, np.ndarray] | None = None) -> dict[str, Figure]:
-    """Every plot of a run, keyed by file stem."""
-    out = {"flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
+    """Every plot of a run, keyed by file stem; none that would be degenerate: no waterfall or price curve
+    without a loss, no spread of outcomes (distribution, fan, exceedance) for a run with one outcome."""
+    out = {"network": network(result), "flows": flows(result), "storage": storage(result), "revenue": revenue(result)}
     if np.any(result.metric("revenue_loss_usd") != 0):
         out["loss_waterfall"] = loss_waterfall(result)
-    if curve is not None:
+    if curve is not None and any(np.any(curve[key] != 0) for key, *_ in PRICE_CURVES):
         out["price_curve"] = price_curve(result, curve)
-    if len(result.replications) > 1:
+    if not _one_outcome(result):
         out["loss_distribution"] = loss_distribution(result)
         out["loss_fan"] = loss_fan(result)
         out["loss_exceedance"] = loss_exceedance(result)
@@ -293,9 +624,148 @@ def qq(calibration: Calibration) -> Figure:
     ax.set_xlabel("fitted quantile [days]")
     ax.set_ylabel("observed duration [days]")
     ax.set_title(f"{calibration.target}: incident durations, QQ plot ({calibration.count} incidents)", fontsize=12)
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+    _grid(ax)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
     return fig
+
+
+UNIT_SUFFIXES = (  # a key's unit from how its name ends, longest first
+    ("_usd_per_bbl", "USD/bbl"),
+    ("_usd_per_tonne", "USD/t"),
+    ("_usd_per_year", "USD/yr"),
+    ("bbl_per_tonne", "bbl/t"),
+    ("_per_year", "per year"),
+    ("_bpd", "bbl/day"),
+    ("_bbl", "bbl"),
+    ("_usd", "USD"),
+    ("_days", "days"),
+    ("_share", "-"),
+    ("_factor", "-"),
+)
+FIELDS: dict[str, tuple[str, str | None]] = {
+    # a scenario key's last name: what it is in words, and its unit where the name does not carry it
+    "duration_days": ("length", None),
+    "start_day": ("start", "day of the run"),
+    "capacity_factor": ("capacity left", None),
+    "capacity_bpd": ("capacity", None),
+    "transit_days": ("transit time", None),
+    "cost_usd_per_bbl": ("cost", None),
+    "cost_usd_per_tonne": ("cost", None),
+    "differential_usd_per_bbl": ("price differential to Brent", None),
+    "committed_bpd": ("committed flow", None),
+    "tankers": ("tankers", "count"),
+    "tanker_capacity_bbl": ("cargo per tanker", None),
+    "load_berths": ("load berths", "count"),
+    "load_days": ("loading time", None),
+    "voyage_days": ("voyage time", None),
+    "unload_days": ("discharge time", None),
+    "production_bpd": ("production", None),
+    "storage_bbl": ("storage capacity", None),
+    "initial_storage_bbl": ("initial storage", None),
+    "working_storage_bbl": ("working stock", None),
+    "restart_ramp_days": ("restart ramp", None),
+    "active_moorings": ("active moorings", "count"),
+    "mooring_rate_bpd": ("loading rate per mooring", None),
+    "brent_usd_per_bbl": ("Brent", None),
+    "rate_per_year": ("rate", None),
+    "time_to_failure_days": ("time to failure", None),
+    "repair_days": ("repair time", None),
+    "government_take_share": ("government take", None),
+    "national_fund_share": ("National Fund share", None),
+    "budget_revenue_usd_per_year": ("budget revenue", None),
+    "volatility_per_year": ("volatility", "1/√yr"),
+    "reversion_per_year": ("mean reversion", None),
+    "initial_usd_per_bbl": ("initial Brent", None),
+    "long_run_usd_per_bbl": ("long-run Brent", None),
+    "rate": ("rate", "-"),
+    "replications": ("replications", "count"),
+    "horizon_days": ("horizon", None),
+}
+DISTRIBUTION_PARAMETERS = {"value": "", "median": "median", "mean": "mean", "sd": "spread of the", "sigma": "sigma of the",
+                           "shape": "shape of the", "scale": "scale of the", "low": "lowest", "high": "highest",
+                           "mode": "most likely"}
+PROCESSES = {  # a list of impairments: one of them in words, and what hits a target
+    "outages": ("outage", "outage"),
+    "incidents": ("incident process", "incidents"),
+    "failures": ("failure process", "failures"),
+    "weather": ("storm process", "storms"),
+}
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def display_name(name: str) -> str:
+    """A route, part or producer name as a reader sees it: ``cpc`` -> ``CPC``, ``cpc/spm-2`` -> ``CPC spm-2``,
+    ``atyrau_samara`` -> ``Atyrau-Samara`` (a name of up to three letters is taken for an acronym)."""
+    route, _, part = name.partition("/")
+    words = [w.upper() if len(w) <= 3 and w.isalpha() else w[:1].upper() + w[1:] for w in route.split("_")]
+    return " ".join(filter(None, ["-".join(words), part]))
+
+
+def key_label(key: str, scenarios: Sequence[Scenario] = ()) -> str:
+    """A scenario key path as an axis label with its unit: ``outages[0].duration_days`` -> ``Length of the CPC
+    stop [days]``. The unit comes from the key's name (``_days``, ``_bpd``, ``_usd_per_bbl``, ...); what an
+    outage or random process hits, from ``scenarios`` where they all agree (else ``the first outage``)."""
+    tokens = re.findall(r"[^.\[\]]+", key)
+    parameter = tokens.pop() if len(tokens) > 1 and tokens[-1] in DISTRIBUTION_PARAMETERS else None
+    field = tokens.pop() if tokens else key
+    name, unit = _field(field)
+    if parameter is not None:
+        name = f"{DISTRIBUTION_PARAMETERS[parameter]} {name}".strip()
+        unit = "-" if parameter in ("sigma", "shape") else unit
+    if tokens and tokens[0] in PROCESSES and len(tokens) == 2 and tokens[1].isdigit():
+        joiner = "during" if field == "capacity_factor" else "of"
+        text = f"{name} {joiner} {_process(tokens[0], int(tokens[1]), field, scenarios)}"
+    else:
+        text = " ".join([*_owner(tokens), name])
+    return f"{_capital(text)} [{unit}]"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _field(field: str) -> tuple[str, str]:
+    """A key's last name in words, and its unit."""
+    unit = next((u for suffix, u in UNIT_SUFFIXES if field.endswith(suffix)), "-")
+    name, own_unit = FIELDS.get(field, (None, None))
+    if name is None:
+        stem = next((field[: -len(s)] for s, u in UNIT_SUFFIXES if field.endswith(s) and len(field) > len(s) and u != "-"),
+                    field)
+        name = stem.replace("_", " ")
+    return name, own_unit or unit
+
+
+def _owner(tokens: list[str]) -> list[str]:
+    """What a key belongs to, in words: ``routes.cpc.segments.russian-section`` -> ``CPC russian-section``."""
+    if tokens[:1] in (["routes"], ["producers"]) and len(tokens) > 1:
+        return [display_name(tokens[1]), *(t.replace("_", " ") for t in tokens[2:] if t != "segments")]
+    return [t.replace("_", " ") for t in tokens if t not in ("market", "fiscal", "taxes")]
+
+
+def _process(kind: str, index: int, field: str, scenarios: Sequence[Scenario]) -> str:
+    """``the CPC stop``, ``CPC incidents``: the scheduled outage or random process ``kind[index]`` in words."""
+    phrases = set()
+    for s in scenarios:
+        items = getattr(s, kind)
+        if index >= len(items):
+            return _nth(kind, index)
+        target = display_name(items[index].target)
+        if kind == "outages":
+            stop = items[index].capacity_factor == 0 and field != "capacity_factor"
+            phrases.add(f"the {target} {'stop' if stop else 'outage'}")
+        else:
+            phrases.add(f"{target} {PROCESSES[kind][1]}")
+    return phrases.pop() if len(phrases) == 1 else _nth(kind, index)
+
+
+def _nth(kind: str, index: int) -> str:
+    what = PROCESSES[kind][0]
+    return f"the {ORDINALS[index]} {what}" if index < len(ORDINALS) else f"{what} {index}"
+
+
+def _number(value: float) -> str:
+    """A parameter value as text: thousands separated, no needless decimals."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}"
 
 
 METRIC_LABELS = {
@@ -320,17 +790,20 @@ def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     ax = fig.add_subplot()
     fig.suptitle(title, fontsize=13, fontweight="bold")
     ax.set_title(subtitle, fontsize=9, color="#444444")
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+    _grid(ax)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
 
 
-def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[str, float] | None = None) -> Figure:
-    """A metric against one swept parameter: each scenario's mean with its 95 % confidence band."""
+def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[str, float] | None = None,
+                scenarios: Sequence[Scenario] = ()) -> Figure:
+    """A metric against one swept parameter: each scenario's mean with its 95 % confidence band. ``scenarios``
+    (those swept) name what the key's outage hits."""
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
-    fig, ax = _plain_figure(f"{label.split(' [')[0]} against {key}", "mean and 95 % confidence band of the mean; "
-                            + ", ".join(names))
+    x_label = key_label(key, scenarios)
+    fig, ax = _plain_figure(f"{_capital(_words(label))} against {_words(x_label)}",
+                            "mean and 95 % confidence band of the mean; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
         x = np.array([float(r[key]) for r in mine])
@@ -343,14 +816,16 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
         if naive and name in naive:
             ax.plot(x, x * naive[name] / scale, color=color, linewidth=1.2, linestyle="--",
                     label=f"{name}: naive, linear in days")
-    ax.set_xlabel(key)
+    ax.set_xlabel(x_label)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _number(v)))
     ax.set_ylabel(label)
-    ax.legend(loc="upper left", frameon=False)
+    _legend(ax)
     return fig
 
 
-def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str) -> Figure:
-    """A metric's mean over two swept parameters."""
+def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str,
+                  scenarios: Sequence[Scenario] = ()) -> Figure:
+    """A metric's mean over two swept parameters, each cell's value written in it."""
     label, scale = metric_axis(metric)
     mine = [r for r in rows if r["scenario"] == scenario]
     xs = sorted({float(r[keys[0]]) for r in mine})
@@ -358,16 +833,49 @@ def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str
     grid = np.full((len(ys), len(xs)), np.nan)
     for r in mine:
         grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
-    fig, ax = _plain_figure(f"{scenario}: {label.split(' [')[0]}", f"mean over the grid of {keys[0]} and {keys[1]}")
+    x_label, y_label = (key_label(k, scenarios) for k in keys)
+    fig, ax = _plain_figure(f"{scenario}: {_words(label)}",
+                            f"mean over the grid of {_words(x_label)} and {_words(y_label)}")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
-    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], rotation=45)
-    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
-    ax.set_xlabel(keys[0])
-    ax.set_ylabel(keys[1])
+    _cell_values(ax, grid)
+    ax.set_xticks(range(len(xs)), [_number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)), [_number(v) for v in ys])
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
     ax.grid(False)
+    ax.spines[["top", "right"]].set_visible(True)
     fig.colorbar(image, ax=ax, label=label)
     return fig
+
+
+def _cell_values(ax: Axes, grid: np.ndarray) -> None:
+    """Each cell's value in the cell, light on the dark end of the colour scale and dark on the light end."""
+    low, high = np.nanmin(grid), np.nanmax(grid)
+    for (row, column), value in np.ndenumerate(grid):
+        if np.isnan(value):
+            continue
+        dark = high == low or (value - low) / (high - low) < 0.6  # viridis runs from dark to light
+        ax.text(column, row, cell_text(value), ha="center", va="center", fontsize=9,
+                color="white" if dark else "black")
+
+
+def cell_text(value: float) -> str:
+    """A heatmap cell's value as written in it."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _split(label: str) -> tuple[str, str]:
+    """An axis label's words and its unit: ``Brent [USD/bbl]`` -> ``Brent``, ``USD/bbl``."""
+    words, _, unit = label.rpartition(" [")
+    return (words, unit[:-1]) if words else (label, "")
+
+
+def _words(label: str) -> str:
+    """An axis label without its unit, to go inside a sentence: ``Length of the CPC stop`` -> ``length of the
+    CPC stop``."""
+    words = _split(label)[0]
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
 
 
 def _dates_of(texts: list[str]) -> np.ndarray:
@@ -375,78 +883,110 @@ def _dates_of(texts: list[str]) -> np.ndarray:
 
 
 def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Figure]:
-    """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario."""
+    """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario. The
+    exceedance curves only when some run's budget loss varies between its replications."""
     subtitle = "compared: " + ", ".join(names)
-    out = {}
-    fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
-    x = _dates_of(data["flows"]["date"])
-    for i, name in enumerate(names):
-        ax.plot(x, np.asarray(data["flows"][name]) / 1e3, color=PALETTE[i % len(PALETTE)], linewidth=1.6, label=name)
-    ax.set_ylabel("exported [thousand bbl/day]")
-    ax.set_ylim(bottom=0)
-    _date_axis(ax)
-    ax.legend(loc="lower left", frameon=False)
-    out["overlay_flows"] = fig
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    out = {"overlay_flows": _overlay_flows(data["flows"], names, colors, subtitle),
+           "overlay_loss_fan": _overlay_fan(data["loss_fan"], names, colors, subtitle)}
+    exceedance = data["loss_exceedance"]
+    if any(len(set(np.asarray(exceedance[f"{n}_budget_loss_usd_per_year"]).tolist())) > 1 for n in names):
+        out["overlay_loss_exceedance"] = _overlay_exceedance(exceedance, names, colors, subtitle)
+    out["overlay_budget_loss_share"] = _overlay_share(data["budget_loss_share"], names, colors, subtitle)
+    return out
 
+
+def _overlay_flows(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
+    x = _dates_of(col["date"])
+    for name, color in zip(names, colors):
+        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=1.6, label=name)
+    _mark_transit(ax, x, np.min([np.asarray(col[n]) for n in names], axis=0))
+    ax.set_ylabel("exported [thousand bbl/day]")
+    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
+    _thousands(ax)
+    _date_axis(ax)
+    _legend(ax)
+    return fig
+
+
+def _overlay_fan(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
     fig, ax = _plain_figure("cumulative export revenue loss", subtitle + "; median and P5-P95 band")
-    x = _dates_of(data["loss_fan"]["date"])
-    for i, name in enumerate(names):
-        color = PALETTE[i % len(PALETTE)]
-        col = data["loss_fan"]
+    x = _dates_of(col["date"])
+    for name, color in zip(names, colors):
         ax.fill_between(x, np.asarray(col[f"{name}_p5"]) / 1e9, np.asarray(col[f"{name}_p95"]) / 1e9, color=color,
                         alpha=0.15, linewidth=0)
         ax.plot(x, np.asarray(col[f"{name}_p50"]) / 1e9, color=color, linewidth=1.8, label=name)
     ax.set_ylabel("cumulative revenue loss [USD bn]")
     _date_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
-    out["overlay_loss_fan"] = fig
-
-    fig, ax = _plain_figure("budget loss exceedance", subtitle)
-    for i, name in enumerate(names):
-        col = data["loss_exceedance"]
-        ax.step(np.asarray(col[f"{name}_budget_loss_usd_per_year"]) / 1e9, col[f"{name}_probability_exceeded"],
-                where="post", color=PALETTE[i % len(PALETTE)], linewidth=1.8, label=name)
-    ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_ylabel("probability of exceeding [-]")
-    ax.set_ylim(0, 1.02)
-    ax.legend(loc="upper right", frameon=False)
-    out["overlay_loss_exceedance"] = fig
-
-    fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
-    share = data["budget_loss_share"]
-    mean = np.asarray(share["mean"]) * 100
-    err = np.vstack([mean - np.asarray(share["ci95_low"]) * 100, np.asarray(share["ci95_high"]) * 100 - mean])
-    ax.bar(range(len(names)), mean, yerr=err, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
-           capsize=6, width=0.6)
-    ax.set_xticks(range(len(names)), names)
-    ax.set_ylabel("budget loss [% of budget revenue]")
-    out["overlay_budget_loss_share"] = fig
-    return out
-
-
-def tornado(oat: dict[str, Any], metric: str, scenario: str) -> Figure:
-    """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
-    label, scale = metric_axis(metric)
-    rows = oat["rows"]
-    fig, ax = _plain_figure(f"{scenario}: sensitivity of {label.split(' [')[0]}",
-                            "one key at a time between its low and high; other keys as in the scenario")
-    base = oat["base"] / scale
-    for i, row in enumerate(reversed(rows)):
-        low, high = row["metric_at_low"] / scale, row["metric_at_high"] / scale
-        ax.barh(i, high - base, left=base, color="#d62728", height=0.6, label="at high" if i == 0 else None)
-        ax.barh(i, low - base, left=base, color="#1f77b4", height=0.6, label="at low" if i == 0 else None)
-    ax.axvline(base, color="black", linewidth=1)
-    ax.set_yticks(range(len(rows)), [f"{r['key']}\n{r['low_value']:g} .. {r['high_value']:g}" for r in reversed(rows)])
-    ax.set_xlabel(label)
-    ax.legend(loc="lower right", frameon=False)
+    _legend(ax)
     return fig
 
 
-def sobol_bars(result: dict[str, Any], metric: str, scenario: str) -> Figure:
+def _overlay_exceedance(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    fig, ax = _plain_figure("budget loss exceedance", subtitle)
+    for name, color in zip(names, colors):
+        ax.step(np.asarray(col[f"{name}_budget_loss_usd_per_year"]) / 1e9, col[f"{name}_probability_exceeded"],
+                where="post", color=color, linewidth=1.8, label=name)
+    ax.set_xlabel("budget loss per year [USD bn/yr]")
+    for k in _tail_axis(ax, min(len(col[f"{name}_probability_exceeded"]) for name in names)):
+        ax.annotate(f"1 in {k}", (1.0, 1 / k), xycoords=("axes fraction", "data"), xytext=(-4, 2),
+                    textcoords="offset points", ha="right", fontsize=8, color="#666666")
+    _legend(ax)
+    return fig
+
+
+def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
+    mean, low, high = (np.asarray(share[k]) * 100 for k in ("mean", "ci95_low", "ci95_high"))
+    ax.bar(range(len(names)), mean, yerr=np.vstack([mean - low, high - mean]), color=colors, capsize=6, width=0.6)
+    for i, (value, top) in enumerate(zip(mean, high)):
+        ax.text(i, max(value, top), f"{value:,.2f} %", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("budget loss [% of budget revenue]")
+    ax.margins(y=0.15)
+    return fig
+
+
+def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
+    """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
+    label, scale = metric_axis(metric)
+    rows = oat["rows"]
+    fig, ax = _plain_figure(f"{scenario}: sensitivity of {_words(label)}",
+                            "one key at a time between its low and high; other keys as in the scenario")
+    base = oat["base"] / scale
+    for i, row in enumerate(reversed(rows)):
+        ends = {end: row[f"metric_at_{end}"] / scale for end in ("high", "low")}
+        for (end, value), color in zip(ends.items(), ("#d62728", "#1f77b4")):
+            ax.barh(i, value - base, left=base, color=color, height=0.6, label=f"key at its {end}" if i == 0 else None)
+            if not np.isclose(value, base, rtol=1e-6, atol=0):
+                ax.text(value, i, f" {value:,.2f} ", ha="left" if value >= base else "right", va="center", fontsize=8)
+        if np.allclose(list(ends.values()), base, rtol=1e-6, atol=0):
+            ax.text(base, i, "  no effect", ha="left", va="center", fontsize=8, color="#444444")
+    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is: {base:,.2f}")
+    ax.set_yticks(range(len(rows)), [_range_label(r, scenarios) for r in reversed(rows)], fontsize=9)
+    ax.margins(x=0.12)
+    ax.set_xlabel(label)
+    _legend(ax)
+    return fig
+
+
+def _range_label(row: dict[str, Any], scenarios: Sequence[Scenario]) -> str:
+    """``Length of the CPC stop`` over ``10 to 60 days``: a tornado bar's key and the range it spans."""
+    words, unit = _split(key_label(row["key"], scenarios))
+    shown = f" {unit}" if unit not in ("-", "count") else ""
+    return f"{_wrap(words)}\n{_number(row['low_value'])} to {_number(row['high_value'])}{shown}"
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def sobol_bars(result: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
     """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
     label, _ = metric_axis(metric)
     rows = result["rows"]
-    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {label.split(' [')[0]}",
+    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {_words(label)}",
                             f"{result['samples']} Saltelli samples, {result['evaluations']} runs; 95 % bootstrap CI")
     x = np.arange(len(rows))
     for offset, kind, color in ((-0.18, "first_order", "#1f77b4"), (0.18, "total_order", "#ff7f0e")):
@@ -454,8 +994,8 @@ def sobol_bars(result: dict[str, Any], metric: str, scenario: str) -> Figure:
         err = np.vstack([values - [r[f"{kind}_ci95_low"] for r in rows], [r[f"{kind}_ci95_high"] for r in rows] - values])
         ax.bar(x + offset, values, width=0.36, yerr=np.clip(err, 0, None), capsize=4, color=color,
                label=kind.replace("_", " "))
-    ax.set_xticks(x, [r["key"] for r in rows])
+    ax.set_xticks(x, [_wrap(key_label(r["key"], scenarios), 24) for r in rows], fontsize=9)
     ax.set_ylabel("Sobol index [-]")
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.legend(loc="upper right", frameon=False)
+    _legend(ax)
     return fig

@@ -1,0 +1,304 @@
+"""The figures, as a report reader sees them: labels in words with units, headline numbers, risk marks, no
+degenerate plots, and the network schematic. Each builder is checked on the Figure it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from conftest import pipeline, scenario, shuttle
+from routesim.outputs import plots, rundir
+from routesim.outputs.plots import key_label
+from routesim.results.run import RunResult
+from routesim.runs import montecarlo
+from routesim.scenario.model import Scenario
+
+
+def texts(fig: Figure) -> list[str]:
+    """Every text drawn on the figure: titles, axis labels, tick labels, annotations and legend entries."""
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+def closure(**kw: Any) -> Scenario:
+    """A small scenario with one scheduled stop of route ``main``, and a small route beside it."""
+    return scenario(routes={"main": pipeline(900_000.0), "small": pipeline(50_000.0)},
+                    outages=[{"target": "main", "start_day": 10, "duration_days": 20}], **kw)
+
+
+# ------------------------------------------------------------------------------------------- key labels
+
+@pytest.mark.parametrize(("key", "label"), [
+    ("outages[0].duration_days", "Length of the Main stop [days]"),
+    ("outages.0.start_day", "Start of the Main stop [day of the run]"),
+    ("outages[0].capacity_factor", "Capacity left during the Main outage [-]"),
+    ("routes.east_line.capacity_bpd", "East-Line capacity [bbl/day]"),
+    ("routes.main.segments.east.capacity_bpd", "Main east capacity [bbl/day]"),
+    ("routes.main.tank_farm.storage_bbl", "Main tank farm storage capacity [bbl]"),
+    ("routes.main.cost_usd_per_bbl", "Main cost [USD/bbl]"),
+    ("market.brent_usd_per_bbl", "Brent [USD/bbl]"),
+    ("fiscal.budget_revenue_usd_per_year", "Budget revenue [USD/yr]"),
+    ("incidents[0].rate_per_year", "Rate of the first incident process [per year]"),
+    ("incidents[1].duration_days.median", "Median length of the second incident process [days]"),
+    ("routes.x.tankers", "X tankers [count]"),
+    ("producers.p.some_new_thing_bbl", "P some new thing [bbl]"),
+])
+def test_a_key_reads_as_words_with_its_unit(key, label):
+    assert key_label(key, [closure()]) == label
+
+
+def test_an_outage_is_named_only_where_every_scenario_agrees():
+    main, partial = closure(), scenario(outages=[{"target": "main", "start_day": 0, "duration_days": 5,
+                                                  "capacity_factor": 0.5}])
+    assert key_label("outages[0].duration_days", [partial]) == "Length of the Main outage [days]"
+    assert key_label("outages[0].duration_days", [main, partial]) == "Length of the first outage [days]"
+    assert key_label("outages[0].duration_days") == "Length of the first outage [days]"
+    assert key_label("outages[3].duration_days", [main]) == "Length of the fourth outage [days]"
+
+
+def sweep_rows(values: dict[tuple[float, float], float]) -> list[dict[str, Any]]:
+    """sweep.csv rows of one scenario over two keys, each with its budget loss share (mean and CI)."""
+    rows = []
+    for (days, tankers), share in values.items():
+        row: dict[str, Any] = {"scenario": "s", "outages[0].duration_days": days, "routes.main.tankers": tankers}
+        for metric in ("budget_loss_share", "budget_loss_usd"):
+            row.update({f"{metric}_mean": share, f"{metric}_mean_ci95_low": share * 0.9,
+                        f"{metric}_mean_ci95_high": share * 1.1})
+        rows.append(row)
+    return rows
+
+
+def test_sweep_curve_labels_its_axis_with_the_key_in_words():
+    rows = sweep_rows({(d, 3): d / 1000 for d in (0, 30, 60)})
+    fig = plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_share", scenarios=[closure()])
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Length of the Main stop [days]"
+    assert ax.get_ylabel() == "budget loss [% of budget revenue]"
+    assert "Budget loss against length of the Main stop" in texts(fig)
+
+
+def test_heatmap_writes_each_cell_s_value_in_it():
+    values = {(10, 3): 0.0123, (10, 6): 0.0101, (40, 3): 0.0456, (40, 6): 0.0399}
+    fig = plots.sweep_heatmap(sweep_rows(values), ("outages[0].duration_days", "routes.main.tankers"),
+                              "budget_loss_share", "s", [closure()])
+    ax = fig.axes[0]
+    cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text() for t in ax.texts}
+    days, tankers = [10, 40], [3, 6]  # columns and rows, ascending
+    assert cells == {(days.index(d), tankers.index(n)): f"{share * 100:.2f}" for (d, n), share in values.items()}
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Length of the Main stop [days]", "Main tankers [count]")
+
+
+def test_tornado_and_sobol_name_their_keys_and_ranges():
+    oat = {"base": 2e9, "rows": [
+        {"key": "outages[0].duration_days", "low_value": 10, "high_value": 60, "metric_at_low": 1e9,
+         "metric_at_high": 4e9, "swing": 3e9},
+        {"key": "routes.main.tank_farm.storage_bbl", "low_value": 4e6, "high_value": 8e6, "metric_at_low": 2e9,
+         "metric_at_high": 2e9, "swing": 0.0},
+    ]}
+    fig = plots.tornado(oat, "budget_loss_usd", "s", [closure()])
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["Main tank farm storage\ncapacity\n4,000,000 to 8,000,000 bbl", "Length of the Main stop\n10 to 60 days"]
+    notes = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert notes == ["no effect", "4.00", "1.00"]  # bottom bar first; the bar ends in USD bn
+    sobol = {"samples": 8, "evaluations": 32, "rows": [
+        {"key": k, **{f"{kind}{end}": 0.5 for kind in ("first_order", "total_order")
+                      for end in ("", "_ci95_low", "_ci95_high")}}
+        for k in ("market.brent_usd_per_bbl", "outages[0].duration_days")]}
+    ticks = [t.get_text() for t in plots.sobol_bars(sobol, "budget_loss_usd", "s", [closure()]).axes[0].get_xticklabels()]
+    assert ticks == ["Brent [USD/bbl]", "Length of the Main stop\n[days]"]
+
+
+# ------------------------------------------------------------------------------------ headline numbers
+
+def run(s: Any) -> RunResult:
+    return montecarlo.run(s, engine="simpy")
+
+
+@pytest.fixture(scope="module")
+def stop() -> RunResult:
+    """One replication of a 60-day year with a 20-day stop of the main route."""
+    return run(closure(horizon_days=60))
+
+
+def test_revenue_shows_the_budget_loss_at_the_horizon_in_usd_and_share(stop):
+    metrics = stop.summary().metrics
+    usd, share = metrics["budget_loss_usd"].mean, metrics["budget_loss_share"].mean
+    assert usd > 0
+    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of budget revenue"
+    assert f"at the horizon: {expected}" in texts(plots.revenue(stop))
+    assert any(t.startswith(expected + "\ngovernment") for t in texts(plots.loss_waterfall(stop)))
+
+
+def test_scenarios_that_differ_only_in_their_budget_no_longer_look_alike():
+    small, large = (run(closure(horizon_days=60, fiscal={"budget_revenue_usd_per_year": b})) for b in (20e9, 40e9))
+    notes = [[t for t in texts(plots.revenue(r)) if t.startswith("at the horizon")] for r in (small, large)]
+    assert notes[0] != notes[1]
+
+
+# --------------------------------------------------------------------------------------------- risk
+
+@pytest.fixture(scope="module")
+def risky() -> RunResult:
+    """40 replications of a 90-day horizon with random stops of the main route: outcomes differ."""
+    return run(closure(horizon_days=90, replications=40, seed=3,
+                       incidents=[{"target": "main", "rate_per_year": 6.0, "duration_days": 8.0}]))
+
+
+def test_loss_distribution_marks_var_and_cvar_of_the_summary(risky):
+    share = risky.summary().metrics["budget_loss_share"]
+    assert share.var95 is not None and share.cvar95 is not None
+    assert share.cvar95 > share.var95 > share.p50  # a spread of outcomes, so the marks differ
+    lines = {line.get_label().split(":")[0]: line.get_xdata()[0] for line in plots.loss_distribution(risky).axes[0].lines}
+    assert lines["VaR 95 %"] == pytest.approx(share.var95 * 100)
+    assert lines["CVaR 95 % (mean of the worst 5 %)"] == pytest.approx(share.cvar95 * 100)
+    assert lines["median"] == pytest.approx(share.p50 * 100)
+
+
+def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risky):
+    ax = plots.loss_exceedance(risky).axes[0]
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylim()[0] <= 1 / 40
+    marks = [t.get_text() for t in ax.texts]
+    annual = np.sort(risky.metric("budget_loss_usd")) / 1e9 * 365 / 90
+    assert marks == [f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr",
+                     f"1 in 20 runs of 90 days: USD {np.percentile(annual, 95):,.2f} bn/yr"]  # 1 in 50: too few runs
+
+
+def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:
+    """compare's overlay data of two runs ``a`` and ``b`` whose replications lost ``annual_losses`` [USD/yr]."""
+    days, n = ["2022-01-01", "2022-01-02"], len(annual_losses)
+    exceeded = 1 - np.arange(1, n + 1) / n
+    return {"flows": {"date": days, "a": [1e6, 1e6], "b": [1e6, 1e6]},
+            "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
+            "loss_exceedance": {f"{r}_{what}": values for r in "ab" for what, values in (
+                ("budget_loss_usd_per_year", annual_losses), ("probability_exceeded", exceeded))},
+            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03]}}
+
+
+def test_the_compared_exceedance_curves_are_logarithmic_too():
+    ax = plots.overlays(overlay_data(np.linspace(0, 4e9, 40)), ["a", "b"])["overlay_loss_exceedance"].axes[0]
+    assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]
+
+
+# ----------------------------------------------------------------------------------- the daily plots
+
+def drawn(fig: Figure) -> Figure:
+    fig.draw_without_rendering()  # lays out the figure, so that extents are final
+    return fig
+
+
+def test_legends_sit_beside_the_data_not_on_it(stop):
+    for fig in (plots.flows(stop), plots.storage(stop), plots.revenue(stop)):
+        for ax in drawn(fig).axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                assert legend.get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_small_routes_get_their_own_panel_and_the_transit_gap_is_marked():
+    result = run(scenario(routes={"main": pipeline(900_000.0, transit_days=5), "small": pipeline(50_000.0, transit_days=5)},
+                          horizon_days=40))
+    fig = plots.flows(result)
+    panels = [ax for ax in fig.axes if ax.get_legend() is not None]
+    assert [[t.get_text() for t in ax.get_legend().get_texts()] for ax in panels] == [["Main"], ["Small"]]
+    assert all("first sales after 5 days of transit" in [t.get_text() for t in ax.texts] for ax in panels)
+
+
+def test_flows_show_the_baseline_only_where_the_run_departs_from_it(stop):
+    def legends(result: RunResult) -> list[list[str]]:
+        return [[t.get_text() for t in ax.get_legend().get_texts()] for ax in plots.flows(result).axes if ax.get_legend()]
+
+    assert legends(stop) == [["Main", "no-outage baseline"], ["Small"]]  # the small route carries on as before
+    calm = scenario(routes={"main": pipeline(900_000.0), "small": pipeline(50_000.0)}, horizon_days=60)
+    assert legends(run(calm)) == [["Main"], ["Small"]]
+
+
+def test_each_impaired_part_has_its_own_lane_and_shade():
+    terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
+    window = {"start_day": 10, "duration_days": 20, "capacity_factor": 0.0}
+    result = run(scenario(routes={"main": {**pipeline(1_500_000.0), "terminal": terminal}}, horizon_days=60,
+                          outages=[{"target": "main/spm-1", **window}, {"target": "main/spm-2", **window},
+                                   {"target": "main", "start_day": 40, "duration_days": 5, "capacity_factor": 0.5}]))
+    strip = plots.flows(result).axes[-1]  # added last, drawn on top
+    assert [t.get_text() for t in strip.get_yticklabels()] == ["Main", "Main spm-2", "Main spm-1"]
+    assert [t.get_text().strip() for t in strip.texts] == ["stopped, 11 Jan to 30 Jan 2022"] * 2 + [
+        "at 50 % of capacity, 10 Feb to 14 Feb 2022"]
+    shades = {tuple(bar.get_facecolor()) for bar in strip.patches}
+    assert len(shades) == 3
+
+
+# ------------------------------------------------------------------------------ no degenerate plots
+
+SPREAD = {"loss_distribution", "loss_fan", "loss_exceedance"}
+
+
+def test_a_run_whose_replications_all_agree_gets_no_spread_plots(stop):
+    alike = run(closure(horizon_days=60, replications=3))  # nothing random: three times the same outcome
+    assert alike.summary().metrics["budget_loss_usd"].std == 0
+    for result in (stop, alike):
+        made = plots.figures(result, result.price_curve())
+        assert not SPREAD & made.keys()
+        assert {"flows", "storage", "revenue", "loss_waterfall", "price_curve"} <= made.keys()
+    assert "3 replications, all alike; seed 0" in texts(plots.flows(alike))
+
+
+def test_a_run_with_a_spread_of_outcomes_gets_them(risky):
+    assert plots.figures(risky).keys() >= SPREAD
+
+
+def test_a_run_without_loss_gets_no_waterfall_or_price_curve():
+    calm = run(scenario(horizon_days=30))
+    assert {"flows", "storage", "revenue"} <= plots.figures(calm, calm.price_curve()).keys()
+    assert not {"loss_waterfall", "price_curve"} & plots.figures(calm, calm.price_curve()).keys()
+
+
+def test_price_curve_draws_a_curve_once_and_no_zero_curve(stop):
+    labels = [line.get_label() for line in plots.price_curve(stop, stop.price_curve()).axes[0].lines]
+    assert labels == ["export revenue loss", "government loss = state budget loss", "the run's mean Brent"]
+
+
+def test_comparing_runs_of_one_outcome_each_draws_no_exceedance():
+    for alike in (np.array([1e9]), np.full(5, 1e9)):  # one replication each, or five that agree
+        made = plots.overlays(overlay_data(alike), ["a", "b"])
+        assert set(made) == {"overlay_flows", "overlay_loss_fan", "overlay_budget_loss_share"}
+
+
+# ----------------------------------------------------------------------------------------- network
+
+@pytest.fixture(scope="module")
+def moorings() -> RunResult:
+    """A piped route with segments, tank farm and a terminal, one of its moorings stopped; a tanker route."""
+    terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
+    main = {**pipeline(900_000.0), "segments": {"east": {"capacity_bpd": 950_000.0}},
+            "tank_farm": {"storage_bbl": 2e6}, "terminal": terminal}
+    return run(scenario(routes={"main": main, "caspian": shuttle()}, horizon_days=60, storage_bbl=200_000.0,
+                        outages=[{"target": "main/spm-1", "start_day": 10, "duration_days": 20}]))
+
+
+def test_network_draws_every_part_with_its_capacity_and_the_mean_flows(moorings):
+    fig = plots.network(moorings)
+    shown = texts(fig)
+    for text in ("Main: pipeline, capacity 900 kbbl/d, transit 0 d", "east\n950 kbbl/d", "tank farm\n2.0 M bbl",
+                 "terminal: 2 of 3\nmoorings x 500 kbbl/d", "spm-1", "spm-2", "spm-3",
+                 "Caspian: tanker shuttle, capacity 100 kbbl/d, transit 0 d", "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
+        assert text in shown
+    for route in ("main", "caspian"):
+        assert f"sold: mean\n{np.mean(moorings.daily_mean(f'{route}_exported_bpd')) / 1e3:,.0f} kbbl/d" in shown
+    widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
+    assert widths["route main"] > widths["route caspian"] > 0  # main carries more than the tankers
+
+
+def test_network_marks_and_lists_the_outage_windows(moorings):
+    fig = plots.network(moorings)
+    listing = fig.axes[1].texts[0].get_text().splitlines()
+    assert listing == ["Impairments:", "Main spm-1: stopped, 11 Jan to 30 Jan 2022"]
+    names = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert names["spm-1"] == plots.SCHEDULED and names["spm-2"] == plots.SOUND
+
+
+def test_every_run_directory_gets_the_network(tmp_path, stop):
+    assert "network" in plots.figures(stop)
+    out = rundir.write_run(stop, tmp_path / "run", rundir.manifest(["test"], "test.yaml", stop, 0.0))
+    assert (out / "network.png").read_bytes()[:4] == b"\x89PNG"
