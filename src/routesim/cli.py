@@ -53,8 +53,8 @@ outputs (in --out DIR, default results/<scenario name>/, written all at once):
   scenario.resolved.yaml the scenario after extends and --set, every default written out
   manifest.json          version, command line, seed, dependency versions, wall time, git commit
   events.csv             with --trace: the event log of the replication
-  flows.png storage.png revenue.png; with several replications also
-  loss_distribution.png loss_fan.png loss_exceedance.png
+  network.png flows.png storage.png revenue.png; with a loss also loss_waterfall.png
+  price_curve.png; when outcomes differ also loss_distribution.png loss_fan.png loss_exceedance.png
 """
 
 
