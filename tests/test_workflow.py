@@ -199,6 +199,10 @@ def test_compare_of_different_horizons_unpaired(tmp_path):
     a = _risk_run(tmp_path, "a")
     b = _risk_run(tmp_path, "b", "--set", "horizon_days=200")
     assert cli("compare", str(a), str(b), "--unpaired", "--out", str(tmp_path / "cmp"), "--quiet")[0] == 0
+    code, err = cli("compare", str(a), str(b), "--unpaired", "--out", str(tmp_path / "cmp1"))
+    assert code == 0 and "warning: --unpaired: the runs' horizons differ (200, 365 days)" in err
+    code, err = cli("compare", str(a), "--out", str(tmp_path / "one"))
+    assert code == 2 and "compare needs two or more runs" in err and not (tmp_path / "one").exists()
     c = _risk_run(tmp_path, "c", "-n", "20")
     code, err = cli("compare", str(a), str(c), "--out", str(tmp_path / "cmp2"))
     assert code == 2 and "replications" in err

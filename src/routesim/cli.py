@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "every resolved input that differs, each metric per run with its difference to the first run and the "
         "95 % confidence interval of the paired difference, and overlay plots with the CSV of their data.",
         epilog="example:\n  routesim compare results/cpc-closure-30d results/trans-caspian-expansion\n"
-        "  routesim compare scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml -n 200",
+        "  routesim compare scenarios/cpc-closure-30d.yaml scenarios/trans-caspian-expansion.yaml",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     cmp.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories or scenario files")
     cmp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/compare-<a>-vs-<b>)")
@@ -449,7 +449,10 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.analysis.sweep import run_point
     from routesim.outputs import files
     from routesim.scenario.loader import load_scenario
+    from routesim.scenario.notices import notices
 
+    if len(args.runs) < 2:
+        raise ScenarioError([f"RUN: compare needs two or more runs or scenarios, got one ({args.runs[0]})"])
     names = [load_scenario(p).name if _is_scenario_file(p) else p.name for p in args.runs]
     out_dir = args.out or Path("results") / ("compare-" + "-vs-".join(names))
     files.check_target(out_dir)
@@ -463,6 +466,8 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
             problems += _run_problems(path, load_scenario(path, overrides), args.engine)  # every input checked first
     if problems:
         raise ScenarioError(sorted(set(problems)))
+    _warn([f"{path}: {note}" for path in args.runs if _is_scenario_file(path)
+           for note in notices(load_scenario(path, overrides))], args.quiet)
     run_dirs = []
     for path, label in zip(args.runs, compare.unique_labels(names)):
         if _is_scenario_file(path):
@@ -473,6 +478,10 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
             run_dirs.append(path)
     runs = compare.read_runs(run_dirs)
     compare.check_pairable(runs, args.unpaired)
+    horizons = sorted({r.summary.horizon_days for r in runs})
+    if len(horizons) > 1:
+        _warn([f"--unpaired: the runs' horizons differ ({', '.join(map(str, horizons))} days), and every loss is a "
+               "total over its own horizon: compare them per year (budget_loss_share, loss_exceedance)"], args.quiet)
     table = compare.write_comparison(runs, out_dir, paired=not args.unpaired)
     if not args.quiet:
         print(_compare_lines(table, runs, out_dir))
