@@ -160,7 +160,8 @@ def test_help_and_console_entry_points():
 @pytest.mark.parametrize("command", ["run", "compare", "sweep", "sensitivity"])
 @pytest.mark.parametrize("flag, value", [("-n", "0"), ("--seed", "-1"), ("--workers", "0")])
 def test_a_bad_flag_is_refused_in_its_own_name_not_the_file_s(command, flag, value, tmp_path):
-    extra = {"sweep": ["--param", "seed=1,2"], "sensitivity": ["--vary", "seed=1:2"]}.get(command, [])
+    extra = {"sweep": ["--param", "seed=1,2"], "sensitivity": ["--vary", "seed=1:2"],
+             "compare": [str(SCENARIOS / "cpc-closure-30d.yaml")]}.get(command, [])
     done = run_cli(command, str(SCENARIOS / "base.yaml"), *extra, flag, value, "--out", str(tmp_path / "o"))
     assert done.returncode == 2 and done.stderr.startswith(f"error: {flag}: must be at least"), done.stderr
     assert "base.yaml" not in done.stderr and not (tmp_path / "o").exists()
