@@ -70,6 +70,38 @@ def test_sweep_refuses_bad_input_before_running(tmp_path):
     assert code == 2 and "did you mean capacity_bpd" in err and not (tmp_path / "x").exists()
 
 
+def test_sweep_checks_every_point_first_and_names_the_bad_ones(tmp_path):
+    out = tmp_path / "bad"
+    code, err = cli("sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=10:-10:3",
+                    "--out", str(out))
+    assert code == 2 and err.startswith("error: p002: outages[0].duration_days=-10: outages[0].duration_days: ")
+    assert "p000" not in err and "p001" not in err and not out.exists()  # nothing written, not even p000/
+    code, err = cli("sweep", str(SCENARIOS / "base.yaml"), "--param", "routes.trans_caspian.tankers=1:5:4",
+                    "--out", str(out))
+    assert code == 2 and [line.split(": ")[1] for line in err.splitlines()] == ["p001", "p002"] and not out.exists()
+
+
+def test_sweep_says_its_size_refuses_a_large_one_and_another_sweep_s_folder(tmp_path, capsys):
+    out, closure = tmp_path / "sw", str(SCENARIOS / "cpc-closure-30d.yaml")
+    assert main(["sweep", closure, "--param", "outages[0].duration_days=10,20", "--out", str(out), "--no-plots"]) == 0
+    assert "sweep: 2 runs, 2 replications, about " in capsys.readouterr().err
+    code, err = cli("sweep", closure, "--param", "outages[0].duration_days=5,20", "--out", str(out))
+    assert code == 2 and "holds the points of another sweep" in err
+    assert sorted(p.name for p in (out / "cpc-closure-30d").iterdir()) == ["p000", "p001"]  # its points are kept
+    code, err = cli("sweep", closure, "--param", "outages[0].duration_days=0:100:501", "--out", str(tmp_path / "big"))
+    assert code == 2 and err.startswith("error: --yes: this sweep is large (501 runs") and not (tmp_path / "big").exists()
+
+
+def test_an_interrupted_sweep_says_its_finished_points_are_kept(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "sweep", interrupted)
+    code, err = cli("sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=10,20",
+                    "--out", str(tmp_path / "sw"))
+    assert code == 130 and "the points that finished are kept" in err and "no result was written" not in err
+
+
 def _risk_run(tmp_path, name, *extra):
     out = tmp_path / name
     assert main(["run", str(SCENARIOS / "cpc-incident-risk.yaml"), "-n", "40", "--no-plots", "--quiet",

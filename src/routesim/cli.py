@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from routesim.results.summary import RunSummary
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+SWEEP_RUNS_WITHOUT_YES = 500
+"""A sweep of more runs than this, or of about more than SWEEP_SECONDS_WITHOUT_YES, starts only with --yes."""
+SWEEP_SECONDS_WITHOUT_YES = 3600.0
 
 DESCRIPTION = """\
 routesim: what happens to exports, revenue and the state budget when an oil export route stops.
@@ -177,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a key and its values: COUNT evenly spaced from START to STOP, or a list; repeatable")
     swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
     swp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    swp.add_argument("--yes", action="store_true", help="start a sweep even when it is large "
+                     f"(more than {SWEEP_RUNS_WITHOUT_YES} runs or about an hour)")
     swp.set_defaults(handler=cmd_sweep)
 
     sen = sub.add_parser(
@@ -252,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except (KeyboardInterrupt, Terminated) as exc:
         signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-        print("interrupted: no result was written, earlier results are untouched", file=sys.stderr)
+        kept = ("the points that finished are kept, and the same sweep again resumes from them"
+                if getattr(args, "command", None) == "sweep" else "no result was written, earlier results are untouched")
+        print(f"interrupted: {kept}", file=sys.stderr)
         return 128 + signum
     except BrokenPipeError:  # the reader went away (``routesim list | head``): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -423,6 +430,13 @@ def _variant_name(name: str, sets: Sequence[str]) -> str:
     return f"{name}+{text}" if len(text) <= 80 else f"{name}+set-{zlib.crc32(' '.join(sets).encode()):08x}"
 
 
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3 min``, ``2.5 h``: how long, as a person says it."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _run_overrides(args: argparse.Namespace) -> list[str]:
     """The --set items with -n and --seed after them; a bad flag is refused in its own name, not the file's."""
     problems = [f"{flag}: must be at least {least}, got {value}"
@@ -511,8 +525,16 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     if problems:
         raise ScenarioError(problems)
     out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
+    the_plan = sweep.plan(args.scenarios, params, overrides)  # every point checked first
+    sweep.check_out(out_dir, the_plan.identity(params))
+    seconds = sweep.estimate_s(the_plan, overrides, args.workers, args.engine)
+    size = f"{the_plan.runs:,} runs, {sum(the_plan.replications):,} replications, about {_duration(seconds)}"
+    if (the_plan.runs > SWEEP_RUNS_WITHOUT_YES or seconds > SWEEP_SECONDS_WITHOUT_YES) and not args.yes:
+        raise ScenarioError([f"--yes: this sweep is large ({size}); give --yes to start it"])
+    if not args.quiet:
+        print(f"sweep: {size}", file=sys.stderr)
     progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0, unit="runs")
-    rows = sweep.sweep(args.scenarios, params, overrides, out_dir, args.workers, ["routesim", *argv], progress,
+    rows = sweep.sweep(the_plan, params, overrides, out_dir, args.workers, ["routesim", *argv], progress,
                        engine=args.engine)
     progress.close()
     sweep.write_summary(out_dir, rows)

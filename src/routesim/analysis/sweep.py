@@ -118,8 +118,73 @@ def run_point(
     return result.summary(), False
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A sweep checked before it starts: every scenario at every grid point, each point's settings valid."""
+
+    paths: tuple[Path, ...]
+    names: tuple[str, ...]
+    """The scenarios' folder names, made unique where names repeat."""
+    points: tuple[dict[str, Any], ...]
+    replications: tuple[int, ...]
+    """Replications of each run, scenario by scenario, point by point."""
+
+    @property
+    def runs(self) -> int:
+        return len(self.replications)
+
+    def identity(self, params: Sequence[Param]) -> dict[str, Any]:
+        """What sweep.json records: which sweep an output folder holds."""
+        return {"scenarios": list(self.names), "params": [{"key": p.key, "values": list(p.values)} for p in params]}
+
+
+def plan(paths: Sequence[Path], params: Sequence[Param], overrides: Sequence[str]) -> Plan:
+    """Check every point of the grid before anything runs or is written.
+
+    Raises:
+        ScenarioError: one line per bad point, naming it: ``p002: outages[0].duration_days=-10: ...``.
+    """
+    points = grid(params)
+    names = unique_labels([load_scenario(p, overrides).name for p in paths])
+    issues: list[str] = []
+    replications = []
+    for path in paths:
+        for i, point in enumerate(points):
+            sets = [setting(k, v) for k, v in point.items()]
+            try:
+                replications.append(load_scenario(path, [*overrides, *sets]).replications)
+            except ScenarioError as exc:
+                where = f"p{i:03d}: {', '.join(f'{k}={v}' for k, v in point.items())}"
+                for issue in exc.issues:  # the point names its settings: the loader's "--set ...: " would repeat them
+                    line = f"{where}: {issue.split(': ', 1)[1] if issue.startswith('--set ') else issue}"
+                    issues += [] if line in issues else [line]
+    if issues:
+        raise ScenarioError(issues)
+    return Plan(tuple(paths), tuple(names), tuple(points), tuple(replications))
+
+
+def estimate_s(the_plan: Plan, overrides: Sequence[str], workers: int, engine: str = "auto") -> float:
+    """About how long the sweep takes [s]: every run's replications at the measured cost of one replication
+    of the first run (after a first one that loads the engine), spread over the workers."""
+    scenario = load_scenario(the_plan.paths[0], [*overrides, *(setting(k, v) for k, v in the_plan.points[0].items())])
+    montecarlo.run_chunk(scenario, [0], engine=engine)
+    started = time.perf_counter()
+    montecarlo.run_chunk(scenario, [1], engine=engine)
+    cost = time.perf_counter() - started
+    return sum(cost * n / max(1, min(workers, n)) for n in the_plan.replications)
+
+
+def check_out(out_dir: Path, identity: dict[str, Any]) -> None:
+    """Refuse an output folder that holds another sweep's points (the same sweep resumes there)."""
+    files.check_target(out_dir)
+    record = out_dir / "sweep.json"
+    if record.is_file() and json.loads(record.read_text(encoding="utf-8")) != identity:
+        raise ScenarioError([f"--out: {out_dir} holds the points of another sweep (its sweep.json); give another "
+                             "--out, or remove that folder"])
+
+
 def sweep(
-    paths: Sequence[Path],
+    the_plan: Plan,
     params: Sequence[Param],
     overrides: Sequence[str],
     out_dir: Path,
@@ -128,20 +193,16 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
     engine: str = "auto",
 ) -> list[dict[str, Any]]:
-    """Run every scenario at every grid point into ``out_dir/<scenario>/p<i>/`` on ``engine``; return one row
-    per run."""
-    files.check_target(out_dir)
-    points = grid(params)
-    # fail on bad input before running anything; scenarios that share a name get their own folders
-    names = unique_labels([load_scenario(p, overrides).name for p in paths])
-    for point in points[:1]:
-        for path in paths:
-            load_scenario(path, [*overrides, *(setting(k, v) for k, v in point.items())])
+    """Run every scenario of a checked plan at every grid point into ``out_dir/<scenario>/p<i>/`` on
+    ``engine``; return one row per run."""
+    identity = the_plan.identity(params)
+    check_out(out_dir, identity)
     out_dir.mkdir(parents=True, exist_ok=True)
     files.write_text(out_dir / files.MARKER, "a routesim sweep; a later sweep may resume or replace it\n")
-    rows, done, total = [], 0, len(points) * len(paths)
-    for path, name in zip(paths, names):
-        for i, point in enumerate(points):
+    files.write_text(out_dir / "sweep.json", json.dumps(identity, indent=2) + "\n")
+    rows, done = [], 0
+    for path, name in zip(the_plan.paths, the_plan.names):
+        for i, point in enumerate(the_plan.points):
             point_dir = out_dir / name / f"p{i:03d}"
             sets = [*overrides, *(setting(k, v) for k, v in point.items())]
             summary, reused = run_point(path, sets, point_dir, workers, command, engine=engine)
@@ -151,7 +212,7 @@ def sweep(
             rows.append(row)
             done += 1
             if progress is not None:
-                progress(done, total)
+                progress(done, the_plan.runs)
     return rows
 
 
