@@ -27,6 +27,7 @@ from routesim.version import __version__
 
 if TYPE_CHECKING:
     from routesim.results.summary import RunSummary
+    from routesim.scenario.model import Scenario
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 SWEEP_RUNS_WITHOUT_YES = 500
@@ -349,7 +350,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     default_out += "" if args.rep is None else f"-rep{args.rep}"
     out_dir = args.out if args.out is not None else Path("results") / default_out
     files.check_target(out_dir)  # before a long run, not after
-    _warn(notices(scenario, 1 if indices else None), args.quiet)
+    _warn([*notices(scenario, 1 if indices else None), *_unbinding(scenario, args.overrides)], args.quiet)
     started = time.perf_counter()
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
@@ -363,6 +364,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     command = ["routesim", *argv]
     manifest = rundir.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
     rundir.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
+    if args.overrides and not args.quiet:
+        print("note: losses are measured against this scenario, --set included, without its disruptions; "
+              "`routesim compare` measures a change against the plain scenario", file=sys.stderr)
     if args.json:
         print(json.dumps(result_line(result.summary(), out_dir)))
     elif not args.quiet:
@@ -391,6 +395,21 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"ok: {path} ({scenario.name}, {len(scenario.routes)} routes, {len(scenario.outages)} outages)")
             _warn([f"{path}: {note}" for note in notices(scenario)], quiet=False)
     return EXIT_INPUT if failed else EXIT_OK
+
+
+def _unbinding(scenario: Scenario, sets: Sequence[str]) -> list[str]:
+    """A ``--set`` of a route's capacity_bpd that another of its caps keeps from mattering."""
+    from routesim.scenario.bottleneck import bottleneck
+
+    out = []
+    for item in sets:
+        match = re.fullmatch(r"routes\.([^.]+)\.capacity_bpd", item.partition("=")[0])
+        if match and match.group(1) in scenario.routes:
+            bound = bottleneck(scenario.routes[match.group(1)])
+            if not bound.constraint.startswith("capacity_bpd"):
+                out.append(f"--set {item}: {match.group(1)} carries at most {bound.bpd:,.0f} bbl/d, bound by "
+                           f"{bound.constraint}: this capacity does not bind")
+    return out
 
 
 def _warn(notes: list[str], quiet: bool) -> None:
@@ -700,8 +719,9 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
         prob = "" if st.prob_loss is None else f"{st.prob_loss:8.1%}"
         print(f"  {name:<26} {st.mean:12.4g} {st.p5:12.4g} {st.p50:12.4g} {st.p95:12.4g} {cvar:>12} {prob:>8}")
     for route, figures in summary.routes.items():
+        bound = "" if figures.binding_constraint is None else f"; bound by {figures.binding_constraint}"
         print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "
-              f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired")
+              f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired{bound}")
     return EXIT_OK
 
 

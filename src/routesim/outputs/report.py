@@ -335,8 +335,9 @@ def _routes_table(summary: RunSummary) -> str:
         return '<p class="note">No per-route figures in summary.json.</p>'
     rows = [_route_row(route, stats) for route, stats in routes.items()]
     headers = ["Route", "Exported, mean (M bbl)", "Exported, P5–P95 (M bbl)", "Availability, mean",
-               "Days impaired, mean", "Days impaired, P95"]
-    note = '<p class="note">Availability: the share of the route\'s capacity usable over the horizon.</p>'
+               "Days impaired, mean", "Days impaired, P95", "Binding cap, unimpaired"]
+    note = ('<p class="note">Availability: the share of the route\'s capacity usable over the horizon. Binding '
+            'cap: the least of the route\'s caps with nothing impaired; raising any other cap moves nothing.</p>')
     return _table(headers, rows, attrs=' id="routes-table"') + note
 
 
@@ -350,6 +351,8 @@ def _route_row(route: str, stats: RouteStats) -> str:
         _num_td(f"{stats.availability.mean * 100:.1f} %", route=route, metric="availability", stat="mean"),
         _num_td(_days(days.mean), route=route, metric="days_impaired", stat="mean"),
         _num_td(_days(days.p95), route=route, metric="days_impaired", stat="p95"),
+        "<td>" + ("" if stats.binding_constraint is None else
+                  f"{_e(stats.binding_constraint)} = {stats.binding_bpd or 0:,.0f} bbl/d") + "</td>",
     )
     return f'<tr data-route="{_e(route)}"><th scope="row">{_e(route)}</th>{"".join(cells)}</tr>'
 

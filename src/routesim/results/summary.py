@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from routesim.errors import ScenarioError
 from routesim.results import measure
+from routesim.scenario.bottleneck import bottleneck
 from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -93,13 +94,20 @@ class RouteStats:
     """Time-weighted mean of the route's available capacity fraction [-]."""
     days_impaired: Stats
     """Days with any impairment of the route [days]."""
+    binding_constraint: str | None = None
+    """The route's least cap with nothing impaired, in the scenario's words (None in a file written before
+    it was recorded)."""
+    binding_bpd: float | None = None
+    """What that cap carries [bbl/day]."""
 
-    def to_json(self) -> dict[str, dict[str, float]]:
-        """The figures' statistics by name."""
+    def to_json(self) -> dict[str, Any]:
+        """The figures' statistics by name, and the binding constraint."""
         return {
             "exported_bbl": self.exported_bbl.to_json(),
             "availability": self.availability.to_json(),
             "days_impaired": self.days_impaired.to_json(),
+            "binding_constraint": self.binding_constraint,
+            "binding_bpd": self.binding_bpd,
         }
 
 
@@ -135,8 +143,10 @@ class RunSummary:
                     exported_bbl=Stats.of(result.metric(f"{r}_exported_bbl")),
                     availability=Stats.of(result.metric(f"{r}_availability")),
                     days_impaired=Stats.of(result.metric(f"{r}_days_impaired")),
+                    binding_constraint=bottleneck(route).constraint,
+                    binding_bpd=bottleneck(route).bpd,
                 )
-                for r in s.routes
+                for r, route in s.routes.items()
             },
             incidents_per_year={
                 i.stream_name: float(np.mean(result.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
