@@ -15,6 +15,8 @@ from conftest import ROOT, SCENARIOS
 from routesim.cli import main
 from routesim.scenario.loader import load_scenario
 
+pytestmark = pytest.mark.e2e  # every test runs the command line
+
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
 

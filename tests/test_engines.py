@@ -3,7 +3,8 @@
 On every shipped scenario (every replication of the deterministic ones, 200 of each stochastic one) and
 on generated networks: every metric of every replication equal to 1e-9 relative (or 1 bbl / 1 USD
 absolute), the same lifts and discharges (times to 1e-9 days), and the same event counts. The last tests
-show that the check fails when either engine is shifted by a little.
+show that the check fails when either engine is shifted by a little. The model tier (-m "not e2e") checks
+the first few replications of each shipped scenario and the profile's count of networks; the e2e tier all.
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ from test_network import networks
 
 REL, ABS, DAYS = 1e-9, 1.0, 1e-9
 SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/*.yaml")])
-STOCHASTIC_REPS = 200
+STOCHASTIC = [p for p in SHIPPED if load_scenario(p).has_random_disruptions]
+FIRST_REPS, STOCHASTIC_REPS = 3, 200
+"""Replications of each stochastic scenario compared in the model tier, and in the e2e tier."""
 NETWORKS = max(500, settings().max_examples)
-"""Generated networks: at least 500 in CI, more under HYPOTHESIS_PROFILE=thorough."""
+"""Generated networks in the e2e tier: at least 500, more under HYPOTHESIS_PROFILE=thorough."""
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(SCENARIOS))
 
 
 def _close(a: float, b: float, absolute: float = ABS) -> bool:
@@ -68,10 +75,8 @@ def test_auto_picks_the_compiled_engine_and_says_why(scenarios_dir: Path) -> Non
         choose(s, "fast")
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(SCENARIOS)) for p in SHIPPED])
-def test_the_engines_agree_on_every_shipped_scenario(path: Path) -> None:
-    s = load_scenario(path)
-    n = min(s.replications, STOCHASTIC_REPS) if s.has_random_disruptions else s.replications
+def assert_agree(s: Scenario, n: int) -> None:
+    """The engines agree on the first ``n`` replications of ``s``: their traces and every metric."""
     for k in range(n):
         a, b = reference.simulate(s, k), compiled.simulate(s, k)
         assert not disagreements(s, a, b), (k, disagreements(s, a, b))
@@ -79,6 +84,19 @@ def test_the_engines_agree_on_every_shipped_scenario(path: Path) -> None:
         rb = montecarlo.run_replication(s, k, engine="compiled")
         for m, value in ra.metrics.items():
             assert _close(value, rb.metrics[m], ABS if not m.endswith("_share") else 1e-12), (k, m, value, rb.metrics[m])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=_name)
+def test_the_engines_agree_on_every_shipped_scenario(path: Path) -> None:
+    """The first replications: all of a deterministic scenario (it has one), a few of a stochastic one."""
+    s = load_scenario(path)
+    assert_agree(s, min(s.replications, FIRST_REPS))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("path", STOCHASTIC, ids=_name)
+def test_the_engines_agree_on_200_replications_of_every_stochastic_scenario(path: Path) -> None:
+    assert_agree(load_scenario(path), STOCHASTIC_REPS)
 
 
 @st.composite
@@ -119,12 +137,23 @@ def rich_networks(draw):  # type: ignore[no-untyped-def]
     return raw
 
 
-@settings(max_examples=NETWORKS, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rich_networks())
-def test_the_engines_agree_on_generated_networks(raw) -> None:  # type: ignore[no-untyped-def]
+def assert_network_agrees(raw) -> None:  # type: ignore[no-untyped-def]
     s = validate(raw)
     a, b = reference.simulate(s), compiled.simulate(s)
     assert not disagreements(s, a, b)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # the profile's example count
+@given(rich_networks())
+def test_the_engines_agree_on_generated_networks(raw) -> None:  # type: ignore[no-untyped-def]
+    assert_network_agrees(raw)
+
+
+@pytest.mark.e2e
+@settings(max_examples=NETWORKS, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rich_networks())
+def test_the_engines_agree_on_many_generated_networks(raw) -> None:  # type: ignore[no-untyped-def]
+    assert_network_agrees(raw)
 
 
 def _shifted(s: Scenario, route: str, **changes: float) -> Scenario:
@@ -159,6 +188,7 @@ def test_without_numba_runs_fall_back_to_simpy_with_one_warning(monkeypatch, cap
         choose(s, "compiled")
 
 
+@pytest.mark.e2e
 def test_the_cli_takes_the_engine_and_the_manifest_says_which_ran(tmp_path, capsys, monkeypatch, scenarios_dir: Path):
     import json
 

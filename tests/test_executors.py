@@ -26,6 +26,7 @@ def test_chunks_cover_every_replication_once_in_order():
     assert len(parts) >= 2 * 8 or all(len(p) == 1 for p in parts)
 
 
+@pytest.mark.e2e
 def test_every_executor_gives_the_same_results():
     s = _scenario()
     serial = montecarlo.run(s, workers=1)
@@ -45,6 +46,7 @@ def die_once(scenario, part, marker=None):
     return montecarlo.run_chunk(scenario, part)
 
 
+@pytest.mark.e2e
 def test_a_dead_worker_loses_only_its_chunk_which_is_retried(tmp_path, monkeypatch):
     monkeypatch.setenv("ROUTESIM_TEST_MARKER", str(tmp_path / "died"))
     s = _scenario()
@@ -55,6 +57,7 @@ def test_a_dead_worker_loses_only_its_chunk_which_is_retried(tmp_path, monkeypat
     assert [r.metrics for r in reps] == [r.metrics for r in montecarlo.run(s).replications]
 
 
+@pytest.mark.e2e
 def test_cli_executors(tmp_path):
     from routesim.cli import main
     from test_robustness import cli

@@ -173,7 +173,11 @@ def assert_self_contained(directory: Path) -> None:
 # --------------------------------------------------------------------------- run reports
 
 
-@pytest.mark.parametrize("fixture", ["closure_dir", "risk_dir", "plain_dir", "compare_dir"])
+# the run directories come from the command line (e2e); the compare directory is made by hand
+RUN_DIRS = [pytest.param(name, marks=pytest.mark.e2e) for name in ("closure_dir", "risk_dir", "plain_dir")]
+
+
+@pytest.mark.parametrize("fixture", [*RUN_DIRS, "compare_dir"])
 def test_report_is_self_contained(fixture: str, request: pytest.FixtureRequest) -> None:
     directory = request.getfixturevalue(fixture)
     assert (directory / "report.html").is_file()
@@ -181,11 +185,13 @@ def test_report_is_self_contained(fixture: str, request: pytest.FixtureRequest) 
     assert not list(directory.glob(".report.html.*")), "temporary file left behind"
 
 
+@pytest.mark.e2e
 def test_write_report_returns_the_path_and_accepts_str(closure_dir: Path) -> None:
     path = write_report(str(closure_dir))
     assert path == closure_dir / "report.html" and path.is_file()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("fixture", ["closure_dir", "risk_dir"])
 def test_key_figures_match_summary(fixture: str, request: pytest.FixtureRequest) -> None:
     directory = request.getfixturevalue(fixture)
@@ -200,6 +206,7 @@ def test_key_figures_match_summary(fixture: str, request: pytest.FixtureRequest)
     assert budget > 1e8, "the scenarios used here lose budget revenue"
 
 
+@pytest.mark.e2e
 def test_key_figures_units_and_risk_line(risk_dir: Path) -> None:
     text, page = page_of(risk_dir)
     summary = json.loads((risk_dir / "summary.json").read_text())
@@ -210,6 +217,7 @@ def test_key_figures_units_and_risk_line(risk_dir: Path) -> None:
     assert page.cells[("budget_loss_usd", "prob_loss")] == f"{loss['prob_loss'] * 100:.0f} %"
 
 
+@pytest.mark.e2e
 def test_routes_table(risk_dir: Path) -> None:
     summary = json.loads((risk_dir / "summary.json").read_text())
     _, page = page_of(risk_dir)
@@ -219,6 +227,7 @@ def test_routes_table(risk_dir: Path) -> None:
         assert page.cells[(route, "days_impaired", "mean")] == f"{stats['days_impaired']['mean']:,.1f}"
 
 
+@pytest.mark.e2e
 def test_every_plot_is_shown_with_a_caption(risk_dir: Path) -> None:
     _, page = page_of(risk_dir)
     stems = {p.stem for p in risk_dir.glob("*.png")}
@@ -229,6 +238,7 @@ def test_every_plot_is_shown_with_a_caption(risk_dir: Path) -> None:
         assert report.PLOT_CAPTIONS.get(stem, "") in page.ids[f"plot-{stem}"]
 
 
+@pytest.mark.e2e
 def test_title_description_resolved_sources_and_provenance(closure_dir: Path) -> None:
     text, page = page_of(closure_dir)
     manifest = json.loads((closure_dir / "manifest.json").read_text())
@@ -248,6 +258,7 @@ def test_title_description_resolved_sources_and_provenance(closure_dir: Path) ->
     assert manifest["scenario_sha256"] in text
 
 
+@pytest.mark.e2e
 def test_text_is_escaped(plain_dir: Path) -> None:
     text, page = page_of(plain_dir)
     assert "<script>" not in text
@@ -266,6 +277,7 @@ def copy_with_manifest(src: Path, dst: Path, scenario_file: str) -> Path:
     return dst
 
 
+@pytest.mark.e2e
 def test_missing_parent_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "child.yaml").write_text("# only child\nname: x\nextends: gone/parent.yaml\n")
     out = copy_with_manifest(plain_dir, tmp_path / "run", str(tmp_path / "child.yaml"))
@@ -274,6 +286,7 @@ def test_missing_parent_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
     assert "not found" in page.ids["sources-problem"] and "gone/parent.yaml" in page.ids["sources-problem"]
 
 
+@pytest.mark.e2e
 def test_missing_scenario_file_is_skipped(plain_dir: Path, tmp_path: Path) -> None:
     out = copy_with_manifest(plain_dir, tmp_path / "run", "nowhere/missing.yaml")
     _, page = page_of(write_report(out).parent)
@@ -281,6 +294,7 @@ def test_missing_scenario_file_is_skipped(plain_dir: Path, tmp_path: Path) -> No
     assert "escape-test" in page.ids["scenario-name"]
 
 
+@pytest.mark.e2e
 def test_extends_cycle_terminates(plain_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("# file a\nextends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("# file b\nextends: a.yaml\n")
@@ -290,6 +304,7 @@ def test_extends_cycle_terminates(plain_dir: Path, tmp_path: Path) -> None:
     assert "cycle a.yaml -> b.yaml -> a.yaml" in page.ids["sources-problem"]
 
 
+@pytest.mark.e2e
 def test_relative_scenario_file_found_from_an_ancestor(plain_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "scen").mkdir()
     (tmp_path / "scen" / "rel.yaml").write_text("# relative file\nname: rel\n")
@@ -298,6 +313,7 @@ def test_relative_scenario_file_found_from_an_ancestor(plain_dir: Path, tmp_path
     assert "# relative file" in text
 
 
+@pytest.mark.e2e
 def test_write_is_atomic(plain_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = shutil.copytree(plain_dir, tmp_path / "run")
     (out / "report.html").write_text("old report")
@@ -390,6 +406,7 @@ def render(report_path: Path, tmp_path: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium, chromium-browser or google-chrome binary on PATH")
 @pytest.mark.parametrize("fixture", ["risk_dir", "compare_dir"])
 def test_report_renders_in_chromium(fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:

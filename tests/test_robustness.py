@@ -70,6 +70,7 @@ documents = st.recursive(
 )
 
 
+@pytest.mark.e2e
 @FUZZ
 @given(documents)
 def test_random_yaml_documents_load_or_fail_cleanly(doc):
@@ -80,6 +81,7 @@ def test_random_yaml_documents_load_or_fail_cleanly(doc):
         path.unlink()
 
 
+@pytest.mark.e2e
 @FUZZ
 @given(st.binary(max_size=300))
 def test_binary_garbage_fails_cleanly(data):
@@ -105,6 +107,7 @@ EXAMPLE.pop("extends")
 PATHS = [p for p in _leaves(EXAMPLE) if p]
 
 
+@pytest.mark.e2e
 @FUZZ
 @given(st.sampled_from(PATHS), documents)
 def test_a_scenario_with_one_value_replaced_loads_or_names_the_key(path, value):
@@ -123,6 +126,7 @@ def test_a_scenario_with_one_value_replaced_loads_or_names_the_key(path, value):
         file.unlink()
 
 
+@pytest.mark.e2e
 @FUZZ
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_random_set_overrides_fail_cleanly(key, value):
@@ -133,6 +137,7 @@ def test_random_set_overrides_fail_cleanly(key, value):
     assert_clean_failure(code, err)
 
 
+@pytest.mark.e2e
 def test_yaml_bomb_is_refused(tmp_path):
     lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
     for prev, name in zip("abcdefgh", "bcdefghi"):
@@ -144,6 +149,7 @@ def test_yaml_bomb_is_refused(tmp_path):
     assert done.returncode == 2 and "nested aliases" in done.stderr
 
 
+@pytest.mark.e2e
 def test_oversized_and_deep_files_are_refused(tmp_path):
     big = tmp_path / "big.yaml"
     big.write_text("# " + "x" * 2_000_000 + "\n")
@@ -155,6 +161,7 @@ def test_oversized_and_deep_files_are_refused(tmp_path):
     assert code == 2 and "nested too deeply" in err
 
 
+@pytest.mark.e2e
 def test_duplicate_keys_are_errors(tmp_path):
     path = tmp_path / "dup.yaml"
     path.write_text("name: a\nproducers: {p: {production_bpd: 1}}\nroutes: {r: {kind: pipeline, capacity_bpd: 1, "
@@ -163,6 +170,7 @@ def test_duplicate_keys_are_errors(tmp_path):
     assert code == 2 and "duplicate key 'capacity_bpd'" in err
 
 
+@pytest.mark.e2e
 def test_extends_reports_the_chain(tmp_path):
     (tmp_path / "child.yaml").write_text("extends: mid.yaml\n")
     (tmp_path / "mid.yaml").write_text("extends: gone.yaml\n")
@@ -173,11 +181,13 @@ def test_extends_reports_the_chain(tmp_path):
     assert code == 2 and "mid.yaml" in err and "invalid YAML" in err and "extended by child.yaml" in err
 
 
+@pytest.mark.e2e
 def test_work_above_the_limit_is_refused():
     code, err = cli("run", str(SCENARIOS / "base.yaml"), "-n", "100000000", "--out", "/nonexistent/never")
     assert code == 2 and "values in memory" in err and "at most" in err and "replications:" in err
 
 
+@pytest.mark.e2e
 def test_interrupt_leaves_earlier_results_untouched_and_no_partial_directory(tmp_path):
     out = tmp_path / "run"
     assert main(["run", str(SCENARIOS / "base.yaml"), "--out", str(out), "--no-plots", "--quiet"]) == 0
@@ -213,6 +223,7 @@ def test_a_failing_replication_is_reported_with_its_seed(monkeypatch):
     assert "replication 3" in message and "SeedSequence(9" in message and "--rep 3 --trace" in message
 
 
+@pytest.mark.e2e
 def test_disk_full_is_reported_and_leaves_earlier_results(tmp_path, monkeypatch):
     out = tmp_path / "run"
     assert main(["run", str(SCENARIOS / "base.yaml"), "--out", str(out), "--no-plots", "--quiet"]) == 0
@@ -228,6 +239,7 @@ def test_disk_full_is_reported_and_leaves_earlier_results(tmp_path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "override, fragment",
     [("start_date=2022-02-30", "invalid value"), ("start_date=9999-12-01", "past the year 9999"),
@@ -241,6 +253,7 @@ def test_impossible_values_exit_2(override, fragment, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.e2e
 def test_validate_goes_on_after_a_bad_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("start_date: 2022-02-30\n")
@@ -248,6 +261,7 @@ def test_validate_goes_on_after_a_bad_file(tmp_path):
     assert code == 2 and "bad.yaml" in err
 
 
+@pytest.mark.e2e
 def test_out_never_replaces_what_routesim_did_not_write(tmp_path):
     mine = tmp_path / "analysis"
     mine.mkdir()

@@ -36,6 +36,7 @@ def _rows(path):
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.e2e
 def test_sweep_runs_each_point_once_and_resumes(tmp_path):
     out = tmp_path / "sw"
     args = ["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=0:60:3",
@@ -56,6 +57,7 @@ def test_sweep_runs_each_point_once_and_resumes(tmp_path):
     assert [r["reused"] for r in _rows(out / "sweep.csv")] == ["False"] * 3
 
 
+@pytest.mark.e2e
 def test_two_dimensional_sweep_draws_heatmaps(tmp_path):
     out = tmp_path / "sw2"
     assert main(["sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=10,40",
@@ -64,6 +66,7 @@ def test_two_dimensional_sweep_draws_heatmaps(tmp_path):
     assert (out / "heatmap_cpc-closure-30d_budget_loss_share.png").exists()
 
 
+@pytest.mark.e2e
 def test_sweep_refuses_bad_input_before_running(tmp_path):
     code, err = cli("sweep", str(SCENARIOS / "base.yaml"), "--param", "routes.cpc.capasity_bpd=1,2",
                     "--out", str(tmp_path / "x"))
@@ -109,6 +112,7 @@ def _risk_run(tmp_path, name, *extra):
     return out
 
 
+@pytest.mark.e2e
 def test_compare_pairs_replications_and_diffs_inputs(tmp_path):
     a = _risk_run(tmp_path, "a")
     b = _risk_run(tmp_path, "b", "--set", "routes.trans_caspian.tankers=8")
@@ -127,6 +131,7 @@ def test_compare_pairs_replications_and_diffs_inputs(tmp_path):
         assert (out / f"overlay_{stem}.png").exists() and (out / f"overlay_{stem}.csv").exists()
 
 
+@pytest.mark.e2e
 def test_compare_refuses_unpaired_runs_unless_told(tmp_path):
     a = _risk_run(tmp_path, "a")
     c = _risk_run(tmp_path, "c", "--seed", "3")
@@ -136,6 +141,7 @@ def test_compare_refuses_unpaired_runs_unless_told(tmp_path):
     assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["paired"] is False
 
 
+@pytest.mark.e2e
 def test_compare_runs_scenario_files_with_one_seed(tmp_path):
     out = tmp_path / "cmp"
     assert main(["compare", str(SCENARIOS / "cpc-closure-30d.yaml"), str(SCENARIOS / "trans-caspian-expansion.yaml"),
@@ -157,6 +163,7 @@ def test_sobol_indices_of_a_known_function():
         assert got[key]["total_order_ci95_low"] <= got[key]["total_order_ci95_high"]
 
 
+@pytest.mark.e2e
 def test_sensitivity_tornado_ranks_the_widest_swing_first(tmp_path):
     out = tmp_path / "sens"
     assert main(["sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "outages[0].duration_days=10:60",
@@ -169,6 +176,7 @@ def test_sensitivity_tornado_ranks_the_widest_swing_first(tmp_path):
     assert code == 2 and "not a key" in err
 
 
+@pytest.mark.e2e
 def test_list_show_schema(tmp_path, capsys):
     assert main(["list", str(SCENARIOS)]) == 0
     listing = capsys.readouterr().out
@@ -185,6 +193,7 @@ def test_list_show_schema(tmp_path, capsys):
     assert "name" not in schema.get("required", [])
 
 
+@pytest.mark.e2e
 def test_sensitivity_with_sobol_from_the_command_line(tmp_path):
     out = tmp_path / "sobol"
     assert main(["sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "market.brent_usd_per_bbl=60:120",
@@ -208,6 +217,7 @@ def test_float_settings_read_back_as_numbers():
     assert yaml.safe_load(sweep.setting("a", 3e20).partition("=")[2]) == 3e20
 
 
+@pytest.mark.e2e
 def test_scenarios_that_share_a_name_keep_their_own_runs(tmp_path):
     (tmp_path / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text())
     variant = tmp_path / "cpc-closure-30d.yaml"
@@ -227,6 +237,7 @@ def test_scenarios_that_share_a_name_keep_their_own_runs(tmp_path):
     assert all(r["reused"] == "True" for r in _rows(sw / "sweep.csv"))
 
 
+@pytest.mark.e2e
 def test_compare_of_different_horizons_unpaired(tmp_path):
     a = _risk_run(tmp_path, "a")
     b = _risk_run(tmp_path, "b", "--set", "horizon_days=200")
@@ -240,6 +251,7 @@ def test_compare_of_different_horizons_unpaired(tmp_path):
     assert code == 2 and "replications" in err
 
 
+@pytest.mark.e2e
 def test_show_marks_whole_values_set_on_the_command_line(capsys):
     assert main(["show", str(SCENARIOS / "cpc-closure-30d.yaml"), "--set",
                  "outages=[{target: cpc, start_day: 5, duration_days: 10}]"]) == 0
@@ -248,6 +260,7 @@ def test_show_marks_whole_values_set_on_the_command_line(capsys):
     assert next(x for x in shown if x.startswith("name:")).endswith("(its file name)") is False  # the file sets it
 
 
+@pytest.mark.e2e
 def test_schema_does_not_require_what_a_parent_may_give(tmp_path):
     import jsonschema
 
