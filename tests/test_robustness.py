@@ -187,18 +187,45 @@ def test_work_above_the_limit_is_refused():
     assert code == 2 and "values in memory" in err and "at most" in err and "replications:" in err
 
 
+def _default_sigint() -> None:
+    """In the child, before it starts: SIGINT as a terminal gives it, even when the tests run from a shell
+    that ignores it (``trap '' INT``): Python then leaves it ignored and never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_for_children(pid: int, count: int, timeout_s: float = 60.0) -> None:
+    """Until process ``pid`` has ``count`` children: a run's pool has started its workers."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + timeout_s
+    while len(children.read_text().split()) < count:
+        assert time.monotonic() < deadline, f"no {count} workers after {timeout_s:g} s"
+        time.sleep(0.1)
+
+
 @pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="sees a run's workers start in Linux's /proc")
 def test_interrupt_leaves_earlier_results_untouched_and_no_partial_directory(tmp_path):
     out = tmp_path / "run"
     assert main(["run", str(SCENARIOS / "base.yaml"), "--out", str(out), "--no-plots", "--quiet"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # in its own session, so that a failure can kill it with its pool's workers, which hold its stderr open
         proc = subprocess.Popen(
             [sys.executable, "-m", "routesim", "run", str(SCENARIOS / "cpc-incident-risk.yaml"), "--out", str(out),
-             "--workers", "2", "-n", "200000"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        time.sleep(4.0)  # started and running, far from done
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+             "--workers", "2", "-n", "200000"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            start_new_session=True, preexec_fn=_default_sigint)
+        try:
+            # Running, far from done. A KeyboardInterrupt raised in a callback is lost (numba's cache
+            # loading before the pool starts, logging's at-fork hook as it starts): a fixed wait sent
+            # the signal there on a busy machine, and the run went on.
+            _wait_for_children(proc.pid, 2)
+            time.sleep(1.0)  # past the last fork's hooks
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.returncode is None:  # it did not stop: the test fails, and leaves nothing running
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate(timeout=60)
         assert proc.returncode == 128 + sig, err
         assert "interrupted" in err and "Traceback" not in err
         assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
