@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import subprocess
 import sys
 
@@ -263,7 +264,13 @@ def test_risk_run_writes_the_risk_plots(tmp_path):
     assert main(["run", str(SCENARIOS / "cpc-incident-risk.yaml"), "-n", "40", "--out", str(out), "--quiet"]) == 0
     assert {"loss_fan.png", "loss_exceedance.png", "loss_distribution.png"} <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["incidents_per_year"]["cpc-incidents"] >= 0
+    with (out / "replications.csv").open() as fh:
+        counts = [int(row["cpc-incidents_count"]) for row in csv.DictReader(fh)]
+    years = summary["horizon_days"] / 365
+    rate = load_scenario(SCENARIOS / "cpc-incident-risk.yaml").incidents[0].rate_per_year
+    per_year = summary["incidents_per_year"]["cpc-incidents"]
+    assert per_year == pytest.approx(sum(counts) / len(counts) / years, rel=1e-12)  # the replications' mean
+    assert abs(per_year - rate) <= 4 * math.sqrt(rate / years / len(counts))  # Poisson counts: the scenario's rate
     assert {"var95", "cvar95", "prob_loss"} <= summary["metrics"]["budget_loss_share"].keys()
 
 
