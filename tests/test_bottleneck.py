@@ -34,6 +34,7 @@ def test_a_pipeline_is_bound_by_its_least_segment_or_its_terminal():
     assert bottleneck(scenario(routes={"p": pipeline(9e5)}).routes["p"]) == ("capacity_bpd 900,000", 9e5)
 
 
+@pytest.mark.e2e
 def test_summary_names_it_and_a_set_that_does_not_bind_is_warned_about(tmp_path, capsys):
     out = tmp_path / "tc"
     assert main(["run", str(SCENARIOS / "base.yaml"), "--set", "routes.trans_caspian.capacity_bpd=300000",

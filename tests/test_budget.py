@@ -97,6 +97,7 @@ def test_a_run_above_the_budget_is_refused_before_it_starts(monkeypatch: pytest.
     assert montecarlo.run(s, indices=[7]).indices.tolist() == [7]  # what counts is the replications run
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command, args", [("compare", [str(SCENARIOS / "cpc-closure-30d.yaml")]),
                                            ("sweep", ["--param", "seed=1,2"])])
 def test_compare_and_sweep_refuse_it_before_writing(command: str, args: list[str], tmp_path: Path) -> None:
@@ -105,6 +106,7 @@ def test_compare_and_sweep_refuse_it_before_writing(command: str, args: list[str
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_validate_reports_it_with_the_file(tmp_path: Path) -> None:
     huge = tmp_path / "huge.yaml"
     huge.write_text(f"extends: {SCENARIOS / 'base.yaml'}\nreplications: 100000000\n")

@@ -36,6 +36,7 @@ def test_an_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["sweep.csv"]
 
 
+@pytest.mark.e2e
 def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "routesim.schema.json"
     target.write_text("{}\n")
@@ -53,6 +54,7 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path: Path, monkeypatch:
     assert json.loads(target.read_text())["title"] == "routesim scenario"
 
 
+@pytest.mark.e2e
 def test_a_file_in_a_missing_folder_is_named_as_asked(tmp_path: Path) -> None:
     code, err = cli("schema", "--out", str(tmp_path / "nowhere" / "s.json"))
     assert code == 1 and f"{tmp_path / 'nowhere' / 's.json'}: No such file" in err and ".partial" not in err

@@ -42,6 +42,7 @@ def test_no_shipped_scenario_has_an_input_that_does_nothing(path):
     assert notices(load_scenario(path)) == []
 
 
+@pytest.mark.e2e
 def test_run_and_validate_print_the_warning(tmp_path, capsys):
     path = SCENARIOS / "cpc-closure-30d.yaml"
     late = ["--set", "outages[0].start_day=400"]

@@ -298,6 +298,7 @@ def test_network_marks_and_lists_the_outage_windows(moorings):
     assert names["spm-1"] == plots.SCHEDULED and names["spm-2"] == plots.SOUND
 
 
+@pytest.mark.e2e
 def test_every_run_directory_gets_the_network(tmp_path, stop):
     assert "network" in plots.figures(stop)
     out = rundir.write_run(stop, tmp_path / "run", rundir.manifest(["test"], "test.yaml", stop, 0.0))

@@ -21,6 +21,8 @@ from routesim.outputs.rundir import read_run
 from routesim.results.summary import Manifest, RunSummary
 from test_robustness import cli
 
+pytestmark = pytest.mark.e2e  # every test writes run directories or reads one the command line wrote
+
 READERS = {"summary.json": RunSummary, "manifest.json": Manifest}
 
 

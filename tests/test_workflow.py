@@ -73,6 +73,7 @@ def test_sweep_refuses_bad_input_before_running(tmp_path):
     assert code == 2 and "did you mean capacity_bpd" in err and not (tmp_path / "x").exists()
 
 
+@pytest.mark.e2e
 def test_sweep_checks_every_point_first_and_names_the_bad_ones(tmp_path):
     out = tmp_path / "bad"
     code, err = cli("sweep", str(SCENARIOS / "cpc-closure-30d.yaml"), "--param", "outages[0].duration_days=10:-10:3",
@@ -84,6 +85,7 @@ def test_sweep_checks_every_point_first_and_names_the_bad_ones(tmp_path):
     assert code == 2 and [line.split(": ")[1] for line in err.splitlines()] == ["p001", "p002"] and not out.exists()
 
 
+@pytest.mark.e2e
 def test_sweep_says_its_size_refuses_a_large_one_and_another_sweep_s_folder(tmp_path, capsys):
     out, closure = tmp_path / "sw", str(SCENARIOS / "cpc-closure-30d.yaml")
     assert main(["sweep", closure, "--param", "outages[0].duration_days=10,20", "--out", str(out), "--no-plots"]) == 0
@@ -95,6 +97,7 @@ def test_sweep_says_its_size_refuses_a_large_one_and_another_sweep_s_folder(tmp_
     assert code == 2 and err.startswith("error: --yes: this sweep is large (501 runs") and not (tmp_path / "big").exists()
 
 
+@pytest.mark.e2e
 def test_an_interrupted_sweep_says_its_finished_points_are_kept(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -204,6 +207,7 @@ def test_sensitivity_with_sobol_from_the_command_line(tmp_path):
     assert (out / "sobol.png").exists() and (out / "sobol.csv").exists()
 
 
+@pytest.mark.e2e
 def test_sobol_of_one_key_is_refused_before_anything_runs(tmp_path):
     out = tmp_path / "one"
     code, err = cli("sensitivity", str(SCENARIOS / "cpc-closure-30d.yaml"), "--vary", "outages[0].duration_days=10:60",
