@@ -245,8 +245,8 @@ def run(
     """
     from .executors import forks_workers, map_chunks
 
+    budget.check(scenario, scenario.replications if indices is None else len(indices))  # before listing them
     todo = list(range(scenario.replications)) if indices is None else list(indices)
-    budget.check(scenario, len(todo))
     sample = min(len(todo), BAND_SAMPLE)
     choice = choose(scenario, engine)
     keep_through = None
