@@ -44,7 +44,7 @@ the outages a scenario file describes, and compares each run with the same run w
 RUN_EPILOG = """\
 examples:
   routesim run scenarios/cpc-closure-30d.yaml
-  routesim run scenarios/base.yaml --set routes.trans_caspian.capacity_bpd=300000 --out results/tc300k
+  routesim run scenarios/cpc-closure-30d.yaml --set routes.trans_caspian.tankers=8 --out results/closure-8-tankers
   routesim run scenarios/cpc-closure-30d.yaml -n 100 --seed 1 --no-plots
   routesim run scenarios/cpc-incident-risk.yaml -n 2000 --workers 2
   routesim run scenarios/cpc-incident-risk.yaml --rep 17 --trace     # replay one replication, with its log
