@@ -493,14 +493,11 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     if any(_is_scenario_file(p) for p in args.runs) and args.seed is None:
         first = next(p for p in args.runs if _is_scenario_file(p))
         overrides.append(f"seed={load_scenario(first, overrides).seed}")  # one seed: paired runs
-    problems = []
-    for path in args.runs:
-        if _is_scenario_file(path):
-            problems += _run_problems(path, load_scenario(path, overrides), args.engine)  # every input checked first
-    if problems:
+    scenarios = {path: load_scenario(path, overrides) for path in args.runs if _is_scenario_file(path)}
+    problems = [line for path, s in scenarios.items() for line in _run_problems(path, s, args.engine)]
+    if problems:  # every input checked first
         raise ScenarioError(sorted(set(problems)))
-    _warn([f"{path}: {note}" for path in args.runs if _is_scenario_file(path)
-           for note in notices(load_scenario(path, overrides))], args.quiet)
+    _warn([f"{path}: {note}" for path, s in scenarios.items() for note in notices(s)], args.quiet)
     run_dirs = []
     for path, label in zip(args.runs, compare.unique_labels(names)):
         if _is_scenario_file(path):
