@@ -3,6 +3,7 @@ degenerate plots, and the network schematic. Each builder is checked on the Figu
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from matplotlib.figure import Figure
 
 from conftest import pipeline, scenario, shuttle
 from routesim.outputs import plots, rundir
-from routesim.outputs.plots import key_label
+from routesim.outputs.labels import key_label
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
 from routesim.scenario.model import Scenario
@@ -129,6 +130,14 @@ def test_revenue_shows_the_budget_loss_at_the_horizon_in_usd_and_share(stop):
     expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of budget revenue"
     assert f"at the horizon: {expected}" in texts(plots.revenue(stop))
     assert any(t.startswith(expected + "\ngovernment") for t in texts(plots.loss_waterfall(stop)))
+
+
+def test_a_scenario_changed_by_set_says_so_in_every_title(stop):
+    changed = dataclasses.replace(stop, settings=("routes.main.capacity_bpd=5e5",))
+    for stem, fig in plots.figures(changed).items():
+        title = fig.get_suptitle()
+        assert title.endswith("\nwith --set routes.main.capacity_bpd=5e5"), stem
+    assert all("--set" not in fig.get_suptitle() for fig in plots.figures(stop).values())
 
 
 def test_scenarios_that_differ_only_in_their_budget_no_longer_look_alike():

@@ -373,6 +373,146 @@ def test_compare_report(compare_dir: Path) -> None:
     assert [a["id"] for a in page.attrs("figure")] == ["plot-overlay_flows"]
 
 
+def test_compare_report_opens_on_what_it_found(compare_dir: Path) -> None:
+    _, page = page_of(compare_dir)
+    assert page.ids["finding"] == ("Against base: tc<300k> lowers the mean budget loss by USD 0.55 bn "
+                                   "(95 % CI -0.61 to -0.49 bn).")
+
+
+def test_compare_sentence_says_when_a_change_is_within_the_noise() -> None:
+    entry = {"run": "b", "mean": 1.0e9, "diff": 0.02e9, "ci95_low": -0.01e9, "ci95_high": 0.05e9}
+    text = report.compare_sentence({"budget_loss_usd": [{"run": "a", "diff": None}, entry]}, ["a", "b"])
+    assert text == "Against a: b raises the mean budget loss by USD 0.02 bn (within the Monte Carlo noise)."
+
+
+# --------------------------------------------------------------------------- the opening sentence of a run
+
+
+@pytest.mark.e2e
+def test_run_report_opens_on_what_it_found(closure_dir: Path, risk_dir: Path) -> None:
+    one = json.loads((closure_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]
+    _, page = page_of(closure_dir)
+    assert page.ids["finding"] == (
+        f"Over the 365-day horizon, the disruptions shut in {expected('shut_in_bbl', one['shut_in_bbl']['mean'])} "
+        f"M bbl of oil and cost the state budget USD {expected('budget_loss_usd', one['budget_loss_usd']['mean'])} "
+        f"bn, {expected('budget_loss_share', one['budget_loss_share']['mean'])} % of its annual revenue.")
+    risk = json.loads((risk_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]["budget_loss_usd"]
+    _, page = page_of(risk_dir)
+    finding = page.ids["finding"]
+    assert finding.startswith(f"Across 10 replications (a loss in {risk['prob_loss'] * 100:.0f} % of them)")
+    assert f"loses USD {expected('budget_loss_usd', risk['mean'])} bn on average" in finding
+    assert finding.endswith(f"in 1 replication in 20 it loses USD {expected('budget_loss_usd', risk['p95'])} bn "
+                            "or more.")
+
+
+@pytest.mark.e2e
+def test_set_shows_in_the_summary_the_report_and_the_result_line(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    setting = "routes.trans_caspian.tankers=8"
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--set", setting, "-o", str(tmp_path / "r"),
+                 "--no-plots"]) == 0
+    assert f"cpc-closure-30d (--set {setting}): 1 replication" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario"] == "cpc-closure-30d" and summary["settings"] == [setting]
+    write_report(tmp_path / "r")
+    _, page = page_of(tmp_path / "r")
+    assert setting in page.ids["settings"]
+    assert main(["summary", str(tmp_path / "r")]) == 0
+    assert capsys.readouterr().out.startswith(f"cpc-closure-30d (--set {setting}): 1 replications")
+
+
+def test_a_summary_written_before_settings_reads_as_none(closure_summary: dict[str, Any]) -> None:
+    from routesim.results.summary import RunSummary
+
+    old = {k: v for k, v in closure_summary.items() if k != "settings"}
+    assert RunSummary.from_json(old, "summary.json").settings == ()
+
+
+@pytest.fixture(scope="module")
+def closure_summary() -> dict[str, Any]:
+    """A summary.json document of a short run, made through the API."""
+    from routesim.runs.montecarlo import run as run_replications
+    from routesim.scenario.loader import load_scenario
+
+    result = run_replications(load_scenario(SCENARIOS / "cpc-closure-30d.yaml"), engine="simpy")
+    return result.summary().to_json()
+
+
+@pytest.mark.e2e
+def test_no_absolute_local_path_in_a_report(tmp_path: Path) -> None:
+    src = tmp_path / "work" / "scenarios"
+    src.mkdir(parents=True)
+    shutil.copy(SCENARIOS / "base.yaml", src / "base.yaml")
+    (src / "child.yaml").write_text("name: child\nextends: base.yaml\n", encoding="utf-8")
+    out = tmp_path / "work" / "results" / "child"
+    run(src / "child.yaml", out.resolve(), "--no-plots")  # absolute paths on the command line
+    text, _ = page_of(write_report(out).parent)
+    assert str(tmp_path) not in text
+    assert "../../scenarios/child.yaml" in text  # the scenario file, from the report's folder
+
+
+# --------------------------------------------------------------------------- sweep and sensitivity reports
+
+
+@pytest.fixture
+def sweep_dir(tmp_path: Path) -> Path:
+    """A hand-made sweep directory: sweep.json and sweep.csv as a sweep of one outage's length writes them."""
+    key = "outages[0].duration_days"
+    (tmp_path / "sweep.json").write_text(json.dumps({"scenarios": ["s"], "params": [{"key": key,
+                                                                                      "values": [10, 35, 60]}]}))
+    header = ["scenario", key, "run_dir", "reused", *(f"{m}_{st}" for m in ("budget_loss_usd", "budget_loss_share")
+                                                       for st in ("mean", "mean_ci95_low", "mean_ci95_high"))]
+    lines = [",".join(header)]
+    for i, (days, loss) in enumerate([(10, 0.45e9), (35, 1.30e9), (60, 2.20e9)]):
+        lines.append(f"s,{days},s/p{i:03d},False,{loss},{loss - 1e7},{loss + 1e7},{loss / 5e10},0,0")
+    (tmp_path / "sweep.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_sweep_report(sweep_dir: Path) -> None:
+    assert main(["report", str(sweep_dir)]) == 0
+    text, page = page_of(sweep_dir)
+    assert page.ids["finding"] == ("Over 3 runs of the grid, the mean budget loss runs from USD 0.45 bn (length of "
+                                   "the first outage 10 days) to USD 2.20 bn (length of the first outage 60 days).")
+    assert page.ids["title"] == "Sweep: s"
+    means = re.findall(r'data-metric="budget_loss_usd" data-stat="mean">([^<]*)<', text)
+    assert means == ["0.45", "1.30", "2.20"]
+    assert "s/p001" in text and "Length of the first outage [days]" in text
+
+
+@pytest.fixture
+def sensitivity_dir(tmp_path: Path) -> Path:
+    """A hand-made sensitivity directory with one-at-a-time rows and Sobol indices."""
+    rows = [{"key": "outages[0].duration_days", "low_value": 10, "high_value": 60, "metric_at_low": 0.4e9,
+             "metric_at_high": 2.2e9, "swing": 1.8e9},
+            {"key": "routes.trans_caspian.tankers", "low_value": 2, "high_value": 6, "metric_at_low": 1.2e9,
+             "metric_at_high": 1.1e9, "swing": 0.1e9}]
+    sobol = {"samples": 8, "evaluations": 32, "rows": [
+        {"key": r["key"], **{f"{o}{b}": v for o in ("first_order", "total_order")
+                             for b, v in (("", 0.5), ("_ci95_low", 0.25), ("_ci95_high", 0.75))}} for r in rows]}
+    data = {"scenario": "s", "metric": "budget_loss_usd", "one_at_a_time": {"base": 1.15e9, "rows": rows},
+            "sobol": sobol}
+    (tmp_path / "sensitivity.json").write_text(json.dumps(data), encoding="utf-8")
+    return tmp_path
+
+
+def test_sensitivity_report(sensitivity_dir: Path) -> None:
+    assert main(["report", str(sensitivity_dir)]) == 0
+    text, page = page_of(sensitivity_dir)
+    assert page.ids["finding"] == ("Of the 2 keys varied, length of the first outage moves the budget loss most: "
+                                   "USD 0.40 bn at 10 days and USD 2.20 bn at 60 days; USD 1.15 bn at the "
+                                   "scenario's own values.")
+    assert "Trans-Caspian tankers [count]" in text
+    assert "0.50 (0.25 – 0.75)" in text  # a Sobol index with its interval
+
+
+def test_report_of_a_folder_that_is_none_of_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not a run, compare, sweep or sensitivity directory" in err and "sweep.csv" in err
+    assert not (tmp_path / "report.html").exists()
+
+
 # --------------------------------------------------------------------------- in a real browser
 
 CHECK = """<script>

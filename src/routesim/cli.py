@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 unexpected failure, 2 invalid input (one line per probl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import errno
 import json
@@ -202,11 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sensitivity-<name>)")
     sen.set_defaults(handler=cmd_sensitivity)
 
-    rep = sub.add_parser("report", parents=[common], help="write a self-contained report.html for a run or comparison",
-                         description="Write report.html into a run or compare directory: plots embedded, tables, the "
-                         "resolved scenario, provenance and the scenario files with their sources; it opens from "
-                         "disk with no server and no network.")
-    rep.add_argument("directory", type=Path, metavar="DIR", help="a run or compare directory")
+    rep = sub.add_parser("report", parents=[common], help="write a self-contained report.html for a run, comparison, "
+                         "sweep or sensitivity study",
+                         description="Write report.html into a run, compare, sweep or sensitivity directory: one "
+                         "sentence on what was found, plots embedded, tables, and for a run the resolved scenario, "
+                         "provenance and the scenario files with their sources; it opens from disk with no server "
+                         "and no network, and shows no absolute local paths.")
+    rep.add_argument("directory", type=Path, metavar="DIR", help="a run, compare, sweep or sensitivity directory")
     rep.set_defaults(handler=cmd_report)
 
     smy = sub.add_parser("summary", parents=[common], help="print a finished run's key figures",
@@ -355,6 +358,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
                             executor=args.executor, scheduler=args.scheduler, engine=args.engine)
+    result = dataclasses.replace(result, settings=tuple(args.overrides))
     progress.close()
     event_log = None
     if args.trace:
@@ -592,18 +596,19 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     progress.close()
     sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices, scenario)
     if not args.quiet:
-        top = oat["rows"][0]
-        print(f"{scenario.name}: {args.metric} moves most with {top['key']} "
-              f"({top['metric_at_low']:,.4g} to {top['metric_at_high']:,.4g}) -> {out_dir}/")
+        from routesim.outputs.report import sensitivity_sentence
+
+        print(f"{scenario.name}: {sensitivity_sentence(args.metric, oat)} -> {out_dir}/")
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim report``."""
-    from routesim.outputs.report import write_report
+    from routesim.outputs.report import KINDS, reportable, write_report
 
-    if not ((args.directory / "summary.json").exists() or (args.directory / "compare.json").exists()):
-        raise ScenarioError([f"{args.directory}: not a run or compare directory (no summary.json or compare.json)"])
+    if not reportable(args.directory):
+        raise ScenarioError([f"{args.directory}: not a run, compare, sweep or sensitivity directory (none of "
+                             f"{', '.join(KINDS)})"])
     print(write_report(args.directory))
     return EXIT_OK
 
@@ -673,6 +678,7 @@ def result_line(summary: RunSummary, out_dir: Path) -> dict[str, Any]:
     loss = m["budget_loss_usd"]
     line: dict[str, Any] = {
         "scenario": summary.scenario,
+        "settings": list(summary.settings),
         "replications": summary.replications,
         "exported_bbl_mean": m["exported_bbl"].mean,
         "shut_in_bbl_mean": m["shut_in_bbl"].mean,
@@ -694,7 +700,7 @@ def headline(summary: RunSummary, out_dir: Path) -> str:
     if "budget_loss_usd_p95" in line:
         risk = f"; p95 USD {line['budget_loss_usd_p95'] / 1e9:,.2f} bn, P(loss) {line['prob_budget_loss']:.0%}"
     return (
-        f"{summary.scenario}: {n} replication{'s' if n > 1 else ''}{mean}: "
+        f"{summary.title}: {n} replication{'s' if n > 1 else ''}{mean}: "
         f"exported {line['exported_bbl_mean'] / 1e6:,.1f} M bbl, shut in {line['shut_in_bbl_mean'] / 1e6:,.1f} M bbl, "
         f"budget loss USD {line['budget_loss_usd_mean'] / 1e9:,.2f} bn "
         f"({line['budget_loss_share_mean']:.1%} of budget){risk} -> {out_dir}/"
@@ -709,7 +715,7 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
         return EXIT_OK
-    print(f"{summary.scenario}: {summary.replications:,} replications, {summary.horizon_days} days, seed {summary.seed}")
+    print(f"{summary.title}: {summary.replications:,} replications, {summary.horizon_days} days, seed {summary.seed}")
     print(f"  {'metric':<26} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
     for name, st in summary.metrics.items():
         cvar = "" if st.cvar95 is None else f"{st.cvar95:12.4g}"

@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +113,16 @@ def run_point(
         return rundir.read_summary(out_dir), True
     started = time.perf_counter()
     result = montecarlo.run(scenario, workers=workers, engine=engine)
+    result = replace(result, settings=settings(overrides))
     manifest = rundir.manifest(command, str(path), result, time.perf_counter() - started, workers)
     rundir.write_run(result, out_dir, manifest, plots=plots)
     return result.summary(), False
+
+
+def settings(overrides: Sequence[str]) -> tuple[str, ...]:
+    """The assignments of ``overrides`` that change the scenario's model: all but the replication count and
+    the seed, which a run's title shows on their own."""
+    return tuple(o for o in overrides if o.partition("=")[0].strip() not in ("replications", "seed"))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import re
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ from matplotlib.ticker import FuncFormatter
 from routesim.results.run import RunResult
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
+
+from .labels import capital, display_name, in_words, key_label, metric_axis, number, split_unit
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -58,7 +59,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     axes = [fig.add_subplot(grid[len(ratios) - rows + i]) for i in range(rows)]
     for ax in axes[1:]:
         ax.sharex(axes[0])
-    fig.suptitle(f"{result.scenario.name}: {what}", fontsize=13, fontweight="bold")
+    _suptitle(fig, result, what)
     top = fig.add_subplot(grid[0], sharex=axes[0]) if lanes else axes[0]
     top.set_title(f"{_runs(result, bands)}; seed {result.scenario.seed}", fontsize=9, color="#444444")
     for ax in axes:
@@ -70,6 +71,14 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     if lanes:
         _draw_lanes(result.scenario, top, lanes)
     return fig, axes
+
+
+def _suptitle(fig: Figure, result: RunResult, what: str) -> None:
+    """``<scenario>: <what>``, and a second line with the ``--set`` assignments of a changed scenario."""
+    lines = [f"{result.scenario.name}: {what}"]
+    if result.settings:
+        lines.append(textwrap.shorten("with --set " + ", ".join(result.settings), width=110, placeholder=" ..."))
+    fig.suptitle("\n".join(lines), fontsize=13, fontweight="bold")
 
 
 def _grid(ax: Axes) -> None:
@@ -438,7 +447,7 @@ def network(result: RunResult) -> Figure:
     fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[1.1 * len(s.routes), 0.2 * (len(notes) + 1)])
     ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
-    fig.suptitle(f"{s.name}: the export network", fontsize=13, fontweight="bold")
+    _suptitle(fig, result, "the export network")
     ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')})", fontsize=9,
                  color="#444444")
     rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
@@ -629,162 +638,6 @@ def qq(calibration: Calibration) -> Figure:
     return fig
 
 
-UNIT_SUFFIXES = (  # a key's unit from how its name ends, longest first
-    ("_usd_per_bbl", "USD/bbl"),
-    ("_usd_per_tonne", "USD/t"),
-    ("_usd_per_year", "USD/yr"),
-    ("bbl_per_tonne", "bbl/t"),
-    ("_per_year", "per year"),
-    ("_bpd", "bbl/day"),
-    ("_bbl", "bbl"),
-    ("_usd", "USD"),
-    ("_days", "days"),
-    ("_share", "-"),
-    ("_factor", "-"),
-)
-FIELDS: dict[str, tuple[str, str | None]] = {
-    # a scenario key's last name: what it is in words, and its unit where the name does not carry it
-    "duration_days": ("length", None),
-    "start_day": ("start", "day of the run"),
-    "capacity_factor": ("capacity left", None),
-    "capacity_bpd": ("capacity", None),
-    "transit_days": ("transit time", None),
-    "cost_usd_per_bbl": ("cost", None),
-    "cost_usd_per_tonne": ("cost", None),
-    "differential_usd_per_bbl": ("price differential to Brent", None),
-    "committed_bpd": ("committed flow", None),
-    "tankers": ("tankers", "count"),
-    "tanker_capacity_bbl": ("cargo per tanker", None),
-    "load_berths": ("load berths", "count"),
-    "load_days": ("loading time", None),
-    "voyage_days": ("voyage time", None),
-    "unload_days": ("discharge time", None),
-    "production_bpd": ("production", None),
-    "storage_bbl": ("storage capacity", None),
-    "initial_storage_bbl": ("initial storage", None),
-    "working_storage_bbl": ("working stock", None),
-    "restart_ramp_days": ("restart ramp", None),
-    "active_moorings": ("active moorings", "count"),
-    "mooring_rate_bpd": ("loading rate per mooring", None),
-    "brent_usd_per_bbl": ("Brent", None),
-    "rate_per_year": ("rate", None),
-    "time_to_failure_days": ("time to failure", None),
-    "repair_days": ("repair time", None),
-    "government_take_share": ("government take", None),
-    "national_fund_share": ("National Fund share", None),
-    "budget_revenue_usd_per_year": ("budget revenue", None),
-    "volatility_per_year": ("volatility", "1/√yr"),
-    "reversion_per_year": ("mean reversion", None),
-    "initial_usd_per_bbl": ("initial Brent", None),
-    "long_run_usd_per_bbl": ("long-run Brent", None),
-    "rate": ("rate", "-"),
-    "replications": ("replications", "count"),
-    "horizon_days": ("horizon", None),
-}
-DISTRIBUTION_PARAMETERS = {"value": "", "median": "median", "mean": "mean", "sd": "spread of the", "sigma": "sigma of the",
-                           "shape": "shape of the", "scale": "scale of the", "low": "lowest", "high": "highest",
-                           "mode": "most likely"}
-PROCESSES = {  # a list of impairments: one of them in words, and what hits a target
-    "outages": ("outage", "outage"),
-    "incidents": ("incident process", "incidents"),
-    "failures": ("failure process", "failures"),
-    "weather": ("storm process", "storms"),
-}
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-
-
-def display_name(name: str) -> str:
-    """A route, part or producer name as a reader sees it: ``cpc`` -> ``CPC``, ``cpc/spm-2`` -> ``CPC spm-2``,
-    ``atyrau_samara`` -> ``Atyrau-Samara`` (a name of up to three letters is taken for an acronym)."""
-    route, _, part = name.partition("/")
-    words = [w.upper() if len(w) <= 3 and w.isalpha() else w[:1].upper() + w[1:] for w in route.split("_")]
-    return " ".join(filter(None, ["-".join(words), part]))
-
-
-def key_label(key: str, scenarios: Sequence[Scenario] = ()) -> str:
-    """A scenario key path as an axis label with its unit: ``outages[0].duration_days`` -> ``Length of the CPC
-    stop [days]``. The unit comes from the key's name (``_days``, ``_bpd``, ``_usd_per_bbl``, ...); what an
-    outage or random process hits, from ``scenarios`` where they all agree (else ``the first outage``)."""
-    tokens = re.findall(r"[^.\[\]]+", key)
-    parameter = tokens.pop() if len(tokens) > 1 and tokens[-1] in DISTRIBUTION_PARAMETERS else None
-    field = tokens.pop() if tokens else key
-    name, unit = _field(field)
-    if parameter is not None:
-        name = f"{DISTRIBUTION_PARAMETERS[parameter]} {name}".strip()
-        unit = "-" if parameter in ("sigma", "shape") else unit
-    if tokens and tokens[0] in PROCESSES and len(tokens) == 2 and tokens[1].isdigit():
-        joiner = "during" if field == "capacity_factor" else "of"
-        text = f"{name} {joiner} {_process(tokens[0], int(tokens[1]), field, scenarios)}"
-    else:
-        text = " ".join([*_owner(tokens), name])
-    return f"{_capital(text)} [{unit}]"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _field(field: str) -> tuple[str, str]:
-    """A key's last name in words, and its unit."""
-    unit = next((u for suffix, u in UNIT_SUFFIXES if field.endswith(suffix)), "-")
-    name, own_unit = FIELDS.get(field, (None, None))
-    if name is None:
-        stem = next((field[: -len(s)] for s, u in UNIT_SUFFIXES if field.endswith(s) and len(field) > len(s) and u != "-"),
-                    field)
-        name = stem.replace("_", " ")
-    return name, own_unit or unit
-
-
-def _owner(tokens: list[str]) -> list[str]:
-    """What a key belongs to, in words: ``routes.cpc.segments.russian-section`` -> ``CPC russian-section``."""
-    if tokens[:1] in (["routes"], ["producers"]) and len(tokens) > 1:
-        return [display_name(tokens[1]), *(t.replace("_", " ") for t in tokens[2:] if t != "segments")]
-    return [t.replace("_", " ") for t in tokens if t not in ("market", "fiscal", "taxes")]
-
-
-def _process(kind: str, index: int, field: str, scenarios: Sequence[Scenario]) -> str:
-    """``the CPC stop``, ``CPC incidents``: the scheduled outage or random process ``kind[index]`` in words."""
-    phrases = set()
-    for s in scenarios:
-        items = getattr(s, kind)
-        if index >= len(items):
-            return _nth(kind, index)
-        target = display_name(items[index].target)
-        if kind == "outages":
-            stop = items[index].capacity_factor == 0 and field != "capacity_factor"
-            phrases.add(f"the {target} {'stop' if stop else 'outage'}")
-        else:
-            phrases.add(f"{target} {PROCESSES[kind][1]}")
-    return phrases.pop() if len(phrases) == 1 else _nth(kind, index)
-
-
-def _nth(kind: str, index: int) -> str:
-    what = PROCESSES[kind][0]
-    return f"the {ORDINALS[index]} {what}" if index < len(ORDINALS) else f"{what} {index}"
-
-
-def _number(value: float) -> str:
-    """A parameter value as text: thousands separated, no needless decimals."""
-    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}"
-
-
-METRIC_LABELS = {
-    "budget_loss_usd": ("budget loss", 1e9, "USD bn"),
-    "budget_loss_share": ("budget loss", 1e-2, "% of budget revenue"),
-    "revenue_loss_usd": ("export revenue loss", 1e9, "USD bn"),
-    "government_loss_usd": ("government revenue loss", 1e9, "USD bn"),
-    "exported_bbl": ("exported", 1e6, "M bbl"),
-    "shut_in_bbl": ("shut in", 1e6, "M bbl"),
-    "export_loss_bbl": ("exports lost", 1e6, "M bbl"),
-}
-
-
-def metric_axis(metric: str) -> tuple[str, float]:
-    """Axis label with its unit, and the divisor that puts a metric in that unit."""
-    label, scale, unit = METRIC_LABELS.get(metric, (metric, 1.0, "-"))
-    return f"{label} [{unit}]", scale
-
-
 def _plain_figure(title: str, subtitle: str) -> tuple[Figure, Axes]:
     fig = Figure(figsize=SIZE_IN, layout="constrained")
     ax = fig.add_subplot()
@@ -802,7 +655,7 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
     x_label = key_label(key, scenarios)
-    fig, ax = _plain_figure(f"{_capital(_words(label))} against {_words(x_label)}",
+    fig, ax = _plain_figure(f"{capital(in_words(label))} against {in_words(x_label)}",
                             "mean and 95 % confidence band of the mean; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
@@ -817,7 +670,7 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
             ax.plot(x, x * naive[name] / scale, color=color, linewidth=1.2, linestyle="--",
                     label=f"{name}: naive, linear in days")
     ax.set_xlabel(x_label)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _number(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: number(v)))
     ax.set_ylabel(label)
     _legend(ax)
     return fig
@@ -834,13 +687,13 @@ def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str
     for r in mine:
         grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
     x_label, y_label = (key_label(k, scenarios) for k in keys)
-    fig, ax = _plain_figure(f"{scenario}: {_words(label)}",
-                            f"mean over the grid of {_words(x_label)} and {_words(y_label)}")
+    fig, ax = _plain_figure(f"{scenario}: {in_words(label)}",
+                            f"mean over the grid of {in_words(x_label)} and {in_words(y_label)}")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
     _cell_values(ax, grid)
-    ax.set_xticks(range(len(xs)), [_number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
-    ax.set_yticks(range(len(ys)), [_number(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)), [number(v) for v in ys])
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(False)
@@ -863,19 +716,6 @@ def _cell_values(ax: Axes, grid: np.ndarray) -> None:
 def cell_text(value: float) -> str:
     """A heatmap cell's value as written in it."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
-def _split(label: str) -> tuple[str, str]:
-    """An axis label's words and its unit: ``Brent [USD/bbl]`` -> ``Brent``, ``USD/bbl``."""
-    words, _, unit = label.rpartition(" [")
-    return (words, unit[:-1]) if words else (label, "")
-
-
-def _words(label: str) -> str:
-    """An axis label without its unit, to go inside a sentence: ``Length of the CPC stop`` -> ``length of the
-    CPC stop``."""
-    words = _split(label)[0]
-    return words[:1].lower() + words[1:] if words[1:2].islower() else words
 
 
 def _dates_of(texts: list[str]) -> np.ndarray:
@@ -952,7 +792,7 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
     label, scale = metric_axis(metric)
     rows = oat["rows"]
-    fig, ax = _plain_figure(f"{scenario}: sensitivity of {_words(label)}",
+    fig, ax = _plain_figure(f"{scenario}: sensitivity of {in_words(label)}",
                             "one key at a time between its low and high; other keys as in the scenario")
     base = oat["base"] / scale
     for i, row in enumerate(reversed(rows)):
@@ -973,9 +813,9 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
 
 def _range_label(row: dict[str, Any], scenarios: Sequence[Scenario]) -> str:
     """``Length of the CPC stop`` over ``10 to 60 days``: a tornado bar's key and the range it spans."""
-    words, unit = _split(key_label(row["key"], scenarios))
+    words, unit = split_unit(key_label(row["key"], scenarios))
     shown = f" {unit}" if unit not in ("-", "count") else ""
-    return f"{_wrap(words)}\n{_number(row['low_value'])} to {_number(row['high_value'])}{shown}"
+    return f"{_wrap(words)}\n{number(row['low_value'])} to {number(row['high_value'])}{shown}"
 
 
 def _wrap(text: str, width: int = 28) -> str:
@@ -986,7 +826,7 @@ def sobol_bars(result: dict[str, Any], metric: str, scenario: str, scenarios: Se
     """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
     label, _ = metric_axis(metric)
     rows = result["rows"]
-    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {_words(label)}",
+    fig, ax = _plain_figure(f"{scenario}: Sobol indices of {in_words(label)}",
                             f"{result['samples']} Saltelli samples, {result['evaluations']} runs; 95 % bootstrap CI")
     x = np.arange(len(rows))
     for offset, kind, color in ((-0.18, "first_order", "#1f77b4"), (0.18, "total_order", "#ff7f0e")):

@@ -1,4 +1,6 @@
-"""A self-contained HTML report of a run or compare directory: one file, opens from disk, no network.
+"""A self-contained HTML report of a run, compare, sweep or sensitivity directory: one file, opens from disk,
+no network. Each opens on one sentence that says what was found, and names files by paths relative to
+the report, so that a report sent on shows no local folders.
 
 Every plot is embedded as a base64 data URI, the CSS is inline, and a Content-Security-Policy forbids
 the page from loading anything else. Every key figure carries ``data-metric`` / ``data-stat`` (and, in
@@ -8,11 +10,13 @@ a comparison, ``data-run``) attributes so that tools and tests can find it.
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import html
 import json
+import os
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +27,11 @@ from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
 
 from .files import write_text
+from .labels import capital, in_words, key_at, key_label, key_words, metric_axis, number
 
 REPORT_NAME = "report.html"
+KINDS = ("summary.json", "compare.json", "sweep.csv", "sensitivity.json")
+"""The file that makes a directory a run, a comparison, a sweep or a sensitivity study, in that order."""
 
 KEY_METRICS: tuple[tuple[str, str], ...] = (
     ("exported_bbl", "Exported"),
@@ -98,17 +105,31 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--rule); padding-top: .5r
 
 
 def write_report(directory: str | Path) -> Path:
-    """Write ``report.html`` for a run or compare directory into it (atomically) and return its path."""
+    """Write ``report.html`` for a run, compare, sweep or sensitivity directory into it (atomically) and
+    return its path.
+
+    Raises:
+        FileNotFoundError: the directory holds none of the files that say what it is (:data:`KINDS`).
+    """
     directory = Path(directory)
-    if (directory / "summary.json").is_file():
-        page = _run_page(directory)
-    elif (directory / "compare.json").is_file():
-        page = _compare_page(directory)
-    else:
-        raise FileNotFoundError(f"{directory}: neither summary.json (a run) nor compare.json (a comparison) found")
+    page = _page_of(directory)
+    if page is None:
+        raise FileNotFoundError(f"{directory}: not a run, compare, sweep or sensitivity directory (none of "
+                                f"{', '.join(KINDS)} found)")
     target = directory / REPORT_NAME
-    write_text(target, page)
+    write_text(target, page(directory))
     return target
+
+
+def _page_of(directory: Path) -> Callable[[Path], str] | None:
+    """The page builder for what ``directory`` holds, or None."""
+    pages = (_run_page, _compare_page, _sweep_page, _sensitivity_page)
+    return next((page for marker, page in zip(KINDS, pages) if (directory / marker).is_file()), None)
+
+
+def reportable(directory: Path) -> bool:
+    """Whether ``directory`` holds a run, comparison, sweep or sensitivity study that has a report."""
+    return _page_of(Path(directory)) is not None
 
 
 # --------------------------------------------------------------------------- formatting
@@ -258,7 +279,7 @@ def _run_page(directory: Path) -> str:
             _section("Plots", _figures(_run_plots(directory)), "plots"),
             _section("Resolved scenario", _resolved_block(resolved_text), "resolved-scenario"),
             _section("Assumptions and sources", _sources(directory, manifest), "assumptions"),
-            _section("Provenance", _provenance(manifest), "provenance"),
+            _section("Provenance", _provenance(manifest, directory), "provenance"),
         )
     )
     return _page(f"routesim report: {name}", body)
@@ -280,10 +301,45 @@ def _run_header(name: str, summary: RunSummary, resolved: dict[str, Any]) -> str
         rates = "; ".join(f"{k}: {v:,.2f}" for k, v in incidents.items())
         meta += f". Incidents per year (mean over replications): {rates}"
     lead = f'<p class="lead" id="description">{_e(description)}</p>' if description else ""
+    settings = ""
+    if summary.settings:
+        items = ", ".join(f"<code>{_e(item)}</code>" for item in summary.settings)
+        settings = (f'<p class="lead" id="settings">Changed from the scenario file by <code>--set</code>: {items}. '
+                    "Losses are against this changed scenario without its disruptions.</p>\n")
     return (
-        f'<header>\n<h1 id="title">Scenario: <span id="scenario-name">{_e(name)}</span></h1>\n{lead}\n'
+        f'<header>\n<h1 id="title">Scenario: <span id="scenario-name">{_e(name)}</span></h1>\n'
+        f'<p class="lead" id="finding"><strong>{_e(run_sentence(summary))}</strong></p>\n{settings}{lead}\n'
         f'<p class="meta">{_e(meta)}.</p>\n</header>\n'
     )
+
+
+def run_sentence(summary: RunSummary) -> str:
+    """What a run found, in one sentence: the budget loss (with its spread, when outcomes differ) and the
+    oil shut in, over the horizon."""
+    m = summary.metrics
+    loss, share, shut_in = m["budget_loss_usd"], m["budget_loss_share"], m["shut_in_bbl"]
+    horizon = f"{summary.horizon_days:,}-day horizon"
+    if loss.std == 0:
+        if loss.mean <= 0 and shut_in.mean <= 0:
+            return f"Nothing is lost: over the {horizon} no oil is shut in and the state budget loses nothing."
+        return (f"Over the {horizon}, the disruptions shut in {_amount('shut_in_bbl', shut_in.mean)} of oil and cost "
+                f"the state budget {_amount('budget_loss_usd', loss.mean)}, {_amount('budget_loss_share', share.mean)} "
+                "of its annual revenue.")
+    tail = (f"; in 1 replication in 20 it loses {_amount('budget_loss_usd', loss.p95)} or more"
+            if loss.p95 > loss.mean else "")
+    chance = f" (a loss in {loss.prob_loss * 100:.0f} % of them)" if loss.prob_loss is not None else ""
+    return (f"Across {summary.replications:,} replications{chance} of a {horizon}, the state budget loses "
+            f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of its "
+            f"annual revenue, with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{tail}.")
+
+
+def _amount(metric: str, value: float | None) -> str:
+    """``USD 1.23 bn``, ``44.9 M bbl``, ``4.5 %``: a figure in words with its unit where a reader expects it."""
+    unit = unit_of(metric)[0]
+    number = format_value(metric, value)
+    if unit.startswith("USD"):
+        return f"USD {number} {unit.removeprefix('USD ')}"
+    return f"{number} {unit}".strip()
 
 
 def _key_figures(summary: RunSummary) -> str:
@@ -423,13 +479,32 @@ def _sources(directory: Path, manifest: Manifest | None) -> str:
     chain, problem = _extends_chain(first)
     for i, source in enumerate(chain):
         role = "Scenario file" if i == 0 else "Extends"
-        path = source.path
+        path = source.path  # the scenario file as the run was given it; the rest from its folder
+        where = _relative(str(name), directory) if i == 0 else os.path.relpath(path, first.resolve().parent)
         blocks.append(f'<h3>{role}: <code>{_e(path.name)}</code></h3>'
-                      f'<p class="muted">{_e(path.resolve())}</p>'
+                      f'<p class="muted">{_e(where)}</p>'
                       f'<pre class="source" data-file="{_e(path.name)}"><code>{_e(source.text)}</code></pre>')
     if problem is not None:
         blocks.append(f'<p class="note" id="sources-problem">{_e(problem)}; skipped.</p>')
     return "\n".join(blocks)
+
+
+def _relative(path: str | Path, directory: Path) -> str:
+    """``path`` as seen from the report's ``directory`` when it is absolute (``../../scenarios/base.yaml``, or
+    only its name when the two share nothing but the root), so that no local folder shows; a relative path as
+    it was given."""
+    if not Path(path).is_absolute():
+        return str(path)
+    here = directory.resolve()
+    if os.path.commonpath([path, here]) == here.anchor:  # nothing in common but the root: the name alone
+        return Path(path).name
+    return os.path.relpath(path, here)
+
+
+def _local_free(text: str, directory: Path) -> str:
+    """A command-line word with any absolute path in it (``--out=/home/me/x``) made relative to ``directory``."""
+    flag, eq, value = text.rpartition("=") if text.startswith("-") else ("", "", text)
+    return f"{flag}{eq}{_relative(value, directory)}" if value.startswith("/") else text
 
 
 def _show(value: Any) -> str:
@@ -441,14 +516,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _provenance(manifest: Manifest | None) -> str:
-    """The manifest as a key/value table, with the command line and dependencies readable."""
+def _provenance(manifest: Manifest | None, directory: Path) -> str:
+    """The manifest as a key/value table, with the command line and dependencies readable, and paths relative
+    to the report."""
     if manifest is None:
         return '<p class="note">manifest.json is missing from this directory.</p>'
     pairs = []
     for key, value in manifest.to_json().items():
         if key == "command" and isinstance(value, list):
-            value = shlex.join(str(v) for v in value)
+            value = shlex.join(_local_free(str(v), directory) for v in value)
+        elif key == "scenario_file":
+            value = _relative(str(value), directory)
         elif key == "dependencies" and isinstance(value, dict):
             value = ", ".join(f"{k} {v or '?'}" for k, v in value.items())
         pairs.append((key, _show(value)))
@@ -465,20 +543,45 @@ def _compare_page(directory: Path) -> str:
     names = [str(r.get("name", f"run {i + 1}")) for i, r in enumerate(runs)]
     title = "Comparison: " + " vs ".join(names) if names else "Comparison"
     pngs = [(p, _overlay_caption(p.stem)) for p in sorted(directory.glob("overlay_*.png")) if p.is_file()]
+    finding = compare_sentence(data.get("metrics") or {}, names)
     header = (
-        f'<header>\n<h1 id="title">{_e(title)}</h1>\n<p class="lead">'
+        f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
+        f'<p class="lead" id="finding"><strong>{_e(finding)}</strong></p>\n<p class="lead">'
         f"{_e(_compare_lead(names, bool(data.get('paired'))))}</p>\n</header>\n"
     )
     body = "".join(
         (
             header,
-            _section("Runs", _runs_table(runs), "runs"),
+            _section("Runs", _runs_table(runs, directory), "runs"),
             _section("Differences in the inputs", _inputs_diff(data.get("inputs_diff") or [], names), "inputs-diff"),
             _section("Metrics", _compare_metrics(data.get("metrics") or {}, names), "metrics"),
             _section("Plots", _figures(pngs), "plots"),
         )
     )
     return _page(f"routesim report: {title}", body)
+
+
+def compare_sentence(metrics: dict[str, Any], names: Sequence[str]) -> str:
+    """What a comparison found, in one sentence: each run's change of the mean budget loss against the
+    reference, and whether its 95 % interval excludes no change."""
+    m = "budget_loss_usd"
+    entries = [e for e in metrics.get(m) or [] if isinstance(e, dict) and e.get("diff") is not None]
+    if not names or not entries:
+        return "No differences to report."
+    parts = []
+    for entry in entries:
+        low, high, diff = entry.get("ci95_low"), entry.get("ci95_high"), float(entry["diff"])
+        change = "raises" if diff > 0 else "lowers" if diff < 0 else "leaves"
+        size = "" if diff == 0 else f" by {_amount(m, abs(diff))}"
+        if low is None or high is None or low == high:
+            noise = ""
+        elif low <= 0 <= high:
+            noise = " (within the Monte Carlo noise)"
+        else:
+            noise = f" (95 % CI {format_value(m, low, signed=True)} to {format_value(m, high, signed=True)} bn)"
+        parts.append(f"{entry.get('run', '?')} {change} the mean budget loss{size}{' unchanged' if diff == 0 else ''}"
+                     f"{noise}")
+    return f"Against {names[0]}: " + "; ".join(parts) + "."
 
 
 def _compare_lead(names: Sequence[str], paired: bool) -> str:
@@ -497,7 +600,7 @@ def _overlay_caption(stem: str) -> str:
     return f"All runs overlaid: {base[0].lower() + base[1:]}" if base else f"All runs overlaid: {_humanize(what)}."
 
 
-def _runs_table(runs: Sequence[dict[str, Any]]) -> str:
+def _runs_table(runs: Sequence[dict[str, Any]], directory: Path) -> str:
     """Name, directory, seed, horizon and replications of each run."""
     if not runs:
         return '<p class="note">No runs.</p>'
@@ -505,8 +608,9 @@ def _runs_table(runs: Sequence[dict[str, Any]]) -> str:
     for i, run in enumerate(runs):
         name = str(run.get("name", f"run {i + 1}"))
         ref = " (reference)" if i == 0 else ""
+        where = _relative(str(run.get("dir", "")), directory)
         rows.append(
-            f'<tr data-run="{_e(name)}"><th scope="row">{_e(name + ref)}</th><td><code>{_e(run.get("dir", ""))}'
+            f'<tr data-run="{_e(name)}"><th scope="row">{_e(name + ref)}</th><td><code>{_e(where)}'
             f"</code></td>{_num_td(_show(run.get('seed')))}{_num_td(_show(run.get('horizon_days')))}"
             f"{_num_td(_show(run.get('replications')))}</tr>"
         )
@@ -560,3 +664,162 @@ def _compare_row(metric: str, entry: dict[str, Any], label: str) -> str:
         _num_td(ci, metric=metric, run=run, stat="ci95"),
     )
     return f'<tr data-metric-row="{_e(metric)}">{label}<td>{_e(run)}</td>{"".join(cells)}</tr>'
+
+
+# --------------------------------------------------------------------------- sweep report
+
+
+def _sweep_page(directory: Path) -> str:
+    """The HTML of a sweep directory's report: the grid, every point's figures and the sweep's plots."""
+    with (directory / "sweep.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    keys = [p["key"] for p in _read_json(directory / "sweep.json").get("params") or [] if isinstance(p, dict)]
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    title = "Sweep: " + ", ".join(scenarios)
+    pngs = [(p, _sweep_caption(p.stem, keys)) for p in sorted(directory.glob("*.png")) if p.is_file()]
+    body = "".join(
+        (
+            f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
+            f'<p class="lead" id="finding"><strong>{_e(sweep_sentence(rows, keys))}</strong></p>\n'
+            f'<p class="meta">{_e(_grid_text(rows, keys))}</p>\n</header>\n',
+            _section("Plots", _figures(pngs), "plots"),
+            _section("Every point", _sweep_table(rows, keys, len(scenarios) > 1), "points"),
+        )
+    )
+    return _page(f"routesim report: {title}", body)
+
+
+_SWEEP_FIGURES = ("budget_loss_usd", "budget_loss_share")
+"""The figures of a sweep's table, by metric (sweep.csv has more)."""
+
+
+def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
+    """What a sweep found, in one sentence: the range of the mean budget loss over the grid, and where."""
+    m = "budget_loss_usd"
+    means = [float(r[f"{m}_mean"]) for r in rows]
+    low, high = rows[means.index(min(means))], rows[means.index(max(means))]
+    if min(means) == max(means):
+        return f"The mean budget loss is {_amount(m, means[0])} at every one of the {len(rows)} points."
+    several = len({r["scenario"] for r in rows}) > 1
+    return (f"Over {len(rows)} runs of the grid, the mean budget loss runs from {_amount(m, min(means))} "
+            f"({_point_text(low, keys, several)}) to {_amount(m, max(means))} ({_point_text(high, keys, several)}).")
+
+
+def _point_text(row: dict[str, str], keys: Sequence[str], scenario: bool) -> str:
+    """``length of the first outage 10 days``: a grid point in words, after its scenario's name if asked."""
+    text = ", ".join(key_at(key, float(row[key])) for key in keys)
+    return f"{row['scenario']}: {text}" if scenario else text
+
+
+def _grid_text(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
+    """The grid's keys and their values, one clause each."""
+    clauses = []
+    for key in keys:
+        values = list(dict.fromkeys(number(float(r[key])) for r in rows))
+        clauses.append(f"{key_label(key)} ({key}): {', '.join(values)}")
+    return "Grid: " + "; ".join(clauses) + "."
+
+
+def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: bool) -> str:
+    """One row per run: its point, the budget loss and its share with the 95 % interval of the mean."""
+    headers = [*(["Scenario"] if scenario else []), *(key_label(k) for k in keys),
+               "Budget loss, mean (USD bn)", "95 % CI of the mean (USD bn)", "Budget loss, mean (% of budget)",
+               "Run folder"]
+    body = []
+    for row in rows:
+        cells = [f"<td>{_e(row['scenario'])}</td>"] if scenario else []
+        cells += [_num_td(number(float(row[k])), key=k) for k in keys]
+        for metric in _SWEEP_FIGURES:
+            cells.append(_num_td(format_value(metric, float(row[f"{metric}_mean"])), metric=metric, stat="mean"))
+            if metric == "budget_loss_usd":
+                ci = (f"{format_value(metric, float(row[f'{metric}_mean_ci95_low']))} – "
+                      f"{format_value(metric, float(row[f'{metric}_mean_ci95_high']))}")
+                cells.append(_num_td(ci, metric=metric, stat="ci95"))
+        cells.append(f"<td><code>{_e(row['run_dir'])}</code></td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return _table(headers, body, num_from=1 if scenario else 0, attrs=' id="points-table"')
+
+
+def _sweep_caption(stem: str, keys: Sequence[str]) -> str:
+    """A caption for ``sweep_<metric>.png`` or ``heatmap_<scenario>_<metric>.png``."""
+    if stem.startswith("sweep_"):
+        label = metric_axis(stem.removeprefix("sweep_"))[0]
+        return (f"{capital(in_words(label))} against {in_words(key_label(keys[0]))}: the mean with its 95 % "
+                "confidence band; a dashed line is the naive estimate, linear in the outage's days.")
+    if stem.startswith("heatmap_"):
+        return (f"Mean budget loss share over the grid of {' and '.join(in_words(key_label(k)) for k in keys)}; "
+                "each cell's value is written in it.")
+    return _humanize(stem) + "."
+
+
+# --------------------------------------------------------------------------- sensitivity report
+
+
+def _sensitivity_page(directory: Path) -> str:
+    """The HTML of a sensitivity directory's report: the tornado table and, when computed, the Sobol indices."""
+    data = _read_json(directory / "sensitivity.json")
+    metric, oat, sobol = str(data.get("metric", "")), data.get("one_at_a_time") or {}, data.get("sobol")
+    title = f"Sensitivity of {data.get('scenario', directory.name)}"
+    pngs = [(p, SENSITIVITY_CAPTIONS.get(p.stem, _humanize(p.stem) + "."))
+            for p in sorted(directory.glob("*.png")) if p.is_file()]
+    sections = [
+        f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
+        f'<p class="lead" id="finding"><strong>{_e(sensitivity_sentence(metric, oat))}</strong></p>\n</header>\n',
+        _section("Plots", _figures(pngs), "plots"),
+        _section("One key at a time", _tornado_table(metric, oat), "one-at-a-time"),
+    ]
+    if isinstance(sobol, dict):
+        sections.append(_section("Sobol indices", _sobol_table(sobol), "sobol"))
+    return _page(f"routesim report: {title}", "".join(sections))
+
+
+SENSITIVITY_CAPTIONS = {
+    "tornado": "The metric with each key at the low and at the high end of its range, every other key at the "
+               "scenario's own value; the longest bar moves the metric most.",
+    "sobol": "Sobol indices: the share of the metric's variance each key explains alone (first order) and with "
+             "its interactions (total), with bootstrap 95 % intervals.",
+}
+
+
+def sensitivity_sentence(metric: str, oat: dict[str, Any]) -> str:
+    """What a sensitivity study found, in one sentence: the key that moves the metric most, and how far."""
+    rows = [r for r in oat.get("rows") or [] if isinstance(r, dict)]
+    if not rows:
+        return "No keys were varied."
+    top, label = rows[0], in_words(metric_axis(metric)[0])
+    base = oat.get("base")
+    at_base = "" if base is None else f"; {_amount(metric, float(base))} at the scenario's own values"
+    words, unit = key_words(top["key"])
+    which = f"Of the {len(rows)} keys varied, {words} moves the {label} most" if len(rows) > 1 else (
+        f"Over its range, {words} moves the {label}")
+    return (f"{which}: {_amount(metric, top['metric_at_low'])} at {number(top['low_value'])}{unit} and "
+            f"{_amount(metric, top['metric_at_high'])} at {number(top['high_value'])}{unit}{at_base}.")
+
+
+def _tornado_table(metric: str, oat: dict[str, Any]) -> str:
+    """Each key's range and the metric at its ends, the widest swing first."""
+    rows = []
+    for r in oat.get("rows") or []:
+        cells = (_num_td(number(r["low_value"])), _num_td(number(r["high_value"])),
+                 _num_td(format_value(metric, r["metric_at_low"]), key=r["key"], stat="low"),
+                 _num_td(format_value(metric, r["metric_at_high"]), key=r["key"], stat="high"),
+                 _num_td(format_value(metric, r["swing"]), key=r["key"], stat="swing"))
+        rows.append(f'<tr><th scope="row">{_e(key_label(r["key"]))}<br><code>{_e(r["key"])}</code></th>'
+                    f"{''.join(cells)}</tr>")
+    unit = unit_of(metric)[0]
+    headers = ["Key", "Low", "High", f"At low ({unit})", f"At high ({unit})", f"Swing ({unit})"]
+    return _table(headers, rows, attrs=' id="tornado-table"')
+
+
+def _sobol_table(sobol: dict[str, Any]) -> str:
+    """First-order and total Sobol index of each key with its bootstrap 95 % interval."""
+    rows = []
+    for r in sobol.get("rows") or []:
+        cells = "".join(
+            _num_td(f"{r[f'{order}']:.2f} ({r[f'{order}_ci95_low']:.2f} – {r[f'{order}_ci95_high']:.2f})",
+                    key=r["key"], stat=order)
+            for order in ("first_order", "total_order"))
+        rows.append(f'<tr><th scope="row">{_e(key_label(r["key"]))}<br><code>{_e(r["key"])}</code></th>{cells}</tr>')
+    note = (f'<p class="note">From {sobol.get("samples", "?")} Saltelli samples ({sobol.get("evaluations", "?")} '
+            "runs). A total index well above the first-order one marks a key that acts through interactions.</p>")
+    return _table(["Key", "First order (95 % CI)", "Total (95 % CI)"], rows, attrs=' id="sobol-table"') + note

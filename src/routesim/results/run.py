@@ -18,7 +18,7 @@ import numpy as np
 
 from routesim.money import fiscal
 from routesim.results import measure
-from routesim.results.summary import RunSummary
+from routesim.results.summary import RunSummary, titled
 from routesim.scenario.model import Scenario
 
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
@@ -171,6 +171,13 @@ class RunResult:
     """The engine that ran the replications (``simpy`` or ``compiled``)."""
     engine_reason: str = "not recorded"
     """Why that engine ran them."""
+    settings: tuple[str, ...] = ()
+    """The ``--set`` assignments (``key=value``) that changed the scenario file, shown with its name."""
+
+    @property
+    def title(self) -> str:
+        """The scenario's name, with its ``--set`` assignments when it has any."""
+        return titled(self.scenario.name, self.settings)
 
     @functools.cached_property
     def layout(self) -> Layout:

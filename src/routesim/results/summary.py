@@ -126,6 +126,14 @@ class RunSummary:
     routes: Mapping[str, RouteStats]
     incidents_per_year: Mapping[str, float]
     """Each incident process's mean count per year [1/year]."""
+    settings: tuple[str, ...] = ()
+    """The ``--set`` assignments that changed the scenario file (none in a file written before they were
+    recorded)."""
+
+    @property
+    def title(self) -> str:
+        """The scenario's name, with its ``--set`` assignments when it has any."""
+        return titled(self.scenario, self.settings)
 
     @classmethod
     def of(cls, result: RunResult) -> RunSummary:
@@ -151,6 +159,7 @@ class RunSummary:
             incidents_per_year={
                 i.stream_name: float(np.mean(result.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
             },
+            settings=result.settings,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -164,6 +173,7 @@ class RunSummary:
             "metrics": {m: stats.to_json() for m, stats in self.metrics.items()},
             "routes": {r: stats.to_json() for r, stats in self.routes.items()},
             "incidents_per_year": dict(self.incidents_per_year),
+            "settings": list(self.settings),
         }
 
     @classmethod
@@ -232,6 +242,12 @@ class Manifest:
         if isinstance(data, dict) and "schema_version" not in data:  # before versioning, runs named no engine
             data = {"engine": "simpy", "engine_reason": "not recorded", **data}
         return _read(cls, data, source, cls.SCHEMA_VERSION)
+
+
+def titled(name: str, settings: tuple[str, ...]) -> str:
+    """``cpc-closure-30d (--set routes.cpc.capacity_bpd=1e6)``: a scenario's name with the settings that
+    changed it, so that a variant never passes for the scenario file's own run."""
+    return f"{name} (--set {', '.join(settings)})" if settings else name
 
 
 def _read(cls: type[_T], data: Any, source: str, supported: int) -> _T:
