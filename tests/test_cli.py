@@ -177,18 +177,48 @@ def test_the_short_flags_people_reach_for(tmp_path, capsys):
 
 
 def test_the_progress_bar_counts_to_the_end_and_is_silent_when_off(capsys):
-    from routesim.cli import Progress
+    from routesim.runs.progress import Bar
 
-    bar = Progress("risk", enabled=True, delay_s=0.0)
+    bar = Bar("risk", enabled=True, delay_s=0.0)
     for done in (1, 2, 3):
         bar(done, 3)
     bar.close()
     err = capsys.readouterr().err
     assert "risk: 100%" in err and "3/3" in err and "replications/s" in err
-    off = Progress("risk", enabled=False, delay_s=0.0)
+    off = Bar("risk", enabled=False, delay_s=0.0)
     off(1, 3)
     off.close()
     assert capsys.readouterr().err == ""
+
+
+def test_the_api_shows_a_bar_when_asked(monkeypatch, capsys):
+    from routesim.runs import montecarlo
+    from routesim.runs.progress import Bar
+
+    monkeypatch.setattr(montecarlo, "Bar", lambda label: Bar(label, delay_s=0.0))
+    scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", ["replications=20"])
+    montecarlo.run(scenario, progress=True, engine="simpy")
+    assert "cpc-incident-risk: 100%" in capsys.readouterr().err
+    montecarlo.run(scenario, engine="simpy")
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.e2e
+def test_progress_shows_where_stderr_is_a_pipe_and_in_compare(tmp_path):
+    """A long run under nohup, in CI or in Jupyter's ``!routesim`` still reports progress; so does compare."""
+    risk = str(SCENARIOS / "cpc-incident-risk.yaml")
+    done = subprocess.run([sys.executable, "-m", "routesim", "run", risk, "-n", "400", "-o", str(tmp_path / "r"),
+                           "--no-plots", "--engine", "simpy"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "cpc-incident-risk: 100%" in done.stderr and "400/400" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "routesim", "compare", risk, str(SCENARIOS / "cpc-storms.yaml"),
+                           "-n", "400", "-o", str(tmp_path / "c"),
+                           "--engine", "simpy"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "cpc-incident-risk: 100%" in done.stderr and "cpc-storms: 100%" in done.stderr
+    quiet = subprocess.run([sys.executable, "-m", "routesim", "run", risk, "-n", "400", "-o", str(tmp_path / "q"),
+                            "--no-plots", "-q", "--engine", "simpy"], capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and "100%" not in quiet.stderr
 
 
 def test_a_risk_run_says_its_p95_and_json_and_summary_read_it_back(tmp_path, capsys):

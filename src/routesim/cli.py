@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from routesim.engine import ENGINES
 from routesim.errors import ScenarioError, SimulationError
 from routesim.runs.executors import EXECUTORS
+from routesim.runs.progress import Bar
 from routesim.version import __version__
 
 if TYPE_CHECKING:
@@ -355,7 +356,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     files.check_target(out_dir)  # before a long run, not after
     _warn([*notices(scenario, 1 if indices else None), *_unbinding(scenario, args.overrides)], args.quiet)
     started = time.perf_counter()
-    progress = Progress(scenario.name, enabled=not args.quiet and sys.stderr.isatty())
+    progress = Bar(scenario.name, enabled=not args.quiet)
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
                             executor=args.executor, scheduler=args.scheduler, engine=args.engine)
     result = dataclasses.replace(result, settings=tuple(args.overrides))
@@ -506,7 +507,10 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
     for path, label in zip(args.runs, compare.unique_labels(names)):
         if _is_scenario_file(path):
             run_dir = out_dir.parent / f"{out_dir.name}-runs" / label  # one folder per input, names may repeat
-            run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True, engine=args.engine)
+            progress = Bar(label, enabled=not args.quiet)
+            run_point(path, overrides, run_dir, args.workers, ["routesim", *argv], plots=True, engine=args.engine,
+                      progress=progress)
+            progress.close()
             run_dirs.append(run_dir)
         else:
             run_dirs.append(path)
@@ -553,7 +557,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
         raise ScenarioError([f"--yes: this sweep is large ({size}); give --yes to start it"])
     if not args.quiet:
         print(f"sweep: {size}", file=sys.stderr)
-    progress = Progress("sweep", enabled=not args.quiet and sys.stderr.isatty(), delay_s=0.0, unit="runs")
+    progress = Bar("sweep", enabled=not args.quiet, delay_s=0.0, unit="runs")
     rows = sweep.sweep(the_plan, params, overrides, out_dir, args.workers, ["routesim", *argv], progress,
                        engine=args.engine)
     progress.close()
@@ -591,7 +595,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     files.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
     oat = sensitivity.one_at_a_time(ranges, evaluate)
-    progress = Progress("sobol", enabled=not args.quiet and sys.stderr.isatty(), unit="runs")
+    progress = Bar("sobol", enabled=not args.quiet, unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()
     sensitivity.write_results(out_dir, scenario.name, args.metric, oat, indices, scenario)
@@ -726,27 +730,3 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "
               f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired{bound}")
     return EXIT_OK
-
-
-class Progress:
-    """A progress bar on stderr (tqdm), shown only on a terminal and only once a run has taken ``delay_s``."""
-
-    def __init__(self, label: str, enabled: bool, delay_s: float = 1.0, unit: str = "replications") -> None:
-        self.label, self.enabled, self.delay_s, self.unit = label, enabled, delay_s, unit
-        self.started = time.perf_counter()
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm  # only when a bar may be shown: the CLI starts faster
-
-            waited = time.perf_counter() - self.started  # the delay counts from the start, not the first chunk
-            self.bar = tqdm(total=total, desc=self.label, unit=f" {self.unit}", delay=max(self.delay_s - waited, 0.0),
-                            file=sys.stderr)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -101,6 +101,7 @@ def run_point(
     command: list[str],
     plots: bool = False,
     engine: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[RunSummary, bool]:
     """Run one scenario variant into ``out_dir``, unless it already holds the same finished run.
 
@@ -112,7 +113,7 @@ def run_point(
     if summary.exists() and resolved.exists() and resolved.read_text(encoding="utf-8") == dump_resolved(scenario):
         return rundir.read_summary(out_dir), True
     started = time.perf_counter()
-    result = montecarlo.run(scenario, workers=workers, engine=engine)
+    result = montecarlo.run(scenario, workers=workers, engine=engine, progress=progress)
     result = replace(result, settings=settings(overrides))
     manifest = rundir.manifest(command, str(path), result, time.perf_counter() - started, workers)
     rundir.write_run(result, out_dir, manifest, plots=plots)

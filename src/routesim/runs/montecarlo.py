@@ -27,6 +27,7 @@ from routesim.streams import replication_seed
 from . import budget
 from .budget import BAND_SAMPLE
 from .executors import BLOCK, Inherited
+from .progress import Bar
 
 Progress = Callable[[int, int], None]
 """Called with (replications done, replications in all) as chunks come back."""
@@ -227,7 +228,7 @@ def run(
     scenario: Scenario,
     workers: int = 1,
     indices: Sequence[int] | None = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     executor: str = "local",
     scheduler: str | None = None,
     engine: str = "auto",
@@ -235,6 +236,9 @@ def run(
     """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
     (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``), on ``engine``
     (``"auto"``, ``"simpy"`` or ``"compiled"``; see :mod:`.engine`). The engine is chosen once, here.
+
+    ``progress`` is called with (done, total) as chunks come back; ``True`` shows a bar (a widget in a
+    notebook) once the run has taken a second.
 
     The result is identical on every executor and any number of workers: replication k depends only on
     (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
@@ -261,9 +265,13 @@ def run(
         run_chunk, keep_through=keep_through, engine=choice.engine, band=band
     )
     aggregate = _Aggregate(scenario, len(todo), sample, band.value[0] if band and band.value else None, series)
+    bar = Bar(scenario.name) if progress is True else None
+    callback = bar if bar is not None else progress if callable(progress) else None
     try:
-        map_chunks(fn, scenario, todo, executor, workers, scheduler, progress, fold=aggregate)
+        map_chunks(fn, scenario, todo, executor, workers, scheduler, callback, fold=aggregate)
     finally:
+        if bar is not None:
+            bar.close()
         if band is not None:
             band.close()
     return aggregate.result(choice)
