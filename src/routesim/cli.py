@@ -52,7 +52,8 @@ examples:
   routesim run scenarios/cpc-incident-risk.yaml --rep 17 --trace     # replay one replication, with its log
 
 outputs (in --out DIR, default results/<scenario name>/, written all at once):
-  summary.json           metrics with mean, std, p5, p50, p95 across replications
+  summary.json           metrics with mean, std, p5, p50, p95 across replications, and the --set used
+  summary.csv            the same figures flat, one row per figure
   timeseries.csv         daily series: the mean over every replication, and with several replications
                          _p5/_p95 (percentiles of the first 10,000 replications, all of a smaller run)
   replications.csv       one row per replication with every metric

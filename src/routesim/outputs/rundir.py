@@ -1,5 +1,5 @@
-"""A run directory: summary.json, timeseries.csv, replications.csv, manifest.json, the resolved scenario
-and the plots, written all or nothing, and read back (:func:`read_run`).
+"""A run directory: summary.json (and summary.csv, the same figures flat), timeseries.csv, replications.csv,
+manifest.json, the resolved scenario and the plots, written all or nothing, and read back (:func:`read_run`).
 
 Files are written into a hidden temporary directory beside the target and renamed into place at the end
 (:func:`.files.atomic_dir`), so an interrupted or failed run leaves no half-written directory, and a re-run
@@ -43,8 +43,10 @@ def write_run(
 
     ``event_log`` rows (time, event, target, detail) of a traced replication go to events.csv.
     """
+    summary = result.summary()
     with files.atomic_dir(out_dir) as tmp:
-        write_json(tmp / "summary.json", result.summary().to_json())
+        write_json(tmp / "summary.json", summary.to_json())
+        write_rows(tmp / "summary.csv", summary.rows())
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
         _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
@@ -184,6 +186,15 @@ def _write_timeseries(path: Path, result: RunResult) -> None:
         for d in range(days):
             row = [f"{v[d]:.10g}" for v in bands.values()]
             writer.writerow([(start + dt.timedelta(days=d)).isoformat(), d, *row])
+
+
+def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of one set of keys as CSV, the keys for a header; None is an empty cell, floats keep every digit."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else repr(v) if isinstance(v, float) else v for k, v in r.items()}
+                         for r in rows)
 
 
 def write_columns(path: Path, columns: dict[str, Any]) -> None:

@@ -162,6 +162,17 @@ class RunSummary:
             settings=result.settings,
         )
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The summary flat, one row per figure (what summary.csv holds): ``figure`` named as in
+        replications.csv (``budget_loss_usd``, ``cpc_exported_bbl``), ``route`` (empty for a whole-run
+        metric), and every statistic; a loss's VaR, CVaR and probability of a loss are empty for the rest."""
+        names = [f.name for f in dataclasses.fields(Stats)]
+        figures = [(m, "", stats) for m, stats in self.metrics.items()]
+        figures += [(f"{r}_{f}", r, getattr(route, f)) for r, route in self.routes.items()
+                    for f in ("exported_bbl", "availability", "days_impaired")]
+        return [{"figure": figure, "route": route, **{n: getattr(stats, n) for n in names}}
+                for figure, route, stats in figures]
+
     def to_json(self) -> dict[str, Any]:
         """The summary.json document."""
         return {
