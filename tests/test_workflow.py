@@ -197,6 +197,28 @@ def test_list_show_schema(tmp_path, capsys):
     assert "name" not in schema.get("required", [])
 
 
+def test_list_and_validate_skip_what_routesim_wrote_and_agree_on_a_folder(tmp_path, capsys):
+    folder = tmp_path / "work"
+    (folder / "mine").mkdir(parents=True)
+    (folder / "base.yaml").write_text((SCENARIOS / "base.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "mine" / "child.yaml").write_text("name: child\nextends: ../base.yaml\n", encoding="utf-8")
+    for written in ("results/base", "results/sweep/base/p000", ".hidden"):  # a run, a sweep's point, a hidden one
+        (folder / written).mkdir(parents=True)
+        (folder / written / "scenario.resolved.yaml").write_text("name: resolved\n", encoding="utf-8")
+    for marked in ("results/base", "results/sweep"):
+        (folder / marked / ".routesim").write_text("written by routesim\n", encoding="utf-8")
+    assert main(["list", str(folder)]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == ["base.yaml", "mine/child.yaml"]
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("ok: ") == 2 and "resolved" not in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, err = cli("validate", str(empty))
+    assert code == 2 and err.strip() == f"error: {empty}: no scenario files"
+
+
 @pytest.mark.e2e
 def test_sensitivity_with_sobol_from_the_command_line(tmp_path):
     out = tmp_path / "sobol"

@@ -129,9 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         parents=[common],
         help="check scenario files without running them",
-        description="Check scenario files (extends chains included) and report every problem with its key path.",
+        description="Check scenario files (extends chains included) and report every problem with its key path. "
+        "A folder stands for the scenario files that `routesim list` shows in it.",
     )
-    validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAML files")
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
+                          help="scenario YAML files, or folders of them")
     validate.set_defaults(handler=cmd_validate)
 
     cal = sub.add_parser(
@@ -222,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     smy.set_defaults(handler=cmd_summary)
 
     lst = sub.add_parser("list", parents=[common], help="list the scenarios in a folder",
-                         description="List scenario files with their names, what they extend and their descriptions.")
+                         description="List scenario files with their names, what they extend and their descriptions; "
+                         "the folders routesim wrote (runs, comparisons, sweeps) are skipped.")
     lst.add_argument("folder", type=Path, nargs="?", default=Path("scenarios"), help="folder (default: scenarios)")
     lst.set_defaults(handler=cmd_list)
 
@@ -387,7 +390,7 @@ def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.scenario.notices import notices
 
     failed = 0
-    for path in args.scenarios:
+    for path in [f for given in args.scenarios for f in (scenario_files(given) if given.is_dir() else [given])]:
         try:
             scenario = load_scenario(path)
             issues = [f"{path}: {issue}" for issue in budget.problems(scenario)]
@@ -618,13 +621,32 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files in ``folder`` and its subfolders, shallowest first: every ``.yaml`` and ``.yml``
+    except in what routesim wrote (a folder marked as a run, comparison, sweep or calibration keeps its
+    resolved scenarios) and in hidden folders.
+
+    Raises:
+        ScenarioError: ``folder`` is not a folder, or holds no scenario file.
+    """
+    from routesim.outputs.files import MARKER
+
+    if not folder.is_dir():
+        raise ScenarioError([f"{folder}: not a folder"])
+    found = []
+    for here, subfolders, names in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and not (Path(here, d) / MARKER).exists())
+        found += [Path(here, n) for n in names if n.endswith((".yaml", ".yml"))]
+    if not found:
+        raise ScenarioError([f"{folder}: no scenario files"])
+    return sorted(found, key=lambda p: (len(p.parts), p))
+
+
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim list``."""
     from routesim.scenario.loader import parse_yaml, read_text
 
-    files = sorted([*args.folder.rglob("*.yaml"), *args.folder.rglob("*.yml")], key=lambda p: (len(p.parts), p))
-    if not files:
-        raise ScenarioError([f"{args.folder}: no scenario files"])
+    files = scenario_files(args.folder)
     rows = []
     for path in files:
         try:
