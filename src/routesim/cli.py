@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from routesim.engine import ENGINES
 from routesim.errors import ScenarioError, SimulationError
 from routesim.runs.executors import EXECUTORS
+from routesim.runs.precision import DEFAULT_TARGET, MAX_REPLICATIONS, STATISTICS, Precision
 from routesim.runs.progress import Bar
 from routesim.version import __version__
 
@@ -81,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a scenario value, e.g. routes.cpc.capacity_bpd=1000000 or outages[0].duration_days=60; "
         "VALUE is read as YAML; repeatable",
     )
-    runs.add_argument("-n", "--replications", type=int, metavar="N", help="number of replications (overrides the file)")
+    runs.add_argument("-n", "--replications", type=_count_or_auto, metavar="N",
+                      help="number of replications (overrides the file); for run, auto: as many as --precision needs")
     runs.add_argument("--seed", type=int, metavar="S", help="random seed (overrides the file)")
     runs.add_argument(
         "-j", "--workers", type=int, metavar="N", default=os.cpu_count() or 1,
@@ -123,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--json", action="store_true", help="print the result line as one JSON object")
+    auto = run.add_argument_group("replications to a precision (-n auto)")
+    auto.add_argument("--precision", type=float, metavar="P",
+                      help=f"run rounds of replications until the 95 %% confidence interval's half-width of the "
+                      f"statistic is within P of it (default {DEFAULT_TARGET:g}: 2 %%), or the cap is reached")
+    auto.add_argument("--metric", default="budget_loss_usd", metavar="METRIC",
+                      help="the metric whose statistic must be precise (default budget_loss_usd)")
+    auto.add_argument("--statistic", choices=STATISTICS, default="mean",
+                      help="mean (default; normal interval), var95 (order statistics) or cvar95 (bootstrap)")
+    auto.add_argument("--max-replications", type=int, metavar="N",
+                      help=f"the cap (default {MAX_REPLICATIONS:,}, or what fits in memory)")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser(
@@ -244,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count_or_auto(text: str) -> int | str:
+    """``-n``: a whole number, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or auto, got {text!r}") from None
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -351,6 +373,8 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         problems.append("--trace: give --rep K to trace one of the scenario's replications")
     if args.executor == "dask" and not args.scheduler:
         problems.append("--scheduler: --executor dask needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
+    precision, precision_problems = _precision(args, scenario)
+    problems += precision_problems
     if problems:
         raise ScenarioError(problems)
     indices = [args.rep] if args.rep is not None else None
@@ -362,7 +386,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     started = time.perf_counter()
     progress = Bar(scenario.name, enabled=not args.quiet)
     result = montecarlo.run(scenario, workers=args.workers, indices=indices, progress=progress,
-                            executor=args.executor, scheduler=args.scheduler, engine=args.engine)
+                            executor=args.executor, scheduler=args.scheduler, engine=args.engine, precision=precision)
     result = dataclasses.replace(result, settings=tuple(args.overrides))
     progress.close()
     event_log = None
@@ -373,14 +397,44 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     command = ["routesim", *argv]
     manifest = rundir.manifest(command, str(args.scenario), result, time.perf_counter() - started, args.workers)
     rundir.write_run(result, out_dir, manifest, plots=not args.no_plots, event_log=event_log)
+    if result.precision is not None and not args.quiet:
+        print(result.precision.sentence(), file=sys.stderr)
     if args.overrides and not args.quiet:
         print("note: losses are measured against this scenario, --set included, without its disruptions; "
               "`routesim compare` measures a change against the plain scenario", file=sys.stderr)
     if args.json:
-        print(json.dumps(result_line(result.summary(), out_dir)))
+        line = result_line(result.summary(), out_dir)
+        print(json.dumps(line if result.precision is None else line | {"precision": result.precision.to_json()}))
     elif not args.quiet:
         print(headline(result.summary(), out_dir))
     return EXIT_OK
+
+
+def _precision(args: argparse.Namespace, scenario: Scenario) -> tuple[Precision | None, list[str]]:
+    """The rule of ``-n auto`` from its flags, and the problems with them (each naming its flag)."""
+    from routesim.results.measure import METRICS
+    from routesim.runs import budget
+
+    auto = args.replications == "auto"
+    problems = []
+    if not auto:
+        given = [flag for flag, value in (("--precision", args.precision), ("--max-replications", args.max_replications))
+                 if value is not None]
+        return None, [f"{flag}: give -n auto to run to a precision" for flag in given]
+    target = DEFAULT_TARGET if args.precision is None else args.precision
+    if not 0 < target < 1:
+        problems.append(f"--precision: must be between 0 and 1 (a share of the statistic), got {target:g}")
+    if args.metric not in METRICS:
+        problems.append(f"--metric: {args.metric!r} is not a metric ({', '.join(METRICS)})")
+    if args.rep is not None:
+        problems.append("--rep: runs one replication; -n auto runs as many as the precision needs")
+    fits = budget.most(scenario)
+    cap = min(MAX_REPLICATIONS, fits) if args.max_replications is None else args.max_replications
+    if cap < 1:
+        problems.append(f"--max-replications: must be at least 1, got {cap}")
+    elif cap > fits:
+        problems.append(f"--max-replications: {cap:,} do not fit in memory; at most {fits:,} of this scenario")
+    return Precision(target, args.metric, args.statistic, cap), problems
 
 
 def cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
@@ -467,14 +521,17 @@ def _duration(seconds: float) -> str:
 
 def _run_overrides(args: argparse.Namespace) -> list[str]:
     """The --set items with -n and --seed after them; a bad flag is refused in its own name, not the file's."""
+    auto = args.replications == "auto"
     problems = [f"{flag}: must be at least {least}, got {value}"
-                for flag, value, least in (("-n", args.replications, 1), ("--seed", args.seed, 0),
+                for flag, value, least in (("-n", None if auto else args.replications, 1), ("--seed", args.seed, 0),
                                            ("--workers", args.workers, 1))
                 if value is not None and value < least]
+    if auto and args.command != "run":
+        problems.append("-n: auto (replications to a precision) is for routesim run; give a number")
     if problems:
         raise ScenarioError(problems)
     overrides = list(args.overrides)
-    if args.replications is not None:
+    if args.replications is not None and not auto:
         overrides.append(f"replications={args.replications}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")

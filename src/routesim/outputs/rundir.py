@@ -89,6 +89,7 @@ def manifest(
         dependencies={name: _version(name) for name in DEPENDENCIES},
         git_commit=_git_commit(Path(__file__).resolve().parent),
         scenario_git_commit=_git_commit(Path(scenario_file).resolve().parent),
+        precision=None if result.precision is None else result.precision.to_json(),
     )
 
 

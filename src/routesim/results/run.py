@@ -18,7 +18,7 @@ import numpy as np
 
 from routesim.money import fiscal
 from routesim.results import measure
-from routesim.results.summary import RunSummary, titled
+from routesim.results.summary import Reached, RunSummary, titled
 from routesim.scenario.model import Scenario
 
 FAN_PERCENTILES = (5, 10, 50, 90, 95)
@@ -173,6 +173,8 @@ class RunResult:
     """Why that engine ran them."""
     settings: tuple[str, ...] = ()
     """The ``--set`` assignments (``key=value``) that changed the scenario file, shown with its name."""
+    precision: Reached | None = None
+    """For a run to a precision: the rule and what it reached."""
 
     @property
     def title(self) -> str:

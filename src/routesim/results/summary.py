@@ -84,6 +84,84 @@ class Stats:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
+INTERVAL_STATISTICS = ("mean", "var95", "cvar95")
+"""The statistics :func:`interval95` gives an interval for."""
+BOOTSTRAP_RESAMPLES = 500
+"""Resamples of the CVaR's bootstrap interval."""
+
+
+def interval95(values: np.ndarray, statistic: str = "mean") -> tuple[float, float, float]:
+    """A statistic of ``values`` (one per replication) as :class:`Stats` computes it, and its 95 % confidence
+    interval: for the mean, mean -+ 1.96 sd / sqrt(n); for VaR 95 (the 95th percentile), the order statistics
+    whose ranks bound it with 95 % confidence, ``n p -+ 1.96 sqrt(n p (1 - p))`` (distribution-free); for
+    CVaR 95, the 2.5 and 97.5 % points of a bootstrap (:data:`BOOTSTRAP_RESAMPLES` resamples drawn from a
+    fixed seed, so the interval is a function of the values alone).
+
+    Returns:
+        (statistic, low, high).
+    """
+    n = len(values)
+    if statistic == "mean":
+        stats = Stats.of(values)
+        return stats.mean, stats.mean_ci95_low, stats.mean_ci95_high
+    if statistic == "var95":
+        p, ordered = 0.95, np.sort(values)
+        spread = Z95 * math.sqrt(n * p * (1 - p))
+        low, high = max(math.floor(n * p - spread), 1), min(math.ceil(n * p + spread), n)  # ranks from 1
+        return float(np.percentile(values, 95)), float(ordered[low - 1]), float(ordered[high - 1])
+    if statistic == "cvar95":
+        rng = np.random.default_rng(0)
+        resampled = np.array([_cvar95(values[rng.integers(0, n, n)]) for _ in range(BOOTSTRAP_RESAMPLES)])
+        low, high = np.percentile(resampled, [2.5, 97.5])
+        return _cvar95(values), float(low), float(high)
+    raise ValueError(f"no interval for {statistic!r} (one of {', '.join(INTERVAL_STATISTICS)})")
+
+
+def _cvar95(values: np.ndarray) -> float:
+    """The mean of the values at or above their 95th percentile, as :class:`Stats` has it."""
+    return float(values[values >= np.percentile(values, 95)].mean())
+
+
+@dataclass(frozen=True)
+class Reached:
+    """What a run to a precision reached: the statistic of a metric, its 95 % interval, the interval's
+    half-width relative to the statistic, and whether that met the target or the cap stopped the run."""
+
+    metric: str
+    statistic: str
+    target: float
+    """The half-width asked for, as a share of the statistic [-]."""
+    max_replications: int
+    replications: int
+    value: float
+    low: float
+    high: float
+    relative: float
+    """The interval's half-width over the statistic's size [-] (0 for a statistic known exactly)."""
+    met: bool
+
+    @classmethod
+    def of(cls, values: np.ndarray, metric: str, statistic: str, target: float, max_replications: int) -> Reached:
+        value, low, high = interval95(values, statistic)
+        half = (high - low) / 2
+        relative = 0.0 if half <= 0 else half / abs(value) if value != 0 else math.inf
+        return cls(metric, statistic, target, max_replications, len(values), value, low, high, relative,
+                   relative <= target)
+
+    def to_json(self) -> dict[str, Any]:
+        """What manifest.json records: the rule and what it reached (an unbounded share as None)."""
+        return {**dataclasses.asdict(self), "relative": None if math.isinf(self.relative) else self.relative}
+
+    def sentence(self) -> str:
+        """``precision reached: budget_loss_usd mean within 1.9 % (95 % CI) after 4,096 replications``."""
+        what = f"{self.metric} {self.statistic}"
+        shown = "unbounded" if math.isinf(self.relative) else f"{self.relative * 100:.1f} %"
+        if self.met:
+            return f"precision reached: {what} within {shown} (95 % CI) after {self.replications:,} replications"
+        return (f"precision not reached: {what} within {shown} (95 % CI), not {self.target * 100:.1f} %, at the cap "
+                f"of {self.max_replications:,} replications")
+
+
 @dataclass(frozen=True)
 class RouteStats:
     """One route's figures across a run's replications."""
@@ -237,6 +315,8 @@ class Manifest:
     """Commit of routesim's work tree (``-dirty`` with local changes); None outside git."""
     scenario_git_commit: str | None
     """Commit of the scenario file's work tree, likewise."""
+    precision: Mapping[str, Any] | None = None
+    """For a run to a precision (``-n auto``): the rule and what it reached (:meth:`Reached.to_json`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The manifest.json document."""

@@ -33,16 +33,21 @@ def problems(scenario: Scenario, replications: int | None = None) -> list[str]:
     kept = min(n, BAND_SAMPLE) * per_sampled + n * per_rep
     if kept <= MAX_VALUES_KEPT:
         return []
-    sampled = BAND_SAMPLE * per_sampled
-    if sampled + BAND_SAMPLE * per_rep <= MAX_VALUES_KEPT:  # the whole band sample fits, and more
-        most = (MAX_VALUES_KEPT - sampled) // per_rep
-    else:
-        most = MAX_VALUES_KEPT // (per_sampled + per_rep)
     return [
         f"replications: {n:,} keep {kept:,.0f} values in memory (the daily series of up to {BAND_SAMPLE:,} "
         f"replications and {per_rep} figures per replication), above the limit of {MAX_VALUES_KEPT:,} "
-        f"(about 2 GB); at most {most:,.0f} replications of this scenario"
+        f"(about 2 GB); at most {most(scenario):,.0f} replications of this scenario"
     ]
+
+
+def most(scenario: Scenario) -> int:
+    """The most replications of ``scenario`` that keep no more than :data:`MAX_VALUES_KEPT` values."""
+    per_sampled = math.ceil(scenario.horizon_days) * len(daily_names(scenario))
+    per_rep = len(Layout.of(scenario).names) + PER_REPLICATION_EXTRA
+    sampled = BAND_SAMPLE * per_sampled
+    if sampled + BAND_SAMPLE * per_rep <= MAX_VALUES_KEPT:  # the whole band sample fits, and more
+        return (MAX_VALUES_KEPT - sampled) // per_rep
+    return MAX_VALUES_KEPT // (per_sampled + per_rep)
 
 
 def check(scenario: Scenario, replications: int | None = None) -> None:

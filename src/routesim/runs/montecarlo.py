@@ -21,12 +21,14 @@ from routesim.errors import SimulationError
 from routesim.money import market
 from routesim.results import measure
 from routesim.results.run import Chunk, Layout, Replication, RunResult
+from routesim.results.summary import Reached
 from routesim.scenario.model import Scenario
 from routesim.streams import replication_seed
 
 from . import budget
 from .budget import BAND_SAMPLE
 from .executors import BLOCK, Inherited
+from .precision import Precision
 from .progress import Bar
 
 Progress = Callable[[int, int], None]
@@ -87,12 +89,16 @@ class _Aggregate:
             self.sample_positions[self.kept : self.kept + take] = a + np.flatnonzero(chunk.kept)[:take]
             self.kept += take
 
-    def result(self, engine: Choice) -> RunResult:
-        assert self.sums is not None and self.sample is not None and self.filled == self.n
-        for array in (self.indices, self.events, self.figures, self.sums):
+    def result(self, engine: Choice, reached: Reached | None = None) -> RunResult:
+        """The replications folded so far (all of them, but for a run to a precision that stopped early)."""
+        assert self.sums is not None and self.sample is not None and (self.filled == self.n or reached)
+        n = self.filled
+        indices, events, figures = self.indices[:n], self.events[:n], self.figures[:, :n]
+        for array in (indices, events, figures, self.sums):
             array.flags.writeable = False
-        return RunResult(self.scenario, self.indices, self.events, self.figures, self.series, self.sums,
-                         self.sample_positions[: self.kept], self.sample[:, : self.kept], engine.engine, engine.reason)
+        return RunResult(self.scenario, indices, events, figures, self.series, self.sums,
+                         self.sample_positions[: self.kept], self.sample[:, : self.kept], engine.engine, engine.reason,
+                         precision=reached)
 
 
 def run_replication(
@@ -232,10 +238,14 @@ def run(
     executor: str = "local",
     scheduler: str | None = None,
     engine: str = "auto",
+    precision: Precision | None = None,
 ) -> RunResult:
     """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
     (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``), on ``engine``
     (``"auto"``, ``"simpy"`` or ``"compiled"``; see :mod:`.engine`). The engine is chosen once, here.
+
+    With ``precision``, replications 0, 1, ... run in rounds until its rule is met or its cap reached
+    (:mod:`.precision`); the result, bit for bit that of a run of the count used, records what was reached.
 
     ``progress`` is called with (done, total) as chunks come back; ``True`` shows a bar (a widget in a
     notebook) once the run has taken a second.
@@ -249,8 +259,11 @@ def run(
     """
     from .executors import forks_workers, map_chunks
 
-    budget.check(scenario, scenario.replications if indices is None else len(indices))  # before listing them
-    todo = list(range(scenario.replications)) if indices is None else list(indices)
+    if precision is not None and indices is not None:
+        raise ValueError("a run to a precision runs replications 0, 1, ...: give no indices")
+    planned = precision.max_replications if precision else scenario.replications if indices is None else len(indices)
+    budget.check(scenario, planned)  # before listing them
+    todo = list(range(planned)) if indices is None else list(indices)
     sample = min(len(todo), BAND_SAMPLE)
     choice = choose(scenario, engine)
     keep_through = None
@@ -267,11 +280,26 @@ def run(
     aggregate = _Aggregate(scenario, len(todo), sample, band.value[0] if band and band.value else None, series)
     bar = Bar(scenario.name) if progress is True else None
     callback = bar if bar is not None else progress if callable(progress) else None
+    reached = None
+    start, stop = 0, len(todo) if precision is None else precision.first_total()
     try:
-        map_chunks(fn, scenario, todo, executor, workers, scheduler, callback, fold=aggregate)
+        while True:
+            report = None if callback is None else _offset(callback, start, stop)
+            map_chunks(fn, scenario, todo[start:stop], executor, workers, scheduler, report, fold=aggregate)
+            if precision is None:
+                break
+            reached = precision.reached(aggregate.figures[aggregate.layout.position[precision.metric], :stop])
+            if reached.met or stop == len(todo):
+                break
+            start, stop = stop, precision.next_total(reached)
     finally:
         if bar is not None:
             bar.close()
         if band is not None:
             band.close()
-    return aggregate.result(choice)
+    return aggregate.result(choice, reached)
+
+
+def _offset(progress: Progress, start: int, total: int) -> Progress:
+    """``progress`` of a round that starts after ``start`` replications, out of ``total`` so far."""
+    return lambda done, _round: progress(start + done, total)

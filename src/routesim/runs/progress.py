@@ -32,6 +32,8 @@ class Bar:
             live = sys.stderr.isatty() or "ipykernel" in sys.modules
             self.bar = tqdm(total=total, desc=self.label, unit=f" {self.unit}", delay=max(self.delay_s - waited, 0.0),
                             file=sys.stderr, mininterval=TTY_INTERVAL_S if live else LOG_INTERVAL_S)
+        if total != self.bar.total:  # a run to a precision adds rounds
+            self.bar.total = total
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
