@@ -509,7 +509,7 @@ def test_sensitivity_report(sensitivity_dir: Path) -> None:
 def test_report_of_a_folder_that_is_none_of_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "not a run, compare, sweep or sensitivity directory" in err and "sweep.csv" in err
+    assert "not a run, compare, sweep, sensitivity or appraisal directory" in err and "sweep.csv" in err
     assert not (tmp_path / "report.html").exists()
 
 

@@ -219,6 +219,24 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sensitivity-<name>)")
     sen.set_defaults(handler=cmd_sensitivity)
 
+    app = sub.add_parser(
+        "appraise", parents=[common, runs], help="what resilience options are worth: NPV under outage risk",
+        description="Value each option against the base over the appraisal's years, with common random numbers: "
+        "the net present value of the budget loss it avoids less what it costs, its spread, P(NPV > 0), the "
+        "benefit-cost ratio and the payback year; and the mean NPV at multiples of the incident rate. An option "
+        "extends the base and adds an investment block; the base sets appraisal: {years, discount_rate_per_year}.",
+        epilog="example:\n  routesim appraise scenarios/options/base.yaml scenarios/options/[!b]*.yaml -n 500",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    app.add_argument("base", type=Path, metavar="BASE", help="the base scenario")
+    app.add_argument("options", type=Path, nargs="+", metavar="OPTION", help="option scenarios that extend the base")
+    app.add_argument("--years", type=int, metavar="Y", help="years appraised (default: the base's appraisal.years)")
+    app.add_argument("--rates", type=_multipliers, metavar="M,M,...",
+                     help="multiples of every incident rate to value the options at too (default 0.5,1,2,4; "
+                     "1 alone for none)")
+    app.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/appraisal-<base>)")
+    app.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    app.set_defaults(handler=cmd_appraise)
+
     rep = sub.add_parser("report", parents=[common], help="write a self-contained report.html for a run, comparison, "
                          "sweep or sensitivity study",
                          description="Write report.html into a run, compare, sweep or sensitivity directory: one "
@@ -254,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("-o", "--out", type=Path, metavar="FILE", help="write it to FILE instead of stdout")
     sch.set_defaults(handler=cmd_schema)
     return parser
+
+
+def _multipliers(text: str) -> tuple[float, ...]:
+    """``--rates``: numbers separated by commas."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
 
 
 def _count_or_auto(text: str) -> int | str:
@@ -667,12 +693,43 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     return EXIT_OK
 
 
+def cmd_appraise(args: argparse.Namespace, argv: list[str]) -> int:
+    """``routesim appraise``."""
+    from routesim.analysis import appraise
+    from routesim.outputs import files
+    from routesim.outputs.report import appraisal_sentence
+
+    overrides = _run_overrides(args)
+    sets = [o for o in overrides if not o.startswith("replications=")]  # -n counts years of the plan, not the file's
+    the_plan = appraise.plan(args.base, args.options, sets, args.replications, args.years, args.rates)
+    from routesim.scenario.loader import load_scenario
+
+    problems = sorted({line for path in (args.base, *args.options)
+                       for line in _run_problems(path, load_scenario(path, sets), args.engine)})
+    if problems:
+        raise ScenarioError(problems)
+    out_dir = args.out or Path("results") / f"appraisal-{the_plan.base_name}"
+    files.check_target(out_dir)
+    if not args.quiet:
+        print(f"appraise: {len(the_plan.options)} options, {the_plan.runs} runs of "
+              f"{the_plan.replications:,} x {the_plan.appraisal.years} one-year replications "
+              f"({the_plan.replication_years:,} in all)", file=sys.stderr)
+    progress = Bar("appraise", enabled=not args.quiet, unit="replication-years")
+    appraised = appraise.appraise(the_plan, sets, args.workers, args.engine, progress)
+    progress.close()
+    appraise.write(out_dir, appraised, ["routesim", *argv], plots=not args.no_plots)
+    if not args.quiet:
+        finding = appraisal_sentence(appraised.rows(), appraised.break_even(), the_plan.rates)
+        print(f"{finding} -> {out_dir}/appraisal.csv")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
     """``routesim report``."""
     from routesim.outputs.report import KINDS, reportable, write_report
 
     if not reportable(args.directory):
-        raise ScenarioError([f"{args.directory}: not a run, compare, sweep or sensitivity directory (none of "
+        raise ScenarioError([f"{args.directory}: not a run, compare, sweep, sensitivity or appraisal directory (none of "
                              f"{', '.join(KINDS)})"])
     print(write_report(args.directory))
     return EXIT_OK

@@ -17,6 +17,7 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backend is chosen or switched
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from routesim.results.run import RunResult
@@ -837,5 +838,82 @@ def sobol_bars(result: dict[str, Any], metric: str, scenario: str, scenarios: Se
     ax.set_xticks(x, [_wrap(key_label(r["key"], scenarios), 24) for r in rows], fontsize=9)
     ax.set_ylabel("Sobol index [-]")
     ax.axhline(0, color="black", linewidth=0.8)
+    _legend(ax)
+    return fig
+
+
+# ------------------------------------------------------------------------------------ appraisal
+
+
+def npv_distribution(npv: dict[str, np.ndarray], subtitle: str) -> Figure:
+    """Each option's net present value across replications: its 5-95 % range, the middle half as a box, the
+    median and the mean, beside the zero line; the share of replications that pay is written by each."""
+    fig = Figure(figsize=(SIZE_IN[0], 1.6 + 0.8 * len(npv)), layout="constrained")
+    ax = fig.add_subplot()
+    fig.suptitle("What each option is worth: net present value of the avoided budget loss less its cost",
+                 fontsize=13, fontweight="bold")
+    ax.set_title(f"{subtitle}; box: the middle half, whiskers: 5-95 %, dot: mean", fontsize=9, color="#444444")
+    names = list(npv)
+    for i, values in enumerate(npv.values()):
+        row, color = len(names) - 1 - i, PALETTE[i % len(PALETTE)]  # the first option on top
+        p5, p25, p50, p75, p95 = np.percentile(values, [5, 25, 50, 75, 95]) / 1e9
+        ax.plot([p5, p95], [row, row], color=color, linewidth=1.5)
+        ax.add_patch(Rectangle((p25, row - 0.25), max(p75 - p25, 1e-12), 0.5, facecolor=color, alpha=0.35,
+                               edgecolor=color))
+        ax.plot([p50, p50], [row - 0.25, row + 0.25], color=color, linewidth=2.0)
+        ax.plot(values.mean() / 1e9, row, "o", color="black", markersize=5)
+        ax.annotate(f"P(NPV > 0) = {np.mean(values > 0) * 100:.0f} %", (p95, row), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=9)
+    ax.axvline(0, color="#444444", linewidth=1.0, linestyle="--")
+    ax.set_yticks(range(len(names)), [display_name(n) for n in reversed(names)])
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_xlabel("net present value [USD bn]")
+    _grid(ax)
+    ax.margins(x=0.15)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def avoided_fan(cumulative: dict[str, np.ndarray], costs: dict[str, float], subtitle: str) -> Figure:
+    """Each option's cumulative discounted avoided budget loss over the years (median, 10-90 % band) against
+    its discounted cost (dashed): where the median crosses the cost, the option has paid for itself."""
+    fig, ax = _plain_figure("Cumulative avoided budget loss against the option's cost (discounted)",
+                            f"{subtitle}; median with 10-90 % band; dashed: the discounted cost")
+    for i, (name, values) in enumerate(cumulative.items()):
+        color = PALETTE[i % len(PALETTE)]
+        years = np.arange(1, values.shape[1] + 1)
+        p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0) / 1e9
+        ax.fill_between(years, p10, p90, color=color, alpha=0.15, linewidth=0)
+        ax.plot(years, p50, color=color, linewidth=2.0, label=display_name(name))
+        ax.axhline(costs[name] / 1e9, color=color, linewidth=1.2, linestyle="--")
+    ax.set_xlabel("year of the appraisal")
+    ax.set_ylabel("USD bn, discounted to year 0")
+    ax.set_xlim(1, max(v.shape[1] for v in cumulative.values()))
+    _legend(ax)
+    return fig
+
+
+def npv_by_rate(rows: list[dict[str, Any]], break_even: dict[str, float | None], subtitle: str) -> Figure:
+    """Each option's mean NPV against a multiplier of the fitted incident rate, with its 95 % interval; where
+    it crosses zero the option starts to pay."""
+    fig, ax = _plain_figure("From which incident rate does each option pay?",
+                            f"{subtitle}; mean NPV with its 95 % confidence interval; 1 = the fitted rate")
+    names = list(dict.fromkeys(r["option"] for r in rows))
+    for i, name in enumerate(names):
+        mine = sorted((r for r in rows if r["option"] == name), key=lambda r: r["rate_multiplier"])
+        color = PALETTE[i % len(PALETTE)]
+        x = np.array([r["rate_multiplier"] for r in mine])
+        ax.fill_between(x, [r["npv_usd_mean_ci95_low"] / 1e9 for r in mine],
+                        [r["npv_usd_mean_ci95_high"] / 1e9 for r in mine], color=color, alpha=0.2, linewidth=0)
+        crossing = break_even.get(name)
+        label = display_name(name) + (f" (pays from x{crossing:.1f})" if crossing is not None else " (never pays)")
+        ax.plot(x, [r["npv_usd_mean"] / 1e9 for r in mine], color=color, linewidth=2.0, marker="o", markersize=4,
+                label=label)
+    ax.axhline(0, color="#444444", linewidth=1.0, linestyle="--")
+    ax.axvline(1, color="#999999", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"x{v:g}"))
+    ax.set_xlabel("incident rate, as a multiple of the fitted rate")
+    ax.set_ylabel("net present value, mean [USD bn]")
     _legend(ax)
     return fig

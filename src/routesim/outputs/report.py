@@ -30,8 +30,8 @@ from .files import write_text
 from .labels import capital, in_words, key_at, key_label, key_words, metric_axis, number
 
 REPORT_NAME = "report.html"
-KINDS = ("summary.json", "compare.json", "sweep.csv", "sensitivity.json")
-"""The file that makes a directory a run, a comparison, a sweep or a sensitivity study, in that order."""
+KINDS = ("summary.json", "compare.json", "sweep.csv", "sensitivity.json", "appraisal.json")
+"""The file that makes a directory a run, a comparison, a sweep, a sensitivity study or an appraisal."""
 
 KEY_METRICS: tuple[tuple[str, str], ...] = (
     ("exported_bbl", "Exported"),
@@ -114,7 +114,7 @@ def write_report(directory: str | Path) -> Path:
     directory = Path(directory)
     page = _page_of(directory)
     if page is None:
-        raise FileNotFoundError(f"{directory}: not a run, compare, sweep or sensitivity directory (none of "
+        raise FileNotFoundError(f"{directory}: not a run, compare, sweep, sensitivity or appraisal directory (none of "
                                 f"{', '.join(KINDS)} found)")
     target = directory / REPORT_NAME
     write_text(target, page(directory))
@@ -123,12 +123,12 @@ def write_report(directory: str | Path) -> Path:
 
 def _page_of(directory: Path) -> Callable[[Path], str] | None:
     """The page builder for what ``directory`` holds, or None."""
-    pages = (_run_page, _compare_page, _sweep_page, _sensitivity_page)
+    pages = (_run_page, _compare_page, _sweep_page, _sensitivity_page, _appraisal_page)
     return next((page for marker, page in zip(KINDS, pages) if (directory / marker).is_file()), None)
 
 
 def reportable(directory: Path) -> bool:
-    """Whether ``directory`` holds a run, comparison, sweep or sensitivity study that has a report."""
+    """Whether ``directory`` holds a run, comparison, sweep, sensitivity study or appraisal."""
     return _page_of(Path(directory)) is not None
 
 
@@ -823,3 +823,79 @@ def _sobol_table(sobol: dict[str, Any]) -> str:
     note = (f'<p class="note">From {sobol.get("samples", "?")} Saltelli samples ({sobol.get("evaluations", "?")} '
             "runs). A total index well above the first-order one marks a key that acts through interactions.</p>")
     return _table(["Key", "First order (95 % CI)", "Total (95 % CI)"], rows, attrs=' id="sobol-table"') + note
+
+
+# --------------------------------------------------------------------------- appraisal report
+
+
+APPRAISAL_CAPTIONS = {
+    "npv_distribution": "Each option's net present value across replications: the discounted budget loss it "
+                        "avoids less its discounted cost; box the middle half, whiskers 5-95 %, dot the mean.",
+    "avoided_fan": "The cumulative discounted budget loss each option avoids (median and 10-90 % band) against "
+                   "its discounted cost (dashed): where the median crosses the cost, the option has paid for itself.",
+    "npv_by_rate": "Each option's mean NPV at multiples of the fitted incident rate, with its 95 % interval: where "
+                   "a line crosses zero, the option starts to pay.",
+}
+
+
+def appraisal_sentence(rows: Sequence[dict[str, Any]], break_even: dict[str, float | None],
+                       rates: Sequence[float]) -> str:
+    """What an appraisal found, in one sentence: how many options pay on average, and for each its mean NPV,
+    the chance that it pays, and the multiple of the incident rate (of ``rates``, those tried) from which it
+    does."""
+    paying = sum(1 for r in rows if r["npv_usd_mean"] > 0)
+    clauses = []
+    for r in rows:
+        crossing = break_even.get(r["option"])
+        pays = ("does not pay at any rate tried" if crossing is None
+                else f"pays at every rate tried, from {crossing:g} times the incident rate" if crossing == min(rates)
+                else f"pays from {crossing:.1f} times the incident rate")
+        clauses.append(f"{r['option']}: mean NPV USD {format_value('npv_usd', r['npv_usd_mean'], signed=True)} bn, "
+                       f"P(NPV > 0) {r['prob_npv_positive'] * 100:.0f} %, {pays}")
+    return (f"At the fitted incident rate, {paying} of {len(rows)} option{'s' if len(rows) != 1 else ''} pay"
+            f"{'s' if paying == 1 else ''} for {'itself' if paying == 1 else 'themselves'} on average; "
+            + "; ".join(clauses) + ".")
+
+
+def _appraisal_page(directory: Path) -> str:
+    """The HTML of an appraisal directory's report: the verdict, the options table and the plots."""
+    data = _read_json(directory / "appraisal.json")
+    rows = [r for r in data.get("options_valued") or [] if isinstance(r, dict)]
+    title = f"Appraisal of {len(rows)} option{'s' if len(rows) != 1 else ''} against {data.get('base_name', '?')}"
+    meta = (f"{data.get('years')} years, {data.get('replications', 0):,} replications each, discount rate "
+            f"{float(data.get('discount_rate_per_year', 0)) * 100:g} % a year, seed {data.get('seed')}; "
+            "common random numbers: replication k of every option meets the incidents of the base's.")
+    pngs = [(p, APPRAISAL_CAPTIONS.get(p.stem, _humanize(p.stem) + "."))
+            for p in sorted(directory.glob("*.png")) if p.is_file()]
+    finding = appraisal_sentence(rows, data.get("break_even_rate_multiplier") or {}, data.get("rates") or [1.0])
+    body = "".join((
+        f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
+        f'<p class="lead" id="finding"><strong>{_e(finding)}</strong></p>\n<p class="meta">{_e(meta)}</p>\n</header>\n',
+        _section("Options", _options_table(rows), "options"),
+        _section("Plots", _figures(pngs), "plots"),
+    ))
+    return _page(f"routesim report: {title}", body)
+
+
+def _options_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Each option's NPV statistics, P(NPV > 0), benefit-cost ratio and payback year."""
+    m = "npv_usd"
+    body = []
+    for r in rows:
+        bcr, payback = r.get("benefit_cost_ratio"), r.get("payback_year_p50")
+        cells = (
+            _num_td(format_value(m, r["npv_usd_mean"], signed=True), option=r["option"], stat="npv_mean"),
+            _num_td(f"{format_value(m, r['npv_usd_p5'], signed=True)} – {format_value(m, r['npv_usd_p95'], signed=True)}",
+                    option=r["option"], stat="npv_p5_p95"),
+            _num_td(f"{r['prob_npv_positive'] * 100:.0f} %", option=r["option"], stat="prob_npv_positive"),
+            _num_td("–" if bcr is None else f"{bcr:.2f}", option=r["option"], stat="benefit_cost_ratio"),
+            _num_td("never" if payback is None else f"{payback:g}", option=r["option"], stat="payback_year_p50"),
+            _num_td(format_value(m, r["pv_cost_usd"]), option=r["option"], stat="pv_cost"),
+        )
+        body.append(f'<tr><th scope="row">{_e(r["option"])}</th>{"".join(cells)}</tr>')
+    headers = ["Option", "NPV, mean (USD bn)", "NPV, 5–95 % (USD bn)", "P(NPV > 0)", "Benefit-cost ratio",
+               "Payback year, median", "Discounted cost (USD bn)"]
+    note = ('<p class="note">NPV: the budget loss the option avoids against the base, replication by replication and '
+            "year by year, discounted, less its discounted capital and running cost. Payback year: the first year "
+            "whose cumulative discounted net value is no longer negative (median over replications).</p>")
+    return _table(headers, body, attrs=' id="options-table"') + note

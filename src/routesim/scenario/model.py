@@ -13,7 +13,7 @@ import itertools
 import math
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from routesim.units import BBL_PER_TONNE_KAZAKH_CRUDE
 
@@ -400,6 +400,45 @@ class Fiscal(Frozen):
     """Tax by tax instead of the flat take."""
 
 
+_SUMS = {"anyOf": [{"type": "number", "minimum": 0},
+                   {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1}]}
+"""JSON Schema of a sum or a list of sums by year."""
+
+
+class Appraisal(Frozen):
+    """How ``routesim appraise`` values a resilience option against this scenario (set on the base)."""
+
+    years: Annotated[int, Field(ge=1, le=100)] = 20
+    """Years appraised: each a one-year replication of the scenario [yr]."""
+    discount_rate_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.08
+    """Rate at which a year's money is discounted: a sum in year t is worth 1 / (1 + r)^t today [1/yr]."""
+
+
+class Investment(Frozen):
+    """What an option costs: set on a scenario that extends the appraisal's base and changes it."""
+
+    capex_usd: Annotated[tuple[NonNegative, ...], Field(strict=False), WithJsonSchema(_SUMS)]
+    """Capital cost [USD]: one sum paid at the start, or a list, one sum at the start of each year."""
+    opex_usd_per_year: NonNegative = 0.0
+    """Running cost of each year the option is in service [USD/yr]."""
+    lead_time_years: Annotated[int, Field(ge=0, le=100)] = 0
+    """Years to build: the option avoids nothing before [yr]."""
+    lifetime_years: Annotated[int, Field(ge=1, le=100)] = 30
+    """Years in service once built [yr]."""
+
+    @field_validator("capex_usd", mode="before")
+    @classmethod
+    def _one_sum(cls, value: object) -> object:
+        """A single number is the sum paid at the start: a list of one."""
+        return (value,) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _some_capex(self) -> Investment:
+        if not self.capex_usd:
+            raise ValueError("capex_usd: give the sum paid at the start, or one sum for each year")
+        return self
+
+
 class Outage(Frozen):
     """A scheduled impairment of a route: capacity times ``capacity_factor`` for a while."""
 
@@ -541,6 +580,10 @@ class Scenario(Frozen):
     """Random equipment failures (alternating up and repair times)."""
     weather: Annotated[tuple[Storm, ...], Field(strict=False)] = ()
     """Storms at sea terminals and on sea crossings (Poisson arrivals)."""
+    appraisal: Appraisal | None = None
+    """How ``routesim appraise`` values options against this scenario; the simulation ignores it."""
+    investment: Investment | None = None
+    """What this scenario costs as an option of ``routesim appraise``; the simulation ignores it."""
 
     @property
     def production_bpd(self) -> float:
