@@ -239,7 +239,7 @@ def run(
     scheduler: str | None = None,
     engine: str = "auto",
     precision: Precision | None = None,
-    band_sample: int = BAND_SAMPLE,
+    band_sample: int | None = None,
 ) -> RunResult:
     """Run replications (all of ``scenario.replications``, or ``indices``) on ``workers`` processes, here
     (``executor="local"``) or on Dask (``"dask"`` at ``scheduler``, or ``"dask-local"``), on ``engine``
@@ -251,8 +251,8 @@ def run(
     ``progress`` is called with (done, total) as chunks come back; ``True`` shows a bar (a widget in a
     notebook) once the run has taken a second.
 
-    ``band_sample`` caps the replications whose daily series are kept (0: none, for a caller that needs only
-    the figures of each replication; the daily means are kept in any case).
+    ``band_sample`` caps the replications whose daily series are kept (default :data:`BAND_SAMPLE`; 0: none,
+    for a caller that needs only the figures of each replication; the daily means are kept in any case).
 
     The result is identical on every executor and any number of workers: replication k depends only on
     (scenario, k), the chunks are folded in in order, and the daily sums are added block by block. Memory
@@ -268,7 +268,7 @@ def run(
     planned = precision.max_replications if precision else scenario.replications if indices is None else len(indices)
     budget.check(scenario, planned)  # before listing them
     todo = list(range(planned)) if indices is None else list(indices)
-    sample = min(len(todo), band_sample)
+    sample = min(len(todo), BAND_SAMPLE if band_sample is None else band_sample)
     choice = choose(scenario, engine)
     keep_through = None
     if len(todo) > sample:  # keep the daily series of the lowest indices only
