@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # object-oriented: no pyplot, so no backend is chosen or switched
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from routesim.results.run import RunResult
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
@@ -865,7 +865,7 @@ def npv_distribution(npv: dict[str, np.ndarray], subtitle: str) -> Figure:
         ax.annotate(f"P(NPV > 0) = {np.mean(values > 0) * 100:.0f} %", (p95, row), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=9)
     ax.axvline(0, color="#444444", linewidth=1.0, linestyle="--")
-    ax.set_yticks(range(len(names)), [display_name(n) for n in reversed(names)])
+    ax.set_yticks(range(len(names)), list(reversed(names)))
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.set_xlabel("net present value [USD bn]")
     _grid(ax)
@@ -884,11 +884,12 @@ def avoided_fan(cumulative: dict[str, np.ndarray], costs: dict[str, float], subt
         years = np.arange(1, values.shape[1] + 1)
         p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0) / 1e9
         ax.fill_between(years, p10, p90, color=color, alpha=0.15, linewidth=0)
-        ax.plot(years, p50, color=color, linewidth=2.0, label=display_name(name))
+        ax.plot(years, p50, color=color, linewidth=2.0, label=name)
         ax.axhline(costs[name] / 1e9, color=color, linewidth=1.2, linestyle="--")
     ax.set_xlabel("year of the appraisal")
     ax.set_ylabel("USD bn, discounted to year 0")
     ax.set_xlim(1, max(v.shape[1] for v in cumulative.values()))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend(ax)
     return fig
 
@@ -906,7 +907,7 @@ def npv_by_rate(rows: list[dict[str, Any]], break_even: dict[str, float | None],
         ax.fill_between(x, [r["npv_usd_mean_ci95_low"] / 1e9 for r in mine],
                         [r["npv_usd_mean_ci95_high"] / 1e9 for r in mine], color=color, alpha=0.2, linewidth=0)
         crossing = break_even.get(name)
-        label = display_name(name) + (f" (pays from x{crossing:.1f})" if crossing is not None else " (never pays)")
+        label = name + (f" (pays from x{crossing:.1f})" if crossing is not None else " (never pays)")
         ax.plot(x, [r["npv_usd_mean"] / 1e9 for r in mine], color=color, linewidth=2.0, marker="o", markersize=4,
                 label=label)
     ax.axhline(0, color="#444444", linewidth=1.0, linestyle="--")
