@@ -55,7 +55,7 @@ def test_a_higher_rate_scales_every_incident_process() -> None:
     from routesim.scenario.loader import load_scenario
 
     s = load_scenario(SCENARIOS / "cpc-incident-risk.yaml")
-    assert [i.rate_per_year for i in appraise.at_rate(s, 2.0).incidents] == [2 * i.rate_per_year for i in s.incidents]
+    assert [i.rate_per_year.mean for i in appraise.at_rate(s, 2.0).incidents] == [2 * i.rate_per_year.mean for i in s.incidents]
 
 
 def _option(tmp_path: Path, body: str, name: str = "same") -> Path:

@@ -297,7 +297,7 @@ def test_risk_run_writes_the_risk_plots(tmp_path):
     with (out / "replications.csv").open() as fh:
         counts = [int(row["cpc-incidents_count"]) for row in csv.DictReader(fh)]
     years = summary["horizon_days"] / 365
-    rate = load_scenario(SCENARIOS / "cpc-incident-risk.yaml").incidents[0].rate_per_year
+    rate = load_scenario(SCENARIOS / "cpc-incident-risk.yaml").incidents[0].rate_per_year.mean
     per_year = summary["incidents_per_year"]["cpc-incidents"]
     assert per_year == pytest.approx(sum(counts) / len(counts) / years, rel=1e-12)  # the replications' mean
     assert abs(per_year - rate) <= 4 * math.sqrt(rate / years / len(counts))  # Poisson counts: the scenario's rate

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import SCENARIOS
 from routesim.engine.disruptions import incident_impairments, month_index
+from routesim.scenario.distributions import Fixed
 from routesim.scenario.loader import load_scenario
 from routesim.streams import stream
 
@@ -14,7 +15,7 @@ from routesim.streams import stream
 def _thinned(incident, rng, horizon_days, start_date):
     """The plain path: every candidate kept with probability (its month's factor / the peak factor)."""
     factors = np.asarray(incident.monthly_rate_factor or (1.0,) * 12)
-    count = rng.poisson(incident.rate_per_year / 365.0 * factors.max() * horizon_days)
+    count = rng.poisson(incident.rate_per_year.value / 365.0 * factors.max() * horizon_days)
     times = np.sort(rng.uniform(0.0, horizon_days, count))
     times = times[rng.uniform(size=count) < factors[month_index(times, start_date)] / factors.max()]
     durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
@@ -25,7 +26,8 @@ def _thinned(incident, rng, horizon_days, start_date):
 @pytest.mark.parametrize("factors", [None, [2.0] * 12, [1.0] * 11 + [0.5]])
 def test_draws_equal_plain_thinning(factors):
     s = load_scenario(SCENARIOS / "cpc-incident-risk.yaml")
-    incident = s.incidents[0].model_copy(update={"monthly_rate_factor": factors, "rate_per_year": 20.0})
+    twenty = Fixed(distribution="fixed", value=20.0)
+    incident = s.incidents[0].model_copy(update={"monthly_rate_factor": factors, "rate_per_year": twenty})
     drawn = 0
     for k in range(50):
         got = incident_impairments(incident, stream(s.seed, k, "x"), 365.0, s.start_date)

@@ -519,6 +519,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     with files.atomic_dir(out_dir) as tmp:
         rundir.write_json(tmp / "calibration.json", [c.as_dict() for c in calibrations])
         (tmp / "incidents.yaml").write_text(block, encoding="utf-8")
+        (tmp / "incidents-uncertain.yaml").write_text(calibrate.uncertain_block(calibrations, str(args.incidents)),
+                                                      encoding="utf-8")
         if not args.no_plots:
             from routesim.outputs.plots import qq
 

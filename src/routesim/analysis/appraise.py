@@ -27,6 +27,7 @@ import numpy as np
 
 from routesim.errors import ScenarioError
 from routesim.runs import montecarlo
+from routesim.scenario.distributions import scaled
 from routesim.scenario.loader import extends_chain, load_scenario
 from routesim.scenario.model import Appraisal, Investment, Scenario
 
@@ -130,7 +131,8 @@ def at_rate(scenario: Scenario, multiplier: float) -> Scenario:
     """``scenario`` with every incident process's rate times ``multiplier``."""
     if multiplier == 1.0:
         return scenario
-    incidents = tuple(i.model_copy(update={"rate_per_year": i.rate_per_year * multiplier}) for i in scenario.incidents)
+    incidents = tuple(i.model_copy(update={"rate_per_year": scaled(i.rate_per_year, multiplier)})
+                      for i in scenario.incidents)
     return scenario.model_copy(update={"incidents": incidents})
 
 

@@ -10,6 +10,10 @@ exponential, lognormal, Weibull and gamma, ranked by AIC, each with a Kolmogorov
 that cannot be fitted (a two-parameter family needs two different durations; a fit that does not converge
 to finite parameters) is skipped with its reason, and a target with fewer than :data:`FEW` incidents gets a
 warning: with so few, the families cannot be told apart.
+
+Uncertainty of the fit: the rate's gamma posterior under Jeffreys' prior (:data:`PRIOR_SHAPE`), and a
+bootstrap of the best family's fit (:data:`RESAMPLES` resamples of the durations, each refitted), written
+as an ``incidents:`` block a scenario draws once per replication (:func:`uncertain_block`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import csv
 import datetime as dt
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,11 @@ FAMILIES = {
 }
 FEW = 5
 """Below this many incidents of a target, AIC and KS cannot tell the duration families apart."""
+PRIOR_SHAPE = 0.5
+"""The rate's prior: Jeffreys' for a Poisson rate, Gamma(shape 1/2, rate 0), improper and flat in sqrt(rate).
+With n incidents in T years the posterior is Gamma(shape n + 1/2, scale 1 / T)."""
+RESAMPLES = 100
+"""Bootstrap resamples of the durations, each refitted with the best family."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,20 @@ class Calibration:
     """Families that could not be fitted, each with why."""
     durations_days: tuple[float, ...]
     capacity_factors: tuple[float, ...]
+    bootstrap: tuple[dict[str, float], ...] = ()
+    """The best family refitted to :data:`RESAMPLES` resamples of the durations (those that could be)."""
+
+    @property
+    def rate_posterior(self) -> tuple[float, float]:
+        """(shape, scale) of the rate's gamma posterior under :data:`PRIOR_SHAPE`'s prior [-, 1/yr]."""
+        return self.count + PRIOR_SHAPE, 1.0 / self.years
+
+    @property
+    def rate_credible95(self) -> tuple[float, float]:
+        """The posterior's 2.5 and 97.5 % points [1/yr]."""
+        shape, scale = self.rate_posterior
+        low, high = stats.gamma.ppf([0.025, 0.975], shape, scale=scale)
+        return float(low), float(high)
 
     @property
     def years(self) -> float:
@@ -111,6 +135,13 @@ class Calibration:
             ],
             "skipped_fits": [{"family": family, "reason": reason} for family, reason in self.skipped],
             "warning": self.warning,
+            "rate_posterior": {
+                "prior": "Jeffreys: Gamma(shape 1/2, rate 0)", "distribution": "gamma",
+                "shape": self.rate_posterior[0], "scale": self.rate_posterior[1],
+                "mean": self.rate_posterior[0] * self.rate_posterior[1], "credible95": list(self.rate_credible95),
+            },
+            "duration_bootstrap": {"family": self.fits[0].family if self.fits else None, "resamples": RESAMPLES,
+                                   "fitted": len(self.bootstrap), "fits": list(self.bootstrap)},
         }
 
 
@@ -180,6 +211,7 @@ def calibrate(records: list[Record], since: dt.date | None = None, until: dt.dat
         n = len(mine)
         durations = np.array([r.duration_days for r in mine])
         fits, skipped = fit_durations(durations)
+        ranked = sorted(fits, key=lambda f: f.aic)
         out.append(
             Calibration(
                 target=target,
@@ -188,10 +220,11 @@ def calibrate(records: list[Record], since: dt.date | None = None, until: dt.dat
                 until=until,
                 rate_per_year=n / years,
                 rate_ci95=poisson_rate_ci(n, years),
-                fits=tuple(sorted(fits, key=lambda f: f.aic)),
+                fits=tuple(ranked),
                 skipped=tuple(skipped),
                 durations_days=tuple(float(d) for d in durations),
                 capacity_factors=tuple(r.capacity_factor for r in mine),
+                bootstrap=bootstrap_fits(durations, ranked[0].family) if ranked else (),
             )
         )
     return out
@@ -205,12 +238,13 @@ def poisson_rate_ci(count: int, exposure: float, level: float = 0.95) -> tuple[f
     return float(low) / exposure, float(high) / exposure
 
 
-def fit_durations(durations: np.ndarray) -> tuple[list[Fit], list[tuple[str, str]]]:
-    """Maximum-likelihood fits of every family in :data:`FAMILIES` (location fixed at 0) that can be fitted,
+def fit_durations(durations: np.ndarray, families: Sequence[str] = tuple(FAMILIES)) -> tuple[list[Fit], list[tuple[str, str]]]:
+    """Maximum-likelihood fits of every family of ``families`` (location fixed at 0) that can be fitted,
     and the families skipped, each with why. The exponential fits any positive durations."""
     fits, skipped = [], []
     distinct = len(np.unique(durations))
-    for family, (dist, k) in FAMILIES.items():
+    for family in families:
+        dist, k = FAMILIES[family]
         if k > 1 and distinct < 2:
             skipped.append((family, f"needs two different durations to fit its {k} parameters"))
             continue
@@ -232,6 +266,18 @@ def fit_durations(durations: np.ndarray) -> tuple[list[Fit], list[tuple[str, str
     return fits, skipped
 
 
+def bootstrap_fits(durations: np.ndarray, family: str, resamples: int = RESAMPLES) -> tuple[dict[str, float], ...]:
+    """``family`` refitted to ``resamples`` resamples (with replacement) of ``durations``, drawn from a fixed
+    seed: the spread of the fit. A resample the family cannot be fitted to (one distinct duration for a
+    two-parameter family, a fit that does not converge) is left out."""
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(resamples):
+        fits, _skipped = fit_durations(durations[rng.integers(0, len(durations), len(durations))], (family,))
+        out += [f.params for f in fits]
+    return tuple(out)
+
+
 def _natural(family: str, fitted: tuple[float, ...]) -> dict[str, float]:
     """scipy's (shape..., loc, scale) as the scenario's natural parameters."""
     if family == "exponential":
@@ -248,11 +294,6 @@ def incidents_block(calibrations: list[Calibration], source: str) -> str:
         best = cal.fits[0]
         low, high = cal.rate_ci95
         params = ", ".join(f"{k}: {_num(v)}" for k, v in best.params.items())
-        factors = sorted(set(cal.capacity_factors))
-        if len(factors) == 1:
-            factor = _num(factors[0])
-        else:
-            factor = "{distribution: empirical, values: [" + ", ".join(_num(f) for f in cal.capacity_factors) + "]}"
         lines += [
             f"  - name: {cal.target}-incidents",
             f"    target: {cal.target}",
@@ -263,7 +304,45 @@ def incidents_block(calibrations: list[Calibration], source: str) -> str:
             f"KS p-value {best.ks_pvalue:.2f}",
             *([f"    # warning: {cal.warning}"] if cal.warning else []),
             f"    duration_days: {{distribution: {best.family}, {params}}}",
-            f"    capacity_factor: {factor}",
+            f"    capacity_factor: {_factors(cal)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _factors(cal: Calibration) -> str:
+    """The observed capacity factors: one number, or each as likely."""
+    if len(set(cal.capacity_factors)) == 1:
+        return _num(cal.capacity_factors[0])
+    return "{distribution: empirical, values: [" + ", ".join(_num(f) for f in cal.capacity_factors) + "]}"
+
+
+def uncertain_block(calibrations: list[Calibration], source: str) -> str:
+    """The ``incidents:`` block with the fit's uncertainty, for a two-level Monte Carlo: the rate as its gamma
+    posterior and the durations as the bootstrap's fits, each drawn once per replication."""
+    lines = [f"incidents:                     # fitted with its uncertainty by `routesim calibrate {source}`"]
+    for cal in calibrations:
+        if not cal.bootstrap:
+            raise ScenarioError([f"{cal.target}: no duration fit to bootstrap"])
+        shape, scale = cal.rate_posterior
+        low, high = cal.rate_credible95
+        family = cal.fits[0].family
+        fits = ",\n".join(f"        {{distribution: {family}, " + ", ".join(f"{k}: {_num(v)}" for k, v in p.items()) + "}"
+                          for p in cal.bootstrap)
+        lines += [
+            f"  - name: {cal.target}-incidents",
+            f"    target: {cal.target}",
+            f"    # {_count(cal.count)} in {cal.years:.2f} years ({cal.since} to {cal.until}); under Jeffreys' prior",
+            f"    # Gamma(1/2, 0) the rate's posterior is Gamma({cal.count} + 1/2, scale 1/{cal.years:.3f} yr): "
+            f"95 % of it {low:.3g} to {high:.3g} per year",
+            f"    rate_per_year: {{distribution: gamma, shape: {_num(shape)}, scale: {_num(scale)}}}",
+            f"    # {len(cal.bootstrap)} of {RESAMPLES} bootstrap resamples of the durations, each refitted as {family}",
+            "    # (the best family by AIC); a replication draws one of them for all of its incidents",
+            "    duration_days:",
+            "      distribution: fits",
+            "      fits: [",
+            fits,
+            "      ]",
+            f"    capacity_factor: {_factors(cal)}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -280,6 +359,16 @@ def report(calibrations: list[Calibration]) -> str:
             params = ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
             lines.append(f"  {f.family:<12} {f.aic:>8.2f} {f.ks_pvalue:>6.2f}  {params}")
         lines += [f"  {family:<12} skipped: {reason}" for family, reason in cal.skipped]
+        shape, scale = cal.rate_posterior
+        low, high = cal.rate_credible95
+        lines.append(f"  rate posterior (Jeffreys prior): gamma(shape {shape:.4g}, scale {scale:.4g}), mean "
+                     f"{shape * scale:.3g}, 95 % {low:.3g} to {high:.3g} per year")
+        if cal.bootstrap:
+            key = next(iter(cal.bootstrap[0]))
+            values = np.array([p[key] for p in cal.bootstrap])
+            lo, hi = np.percentile(values, [2.5, 97.5])
+            lines.append(f"  duration bootstrap: {len(cal.bootstrap)} of {RESAMPLES} resamples refitted as "
+                         f"{cal.fits[0].family}; {key} 95 % {lo:.3g} to {hi:.3g}")
         if cal.warning:
             lines.append(f"  warning: {cal.warning}")
     lines.append("(KS p-values use parameters fitted to the same data, so they flatter every fit.)")

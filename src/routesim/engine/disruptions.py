@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routesim.errors import SimulationError
+from routesim.scenario.distributions import Fits, Fixed
 from routesim.scenario.model import Failure, Incident, Scenario, Storm
 from routesim.streams import stream
 from routesim.units import DAYS_PER_YEAR
@@ -58,9 +59,14 @@ def incident_impairments(
     """Poisson arrivals on [0, horizon) at ``rate_per_year`` x the month's factor, by thinning.
 
     Candidates arrive at the peak rate; each is kept with probability (its month's factor / peak factor).
+    An uncertain rate is drawn first, and an uncertain duration's fit (:class:`Fits`) next: once for the
+    replication (two-level Monte Carlo). Known ones draw nothing, so they leave the stream as it was.
     """
+    rate = incident.rate_per_year
+    per_year = rate.value if isinstance(rate, Fixed) else float(rate.sample(rng))
+    duration = incident.duration_days.pick(rng) if isinstance(incident.duration_days, Fits) else incident.duration_days
     factors = np.asarray(incident.monthly_rate_factor or (1.0,) * 12)
-    peak = incident.rate_per_year / DAYS_PER_YEAR * factors.max()
+    peak = per_year / DAYS_PER_YEAR * factors.max()
     if peak <= 0:
         return []
     count = rng.poisson(peak * horizon_days)
@@ -70,7 +76,7 @@ def incident_impairments(
     draws = rng.uniform(size=count)  # drawn even when every candidate is kept, for the streams after it
     if factors.min() < factors.max():  # else factor / peak is 1 and a draw in [0, 1) keeps every candidate
         times = times[draws < factors[month_index(times, start_date)] / factors.max()]
-    durations = np.asarray(incident.duration_days.sample(rng, len(times)), dtype=float)
+    durations = np.asarray(duration.sample(rng, len(times)), dtype=float)
     storm = isinstance(incident, Storm)
     if isinstance(incident, Incident):
         cuts = np.asarray(incident.capacity_factor.sample(rng, len(times)), dtype=float)

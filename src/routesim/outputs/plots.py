@@ -561,7 +561,7 @@ def _impairments(s: Scenario) -> list[str]:
     """Every scheduled outage window and random impairment of the scenario, one line each."""
     lines = [f"{display_name(target)}: {_window_text(s, start, end, factor)}"
              for target, windows in _lanes(s).items() for start, end, factor in windows]
-    lines += [f"{display_name(p.target)}: {what}, {p.rate_per_year:.3g} a year, {p.duration_days.mean:.3g} days each on "
+    lines += [f"{display_name(p.target)}: {what}, {p.rate_per_year.mean:.3g} a year, {p.duration_days.mean:.3g} days each on "
               "average" for what, processes in (("random incidents", s.incidents), ("storms", s.weather)) for p in processes]
     lines += [f"{display_name(p.target)}: failures after {p.time_to_failure_days.mean:.3g} days up on average, "
               f"{p.repair_days.mean:.3g} days to repair" for p in s.failures]

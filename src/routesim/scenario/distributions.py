@@ -208,11 +208,63 @@ class Empirical(Frozen):
         return values[rng.integers(0, len(values), size=size, dtype=np.int64)]
 
 
-Distribution = Annotated[
+Fitted = Annotated[
     Fixed | Uniform | Triangular | Exponential | Lognormal | Weibull | Gamma | Empirical,
     Field(discriminator="distribution"),
 ]
-DISTRIBUTIONS = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "gamma", "empirical")
+"""A distribution with its parameters known."""
+
+
+class Fits(Frozen):
+    """Parameters that are themselves uncertain: one of ``fits`` (a bootstrap sample of a fit, say), each as
+    likely. A random process holds one of them for a whole replication (:meth:`pick`), so that the spread
+    of the fits shows between replications; a draw of its own (:meth:`sample`) is a draw of the mixture."""
+
+    distribution: Literal["fits"]
+    fits: Annotated[tuple[Fitted, ...], Field(min_length=1, strict=False)]
+
+    @property
+    def support(self) -> tuple[float, float]:
+        supports = [f.support for f in self.fits]
+        return min(low for low, _ in supports), max(high for _, high in supports)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean([f.mean for f in self.fits]))
+
+    def pick(self, rng: np.random.Generator) -> Fitted:
+        """One of the fits, each as likely."""
+        return self.fits[int(rng.integers(0, len(self.fits)))]
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        if size is None:
+            return self.pick(rng).sample(rng)
+        return np.array([self.pick(rng).sample(rng) for _ in range(size)], dtype=float)
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Triangular | Exponential | Lognormal | Weibull | Gamma | Empirical | Fits,
+    Field(discriminator="distribution"),
+]
+DISTRIBUTIONS = ("fixed", "uniform", "triangular", "exponential", "lognormal", "weibull", "gamma", "empirical",
+                 "fits")
+
+_SCALES = {"fixed": ("value",), "uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+           "exponential": ("mean_value",), "lognormal": ("median", "mean_value", "sd"), "weibull": ("scale",),
+           "gamma": ("scale",), "empirical": ("values",)}
+"""The parameters of each distribution that carry its unit: times a factor, they scale every draw."""
+
+
+def scaled(dist: Distribution, factor: float) -> Distribution:
+    """``dist`` with every draw ``factor`` times as large (a fit's shape, or a lognormal's sigma, kept)."""
+    if isinstance(dist, Fits):
+        return dist.model_copy(update={"fits": tuple(scaled(f, factor) for f in dist.fits)})
+    update: dict[str, object] = {}
+    for name in _SCALES[dist.distribution]:
+        value = getattr(dist, name)
+        if value is not None:
+            update[name] = tuple(v * factor for v in value) if isinstance(value, tuple) else value * factor
+    return dist.model_copy(update=update)
 
 
 def as_distribution(value: object) -> object:

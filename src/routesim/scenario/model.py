@@ -487,8 +487,9 @@ class Arrivals(Frozen):
     ``<target>-storms``)."""
     target: str
     """What it hits: a route or a part ``route/<part>`` (a storm: a route with a terminal, or a tanker route)."""
-    rate_per_year: NonNegative
-    """Mean arrivals per year [1/yr] (times the month's factor when monthly_rate_factor is given)."""
+    rate_per_year: Quantity
+    """Mean arrivals per year [1/yr] (times the month's factor when monthly_rate_factor is given); a
+    distribution for a rate known only so well: drawn once per replication (a gamma posterior, say)."""
     monthly_rate_factor: Annotated[tuple[NonNegative, ...], Field(min_length=12, max_length=12, strict=False)] | None = None
     """Twelve multipliers of the rate, January to December [-]."""
     duration_days: Quantity
@@ -496,6 +497,7 @@ class Arrivals(Frozen):
 
     @model_validator(mode="after")
     def _duration_range(self) -> Arrivals:
+        check_support(self.rate_per_year, "rate_per_year", 0.0)
         check_support(self.duration_days, "duration_days", 0.0)
         return self
 
