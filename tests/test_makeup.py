@@ -289,3 +289,20 @@ def test_the_compiled_engine_grows_its_backlog_room_and_agrees():
         assert not disagreements(s, a, b), (k, disagreements(s, a, b))
     assert compiled._ROOM[id(model)][3] > 1
     assert any(measure.volumes(s, simulate(s, k)).producers["kazakhstan"]["recovered_bbl"] > 0 for k in range(4))
+
+
+@pytest.mark.parametrize("setting, words", [
+    ("producers.kazakhstan.max_production_bpd=1300000",
+     "producers.kazakhstan.max_production_bpd: 1.3e+06 is below production_bpd (1.364e+06)"),
+    ("producers.kazakhstan.makeup_share=1.2", "producers.kazakhstan.makeup_share: input should be less than or equal to 1"),
+    ("producers.kazakhstan.makeup_window_days=0", "producers.kazakhstan.makeup_window_days: input should be greater than 0"),
+    ("fiscal.discount_rate_per_year=1", "fiscal.discount_rate_per_year: input should be less than 1"),
+])
+def test_the_command_line_refuses_bad_make_up_input_and_writes_nothing(tmp_path, capsys, setting, words):
+    from routesim.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d-makeup.yaml"), "--set", setting, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not list(tmp_path.iterdir())
