@@ -68,20 +68,16 @@ class Backlog:
     def advance(self, start: float, now: float, slack: float) -> None:
         """Apply the rates from ``start`` to ``now`` (no event of :meth:`wait_days` falls between): the front
         segment drawn (and expiring), the oil shut in meanwhile appended as a segment (merged into the
-        newest if that one ends at ``start`` with the same density)."""
+        newest if that one ends at ``start`` with the same density); then drop the front segments that are
+        spent: within a level tolerance, or so little that their time to run out is below the resolution
+        of the clock (``slack``), where an event to end them would never move time on."""
         dt = now - start
-        if dt <= 0:
-            return
-        if self.amounts:
+        if dt > 0 and self.amounts:
             b, q, r = self.ends[0], self.densities[0], self.amounts[0]
             rate = q if expiring(b, q, r, self.draw_bpd, start, self.window_days) else self.draw_bpd
-            r -= rate * dt
-            if r <= LEVEL_TOL_BBL + rate * slack:
-                del self.ends[0], self.densities[0], self.amounts[0]
-            else:
-                self.amounts[0] = r
+            self.amounts[0] = r - rate * dt
         q = self.inflow_bpd
-        if q > 0:
+        if dt > 0 and q > 0:
             if self.amounts and self.ends[-1] == start and self.densities[-1] == q:
                 self.ends[-1] = now
                 self.amounts[-1] += q * dt
@@ -89,6 +85,8 @@ class Backlog:
                 self.ends.append(now)
                 self.densities.append(q)
                 self.amounts.append(q * dt)
+        while self.amounts and self.amounts[0] <= LEVEL_TOL_BBL + max(self.densities[0], self.draw_bpd) * slack:
+            del self.ends[0], self.densities[0], self.amounts[0]
 
     def wait_days(self, now: float) -> float:
         """Time from ``now`` to the next change of the backlog's rate (inf: none) [days]."""

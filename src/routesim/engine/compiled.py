@@ -787,21 +787,16 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     status = 2
                     break
                 for i in range(n_p):  # Backlog.advance
-                    dt = now - updated
-                    if not makes_up[i] or dt <= 0:
+                    if not makes_up[i]:
                         continue
-                    if seg_n[i] > 0:
+                    dt = now - updated
+                    if dt > 0 and seg_n[i] > 0:
                         k = seg_head[i]
                         b, q, rr = seg_end[i, k], seg_q[i, k], seg_r[i, k]
                         rate = q if _expiring(b, q, rr, draw_b[i], updated, window_days[i]) else draw_b[i]
-                        rr -= rate * dt
-                        if rr <= LEVEL_TOL_BBL + rate * slack:
-                            seg_head[i] = (k + 1) % cap_seg
-                            seg_n[i] -= 1
-                        else:
-                            seg_r[i, k] = rr
+                        seg_r[i, k] = rr - rate * dt
                     q = inflow_b[i]
-                    if q > 0:
+                    if dt > 0 and q > 0:
                         k = (seg_head[i] + seg_n[i] - 1) % cap_seg
                         if seg_n[i] > 0 and seg_end[i, k] == updated and seg_q[i, k] == q:
                             seg_end[i, k] = now
@@ -810,6 +805,10 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                             k = (seg_head[i] + seg_n[i]) % cap_seg
                             seg_end[i, k], seg_q[i, k], seg_r[i, k] = now, q, q * dt
                             seg_n[i] += 1
+                    while seg_n[i] > 0 and (seg_r[i, seg_head[i]]
+                                            <= LEVEL_TOL_BBL + max(seg_q[i, seg_head[i]], draw_b[i]) * slack):
+                        seg_head[i] = (seg_head[i] + 1) % cap_seg
+                        seg_n[i] -= 1
             updated = now
             if rows + 2 > cap_rows or n_lift + n_req > cap_lifts:
                 status = 2
