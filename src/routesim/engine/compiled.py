@@ -9,6 +9,8 @@ them to it. Events at one instant are taken in the order they were scheduled, as
 
 A tanker route's tankers are alike, so the loop keeps counts of them at each step (queued for a berth,
 waiting for calm to sail, waiting for calm to sail back) and the pending cargo requests, not the tankers.
+A producer's make-up backlog (:mod:`.backlog`) is a ring of segments in fixed arrays, its arithmetic that
+of :class:`.backlog.Backlog`, operation for operation.
 """
 
 from __future__ import annotations

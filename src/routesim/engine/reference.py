@@ -3,7 +3,8 @@
 An event-driven hybrid model: rates are constant between events and storage levels move linearly. At
 every event the network refreshes: levels brought to now, cargoes lifted, rates re-solved (see
 :mod:`.dispatch`), the next threshold crossing (a storage node empty or full, a waiting tanker's cargo
-ready, a restart-ramp step) scheduled as one timeout; a crossing superseded by a later refresh is ignored.
+ready, a restart-ramp step, a make-up backlog's next change: see :mod:`.backlog`) scheduled as one timeout; a
+crossing superseded by a later refresh is ignored.
 
 Processes: every impairment (outage, incident, failure, storm) starts and ends in its own process; every
 tanker is a process (see :mod:`.shuttle`). Route kinds are components (:mod:`.pipeline`, :mod:`.shuttle`)
