@@ -127,7 +127,6 @@ def run_replication(
             incidents=counts,
             daily=measure.daily(scenario, run, baseline, brent, money, base_money),
             events=trace.events,
-            producers=run.volumes.producers,
         )
     except Exception as exc:
         raise _failed(scenario, k, exc) from exc
@@ -206,8 +205,7 @@ def _chunk_results(
     n, series = len(indices), tuple(daily)
     figures = np.empty((n, len(layout.names)))
     columns = [*(metrics[m] for m in measure.METRICS), *(run.exported_bbl[r] for r in layout.routes),
-               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes),
-               *(run.producers[p][k] for p in layout.producers for k in measure.PRODUCER_FIGURES)]
+               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes)]
     for j, column in enumerate(columns):
         figures[:, j] = column
     position = {name: j for j, name in enumerate(layout.incidents)}
