@@ -30,6 +30,12 @@ CASES = {
     "taxes": ("fiscal-official.yaml", ["horizon_days=60", INCIDENTS, EFFECTS]),
     "several producers": ("network.yaml", ["horizon_days=60", INCIDENTS]),
     "one outage, no randomness": ("cpc-closure-30d.yaml", ["horizon_days=75"]),
+    "make-up, a window, the ramp": ("cpc-incident-risk.yaml", [
+        "horizon_days=120", "producers.kazakhstan.max_production_bpd=1500000",
+        "producers.kazakhstan.makeup_share=0.8", "producers.kazakhstan.makeup_window_days=20"]),
+    "make-up by some producers, discounted": ("network.yaml", [
+        "horizon_days=60", INCIDENTS, "producers.tengiz.max_production_bpd=800000",
+        "producers.other_fields.max_production_bpd=400000", "fiscal.discount_rate_per_year=0.1"]),
 }
 
 

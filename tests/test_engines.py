@@ -61,6 +61,9 @@ def disagreements(scenario: Scenario, a: Trace, b: Trace) -> list[str]:
                 out.append(f"{what}[{r}]: {len(x)} vs {len(y)}")
             elif len(x) and np.max(np.abs(x - y)) > DAYS:
                 out.append(f"{what}[{r}]: times differ by up to {np.max(np.abs(x - y)):.3g} days")
+    for p, figures in va.producers.items():  # the make-up figures: shut in, deferred, recovered, lost, owed
+        out += [f"producers[{p}].{k}: {x!r} vs {vb.producers[p][k]!r}" for k, x in figures.items()
+                if not _close(x, vb.producers[p][k])]
     if a.events != b.events:
         out.append(f"events: {a.events} vs {b.events}")
     return out
@@ -100,9 +103,20 @@ def test_the_engines_agree_on_200_replications_of_every_stochastic_scenario(path
 
 
 @st.composite
-def rich_networks(draw):  # type: ignore[no-untyped-def]
-    """The networks of test_network.py, with several berths, random incidents and failures, and a tanker
-    route fed straight from one producer's storage."""
+def makeup_keys(draw, production_bpd: float):  # type: ignore[no-untyped-def]
+    """A producer's make-up keys: a maximum above its plan, a share, a window or none (issue #15)."""
+    keys = {"max_production_bpd": production_bpd * (1 + draw(st.sampled_from([0.05, 0.3, 1.0, 2.5]))),
+            "makeup_share": draw(st.sampled_from([1.0, 0.0, 0.6])) if draw(st.booleans()) else draw(st.floats(0, 1))}
+    if draw(st.booleans()):
+        keys["makeup_window_days"] = draw(st.floats(0.5, 90))
+    return keys
+
+
+@st.composite
+def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
+    """The networks of test_network.py, with several berths, random incidents and failures, a tanker
+    route fed straight from one producer's storage, and producers that make up deferred oil (each with
+    probability ``makeup``; default: a half of the networks, each producer in them with a half)."""
     raw = draw(networks())
     horizon = raw["horizon_days"]
     if "tc" in raw["routes"]:
@@ -134,6 +148,10 @@ def rich_networks(draw):  # type: ignore[no-untyped-def]
                        for i in range(draw(st.integers(0, 1)))]
     raw["seed"] = draw(st.integers(0, 1000))
     raw["horizon_days"] = horizon
+    some = draw(st.booleans()) if makeup is None else True
+    for producer in raw["producers"].values():
+        if some and (draw(st.booleans()) if makeup is None else draw(st.floats(0, 1)) < makeup):
+            producer.update(draw(makeup_keys(producer["production_bpd"])))
     return raw
 
 
@@ -153,6 +171,17 @@ def test_the_engines_agree_on_generated_networks(raw) -> None:  # type: ignore[n
 @settings(max_examples=NETWORKS, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rich_networks())
 def test_the_engines_agree_on_many_generated_networks(raw) -> None:  # type: ignore[no-untyped-def]
+    assert_network_agrees(raw)
+
+
+MAKEUP_NETWORKS = max(1000, settings().max_examples)
+"""Generated networks whose producers (each with probability 0.8) make up deferred oil, in the e2e tier."""
+
+
+@pytest.mark.e2e
+@settings(max_examples=MAKEUP_NETWORKS, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rich_networks(makeup=0.8))
+def test_the_engines_agree_on_many_generated_networks_that_make_up_oil(raw) -> None:  # type: ignore[no-untyped-def]
     assert_network_agrees(raw)
 
 
@@ -212,11 +241,11 @@ def test_the_cli_takes_the_engine_and_the_manifest_says_which_ran(tmp_path, caps
 
 
 def test_a_run_that_outgrows_its_room_runs_again_with_more(scenarios_dir: Path) -> None:
-    """The compiled loop's arrays never grow: a run that needs more records, events or lifts than it was
-    given stops and runs again with twice as much, until it fits; the result is the same run."""
+    """The compiled loop's arrays never grow: a run that needs more records, events, lifts or backlog
+    segments than it was given stops and runs again with twice as much, until it fits; the result is the same run."""
     s = load_scenario(scenarios_dir / "cpc-incident-risk.yaml", ["horizon_days=1825"])
     model, _ = compiled._lowered(s)
-    compiled._ROOM[id(model)] = (4, 4, 4)
+    compiled._ROOM[id(model)] = (4, 4, 4, 1)
     b = compiled.simulate(s, 3)
-    assert min(compiled._ROOM[id(model)]) >= 64
+    assert min(compiled._ROOM[id(model)][:3]) >= 64
     assert not disagreements(s, reference.simulate(s, 3), b)

@@ -9,6 +9,8 @@ them to it. Events at one instant are taken in the order they were scheduled, as
 
 A tanker route's tankers are alike, so the loop keeps counts of them at each step (queued for a berth,
 waiting for calm to sail, waiting for calm to sail back) and the pending cargo requests, not the tankers.
+A producer's make-up backlog (:mod:`.backlog`) is a ring of segments in fixed arrays, its arithmetic that
+of :class:`.backlog.Backlog`, operation for operation.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
 from .disruptions import Impairment, impairments
-from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
+from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .trace import Trace
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,13 @@ class Model(NamedTuple):
     nominal_bpd: np.ndarray
     """Per producer: nominal production, also its quota weight [bbl/day]."""
     ramp_days: np.ndarray
+    peak_bpd: np.ndarray
+    """Per producer: what it produces at most while it owes deferred oil (its plan if it makes up none) [bbl/day]."""
+    makes_up: np.ndarray
+    """Per producer: shut-in oil goes into its backlog (:mod:`.backlog`)."""
+    makeup_share: np.ndarray
+    window_days: np.ndarray
+    """Per producer: its make-up window (inf: none) [days]."""
     reach: np.ndarray
     """[producer, route]: whether the producer reaches the route."""
     shuttle: np.ndarray
@@ -226,6 +235,10 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         node_working_bbl=floats(node_work),
         nominal_bpd=floats([scenario.producers[p].production_bpd for p in producers]),
         ramp_days=floats([scenario.producers[p].restart_ramp_days for p in producers]),
+        peak_bpd=floats([scenario.producers[p].peak_bpd for p in producers]),
+        makes_up=bools([scenario.producers[p].makes_up for p in producers]),
+        makeup_share=floats([scenario.producers[p].makeup_share for p in producers]),
+        window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
         shuttle=bools([s is not None for s in shuttles]),
         farm=ints(farm),
@@ -296,8 +309,8 @@ def _no_hits(targets: int) -> Hits:
 
 
 _MODELS: dict[int, tuple[Scenario, Model, Names]] = {}
-_ROOM: dict[int, tuple[int, int, int]] = {}
-"""Per lowered model: the room (records, events due, lifts) that its runs have needed so far."""
+_ROOM: dict[int, tuple[int, int, int, int]] = {}
+"""Per lowered model: the room (records, events due, lifts, backlog segments) that its runs have needed so far."""
 
 
 def _lowered(scenario: Scenario) -> tuple[Model, Names]:
@@ -319,10 +332,9 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
     hits = impairments(scenario, replication)
     lowered = lower_hits(names, hits)
     while True:
-        room = _ROOM.get(id(model), (1024, 256, 512))
-        status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges = _run(
-            model, lowered, *room
-        )
+        room = _ROOM.get(id(model), (1024, 256, 512, 64))
+        (status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges, owed,
+         owed_net) = _run(model, lowered, *room)
         if status != 2:
             break
         _ROOM[id(model)] = tuple(2 * r for r in room)  # type: ignore[assignment]
@@ -345,6 +357,8 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
         discharges={s: discharges[1][discharges[0] == r].copy() for s, r in zip(names.shuttles, shuttle_routes)},
         events=int(events),
         impairments=tuple(hits),
+        backlog_bbl={p: owed[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
+        backlog_net_bpd={p: owed_net[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
     )
 
 
@@ -370,6 +384,13 @@ def _slack(now):  # type: ignore[no-untyped-def]
     x = now if now > 1.0 else 1.0
     _, e = math.frexp(x)
     return 4.0 * math.ldexp(1.0, e - 53)
+
+
+@_inline
+def _expiring(end_day, density, left, draw, now, window):  # type: ignore[no-untyped-def]
+    """Whether a backlog's front barrel is expiring now (backlog.expiring)."""
+    front = end_day - left / density
+    return now - window >= front - TIME_TOL_DAYS and draw < density
 
 
 @_inline
@@ -519,6 +540,18 @@ def _copy_rates(row, net, production, outflow, avail, nets, prods, flows, avails
 
 
 @_inline
+def _owed(seg_r, seg_head, seg_n, cap_seg, owed_net, owed_row, net_row, last_net):  # type: ignore[no-untyped-def]
+    """Each backlog's level (its segments summed oldest first, as Backlog.level_bbl) and rate into a record row."""
+    for i in range(len(seg_n)):
+        total = 0.0
+        for j in range(seg_n[i]):
+            total += seg_r[i, (seg_head[i] + j) % cap_seg]
+        owed_row[i] = total
+        net_row[i] = owed_net[i]
+        last_net[i] = owed_net[i]
+
+
+@_inline
 def _copy(src, dst):  # type: ignore[no-untyped-def]
     """``dst[:] = src`` as a loop: numba's slice assignment may copy ``src`` to a temporary first."""
     for i in range(len(src)):
@@ -567,12 +600,13 @@ def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
+def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyped-def]
     """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
-    rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day)),
-    status 1 if the run did not progress at ``day``, 2 if it needs more room than ``cap_rows`` records,
-    ``cap_heap`` events due or ``cap_lifts`` lifts or discharges (the caller runs it again with more: the
-    arrays never grow, so the loop keeps no reference counts on them)."""
+    rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day),
+    backlogs, backlog rates), status 1 if the run did not progress at ``day``, 2 if it needs more room than
+    ``cap_rows`` records, ``cap_heap`` events due, ``cap_lifts`` lifts or discharges or ``cap_seg`` segments
+    of a backlog (the caller runs it again with more: the arrays never grow, so the loop keeps no reference
+    counts on them)."""
     # the model's and the hits' arrays as locals: reading them through the tuples in the loop would count
     # references each time
     berths = m.berths
@@ -591,6 +625,10 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
     nominal_bpd = m.nominal_bpd
     pipelines = m.pipelines
     ramp_days = m.ramp_days
+    peak_bpd = m.peak_bpd
+    makes_up = m.makes_up
+    makeup_share = m.makeup_share
+    window_days = m.window_days
     reach = m.reach
     shuttle = m.shuttle
     source = m.source
@@ -638,8 +676,22 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
     ramp_steps = np.zeros(n_p, dtype=np.int64)
     ramp_step = np.zeros(n_p)
     ramp_k = np.zeros(n_p, dtype=np.int64)
+    ramp_to = nominal_bpd.copy()
     potential = np.zeros(n_p)
     limit = np.zeros(n_p, dtype=np.int64)
+    # backlogs of deferred oil (backlog.Backlog): per producer a ring of segments from seg_head
+    any_makeup = False
+    for i in range(n_p):
+        if makes_up[i]:
+            any_makeup = True
+    seg_end = np.zeros((n_p, cap_seg))
+    seg_q = np.zeros((n_p, cap_seg))
+    seg_r = np.zeros((n_p, cap_seg))
+    seg_head = np.zeros(n_p, dtype=np.int64)
+    seg_n = np.zeros(n_p, dtype=np.int64)
+    inflow_b = np.zeros(n_p)
+    draw_b = np.zeros(n_p)
+    owed_net = np.zeros(n_p)
     empty = np.zeros(n_p, dtype=np.bool_)
     full = np.zeros(n_p, dtype=np.bool_)
     usable = np.zeros((n_p, n_e), dtype=np.bool_)
@@ -672,6 +724,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
     rec_prod = np.empty((cap_rows, n_p))
     rec_flow = np.empty((cap_rows, n_l))
     rec_fac = np.empty((cap_rows, n_r))
+    rec_owed = np.zeros((cap_rows, n_p))
+    rec_owed_net = np.zeros((cap_rows, n_p))
+    last_owed_net = np.zeros(n_p)
     rows = 0
     last_net = np.zeros((1, n_n))
     last_prod = np.zeros((1, n_p))
@@ -711,7 +766,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             same_time = same_time + 1 if now - updated <= SAME_TIME_DAYS * max(1.0, now) else 0
             if events > MAX_EVENTS or same_time > MAX_EVENTS_AT_ONE_TIME:
                 return (1, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-                        (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
+                        (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed,
+                        rec_owed_net)
             slack = _slack(now)
             for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
                 tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
@@ -724,6 +780,37 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 elif lv >= node_capacity_bbl[j] - tol[j]:
                     lv = node_capacity_bbl[j]
                 level[j] = lv
+            if any_makeup:
+                grow = False
+                for i in range(n_p):
+                    if makes_up[i] and seg_n[i] + 1 > cap_seg:
+                        grow = True
+                if grow:
+                    status = 2
+                    break
+                for i in range(n_p):  # Backlog.advance
+                    if not makes_up[i]:
+                        continue
+                    dt = now - updated
+                    if dt > 0 and seg_n[i] > 0:
+                        k = seg_head[i]
+                        b, q, rr = seg_end[i, k], seg_q[i, k], seg_r[i, k]
+                        rate = q if _expiring(b, q, rr, draw_b[i], updated, window_days[i]) else draw_b[i]
+                        seg_r[i, k] = rr - rate * dt
+                    q = inflow_b[i]
+                    if dt > 0 and q > 0:
+                        k = (seg_head[i] + seg_n[i] - 1) % cap_seg
+                        if seg_n[i] > 0 and seg_end[i, k] == updated and seg_q[i, k] == q:
+                            seg_end[i, k] = now
+                            seg_r[i, k] += q * dt
+                        else:
+                            k = (seg_head[i] + seg_n[i]) % cap_seg
+                            seg_end[i, k], seg_q[i, k], seg_r[i, k] = now, q, q * dt
+                            seg_n[i] += 1
+                    while seg_n[i] > 0 and (seg_r[i, seg_head[i]]
+                                            <= LEVEL_TOL_BBL + max(seg_q[i, seg_head[i]], draw_b[i]) * slack):
+                        seg_head[i] = (seg_head[i] + 1) % cap_seg
+                        seg_n[i] -= 1
             updated = now
             if rows + 2 > cap_rows or n_lift + n_req > cap_lifts:
                 status = 2
@@ -777,6 +864,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                     _copy(before, rec_level[rows])
                     _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                     _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                    if any_makeup:
+                        _owed(seg_r, seg_head, seg_n, cap_seg, owed_net, rec_owed[rows], rec_owed_net[rows],
+                              last_owed_net)
                     recorded = True
                     rows += 1
             # ---- solve: restarts, holds, potentials, allocation
@@ -788,6 +878,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                             steps = max(1, int(math.ceil(days)))
                             ramp_on[i] = True
                             ramp_start[i], ramp_from[i] = now, curtailed[i]
+                            ramp_to[i] = peak_bpd[i] if makes_up[i] else nominal_bpd[i]
                             ramp_steps[i], ramp_step[i], ramp_k[i] = steps, days / steps, 0
                         curtailed[i] = np.nan
                 rose = -1
@@ -800,12 +891,15 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 if 0 <= src < n_p and gate_open and limit[src] == big:
                     limit[src] = req_prio[q]
             for i in range(n_p):
-                pot = nominal_bpd[i]
+                ceiling = peak_bpd[i] if makes_up[i] and seg_n[i] > 0 else nominal_bpd[i]
+                pot = ceiling
                 if ramp_on[i]:
                     while ramp_k[i] < ramp_steps[i] and now >= ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - 1e-12:
                         ramp_k[i] += 1
                     if ramp_k[i] < ramp_steps[i]:
-                        pot = ramp_from[i] + (nominal_bpd[i] - ramp_from[i]) * (ramp_k[i] + 0.5) / ramp_steps[i]
+                        pot = ramp_from[i] + (ramp_to[i] - ramp_from[i]) * (ramp_k[i] + 0.5) / ramp_steps[i]
+                        if makes_up[i]:
+                            pot = min(pot, ceiling)
                     else:
                         ramp_on[i] = False
                 potential[i] = pot
@@ -835,6 +929,17 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 net[i] = production[i] - drawn
                 cut = production[i] < potential[i] - RATE_TOL_BPD
                 curtailed[i] = production[i] if cut else np.nan
+                if makes_up[i]:  # the backlog takes the make-up share of a shortfall, and gives up an excess
+                    short, plan = nominal_bpd[i] - production[i], nominal_bpd[i]
+                    inflow_b[i] = makeup_share[i] * short if short > RATE_TOL_BPD else 0.0
+                    draw_b[i] = production[i] - plan if production[i] - plan > RATE_TOL_BPD else 0.0
+                    if seg_n[i] > 0:  # Backlog.net_bpd
+                        k = seg_head[i]
+                        b, q = seg_end[i, k], seg_q[i, k]
+                        gone = q if _expiring(b, q, seg_r[i, k], draw_b[i], now, window_days[i]) else draw_b[i]
+                        owed_net[i] = inflow_b[i] - gone
+                    else:
+                        owed_net[i] = inflow_b[i]
             inflow[:] = 0.0
             for e in range(n_e):
                 into = 0.0
@@ -869,11 +974,17 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 for r in range(n_r):
                     if avail[r] != last_avail[0, r]:
                         same = False
+                if any_makeup:
+                    for i in range(n_p):
+                        if owed_net[i] != last_owed_net[i]:
+                            same = False
             if jumped or final or not same:
                 times[rows] = now
                 _copy(level, rec_level[rows])
                 _copy_rates(rows, net, production, outflow, avail, rec_net, rec_prod, rec_flow, rec_fac)
                 _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
+                if any_makeup:
+                    _owed(seg_r, seg_head, seg_n, cap_seg, owed_net, rec_owed[rows], rec_owed_net[rows], last_owed_net)
                 recorded = True
                 rows += 1
             # ---- schedule the next crossing
@@ -905,6 +1016,25 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
             for i in range(n_p):
                 if ramp_on[i]:
                     wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)
+                if makes_up[i]:  # Backlog.wait_days
+                    w = window_days[i]
+                    if seg_n[i] == 0:
+                        bw = w if inflow_b[i] > 0 else math.inf
+                    else:
+                        k = seg_head[i]
+                        b, q, rr, d = seg_end[i, k], seg_q[i, k], seg_r[i, k], draw_b[i]
+                        if _expiring(b, q, rr, d, now, w):
+                            bw = rr / q
+                        else:
+                            bw = rr / d if d > 0 else math.inf
+                            if w < math.inf and d < q:
+                                front = b - rr / q
+                                catch = (front + w - now) / (1.0 - d / q)
+                                if catch < bw:
+                                    bw = catch
+                            bw = max(bw, 0.0)
+                    if bw < math.inf:
+                        wait = min(wait, bw)
             generation += 1
             if wait < math.inf and not final:
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(wait, 0.0), _CROSSING, generation)
@@ -1035,4 +1165,4 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts):  # type: ignore[no-untyped-def]
                 size += 1
                 seq += 1
     return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]))
+            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed, rec_owed_net)

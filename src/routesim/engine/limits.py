@@ -11,3 +11,5 @@ MAX_EVENTS_AT_ONE_TIME = 10_000
 SAME_TIME_DAYS = 1e-11
 """Events closer together than this (relative to the day, about a microsecond), over and over, mean time
 no longer moves [days]."""
+TIME_TOL_DAYS = 1e-9
+"""A make-up backlog's expiry line this close behind its oldest barrel has reached it [days]."""

@@ -3,7 +3,8 @@
 An event-driven hybrid model: rates are constant between events and storage levels move linearly. At
 every event the network refreshes: levels brought to now, cargoes lifted, rates re-solved (see
 :mod:`.dispatch`), the next threshold crossing (a storage node empty or full, a waiting tanker's cargo
-ready, a restart-ramp step) scheduled as one timeout; a crossing superseded by a later refresh is ignored.
+ready, a restart-ramp step, a make-up backlog's next change: see :mod:`.backlog`) scheduled as one timeout; a
+crossing superseded by a later refresh is ignored.
 
 Processes: every impairment (outage, incident, failure, storm) starts and ends in its own process; every
 tanker is a process (see :mod:`.shuttle`). Route kinds are components (:mod:`.pipeline`, :mod:`.shuttle`)
@@ -21,6 +22,7 @@ import simpy
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
+from .backlog import Backlog
 from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
 from .disruptions import Impairment, impairments
@@ -97,9 +99,12 @@ class Network:
     def __init__(self, env: simpy.Environment, scenario: Scenario, log: bool = False) -> None:
         self.env = env
         self.producers = [
-            ProducerState(name, p, Storage(name, p.storage_bbl, p.initial_storage_bbl), frozenset(scenario.reach(name)))
+            ProducerState(name, p, Storage(name, p.storage_bbl, p.initial_storage_bbl), frozenset(scenario.reach(name)),
+                          backlog=Backlog(p.makeup_window_days or math.inf) if p.makes_up else None)
             for name, p in scenario.producers.items()
         ]
+        self.owing = [p for p in self.producers if p.backlog is not None]
+        """The producers that make up deferred oil, in producer order."""
         storages = {p.name: p.storage for p in self.producers}
         order = scenario.routes_by_netback()
         self.factors: dict[str, list[float]] = {t: [] for t in scenario.targets()}
@@ -135,9 +140,11 @@ class Network:
         self.desk = CargoDesk()
         self.recorder = Recorder(
             storages, [p.name for p in self.producers], [r.state.name for r in self.routes if r.continuous], order,
-            [r.state.name for r in self.routes if not r.continuous], log,
+            [r.state.name for r in self.routes if not r.continuous], log, [p.name for p in self.owing],
         )
         self._rates = Rates((), (), ())
+        self._owed_net: tuple[float, ...] = ()
+        """Per producer that makes up oil, its backlog's rate of change from the last solve [bbl/day]."""
         self._recorded: tuple[tuple[float, ...], ...] | None = None
         self._generation = 0
         """Counts refreshes: a crossing scheduled by an earlier refresh than the last is stale."""
@@ -207,6 +214,9 @@ class Network:
         slack = slack_days(now)
         for storage in self.storages:
             self._advance(storage, now, slack)
+        for p in self.owing:
+            assert p.backlog is not None
+            p.backlog.advance(self.updated_day, now, slack)
         self.updated_day = now
         jumped = False
         if self.desk.pending and not final:  # the horizon closes the run: nothing happens at it
@@ -261,6 +271,12 @@ class Network:
             p.curtailed_bpd = produced if cut else None
         for storage, net in zip(self.storages, rates.net_bpd):
             storage.net_bpd = net
+        for p in self.owing:  # the backlog takes the make-up share of a shortfall, and gives up an excess
+            assert p.backlog is not None
+            short, plan = p.spec.production_bpd - p.production_bpd, p.spec.production_bpd
+            p.backlog.inflow_bpd = p.spec.makeup_share * short if short > RATE_TOL_BPD else 0.0
+            p.backlog.draw_bpd = p.production_bpd - plan if p.production_bpd - plan > RATE_TOL_BPD else 0.0
+        self._owed_net = tuple(p.backlog.net_bpd(now) for p in self.owing if p.backlog is not None)
 
     def _allocate(self, limits: tuple[float, ...], potentials: tuple[float, ...]) -> Rates:
         """The rates, given the priority from which each producer's stock is held (inf: none) and what each
@@ -295,13 +311,14 @@ class Network:
 
     def _restart(self, p: ProducerState, now: float) -> None:
         """Capacity came back while ``p`` was cut: it climbs from the rate it was cut to, linearly to nominal
-        over its ``restart_ramp_days``. Space freed by a tanker lift is not capacity returning."""
+        over its ``restart_ramp_days`` (to its maximum if it makes up oil: the ramp caps what it offers).
+        Space freed by a tanker lift is not capacity returning."""
         assert p.curtailed_bpd is not None
         self.recorder.log(now, "production_restarts", p.name, "from {:.6g} bpd", p.curtailed_bpd)
         days = p.spec.restart_ramp_days
         if days > 0:
             steps = max(1, math.ceil(days))
-            p.ramp = Ramp(now, p.curtailed_bpd, p.spec.production_bpd, steps, days / steps)
+            p.ramp = Ramp(now, p.curtailed_bpd, p.ramp_to_bpd, steps, days / steps)
         p.curtailed_bpd = None
 
     def _schedule(self, now: float, slack: float) -> None:
@@ -317,6 +334,8 @@ class Network:
         for p in self.producers:
             if p.ramp is not None:
                 waits.append(p.ramp.next_day - now)
+            if p.backlog is not None and (wait := p.backlog.wait_days(now)) < math.inf:
+                waits.append(wait)
         self._generation += 1
         if waits:
             generation = self._generation
@@ -330,7 +349,9 @@ class Network:
     def _record(self, now: float, levels: tuple[float, ...], always: bool = False) -> None:
         """Record the levels now and the rates from now on, unless the rates are those last recorded (the
         levels then follow from the last record)."""
-        rates = (*self._rates, self.available)
+        owed = self._owed_net
+        rates = (*self._rates, self.available, owed)
         if always or rates != self._recorded:
             self._recorded = rates
-            self.recorder.point(now, levels, *rates)
+            self.recorder.point(now, levels, *rates[:-1], tuple(p.backlog.level_bbl for p in self.owing
+                                                               if p.backlog is not None), owed)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from routesim.scenario.model import Producer, Route
 
+from .backlog import Backlog
 from .capacity import Capacities
 from .limits import LEVEL_TOL_BBL
 
@@ -93,15 +94,30 @@ class ProducerState:
     """Production while cut back because its storage is full; None when not cut."""
     ramp: Ramp | None = None
     production_bpd: float = 0.0
+    backlog: Backlog | None = None
+    """Its deferred oil, if it makes up shut-in oil (see :attr:`Producer.makes_up`)."""
+
+    @property
+    def ceiling_bpd(self) -> float:
+        """What it may produce with no ramp: its maximum while it owes oil, else its plan [bbl/day]."""
+        if self.backlog is not None and self.backlog.amounts:
+            return self.spec.peak_bpd
+        return self.spec.production_bpd
+
+    @property
+    def ramp_to_bpd(self) -> float:
+        """Where a restart ramp climbs to: its maximum if it makes up oil, else its plan [bbl/day]."""
+        return self.spec.peak_bpd if self.backlog is not None else self.spec.production_bpd
 
     def potential_bpd(self, now: float) -> float:
-        """What it could produce now: nominal, or the value of its restart ramp [bbl/day]."""
+        """What it could produce now: its ceiling, or the value of its restart ramp below it [bbl/day]."""
+        ceiling = self.ceiling_bpd
         if self.ramp is not None:
             self.ramp.advance(now)
             if not self.ramp.done:
-                return self.ramp.value_bpd
+                return self.ramp.value_bpd if self.backlog is None else min(self.ramp.value_bpd, ceiling)
             self.ramp = None
-        return self.spec.production_bpd
+        return ceiling
 
 
 @dataclass

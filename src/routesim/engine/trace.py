@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,9 @@ class Trace:
         events: how many times the engine re-solved the rates.
         impairments: what impaired which route or part when (outages, incidents, failures, storms).
         log: with logging on, (time, event, target, detail) rows in time order; else empty.
+        backlog_bbl: per producer that makes up deferred oil, the barrels it owes at each record [bbl].
+        backlog_net_bpd: per such producer, the backlog's rate of change from each record to the next
+            [bbl/day].
     """
 
     horizon_days: float
@@ -46,6 +49,8 @@ class Trace:
     events: int
     impairments: tuple[Impairment, ...] = ()
     log: tuple[tuple[float, str, str, str], ...] = ()
+    backlog_bbl: Mapping[str, np.ndarray] = field(default_factory=dict)
+    backlog_net_bpd: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def storage_bbl(self) -> np.ndarray:
@@ -58,7 +63,8 @@ class Trace:
         return np.asarray(sum(self.production.values(), np.zeros_like(self.times)))
 
 
-Row = tuple[float, tuple[float, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...]]
+Rates = tuple[float, ...]
+Row = tuple[float, Rates, Rates, Rates, Rates, Rates, Rates, Rates]
 
 
 class Recorder:
@@ -72,9 +78,10 @@ class Recorder:
         routes: Iterable[str],
         shuttles: Iterable[str],
         log: bool = False,
+        backlogs: Iterable[str] = (),
     ) -> None:
         self._log: list[tuple[float, str, str, str]] | None = [] if log else None
-        self._names = [list(nodes), list(producers), list(pipelines), list(routes)]
+        self._names = [list(nodes), list(producers), list(pipelines), list(routes), list(backlogs)]
         self._rows: list[Row] = []
         self._loads: dict[str, list[float]] = {r: [] for r in shuttles}
         self._discharges: dict[str, list[float]] = {r: [] for r in shuttles}
@@ -88,10 +95,12 @@ class Recorder:
         production: tuple[float, ...],
         flows: tuple[float, ...],
         factors: tuple[float, ...],
+        backlogs: tuple[float, ...] = (),
+        backlog_nets: tuple[float, ...] = (),
     ) -> None:
-        """Record the levels at ``time`` and the rates that hold from then on (per node, producer, pipeline
-        and route, in the orders given at construction)."""
-        self._rows.append((time, levels, nets, production, flows, factors))
+        """Record the levels at ``time`` and the rates that hold from then on (per node, producer, pipeline,
+        route and backlog, in the orders given at construction)."""
+        self._rows.append((time, levels, nets, production, flows, factors, backlogs, backlog_nets))
 
     def load(self, route: str, time: float) -> None:
         """A tanker of ``route`` lifted a cargo from storage at ``time``."""
@@ -113,10 +122,10 @@ class Recorder:
             return {k: np.asarray(v, dtype=float) for k, v in d.items()}
 
         times, *columns = zip(*self._rows)
-        nodes, producers, pipelines, routes = self._names
-        levels, nets, production, flows, factors = (
+        nodes, producers, pipelines, routes, backlogs = self._names
+        levels, nets, production, flows, factors, owed, owed_net = (
             dict(zip(names, np.array(col, dtype=float).reshape(len(self._rows), len(names)).T))
-            for names, col in zip((nodes, nodes, producers, pipelines, routes), columns)
+            for names, col in zip((nodes, nodes, producers, pipelines, routes, backlogs, backlogs), columns)
         )
         return Trace(
             horizon_days=horizon_days,
@@ -131,4 +140,6 @@ class Recorder:
             events=self.events,
             impairments=impairments,
             log=tuple(sorted(self._log or (), key=lambda row: row[0])),  # voyages are logged when they start
+            backlog_bbl=owed,
+            backlog_net_bpd=owed_net,
         )

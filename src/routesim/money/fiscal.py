@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from routesim.scenario.model import Fiscal, Scenario
+from routesim.units import DAYS_PER_YEAR
 
 INSTRUMENTS = ("export_duty", "mineral_extraction_tax", "rent_tax", "profit_tax")
 """Taxes of the tax-by-tax form, in the order the waterfall shows them."""
@@ -98,6 +99,24 @@ def _taxes(
     return out
 
 
+def discount_factors(scenario: Scenario, days: int) -> np.ndarray:
+    """Weight of each day's cash at the start of the horizon: day d (0, 1, ...) is received at its end,
+    ``(1 + fiscal.discount_rate_per_year) ** -((d + 1) / 365)`` [-]."""
+    rate = scenario.fiscal.discount_rate_per_year
+    return np.asarray((1.0 + rate) ** (-(np.arange(days) + 1.0) / DAYS_PER_YEAR))
+
+
+def discounted(scenario: Scenario, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The money streams by day (the last axis), discounted to the start of the horizon (see
+    :func:`discount_factors`); unchanged, the same arrays, at a rate of 0 [USD]."""
+    if scenario.fiscal.discount_rate_per_year == 0:
+        return money
+    out = {}
+    for k, v in money.items():
+        out[k] = v * discount_factors(scenario, v.shape[-1])
+    return out
+
+
 def loss_vs_price(
     scenario: Scenario, run_bbl: dict[str, np.ndarray], baseline_bbl: dict[str, np.ndarray], brent: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -114,12 +133,20 @@ def loss_vs_price(
     for price in brent:
         flat = np.full(1, float(price))
         prices = {r: flat + route.differential_usd_per_bbl for r, route in scenario.routes.items()}
-        run = split(scenario, {r: np.array([v.sum()]) for r, v in run_bbl.items()}, flat, prices)
-        base = split(scenario, {r: np.array([v.sum()]) for r, v in baseline_bbl.items()}, flat, prices)
+        run = split(scenario, {r: _sold(scenario, v) for r, v in run_bbl.items()}, flat, prices)
+        base = split(scenario, {r: _sold(scenario, v) for r, v in baseline_bbl.items()}, flat, prices)
         for stream in STREAMS:
             out[stream].append(float(base[stream][0] - run[stream][0]))
     losses = {k.removesuffix("_usd") + "_loss_usd": np.array(v) for k, v in out.items()}
     return {"brent_usd_per_bbl": np.asarray(brent, dtype=float), **losses}
+
+
+def _sold(scenario: Scenario, by_day: np.ndarray) -> np.ndarray:
+    """Barrels sold over the horizon, each day's discounted (at a constant Brent every stream is linear in
+    the barrels, so discounting them discounts the money) [bbl]."""
+    if scenario.fiscal.discount_rate_per_year == 0:
+        return np.array([by_day.sum()])
+    return np.array([float((by_day * discount_factors(scenario, len(by_day))).sum())])
 
 
 def budget_revenue_per_bbl(scenario: Scenario, route: str, brent: float) -> float:

@@ -42,10 +42,27 @@ METRICS = (
     "in_transit_bbl",
     "storage_end_bbl",
     "tanker_cargo_bbl",
+    "deferred_bbl",
+    "recovered_bbl",
+    "lost_production_bbl",
+    "backlog_end_bbl",
     *(stream for stream in STREAMS if stream not in ("export_revenue_usd", "government_revenue_usd")),
     *(loss for loss in LOSSES if loss not in ("revenue_loss_usd", "budget_loss_usd")),
 )
 """Metrics of one replication, in report order (units in the names; shares are fractions)."""
+PRODUCER_FIGURES = ("shut_in_bbl", "deferred_bbl", "recovered_bbl", "lost_production_bbl", "backlog_end_bbl")
+"""Each producer's make-up figures, as its own and (summed over producers) as metrics [bbl]:
+
+- ``shut_in_bbl``: production below plan, the shortfall's integral (not netted against production above it);
+- ``deferred_bbl``: the part of it that entered the backlog (``makeup_share`` x shut-in, 0 for a producer
+  that makes up nothing);
+- ``recovered_bbl``: production above plan, the backlog made up within the horizon;
+- ``backlog_end_bbl``: still owed at the horizon;
+- ``lost_production_bbl``: never made up: shut-in - recovered - backlog_end, the share not deferred and the
+  deferred oil that expired (its window passed).
+
+So deferred = recovered + expired + backlog_end, and lost_production = (1 - share) x shut-in + expired.
+"""
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class Volumes:
     storage_end_bbl: float
     availability: dict[str, float]
     impaired_days: dict[str, float]
+    producers: dict[str, dict[str, float]]
+    """Per producer, its :data:`PRODUCER_FIGURES` [bbl]."""
 
 
 def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.ndarray:
@@ -97,16 +116,51 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
         availability[name] = float(cumulative(trace, factor, h)) / h
         impaired[name] = float(cumulative(trace, (factor < 1.0).astype(float), h))
     produced = float(cumulative(trace, trace.production_bpd, h))
+    own = {p: produced if len(trace.production) == 1 else float(cumulative(trace, rate, h))
+           for p, rate in trace.production.items()}
+    producers = {p: {k: float(v[0]) for k, v in figures.items()}
+                 for p, figures in producer_figures(scenario, [trace], {p: np.array([v]) for p, v in own.items()}).items()}
     return Volumes(
         produced_bbl=produced,
-        shut_in_bbl=scenario.production_bpd * h - produced,
+        shut_in_bbl=_shut_in(scenario, produced, producers),
         exported_bbl=exported,
         in_transit_bbl=transit,
         tanker_cargo_bbl=cargo,
         storage_end_bbl=float(trace.storage_bbl[-1]),
         availability=availability,
         impaired_days=impaired,
+        producers=producers,
     )
+
+
+def producer_figures(
+    scenario: Scenario, traces: list[Trace], produced: dict[str, np.ndarray]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each producer's :data:`PRODUCER_FIGURES` in each of ``traces``, given what it produced in each
+    [n] (bbl)."""
+    h = scenario.horizon_days
+    out = {}
+    for p, spec in scenario.producers.items():
+        plan = spec.production_bpd
+        if spec.makes_up:
+            recovered = np.array([float(cumulative(t, np.maximum(t.production[p] - plan, 0.0), h)) for t in traces])
+            owed = np.array([float(t.backlog_bbl[p][-1]) for t in traces])
+        else:
+            recovered = owed = np.zeros(len(traces))
+        shut_in = plan * h - produced[p] + recovered
+        deferred = spec.makeup_share * shut_in if spec.makes_up else np.zeros(len(traces))
+        out[p] = {"shut_in_bbl": shut_in, "deferred_bbl": deferred, "recovered_bbl": recovered,
+                  "lost_production_bbl": shut_in - recovered - owed, "backlog_end_bbl": owed}
+    return out
+
+
+def _shut_in(scenario: Scenario, produced: Any, producers: dict[str, dict[str, Any]]) -> Any:
+    """Production below plan, every producer together: the plan less production, and what was made up
+    above it (nothing, unless a producer makes up oil) [bbl]."""
+    shut_in = scenario.production_bpd * scenario.horizon_days - produced
+    if any(p.makes_up for p in scenario.producers.values()):
+        shut_in = shut_in + sum(figures["recovered_bbl"] for figures in producers.values())
+    return shut_in
 
 
 def impaired_by_day(trace: Trace) -> dict[str, np.ndarray]:
@@ -139,7 +193,8 @@ def money_by_day(scenario: Scenario, run: Measured | ChunkMeasured, brent: np.nd
     at once with a :class:`ChunkMeasured` run and Brent by replication and day [n x days]."""
     impaired = run.impaired_by_day
     moved = market.moved_brent(scenario, brent, impaired)  # the price bands follow Brent as it moved
-    return fiscal.split(scenario, run.exported_by_day, moved, market.sale_prices(scenario, brent, impaired))
+    money = fiscal.split(scenario, run.exported_by_day, moved, market.sale_prices(scenario, brent, impaired))
+    return fiscal.discounted(scenario, money)
 
 
 def metrics(
@@ -179,6 +234,7 @@ def _metrics(
         "in_transit_bbl": sum(run.in_transit_bbl.values()),
         "storage_end_bbl": run.storage_end_bbl,
         "tanker_cargo_bbl": sum(run.tanker_cargo_bbl.values()),
+        **{k: sum(figures[k] for figures in run.producers.values()) for k in PRODUCER_FIGURES if k != "shut_in_bbl"},
         **total,
         "revenue_loss_usd": base["export_revenue_usd"] - total["export_revenue_usd"],
         "government_loss_usd": base["government_revenue_usd"] - total["government_revenue_usd"],
@@ -230,12 +286,25 @@ def daily_names(scenario: Scenario) -> tuple[str, ...]:
         "production_bpd",
         *(f"{p}_production_bpd" for p in producers if len(producers) > 1),
         "shut_in_bpd",
+        *(("backlog_bbl",) if any(p.makes_up for p in scenario.producers.values()) else ()),
         "export_revenue_usd",
         "baseline_export_revenue_usd",
         "revenue_loss_usd",
         "budget_loss_usd",
         "brent_usd_per_bbl",
     )
+
+
+def backlog_by_day(scenario: Scenario, traces: list[Trace]) -> np.ndarray:
+    """Barrels owed at each day's end, every producer that makes up oil together, in each trace
+    [n x days]: each backlog moves linearly between records."""
+    ends = day_edges(scenario.horizon_days)[1:]
+    out = np.zeros((len(traces), len(ends)))
+    for i, t in enumerate(traces):
+        at = np.clip(np.searchsorted(t.times, ends, side="right") - 1, 0, len(t.times) - 1)
+        for p in t.backlog_bbl:
+            out[i] += t.backlog_bbl[p][at] + t.backlog_net_bpd[p][at] * (ends - t.times[at])
+    return out
 
 
 def _named(scenario: Scenario, series: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -276,6 +345,8 @@ def daily(
         series.update({f"{p}_production_bpd": np.diff(cumulative(trace, rate, edges)) / width
                        for p, rate in trace.production.items()})
     series["shut_in_bpd"] = scenario.production_bpd - production
+    if trace.backlog_bbl:
+        series["backlog_bbl"] = backlog_by_day(scenario, [trace])[0]
     series["export_revenue_usd"] = revenue
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue
@@ -308,6 +379,8 @@ class ChunkMeasured:
     storage_end_bbl: np.ndarray
     availability: dict[str, np.ndarray]
     impaired_days: dict[str, np.ndarray]
+    producers: dict[str, dict[str, np.ndarray]]
+    """Per producer, its :data:`PRODUCER_FIGURES` [n]."""
     exported_by_day: dict[str, np.ndarray]
     """Per route, barrels reaching the sale point in each output day [bbl]."""
     impaired_by_day: dict[str, np.ndarray]
@@ -318,6 +391,8 @@ class ChunkMeasured:
     """Production of each output day, every producer together (``""``) and, with several, each [bbl/day]."""
     storage_by_day: dict[str, np.ndarray]
     """Storage at each day's end, every node together (``""``) and, with several, each node [bbl]."""
+    backlog_by_day: np.ndarray
+    """Barrels owed at each day's end, every producer together ([n x days]; [n x 0] if none makes up oil)."""
 
 
 def interp_padded(times: np.ndarray, cum: np.ndarray, at: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -381,7 +456,9 @@ def measure_chunk(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     joined: dict[str, Any] = {}
     for field in ChunkMeasured.__dataclass_fields__:
         values = [getattr(p, field) for p in parts]
-        if isinstance(values[0], dict):
+        if field == "producers":
+            joined[field] = {p: {k: np.concatenate([v[p][k] for v in values]) for k in values[0][p]} for p in values[0]}
+        elif isinstance(values[0], dict):
             joined[field] = {k: np.concatenate([v[k] for v in values]) for k in values[0]}
         else:
             joined[field] = np.concatenate(values)
@@ -508,17 +585,20 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         hist = np.bincount(rep[ok] * days + b[ok], minlength=n * days).reshape(n, days)
         by_day[r] = q * hist.astype(float)
     produced = total[:, days]
+    own = {p: per_producer[p][:, days] for p in several} if several else {producers[0]: produced}
+    by_producer = producer_figures(scenario, traces, own)
     storage = {k: node_level[:, j] for j, k in enumerate(nodes)}
     storage_end = sum((np.array([t.levels_bbl[k][-1] for t in traces]) for k in nodes), np.zeros(n))
     return ChunkMeasured(
         produced_bbl=produced,
-        shut_in_bbl=scenario.production_bpd * h - produced,
+        shut_in_bbl=_shut_in(scenario, produced, by_producer),
         exported_bbl={r: exported[r] for r in names},
         in_transit_bbl={r: transit[r] for r in names},
         tanker_cargo_bbl={r: cargo[r] for r in names},
         storage_end_bbl=storage_end,
         availability={r: factor[r][:, days] / h for r in names},
         impaired_days={r: impaired[r][:, -1] for r in names},
+        producers=by_producer,
         exported_by_day={r: by_day[r] for r in names},
         impaired_by_day={r: np.diff(impaired[r][:, : days + 1], axis=1) / width for r in names}
         if by_day_indicator else {},
@@ -526,6 +606,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         production_by_day={"": np.diff(total[:, : days + 1], axis=1) / width,
                            **{p: np.diff(v[:, : days + 1], axis=1) / width for p, v in per_producer.items()}},
         storage_by_day={"": cast(np.ndarray, sum(storage.values())), **(storage if len(nodes) > 1 else {})},
+        backlog_by_day=backlog_by_day(scenario, traces) if first.backlog_bbl else np.zeros((n, 0)),
     )
 
 
@@ -555,6 +636,8 @@ def chunk_daily(
     series["production_bpd"] = production
     series.update({f"{p}_production_bpd": v for p, v in run.production_by_day.items() if p})
     series["shut_in_bpd"] = scenario.production_bpd - production
+    if run.backlog_by_day.shape[-1]:
+        series["backlog_bbl"] = run.backlog_by_day
     series["export_revenue_usd"] = revenue
     series["baseline_export_revenue_usd"] = base_revenue
     series["revenue_loss_usd"] = base_revenue - revenue

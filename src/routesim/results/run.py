@@ -46,21 +46,25 @@ class Replication:
     incidents: dict[str, int]
     daily: dict[str, np.ndarray]
     events: int
+    producers: dict[str, dict[str, float]]
+    """Per producer, its make-up figures (:data:`measure.PRODUCER_FIGURES`) [bbl]."""
 
 
 @dataclass(frozen=True)
 class Layout:
     """Where each scalar figure of a replication sits in a row of floats: :data:`measure.METRICS`, then
-    per route the exported barrels [bbl], availability [-] and impaired days [days], then each incident
-    process's count. The names are those of replications.csv."""
+    per route the exported barrels [bbl], availability [-] and impaired days [days], then each producer's
+    make-up figures (:data:`measure.PRODUCER_FIGURES`) [bbl], then each incident process's count (the last
+    columns: replications.csv writes them as whole numbers). The names are those of replications.csv."""
 
     routes: tuple[str, ...]
     incidents: tuple[str, ...]
+    producers: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, scenario: Scenario) -> Layout:
         """The layout of ``scenario``'s replications."""
-        return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents))
+        return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents), tuple(scenario.producers))
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
@@ -70,6 +74,7 @@ class Layout:
             *(f"{r}_exported_bbl" for r in self.routes),
             *(f"{r}_availability" for r in self.routes),
             *(f"{r}_days_impaired" for r in self.routes),
+            *(f"{p}_{k}" for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(f"{i}_count" for i in self.incidents),
         )
 
@@ -85,6 +90,7 @@ class Layout:
             *(rep.route_exported_bbl[r] for r in self.routes),
             *(rep.route_availability[r] for r in self.routes),
             *(rep.route_impaired_days[r] for r in self.routes),
+            *(rep.producers[p][k] for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(float(rep.incidents[i]) for i in self.incidents),
         ]
 
@@ -94,15 +100,18 @@ class Layout:
         """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
         m, r = len(measure.METRICS), len(self.routes)
         values = [float(v) for v in row]
+        f = m + 3 * r + len(self.producers) * len(measure.PRODUCER_FIGURES)  # where the incident counts begin
+        figures = iter(values[m + 3 * r : f])
         return Replication(
             index=int(index),
             metrics=dict(zip(measure.METRICS, values[:m])),
             route_exported_bbl=dict(zip(self.routes, values[m : m + r])),
             route_availability=dict(zip(self.routes, values[m + r : m + 2 * r])),
             route_impaired_days=dict(zip(self.routes, values[m + 2 * r : m + 3 * r])),
-            incidents={i: int(v) for i, v in zip(self.incidents, values[m + 3 * r :])},
+            incidents={i: int(v) for i, v in zip(self.incidents, values[f:])},
             daily=daily,
             events=int(events),
+            producers={p: {k: next(figures) for k in measure.PRODUCER_FIGURES} for p in self.producers},
         )
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from routesim.results.run import RunResult
 
-LOSS_METRICS = ("shut_in_bbl", "export_loss_bbl", "budget_loss_share", *measure.LOSSES)
+LOSS_METRICS = ("shut_in_bbl", "lost_production_bbl", "export_loss_bbl", "budget_loss_share", *measure.LOSSES)
 """Metrics where more is worse: they also get VaR, CVaR and the probability of any loss."""
 PERCENTILES = (1, 5, 10, 50, 90, 95, 99)
 """The percentiles of every statistic: the fields ``p1`` to ``p99`` of :class:`Stats`."""
@@ -207,6 +207,9 @@ class RunSummary:
     settings: tuple[str, ...] = ()
     """The ``--set`` assignments that changed the scenario file (none in a file written before they were
     recorded)."""
+    producers: Mapping[str, Mapping[str, Stats]] | None = None
+    """Per producer, the statistics of its make-up figures (:data:`measure.PRODUCER_FIGURES`; shut-in and
+    lost production as losses); None in a file written before they were recorded."""
 
     @property
     def title(self) -> str:
@@ -238,6 +241,10 @@ class RunSummary:
                 i.stream_name: float(np.mean(result.metric(f"{i.stream_name}_count"))) / years for i in s.incidents
             },
             settings=result.settings,
+            producers={
+                p: {k: Stats.of(result.metric(f"{p}_{k}"), loss=k in LOSS_METRICS) for k in measure.PRODUCER_FIGURES}
+                for p in s.producers
+            },
         )
 
     def rows(self) -> list[dict[str, Any]]:
@@ -263,6 +270,9 @@ class RunSummary:
             "routes": {r: stats.to_json() for r, stats in self.routes.items()},
             "incidents_per_year": dict(self.incidents_per_year),
             "settings": list(self.settings),
+            **({} if self.producers is None else {"producers": {
+                p: {k: stats.to_json() for k, stats in figures.items()} for p, figures in self.producers.items()
+            }}),
         }
 
     @classmethod

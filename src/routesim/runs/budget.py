@@ -19,7 +19,7 @@ BAND_SAMPLE = 10_000
 (lowest-indexed) ``BAND_SAMPLE``, a uniform random sample of iid replications; all of a smaller run."""
 MAX_VALUES_KEPT = 250_000_000
 """Limit on the values a run keeps in memory, at 8 bytes each (about 2 GB). base.yaml (five routes, two
-storage nodes), one year: about 3.4 million replications."""
+storage nodes), one year: about 2.9 million replications."""
 PER_REPLICATION_EXTRA = 4
 """Values kept per replication besides its figures: its index and event count, and a margin of two [values]."""
 

@@ -127,6 +127,7 @@ def run_replication(
             incidents=counts,
             daily=measure.daily(scenario, run, baseline, brent, money, base_money),
             events=trace.events,
+            producers=run.volumes.producers,
         )
     except Exception as exc:
         raise _failed(scenario, k, exc) from exc
@@ -205,7 +206,8 @@ def _chunk_results(
     n, series = len(indices), tuple(daily)
     figures = np.empty((n, len(layout.names)))
     columns = [*(metrics[m] for m in measure.METRICS), *(run.exported_bbl[r] for r in layout.routes),
-               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes)]
+               *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes),
+               *(run.producers[p][k] for p in layout.producers for k in measure.PRODUCER_FIGURES)]
     for j, column in enumerate(columns):
         figures[:, j] = column
     position = {name: j for j, name in enumerate(layout.incidents)}

@@ -34,6 +34,13 @@ class Producer(Frozen):
     """Time for a curtailed production rate to climb linearly back to full [days]."""
     routes: Annotated[tuple[str, ...], Field(strict=False)] | None = None
     """Names of the routes this producer can reach (default: every route)."""
+    max_production_bpd: NonNegative | None = None
+    """What its fields can deliver, at most [bbl/day]; above ``production_bpd`` it makes up deferred oil.
+    Default: the plan, so nothing is made up and shut-in oil is lost, as without this key."""
+    makeup_share: Fraction = 1.0
+    """Share of shut-in oil that can be made up later; the rest is lost at once [-]."""
+    makeup_window_days: Positive | None = None
+    """Oil not made up within this many days of being shut in is lost [days]; default: no limit."""
 
     @model_validator(mode="after")
     def _initial_fits(self) -> Producer:
@@ -41,7 +48,22 @@ class Producer(Frozen):
             raise ValueError(
                 f"initial_storage_bbl: {self.initial_storage_bbl:g} exceeds storage_bbl ({self.storage_bbl:g})"
             )
+        if self.max_production_bpd is not None and self.max_production_bpd < self.production_bpd:
+            raise ValueError(
+                f"max_production_bpd: {self.max_production_bpd:g} is below production_bpd ({self.production_bpd:g})"
+            )
         return self
+
+    @property
+    def peak_bpd(self) -> float:
+        """What it can produce at most: ``max_production_bpd``, or the plan [bbl/day]."""
+        return self.production_bpd if self.max_production_bpd is None else self.max_production_bpd
+
+    @property
+    def makes_up(self) -> bool:
+        """Whether shut-in oil goes into a backlog that is made up later: it can run above plan and some
+        of its shut-in oil can be made up (with the plan as its maximum, every shut-in barrel is lost)."""
+        return self.peak_bpd > self.production_bpd and self.makeup_share > 0
 
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -398,6 +420,9 @@ class Fiscal(Frozen):
     """State budget revenue, to express a loss as a share of it [USD/yr]."""
     taxes: Taxes | None = None
     """Tax by tax instead of the flat take."""
+    discount_rate_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Annual rate at which every money stream is discounted to the start of the horizon, each day's cash
+    at the day's end: day d (0, 1, ...) weighs (1 + rate) ** -((d + 1) / 365) [1/yr]; 0 = undiscounted."""
 
 
 _SUMS = {"anyOf": [{"type": "number", "minimum": 0},
