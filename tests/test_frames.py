@@ -33,12 +33,14 @@ def test_summary_csv_holds_every_figure_of_summary_json(run_dir: Path) -> None:
     with (run_dir / "summary.csv").open(encoding="utf-8", newline="") as fh:
         rows = {r["figure"]: r for r in csv.DictReader(fh)}
     expected = {**summary["metrics"], **{f"{r}_{f}": stats[f] for r, stats in summary["routes"].items()
-                                         for f in ("exported_bbl", "availability", "days_impaired")}}
+                                         for f in ("exported_bbl", "availability", "days_impaired")},
+                **{f"{p}_{f}": stats for p, own in summary["producers"].items() for f, stats in own.items()}}
     assert set(rows) == set(expected)
     for figure, stats in expected.items():
         for name, value in stats.items():
             assert float(rows[figure][name]) == value, (figure, name)  # every digit kept
     assert rows["budget_loss_usd"]["route"] == "" and rows["cpc_exported_bbl"]["route"] == "cpc"
+    assert rows["kazakhstan_lost_production_bbl"]["producer"] == "kazakhstan"
     assert rows["exported_bbl"]["var95"] == ""  # not a loss: no VaR
 
 

@@ -451,6 +451,24 @@ def test_no_absolute_local_path_in_a_report(tmp_path: Path) -> None:
     assert "../../scenarios/child.yaml" in text  # the scenario file, from the report's folder
 
 
+@pytest.mark.e2e
+def test_make_up_shows_per_producer_in_the_report_and_summary(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(SCENARIOS / "cpc-closure-30d-makeup.yaml", tmp_path / "m", "--no-plots")
+    own = json.loads((out / "summary.json").read_text(encoding="utf-8"))["producers"]["kazakhstan"]
+    assert own["recovered_bbl"]["mean"] > 0
+    _, page = page_of(write_report(out).parent)
+    made_up = [a for a in page.attrs("td") if a.get("data-producer") == "kazakhstan"
+               and a.get("data-metric") == "recovered_bbl"]
+    assert len(made_up) == 1
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert f'data-metric="recovered_bbl" data-stat="mean">{expected("recovered_bbl", own["recovered_bbl"]["mean"])}<' in text
+    assert main(["summary", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("kazakhstan:"))
+    assert f"made up {own['recovered_bbl']['mean'] / 1e6:,.1f}" in line
+    assert f", {expected('recovered_bbl', own['recovered_bbl']['mean'])} M bbl of it made up later" in page.ids["finding"]
+
+
 # --------------------------------------------------------------------------- sweep and sensitivity reports
 
 

@@ -864,6 +864,10 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
         cvar = "" if st.cvar95 is None else f"{st.cvar95:12.4g}"
         prob = "" if st.prob_loss is None else f"{st.prob_loss:8.1%}"
         print(f"  {name:<26} {st.mean:12.4g} {st.p5:12.4g} {st.p50:12.4g} {st.p95:12.4g} {cvar:>12} {prob:>8}")
+    for producer, own in (summary.producers or {}).items():
+        print(f"  {producer}: shut in {own['shut_in_bbl'].mean / 1e6:,.1f} M bbl, made up "
+              f"{own['recovered_bbl'].mean / 1e6:,.1f}, lost {own['lost_production_bbl'].mean / 1e6:,.1f}, still owed "
+              f"{own['backlog_end_bbl'].mean / 1e6:,.1f} at the horizon (means)")
     for route, figures in summary.routes.items():
         bound = "" if figures.binding_constraint is None else f"; bound by {figures.binding_constraint}"
         print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "

@@ -16,13 +16,13 @@ import html
 import json
 import os
 import shlex
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from routesim.errors import ScenarioError
 from routesim.outputs.rundir import read_manifest, read_summary
-from routesim.results.summary import Manifest, RouteStats, RunSummary
+from routesim.results.summary import Manifest, RouteStats, RunSummary, Stats
 from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
 
@@ -276,6 +276,7 @@ def _run_page(directory: Path) -> str:
             _run_header(name, summary, resolved),
             _section("Key figures", _key_figures(summary), "key-figures"),
             _section("Routes", _routes_table(summary), "routes"),
+            _section("Producers", _producers_table(summary), "producers") if summary.producers else "",
             _section("Plots", _figures(_run_plots(directory)), "plots"),
             _section("Resolved scenario", _resolved_block(resolved_text), "resolved-scenario"),
             _section("Assumptions and sources", _sources(directory, manifest), "assumptions"),
@@ -322,15 +323,23 @@ def run_sentence(summary: RunSummary) -> str:
     if loss.std == 0:
         if loss.mean <= 0 and shut_in.mean <= 0:
             return f"Nothing is lost: over the {horizon} no oil is shut in and the state budget loses nothing."
-        return (f"Over the {horizon}, the disruptions shut in {_amount('shut_in_bbl', shut_in.mean)} of oil and cost "
-                f"the state budget {_amount('budget_loss_usd', loss.mean)}, {_amount('budget_loss_share', share.mean)} "
-                "of its annual revenue.")
+        return (f"Over the {horizon}, the disruptions shut in {_amount('shut_in_bbl', shut_in.mean)} of oil"
+                f"{_made_up(m)} and cost the state budget {_amount('budget_loss_usd', loss.mean)}, "
+                f"{_amount('budget_loss_share', share.mean)} of its annual revenue.")
     tail = (f"; in 1 replication in 20 it loses {_amount('budget_loss_usd', loss.p95)} or more"
             if loss.p95 > loss.mean else "")
     chance = f" (a loss in {loss.prob_loss * 100:.0f} % of them)" if loss.prob_loss is not None else ""
     return (f"Across {summary.replications:,} replications{chance} of a {horizon}, the state budget loses "
             f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of its "
-            f"annual revenue, with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{tail}.")
+            f"annual revenue, with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{_made_up(m)}{tail}.")
+
+
+def _made_up(metrics: Mapping[str, Stats]) -> str:
+    """``, 8.5 M bbl of it made up later``, when producers made up oil within the horizon."""
+    recovered = metrics.get("recovered_bbl")
+    if recovered is None or recovered.mean <= 0:
+        return ""
+    return f", {_amount('recovered_bbl', recovered.mean)} of it made up later"
 
 
 def _amount(metric: str, value: float | None) -> str:
@@ -395,6 +404,25 @@ def _routes_table(summary: RunSummary) -> str:
     note = ('<p class="note">Availability: the share of the route\'s capacity usable over the horizon. Binding '
             'cap: the least of the route\'s caps with nothing impaired; raising any other cap moves nothing.</p>')
     return _table(headers, rows, attrs=' id="routes-table"') + note
+
+
+PRODUCER_COLUMNS = (("shut_in_bbl", "Shut in"), ("deferred_bbl", "Deferred"), ("recovered_bbl", "Made up"),
+                    ("lost_production_bbl", "Lost"), ("backlog_end_bbl", "Still owed at the horizon"))
+"""The producers table's figures, in order, with their headings."""
+
+
+def _producers_table(summary: RunSummary) -> str:
+    """Each producer's oil shut in, deferred, made up, lost and still owed (means)."""
+    rows = []
+    for producer, own in (summary.producers or {}).items():
+        cells = "".join(_num_td(format_value(f, own[f].mean), producer=producer, metric=f, stat="mean")
+                        for f, _ in PRODUCER_COLUMNS)
+        rows.append(f'<tr data-producer="{_e(producer)}"><th scope="row">{_e(producer)}</th>{cells}</tr>')
+    headers = ["Producer", *(f"{text}, mean (M bbl)" for _, text in PRODUCER_COLUMNS)]
+    note = ('<p class="note">Deferred: shut-in oil that can be made up later (its make-up share); made up: '
+            "produced above plan within the horizon; lost: never made up (the share not made up, or older than "
+            "the make-up window).</p>")
+    return _table(headers, rows, attrs=' id="producers-table"') + note
 
 
 def _route_row(route: str, stats: RouteStats) -> str:

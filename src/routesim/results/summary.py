@@ -249,14 +249,16 @@ class RunSummary:
 
     def rows(self) -> list[dict[str, Any]]:
         """The summary flat, one row per figure (what summary.csv holds): ``figure`` named as in
-        replications.csv (``budget_loss_usd``, ``cpc_exported_bbl``), ``route`` (empty for a whole-run
-        metric), and every statistic; a loss's VaR, CVaR and probability of a loss are empty for the rest."""
+        replications.csv (``budget_loss_usd``, ``cpc_exported_bbl``, ``kazakhstan_deferred_bbl``), ``route`` or
+        ``producer`` for a route's or a producer's figures (empty for a whole-run metric), and every statistic;
+        a loss's VaR, CVaR and probability of a loss are empty for the rest."""
         names = [f.name for f in dataclasses.fields(Stats)]
-        figures = [(m, "", stats) for m, stats in self.metrics.items()]
-        figures += [(f"{r}_{f}", r, getattr(route, f)) for r, route in self.routes.items()
+        figures = [(m, "", "", stats) for m, stats in self.metrics.items()]
+        figures += [(f"{r}_{f}", r, "", getattr(route, f)) for r, route in self.routes.items()
                     for f in ("exported_bbl", "availability", "days_impaired")]
-        return [{"figure": figure, "route": route, **{n: getattr(stats, n) for n in names}}
-                for figure, route, stats in figures]
+        figures += [(f"{p}_{f}", "", p, stats) for p, own in (self.producers or {}).items() for f, stats in own.items()]
+        return [{"figure": figure, "route": route, "producer": producer, **{n: getattr(stats, n) for n in names}}
+                for figure, route, producer, stats in figures]
 
     def to_json(self) -> dict[str, Any]:
         """The summary.json document."""
