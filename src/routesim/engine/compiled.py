@@ -677,6 +677,11 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     ramp_step = np.zeros(n_p)
     ramp_k = np.zeros(n_p, dtype=np.int64)
     ramp_to = nominal_bpd.copy()
+    cut_on = np.zeros(n_p, dtype=np.bool_)  # in a curtailment (state.Curtailment): from, least, most, produced
+    cut_start = np.zeros(n_p)
+    cut_lo = np.zeros(n_p)
+    cut_hi = np.zeros(n_p)
+    cut_bbl = np.zeros(n_p)
     potential = np.zeros(n_p)
     limit = np.zeros(n_p, dtype=np.int64)
     # backlogs of deferred oil (backlog.Backlog): per producer a ring of segments from seg_head
@@ -756,6 +761,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     phase = 0  # 0: the start; 1: the event loop; 2: the horizon
     pending_refresh = True
     rose = -1
+    changed = -1
     status = 0
     while True:
         # ------------------------------------------------------------ refresh (the hybrid core)
@@ -811,6 +817,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                                             <= LEVEL_TOL_BBL + max(seg_q[i, seg_head[i]], draw_b[i]) * slack):
                         seg_head[i] = (seg_head[i] + 1) % cap_seg
                         seg_n[i] -= 1
+            for i in range(n_p):
+                if cut_on[i]:
+                    cut_bbl[i] += production[i] * (now - updated)
             updated = now
             if rows + 2 > cap_rows or n_lift + n_req > cap_lifts:
                 status = 2
@@ -870,18 +879,27 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     recorded = True
                     rows += 1
             # ---- solve: restarts, holds, potentials, allocation
-            if rose >= 0:
+            if rose >= 0 or changed >= 0:
                 for i in range(n_p):
-                    if reach[i, rose] and not np.isnan(curtailed[i]):
-                        days = ramp_days[i]
+                    if changed >= 0 and reach[i, changed] and not (rose >= 0 and reach[i, rose] and cut_on[i]):
+                        cut_on[i] = False  # under new capacities: its curtailment begins again at its next cut
+                        continue
+                    if rose >= 0 and reach[i, rose] and cut_on[i]:
+                        days = ramp_days[i]  # from the mean over the curtailment (Curtailment.mean_bpd)
+                        if cut_lo[i] == cut_hi[i] or now <= cut_start[i]:
+                            start = cut_lo[i]
+                        else:
+                            start = cut_bbl[i] / (now - cut_start[i])
                         if days > 0:
                             steps = max(1, int(math.ceil(days)))
                             ramp_on[i] = True
-                            ramp_start[i], ramp_from[i] = now, curtailed[i]
+                            ramp_start[i], ramp_from[i] = now, start
                             ramp_to[i] = peak_bpd[i] if makes_up[i] else nominal_bpd[i]
                             ramp_steps[i], ramp_step[i], ramp_k[i] = steps, days / steps, 0
                         curtailed[i] = np.nan
+                        cut_on[i] = False
                 rose = -1
+                changed = -1
             limit[:] = big
             for q in range(n_req):  # a tanker at an open gate holds its producer's stock from worse entries
                 r = req_route[q]
@@ -940,6 +958,15 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                         owed_net[i] = inflow_b[i] - gone
                     else:
                         owed_net[i] = inflow_b[i]
+            for i in range(n_p):  # a curtailment lasts through the refills of room a tanker lift frees
+                if not np.isnan(curtailed[i]) and not cut_on[i]:
+                    cut_on[i] = True
+                    cut_start[i], cut_lo[i], cut_hi[i], cut_bbl[i] = now, production[i], production[i], 0.0
+                elif cut_on[i] and np.isnan(curtailed[i]) and net[i] <= RATE_TOL_BPD:
+                    cut_on[i] = False  # the routes take what it produces: over without a restart
+                elif cut_on[i]:
+                    cut_lo[i] = min(cut_lo[i], production[i])
+                    cut_hi[i] = max(cut_hi[i], production[i])
             inflow[:] = 0.0
             for e in range(n_e):
                 into = 0.0
@@ -1097,6 +1124,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 seq += 1
             elif pipe[r] > was_pipe or out[r] > was_out:
                 rose = r
+            if pipe[r] != was_pipe or out[r] != was_out:
+                changed = r
             pending_refresh = True
         elif kind == _BERTH:  # a tanker takes a berth and asks for a cargo
             r = arg
