@@ -25,6 +25,7 @@ import numpy as np
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
+from . import plan
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .trace import Trace
@@ -102,6 +103,8 @@ class Model(NamedTuple):
     """Per producer: its make-up window (inf: none) [days]."""
     reach: np.ndarray
     """[producer, route]: whether the producer reaches the route."""
+    plan_bpd: np.ndarray
+    """[producer, entry]: its planned flow (:mod:`.plan`) [bbl/day]."""
     shuttle: np.ndarray
     """Per route: a batch shuttle (tankers), else a pipeline."""
     farm: np.ndarray
@@ -240,6 +243,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         makeup_share=floats([scenario.producers[p].makeup_share for p in producers]),
         window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
+        plan_bpd=np.array(plan.planned_bpd(scenario), dtype=np.float64).reshape(len(producers), len(entries)),
         shuttle=bools([s is not None for s in shuttles]),
         farm=ints(farm),
         committed_bpd=floats([r.committed_bpd for r in routes]),
@@ -491,34 +495,74 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _allocate(weights, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+def _plans_first(plan, usable, capacities, left, flows, rest):  # type: ignore[no-untyped-def]
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first): the capacities left to the others into ``rest``."""
+    n_p, n_e = flows.shape
+    asked = np.zeros(n_e)
+    for i in range(n_p):
+        for e in range(n_e):
+            if usable[i, e]:
+                asked[e] += plan[i, e]
+    wants = np.zeros((n_p, n_e))
+    short = False
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            if usable[i, e] and asked[e] > 0:
+                wants[i, e] = plan[i, e] * min(1.0, max(capacities[e], 0.0) / asked[e])
+            total += wants[i, e]
+        if not left[i] >= total:
+            short = True
+    for e in range(n_e):
+        rest[e] = capacities[e]
+    if not short:
+        return
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            total += wants[i, e]
+        if total <= 0:
+            continue
+        scale = 1.0 if left[i] >= total else left[i] / total
+        for e in range(n_e):
+            take = wants[i, e] * scale
+            flows[i, e] = take
+            rest[e] -= take
+        left[i] = max(left[i] - total * scale, 0.0)
+
+
+@_inline
+def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
-    if n_p == 1:
-        supply = potential[0] if empty[0] else math.inf
-        drawn = 0.0
-        for e in range(n_e):
-            take = 0.0
-            if usable[0, e] and supply > 0 and capacities[e] > 0:
-                take = min(capacities[e], supply)
-            flows[0, e] = take
-            supply -= take
-            drawn += take
-        production[0] = min(potential[0], drawn) if full[0] else potential[0]
-        return
     left = np.empty(n_p)
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
+    rest = np.empty(n_e)
+    _plans_first(plan, usable, capacities, left, flows, rest)
+    if n_p == 1:
+        supply = left[0]
+        drawn = 0.0
+        for e in range(n_e):
+            take = 0.0
+            if usable[0, e] and supply > 0 and rest[e] > 0:
+                take = min(rest[e], supply)
+            flows[0, e] += take
+            supply -= take
+        for e in range(n_e):
+            drawn += flows[0, e]
+        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        return
     offers = np.empty(n_p)
     amounts = np.empty(n_p)
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(capacities[e], offers, weights, amounts)
+        _share(rest[e], offers, weights, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
-                flows[i, e] = amounts[i]
+                flows[i, e] += amounts[i]
                 left[i] -= amounts[i]
     for i in range(n_p):
         if full[i]:
@@ -623,6 +667,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     node_initial_bbl = m.node_initial_bbl
     node_working_bbl = m.node_working_bbl
     nominal_bpd = m.nominal_bpd
+    plan_bpd = m.plan_bpd
     pipelines = m.pipelines
     ramp_days = m.ramp_days
     peak_bpd = m.peak_bpd
@@ -939,7 +984,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     part = min(promised, cap)
                     cap = part if entry_committed[e] else cap - part
                 capacities[e] = cap
-            _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows)
+            _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):

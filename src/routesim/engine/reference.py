@@ -22,6 +22,7 @@ import simpy
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
+from . import plan
 from .backlog import Backlog
 from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
@@ -134,6 +135,9 @@ class Network:
         """Route capacities producers share, in priority order."""
         self.reachable = [[e for e, entry in enumerate(self.entries) if entry.route.state.name in p.reach]
                           for p in self.producers]
+        assert plan.entries(scenario) == [(e.route.state.name, e.committed) for e in self.entries]
+        self.plans = plan.planned_bpd(scenario)
+        """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         """Per producer, the entries of the routes it reaches."""
         self.available = self._availabilities()
         """Each route's availability now, in route order."""
@@ -305,10 +309,11 @@ class Network:
                 cap = split.committed_bpd if entry.committed else split.rest_bpd
             capacities.append(cap)
         suppliers = []
-        for p, reachable, limit, potential in zip(self.producers, self.reachable, limits, potentials):
+        for p, reachable, limit, potential, planned in zip(self.producers, self.reachable, limits, potentials,
+                                                            self.plans):
             bounds = p.storage.bounds
             usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
-            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable))
+            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned))
         alloc = allocate(suppliers, capacities)
         nets = {p.storage.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, p in enumerate(self.producers)}
         inflow = {route.state.name: 0.0 for route in self.routes}
