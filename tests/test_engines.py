@@ -148,6 +148,14 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
                        for i in range(draw(st.integers(0, 1)))]
     raw["seed"] = draw(st.integers(0, 1000))
     raw["horizon_days"] = horizon
+    if draw(st.booleans()):  # a full stop and a ramp after it: producers short of their plans (dispatch rule 4)
+        name = draw(st.sampled_from(sorted(set(raw["producers"]) - {"solo"})))  # solo's storage holds a cargo
+        producer = raw["producers"][name]
+        producer["restart_ramp_days"] = draw(st.floats(1, 5))
+        producer["storage_bbl"] = producer["initial_storage_bbl"] = draw(st.floats(0, 2e5))
+        reach = producer.get("routes") or sorted(raw["routes"])
+        raw["outages"] = [*raw.get("outages", []), {"target": draw(st.sampled_from(reach)), "start_day": horizon / 4,
+                                                    "duration_days": horizon / 4, "capacity_factor": 0.0}]
     some = draw(st.booleans()) if makeup is None else True
     for producer in raw["producers"].values():
         if some and (draw(st.booleans()) if makeup is None else draw(st.floats(0, 1)) < makeup):

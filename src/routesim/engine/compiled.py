@@ -25,6 +25,7 @@ import numpy as np
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
+from . import plan
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .trace import Trace
@@ -102,6 +103,8 @@ class Model(NamedTuple):
     """Per producer: its make-up window (inf: none) [days]."""
     reach: np.ndarray
     """[producer, route]: whether the producer reaches the route."""
+    plan_bpd: np.ndarray
+    """[producer, entry]: its planned flow (:mod:`.plan`) [bbl/day]."""
     shuttle: np.ndarray
     """Per route: a batch shuttle (tankers), else a pipeline."""
     farm: np.ndarray
@@ -240,6 +243,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         makeup_share=floats([scenario.producers[p].makeup_share for p in producers]),
         window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
+        plan_bpd=np.array(plan.planned_bpd(scenario), dtype=np.float64).reshape(len(producers), len(entries)),
         shuttle=bools([s is not None for s in shuttles]),
         farm=ints(farm),
         committed_bpd=floats([r.committed_bpd for r in routes]),
@@ -491,34 +495,74 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _allocate(weights, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+def _plans_first(plan, usable, capacities, left, flows, rest):  # type: ignore[no-untyped-def]
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first): the capacities left to the others into ``rest``."""
+    n_p, n_e = flows.shape
+    asked = np.zeros(n_e)
+    for i in range(n_p):
+        for e in range(n_e):
+            if usable[i, e]:
+                asked[e] += plan[i, e]
+    wants = np.zeros((n_p, n_e))
+    short = False
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            if usable[i, e] and asked[e] > 0:
+                wants[i, e] = plan[i, e] * min(1.0, max(capacities[e], 0.0) / asked[e])
+            total += wants[i, e]
+        if not left[i] >= total:
+            short = True
+    for e in range(n_e):
+        rest[e] = capacities[e]
+    if not short:
+        return
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            total += wants[i, e]
+        if total <= 0:
+            continue
+        scale = 1.0 if left[i] >= total else left[i] / total
+        for e in range(n_e):
+            take = wants[i, e] * scale
+            flows[i, e] = take
+            rest[e] -= take
+        left[i] = max(left[i] - total * scale, 0.0)
+
+
+@_inline
+def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
-    if n_p == 1:
-        supply = potential[0] if empty[0] else math.inf
-        drawn = 0.0
-        for e in range(n_e):
-            take = 0.0
-            if usable[0, e] and supply > 0 and capacities[e] > 0:
-                take = min(capacities[e], supply)
-            flows[0, e] = take
-            supply -= take
-            drawn += take
-        production[0] = min(potential[0], drawn) if full[0] else potential[0]
-        return
     left = np.empty(n_p)
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
+    rest = np.empty(n_e)
+    _plans_first(plan, usable, capacities, left, flows, rest)
+    if n_p == 1:
+        supply = left[0]
+        drawn = 0.0
+        for e in range(n_e):
+            take = 0.0
+            if usable[0, e] and supply > 0 and rest[e] > 0:
+                take = min(rest[e], supply)
+            flows[0, e] += take
+            supply -= take
+        for e in range(n_e):
+            drawn += flows[0, e]
+        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        return
     offers = np.empty(n_p)
     amounts = np.empty(n_p)
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(capacities[e], offers, weights, amounts)
+        _share(rest[e], offers, weights, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
-                flows[i, e] = amounts[i]
+                flows[i, e] += amounts[i]
                 left[i] -= amounts[i]
     for i in range(n_p):
         if full[i]:
@@ -623,6 +667,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     node_initial_bbl = m.node_initial_bbl
     node_working_bbl = m.node_working_bbl
     nominal_bpd = m.nominal_bpd
+    plan_bpd = m.plan_bpd
     pipelines = m.pipelines
     ramp_days = m.ramp_days
     peak_bpd = m.peak_bpd
@@ -677,6 +722,11 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     ramp_step = np.zeros(n_p)
     ramp_k = np.zeros(n_p, dtype=np.int64)
     ramp_to = nominal_bpd.copy()
+    cut_on = np.zeros(n_p, dtype=np.bool_)  # in a curtailment (state.Curtailment): from, least, most, produced
+    cut_start = np.zeros(n_p)
+    cut_lo = np.zeros(n_p)
+    cut_hi = np.zeros(n_p)
+    cut_bbl = np.zeros(n_p)
     potential = np.zeros(n_p)
     limit = np.zeros(n_p, dtype=np.int64)
     # backlogs of deferred oil (backlog.Backlog): per producer a ring of segments from seg_head
@@ -756,6 +806,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     phase = 0  # 0: the start; 1: the event loop; 2: the horizon
     pending_refresh = True
     rose = -1
+    changed = -1
     status = 0
     while True:
         # ------------------------------------------------------------ refresh (the hybrid core)
@@ -811,6 +862,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                                             <= LEVEL_TOL_BBL + max(seg_q[i, seg_head[i]], draw_b[i]) * slack):
                         seg_head[i] = (seg_head[i] + 1) % cap_seg
                         seg_n[i] -= 1
+            for i in range(n_p):
+                if cut_on[i]:
+                    cut_bbl[i] += production[i] * (now - updated)
             updated = now
             if rows + 2 > cap_rows or n_lift + n_req > cap_lifts:
                 status = 2
@@ -870,18 +924,27 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     recorded = True
                     rows += 1
             # ---- solve: restarts, holds, potentials, allocation
-            if rose >= 0:
+            if rose >= 0 or changed >= 0:
                 for i in range(n_p):
-                    if reach[i, rose] and not np.isnan(curtailed[i]):
-                        days = ramp_days[i]
+                    if changed >= 0 and reach[i, changed] and not (rose >= 0 and reach[i, rose] and cut_on[i]):
+                        cut_on[i] = False  # under new capacities: its curtailment begins again at its next cut
+                        continue
+                    if rose >= 0 and reach[i, rose] and cut_on[i]:
+                        days = ramp_days[i]  # from the mean over the curtailment (Curtailment.mean_bpd)
+                        if cut_lo[i] == cut_hi[i] or now <= cut_start[i]:
+                            start = cut_lo[i]
+                        else:
+                            start = cut_bbl[i] / (now - cut_start[i])
                         if days > 0:
                             steps = max(1, int(math.ceil(days)))
                             ramp_on[i] = True
-                            ramp_start[i], ramp_from[i] = now, curtailed[i]
+                            ramp_start[i], ramp_from[i] = now, start
                             ramp_to[i] = peak_bpd[i] if makes_up[i] else nominal_bpd[i]
                             ramp_steps[i], ramp_step[i], ramp_k[i] = steps, days / steps, 0
                         curtailed[i] = np.nan
+                        cut_on[i] = False
                 rose = -1
+                changed = -1
             limit[:] = big
             for q in range(n_req):  # a tanker at an open gate holds its producer's stock from worse entries
                 r = req_route[q]
@@ -921,7 +984,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     part = min(promised, cap)
                     cap = part if entry_committed[e] else cap - part
                 capacities[e] = cap
-            _allocate(nominal_bpd, usable, potential, empty, full, capacities, production, flows)
+            _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
@@ -940,6 +1003,15 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                         owed_net[i] = inflow_b[i] - gone
                     else:
                         owed_net[i] = inflow_b[i]
+            for i in range(n_p):  # a curtailment lasts through the refills of room a tanker lift frees
+                if not np.isnan(curtailed[i]) and not cut_on[i]:
+                    cut_on[i] = True
+                    cut_start[i], cut_lo[i], cut_hi[i], cut_bbl[i] = now, production[i], production[i], 0.0
+                elif cut_on[i] and np.isnan(curtailed[i]) and net[i] <= RATE_TOL_BPD:
+                    cut_on[i] = False  # the routes take what it produces: over without a restart
+                elif cut_on[i]:
+                    cut_lo[i] = min(cut_lo[i], production[i])
+                    cut_hi[i] = max(cut_hi[i], production[i])
             inflow[:] = 0.0
             for e in range(n_e):
                 into = 0.0
@@ -1097,6 +1169,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 seq += 1
             elif pipe[r] > was_pipe or out[r] > was_out:
                 rose = r
+            if pipe[r] != was_pipe or out[r] != was_out:
+                changed = r
             pending_refresh = True
         elif kind == _BERTH:  # a tanker takes a berth and asks for a cargo
             r = arg

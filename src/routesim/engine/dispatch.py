@@ -11,6 +11,10 @@ The rule, in the order a shipper would see it:
    rest to the others (water-filling).
 3. A producer with stock in storage can send as much as the routes take; with its storage empty, only
    what it produces; with its storage full, it produces only what the routes take.
+4. A shipper keeps its planned routes first: when a producer cannot send the planned flows (:mod:`.plan`)
+   of the entries it may use, every producer first fills each entry up to its plan (plans asking more than
+   an entry's capacity scaled down to it; a producer short of its plans fills them pro rata), and only
+   what is left goes by 1 and 2. When every producer can send its plans this is the allocation of 1 and 2.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Supplier:
         full: its storage is full, so it produces only what it sends.
         weight: its quota weight on shared routes (its nominal production) [bbl/day].
         entries: indices of the entries (see :func:`allocate`) it may use.
+        plan_bpd: its planned flow into each entry (empty: none) [bbl/day].
     """
 
     potential_bpd: float
@@ -37,6 +42,7 @@ class Supplier:
     full: bool
     weight: float
     entries: frozenset[int]
+    plan_bpd: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,29 +100,59 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float]) -> 
     Returns:
         The allocation (see the module's rule).
     """
+    left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
+    flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
+    capacities_bpd = plans_first(suppliers, capacities_bpd, left, flows)
     if len(suppliers) == 1:  # one producer: fill the entries in order
-        one = suppliers[0]
-        supply = one.potential_bpd if one.empty else math.inf
-        flow = []
+        one, flow = suppliers[0], flows[0]
+        supply = left[0]
         for e, capacity in enumerate(capacities_bpd):
             take = min(capacity, supply) if e in one.entries and supply > 0 and capacity > 0 else 0.0
-            flow.append(take)
+            flow[e] += take
             supply -= take
         drawn = sum(flow)
         return Allocation((min(one.potential_bpd, drawn) if one.full else one.potential_bpd,), (tuple(flow),))
-    left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
-    flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
     weights = [s.weight for s in suppliers]
     for e, capacity in enumerate(capacities_bpd):
         offers = [left[i] if e in s.entries else 0.0 for i, s in enumerate(suppliers)]
         for i, amount in enumerate(share(capacity, offers, weights)):
             if amount > 0:
-                flows[i][e] = amount
+                flows[i][e] += amount
                 left[i] -= amount
     production = tuple(
         min(s.potential_bpd, sum(f)) if s.full else s.potential_bpd for s, f in zip(suppliers, flows)
     )
     return Allocation(production, tuple(tuple(f) for f in flows))
+
+
+def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], left: list[float],
+                flows: list[list[float]]) -> Sequence[float]:
+    """Rule 4: if a producer cannot send its plans, fill every plan first, into ``flows`` and out of ``left``;
+    returns the capacities left to the other rules [bbl/day]."""
+    n_e = len(capacities_bpd)
+    asked = [0.0] * n_e
+    for s in suppliers:
+        for e in s.entries:
+            if s.plan_bpd:
+                asked[e] += s.plan_bpd[e]
+    wants = []
+    for s in suppliers:
+        wants.append([s.plan_bpd[e] * min(1.0, max(capacities_bpd[e], 0.0) / asked[e])
+                      if s.plan_bpd and e in s.entries and asked[e] > 0 else 0.0 for e in range(n_e)])
+    if all(supply >= sum(want) for supply, want in zip(left, wants)):
+        return capacities_bpd
+    rest = list(capacities_bpd)
+    for i, want in enumerate(wants):
+        total = sum(want)
+        if total <= 0:
+            continue
+        scale = 1.0 if left[i] >= total else left[i] / total
+        for e in range(n_e):
+            take = want[e] * scale
+            flows[i][e] = take
+            rest[e] -= take
+        left[i] = max(left[i] - total * scale, 0.0)
+    return rest
 
 
 def shuttle_throughput_bpd(

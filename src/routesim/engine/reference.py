@@ -22,6 +22,7 @@ import simpy
 from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
+from . import plan
 from .backlog import Backlog
 from .capacity import Capacities, committed_split_bpd
 from .dispatch import Supplier, allocate
@@ -29,7 +30,7 @@ from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .pipeline import Pipeline
 from .shuttle import CargoDesk, Shuttle
-from .state import Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage, slack_days
+from .state import Curtailment, Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage, slack_days
 from .trace import Recorder, Trace
 
 __all__ = ["LEVEL_TOL_BBL", "MAX_EVENTS", "MAX_EVENTS_AT_ONE_TIME", "RATE_TOL_BPD", "Network", "simulate"]
@@ -134,6 +135,9 @@ class Network:
         """Route capacities producers share, in priority order."""
         self.reachable = [[e for e, entry in enumerate(self.entries) if entry.route.state.name in p.reach]
                           for p in self.producers]
+        assert plan.entries(scenario) == [(e.route.state.name, e.committed) for e in self.entries]
+        self.plans = plan.planned_bpd(scenario)
+        """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         """Per producer, the entries of the routes it reaches."""
         self.available = self._availabilities()
         """Each route's availability now, in route order."""
@@ -156,14 +160,15 @@ class Network:
     def impair(self, hit: Impairment) -> None:
         """An impairment (or a storm) begins."""
         route = self.by_name[hit.target.split("/")[0]]
+        before = route.state.caps
         if hit.storm:
             route.state.storms += 1
             route.weather()
         else:
             self.factors[hit.target].append(hit.factor)
             self.factor[hit.target] = min(self.factors[hit.target])
-        self._update_caps(route)
-        self.refresh()
+        after = self._update_caps(route)
+        self.refresh(changed=route.state.name if after != before else None)
 
     def restore(self, hit: Impairment) -> None:
         """An impairment (or a storm) ends; producers cut back restart if a capacity of the route rose."""
@@ -176,7 +181,8 @@ class Network:
             self.factors[hit.target].remove(hit.factor)
             self.factor[hit.target] = min(self.factors[hit.target], default=1.0)
         after = self._update_caps(route)
-        self.refresh(rose=route.state.name if any(a > b for a, b in zip(after, before)) else None)
+        rose = any(a > b for a, b in zip(after, before))
+        self.refresh(rose=route.state.name if rose else None, changed=route.state.name if after != before else None)
 
     def request_cargo(self, shuttle: Shuttle) -> simpy.Event:
         """A tanker has taken a berth: it asks for a cargo, and the network refreshes. The event fires when
@@ -198,12 +204,14 @@ class Network:
 
     # -------------------------------------------------------------------------------- the refresh
 
-    def refresh(self, rose: str | None = None, final: bool = False) -> None:
+    def refresh(self, rose: str | None = None, final: bool = False, changed: str | None = None) -> None:
         """Bring levels to now, lift cargoes, re-solve the rates, record, schedule the next crossing.
 
         Args:
             rose: a route whose capacity has just come back, so curtailed producers that reach it restart.
             final: the end of the run: record the levels even if no rate changed, and lift no cargo.
+            changed: a route whose capacity has just changed: the curtailments of the producers that reach
+                it and do not restart begin again (a restart's rate is the mean under the last capacities).
         """
         now = self.env.now
         self.recorder.events += 1
@@ -217,6 +225,9 @@ class Network:
         for p in self.owing:
             assert p.backlog is not None
             p.backlog.advance(self.updated_day, now, slack)
+        for p in self.producers:
+            if p.cut is not None:
+                p.cut.produced_bbl += p.production_bpd * (now - self.updated_day)
         self.updated_day = now
         jumped = False
         if self.desk.pending and not final:  # the horizon closes the run: nothing happens at it
@@ -225,7 +236,7 @@ class Network:
             jumped = self.desk.serve(now, slack, self.recorder)
             if jumped:  # a lift is a jump: keep the level before it, and after it
                 self._record(now, before, always=True)
-        self._solve(now, rose, slack)
+        self._solve(now, rose, changed, slack)
         self._record(now, self._levels(), always=jumped or final)
         self._schedule(now, slack)
 
@@ -253,12 +264,13 @@ class Network:
             level = s.capacity_bbl
         s.level_bbl = level
 
-    def _solve(self, now: float, rose: str | None, slack: float) -> None:
+    def _solve(self, now: float, rose: str | None, changed: str | None, slack: float) -> None:
         """The producers' allocation and every node's rate of change, for the state now."""
-        if rose is not None:
-            for p in self.producers:
-                if rose in p.reach and p.curtailed_bpd is not None:
-                    self._restart(p, now)
+        for p in self.producers:
+            if rose is not None and rose in p.reach and p.cut is not None:
+                self._restart(p, now)
+            elif changed is not None and changed in p.reach:
+                p.cut = None  # under new capacities: its curtailment begins again at its next cut
         held = self.desk.holds(now, slack)  # a tanker at an open gate holds back its source's oil
         limits = tuple(held.get(p.name, math.inf) for p in self.producers)
         potentials = tuple(p.potential_bpd(now) for p in self.producers)
@@ -271,6 +283,13 @@ class Network:
             p.curtailed_bpd = produced if cut else None
         for storage, net in zip(self.storages, rates.net_bpd):
             storage.net_bpd = net
+        for p in self.producers:  # a curtailment lasts through the refills of room a tanker lift frees
+            if p.curtailed_bpd is not None and p.cut is None:
+                p.cut = Curtailment(now, p.production_bpd, p.production_bpd)
+            elif p.cut is not None and p.curtailed_bpd is None and p.storage.net_bpd <= RATE_TOL_BPD:
+                p.cut = None  # the routes take what it produces: over without a restart
+            elif p.cut is not None:
+                p.cut.hold(p.production_bpd)
         for p in self.owing:  # the backlog takes the make-up share of a shortfall, and gives up an excess
             assert p.backlog is not None
             short, plan = p.spec.production_bpd - p.production_bpd, p.spec.production_bpd
@@ -290,10 +309,11 @@ class Network:
                 cap = split.committed_bpd if entry.committed else split.rest_bpd
             capacities.append(cap)
         suppliers = []
-        for p, reachable, limit, potential in zip(self.producers, self.reachable, limits, potentials):
+        for p, reachable, limit, potential, planned in zip(self.producers, self.reachable, limits, potentials,
+                                                            self.plans):
             bounds = p.storage.bounds
             usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
-            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable))
+            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned))
         alloc = allocate(suppliers, capacities)
         nets = {p.storage.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, p in enumerate(self.producers)}
         inflow = {route.state.name: 0.0 for route in self.routes}
@@ -310,16 +330,19 @@ class Network:
         return Rates(tuple(nets[s.name] for s in self.storages), alloc.production_bpd, tuple(flows))
 
     def _restart(self, p: ProducerState, now: float) -> None:
-        """Capacity came back while ``p`` was cut: it climbs from the rate it was cut to, linearly to nominal
-        over its ``restart_ramp_days`` (to its maximum if it makes up oil: the ramp caps what it offers).
-        Space freed by a tanker lift is not capacity returning."""
-        assert p.curtailed_bpd is not None
-        self.recorder.log(now, "production_restarts", p.name, "from {:.6g} bpd", p.curtailed_bpd)
+        """Capacity came back while ``p`` was curtailed: it climbs from its mean production over the
+        curtailment (tanker lifts' refills included), linearly to nominal over its ``restart_ramp_days`` (to
+        its maximum if it makes up oil: the ramp caps what it offers). Space freed by a tanker lift is not
+        capacity returning."""
+        assert p.cut is not None
+        start = p.cut.mean_bpd(now)
+        self.recorder.log(now, "production_restarts", p.name, "from {:.6g} bpd", start)
         days = p.spec.restart_ramp_days
         if days > 0:
             steps = max(1, math.ceil(days))
-            p.ramp = Ramp(now, p.curtailed_bpd, p.ramp_to_bpd, steps, days / steps)
+            p.ramp = Ramp(now, start, p.ramp_to_bpd, steps, days / steps)
         p.curtailed_bpd = None
+        p.cut = None
 
     def _schedule(self, now: float, slack: float) -> None:
         """Schedule a refresh at the next crossing; every crossing scheduled before is now stale."""

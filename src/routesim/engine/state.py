@@ -82,6 +82,29 @@ class Ramp:
 
 
 @dataclass
+class Curtailment:
+    """A producer's curtailment: from its first cut to its restart, through the refills of room freed by
+    tanker lifts, with what it produced meanwhile (its restart ramp starts from the mean)."""
+
+    start_day: float
+    low_bpd: float
+    """The least and the greatest rate it produced at in the curtailment [bbl/day]."""
+    high_bpd: float
+    produced_bbl: float = 0.0
+
+    def hold(self, rate_bpd: float) -> None:
+        """It produces at ``rate_bpd`` from now on [bbl/day]."""
+        self.low_bpd = min(self.low_bpd, rate_bpd)
+        self.high_bpd = max(self.high_bpd, rate_bpd)
+
+    def mean_bpd(self, now: float) -> float:
+        """Its mean production rate up to ``now``; a rate held throughout is its own mean [bbl/day]."""
+        if self.low_bpd == self.high_bpd or now <= self.start_day:
+            return self.low_bpd
+        return self.produced_bbl / (now - self.start_day)
+
+
+@dataclass
 class ProducerState:
     """Runtime state of a producer."""
 
@@ -92,6 +115,8 @@ class ProducerState:
     """Names of the routes it can send oil to."""
     curtailed_bpd: float | None = None
     """Production while cut back because its storage is full; None when not cut."""
+    cut: Curtailment | None = None
+    """The curtailment it is in (from its first cut to its restart), or None."""
     ramp: Ramp | None = None
     production_bpd: float = 0.0
     backlog: Backlog | None = None

@@ -1,0 +1,53 @@
+"""Each route's planned flow: what it carries, producer by producer, in the scenario's no-disruption steady
+state (pure; both engines take their plans from :func:`planned_bpd`).
+
+The steady state is the dispatch of :func:`.dispatch.allocate` with every part available, each producer
+sending its nominal production and no stock: a pipeline taking what it delivers, a tanker route's load-port
+tanks what its tankers carry away (:func:`.dispatch.shuttle_throughput_bpd`), the committed parts first.
+"""
+
+from __future__ import annotations
+
+from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+
+from . import capacity
+from .dispatch import Supplier, allocate, shuttle_throughput_bpd
+
+
+def entries(scenario: Scenario) -> list[tuple[str, bool]]:
+    """The entries producers share, in priority order: (route, committed part), as both engines order them."""
+    order = scenario.routes_by_netback()
+    feeds = [name for name in order
+             if isinstance(scenario.routes[name], PipelineRoute) or scenario.routes[name].tank_farm is not None]
+    return [(n, True) for n in feeds if scenario.routes[n].committed_bpd > 0] + [(n, False) for n in feeds]
+
+
+def steady_entry_bpd(name: str, scenario: Scenario) -> float:
+    """What route ``name`` takes from producers in the steady state [bbl/day]."""
+    route = scenario.routes[name]
+    if isinstance(route, PipelineRoute):
+        return min(capacity.pipeline_bpd(name, route, {}, False))
+    assert isinstance(route, TankerShuttleRoute)
+    cycle = route.load_days + 2 * route.voyage_days + route.unload_days
+    through = shuttle_throughput_bpd(route.capacity_bpd, route.tankers, route.tanker_capacity_bbl, route.load_berths,
+                                     route.load_days, cycle)
+    return min(capacity.shuttle_bpd(name, route, {}, False).intake_bpd, through)
+
+
+def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
+    """Per producer (in scenario order), its planned flow into each entry of :func:`entries` [bbl/day]."""
+    shared = entries(scenario)
+    caps = []
+    for name, committed in shared:
+        cap = steady_entry_bpd(name, scenario)
+        promised = scenario.routes[name].committed_bpd
+        if promised > 0:
+            split = capacity.committed_split_bpd(cap, promised)
+            cap = split.committed_bpd if committed else split.rest_bpd
+        caps.append(cap)
+    suppliers = []
+    for producer, spec in scenario.producers.items():
+        reach = scenario.reach(producer)
+        usable = frozenset(e for e, (name, _) in enumerate(shared) if name in reach)
+        suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable))
+    return allocate(suppliers, caps).flows_bpd
