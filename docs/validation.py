@@ -19,9 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from routesim import history, results  # noqa: E402
+from routesim.analysis import history  # noqa: E402
 from routesim.engine import simulate  # noqa: E402
-from routesim.scenario_io import load_scenario  # noqa: E402
+from routesim.results import measure  # noqa: E402
+from routesim.scenario.loader import load_scenario  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HISTORY = HERE.parent / "scenarios" / "history"
@@ -71,7 +72,7 @@ def figure() -> None:
     right.plot(when, t.production_bpd[idx] / 1e3, color="#2ca02c", label="production, all fields")
     right.plot(when, t.flows_bpd["cpc"][idx] / 1e3, color="#08519c", label="CPC loading at the terminal")
     tanks = right.twinx()
-    tanks.plot(when, results.level_at(t, days, "cpc/tank_farm") / 1e6, color="#4c4c4c", linestyle="--",
+    tanks.plot(when, measure.level_at(t, days, "cpc/tank_farm") / 1e6, color="#4c4c4c", linestyle="--",
                label="terminal tank farm (right)")
     tanks.set_ylabel("tank farm level [million bbl]")
     tanks.set_ylim(0, 7)

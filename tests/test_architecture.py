@@ -52,3 +52,21 @@ def test_importing_the_outputs_runs_nothing():
 def test_importing_the_engine_reads_no_yaml_and_draws_nothing():
     names = loaded("routesim.engine", "routesim.runs.montecarlo")
     assert {"yaml", "matplotlib"}.isdisjoint(names)
+
+
+def test_the_docs_scripts_import_modules_that_exist() -> None:
+    """docs/validation.py regenerates the validation page; a module it names that moved would break it
+    silently, since nothing else runs it."""
+    import ast
+    import importlib
+    import importlib.util
+
+    from conftest import ROOT
+
+    tree = ast.parse((ROOT / "docs" / "validation.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("routesim"):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
+                    f"{node.module}.{alias.name}")
