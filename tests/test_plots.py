@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from conftest import pipeline, scenario, shuttle
+from conftest import SCENARIOS, pipeline, scenario, shuttle
 from routesim.outputs import plots, rundir
 from routesim.outputs.labels import key_label
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
+from routesim.scenario.loader import load_scenario
 from routesim.scenario.model import Scenario
 
 
@@ -236,6 +237,38 @@ def test_each_impaired_part_has_its_own_lane_and_shade():
         "at 50 % of capacity, 10 Feb to 14 Feb 2022"]
     shades = {tuple(bar.get_facecolor()) for bar in strip.patches}
     assert len(shades) == 3
+
+
+@pytest.fixture(scope="module")
+def history_2022() -> RunResult:
+    """2022 as it happened: eight outage windows on CPC's terminal and moorings, some days apart."""
+    return montecarlo.run(load_scenario(SCENARIOS / "history" / "2022.yaml"))
+
+
+def strip_labels(fig: Figure) -> tuple[Any, list[Any], list[Any]]:
+    """The drawn figure's outage strip, its window labels' and its bars' extents."""
+    fig.canvas.draw()
+    strip = next(ax for ax in fig.axes if ax.get_gid() == plots.STRIP)
+    return strip, [t.get_window_extent() for t in strip.texts], [b.get_window_extent() for b in strip.patches]
+
+
+@pytest.mark.parametrize("builder", [plots.flows, plots.storage, plots.revenue])
+def test_outage_labels_never_overlap_nor_spill_out_of_their_bar(history_2022, builder):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = builder(history_2022)
+    FigureCanvasAgg(fig)
+    strip, labels, bars = strip_labels(fig)
+    assert len(labels) >= len(bars) - 2  # most windows are labelled on the strip itself
+    edge = strip.get_window_extent()
+    for i, box in enumerate(labels):
+        assert edge.x0 <= box.x0 and box.x1 <= edge.x1, strip.texts[i].get_text()
+        assert not any(box.overlaps(other) for other in labels[i + 1:]), strip.texts[i].get_text()
+        inside = [bar for bar in bars if bar.x0 <= box.x0 and box.x1 <= bar.x1 and bar.y0 <= box.y0 <= bar.y1]
+        assert inside or not any(box.overlaps(bar) for bar in bars), strip.texts[i].get_text()
+    numbered = [t.get_text() for t in strip.texts if t.get_text().isdigit()]
+    note = fig.get_supxlabel()
+    assert all(f"{n}: CPC" in note for n in numbered)
 
 
 # ------------------------------------------------------------------------------ no degenerate plots

@@ -153,27 +153,88 @@ def _shade(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
 
 
 def _draw_lanes(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
-    """Each impaired part's outage windows as bars in its own lane, named on the left, with what it lost and
-    when written beside each bar."""
+    """Each impaired part's outage windows as bars in its own lane, named on the left; what each window lost
+    and when is written by :func:`_label_lanes` once the figure's layout is known."""
     n = len(lanes)
     for i, (windows, shade) in enumerate(zip(lanes.values(), itertools.cycle(SHADES))):
-        y = n - 1 - i
-        for start, end, factor in windows:
-            ax.barh(y, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade, linewidth=0)
-            late = start > 0.6 * s.horizon_days
-            ax.text(_day(s, end if late else start), y, f" {_window_text(s, start, end, factor)} ", va="center",
-                    ha="right" if late else "left", fontsize=8)
+        for start, end, _factor in windows:
+            ax.barh(n - 1 - i, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade,
+                    linewidth=0)
     ax.set_yticks(range(n), [display_name(t) for t in reversed(lanes)], fontsize=8.5)
     ax.set_ylim(-0.6, n - 0.4)
     ax.tick_params(axis="x", labelbottom=False, length=0)
     ax.tick_params(axis="y", length=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
+    ax.set_gid(STRIP)
 
 
-def _window_text(s: Scenario, start: float, end: float, factor: float) -> str:
-    """``stopped 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words."""
+STRIP = "outage strip"
+"""The gid of a timeline figure's strip of outage windows."""
+LABEL_PAD_PT = 3.0
+"""Space between a window's label and the bars and labels around it [pt]."""
+
+
+def _label_lanes(fig: Figure, s: Scenario) -> Figure:
+    """Write each outage window's label where it fits in full: inside its bar, else beside it, clear of every
+    other bar and label of its lane and inside the strip; else shorter (without the year); else a number,
+    with the window in full in a note under the figure. Called last, on a laid-out figure, so that the
+    strip's width is final (the labels take no part in the layout)."""
+    strip = next((ax for ax in fig.axes if ax.get_gid() == STRIP), None)
+    if strip is None:
+        return fig
+    lanes = _lanes(s)
+    fig.draw_without_rendering()
+    pad = LABEL_PAD_PT * fig.dpi / 72
+    left, right = strip.get_window_extent().x0, strip.get_window_extent().x1
+    to_px = strip.transData.transform
+    numbered: list[str] = []
+    for i, (target, windows) in enumerate(lanes.items()):
+        y = len(lanes) - 1 - i
+        bars = [(to_px((_day(s, a), y))[0], to_px((_day(s, b), y))[0]) for a, b, _f in windows]
+        taken: list[tuple[float, float]] = []
+        for (start, end, factor), bar in zip(windows, bars):
+            tag = str(len(numbered) + 1)
+            for text in (_window_text(s, start, end, factor), _window_text(s, start, end, factor, short=True), tag):
+                label = strip.text(0.0, y, text, va="center", ha="left", fontsize=8, in_layout=False)
+                width = label.get_window_extent().width
+                spot = _spot(bar, width, pad, (left, right), [b for b in bars if b is not bar], taken)
+                if spot is not None:
+                    label.set_x(strip.transData.inverted().transform((spot, 0.0))[0])
+                    taken.append((spot - pad, spot + width + pad))
+                    break
+                label.remove()
+            if text == tag:
+                numbered.append(f"{tag}: {display_name(target)} {_window_text(s, start, end, factor)}")
+    if numbered:
+        fig.supxlabel(textwrap.fill("Outage windows: " + "; ".join(numbered), 160), fontsize=8, color="#444444",
+                      ha="left", x=0.01)
+    return fig
+
+
+def _spot(bar: tuple[float, float], width: float, pad: float, edges: tuple[float, float],
+          others: list[tuple[float, float]], taken: list[tuple[float, float]]) -> float | None:
+    """Where a label ``width`` wide starts [px]: inside its ``bar``, else after it, else before it; clear of
+    the ``taken`` labels, and outside its bar clear of the ``others`` bars too and within the ``edges``; None
+    if nowhere."""
+    def clear(a: float, b: float, blocks: list[tuple[float, float]]) -> bool:
+        return edges[0] <= a and b <= edges[1] and all(b <= x0 or a >= x1 for x0, x1 in blocks)
+
+    x0, x1 = bar
+    if width + 2 * pad <= x1 - x0 and clear(x0 + pad, x0 + pad + width, taken):
+        return x0 + pad
+    for a in (x1 + pad, x0 - pad - width):
+        if clear(a - pad, a + width + pad, [*taken, *others, bar]):
+            return a
+    return None
+
+
+def _window_text(s: Scenario, start: float, end: float, factor: float, short: bool = False) -> str:
+    """``stopped, 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words; ``short``:
+    ``stopped 2 Mar-31 Mar``, ``65 %, 2 Mar-31 Mar``."""
     first, last = (s.start_date + dt.timedelta(days=int(d)) for d in (start, math.ceil(end) - 1))
+    if short:
+        return f"{'stopped' if factor == 0 else f'{factor * 100:.0f} %,'} {first:%-d %b}-{last:%-d %b}"
     how = "stopped" if factor == 0 else f"at {factor * 100:.0f} % of capacity"
     return f"{how}, {first:%-d %b} to {last:%-d %b %Y}"
 
@@ -209,7 +270,7 @@ def flows(result: RunResult) -> Figure:
         _legend(ax)
     if len(panels) > 1:
         axes[1].set_title("smaller routes, on their own scale", loc="left", fontsize=9, color="#444444")
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 SMALL_ROUTE = 0.25
@@ -277,7 +338,7 @@ def storage(result: RunResult) -> Figure:
     bottom.set_ylim(bottom=0)
     _thousands(bottom)
     _legend(bottom)
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 def revenue(result: RunResult) -> Figure:
@@ -296,7 +357,7 @@ def revenue(result: RunResult) -> Figure:
     bottom.set_ylabel("cumulative loss [USD bn]")
     _legend(bottom)
     bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 def headline(result: RunResult) -> str:
@@ -354,7 +415,7 @@ def loss_fan(result: RunResult) -> Figure:
     ax.plot(x, p50, color="#b35900", linewidth=1.8, label="median")
     ax.set_ylabel("cumulative revenue loss [USD bn]")
     _legend(ax)
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
