@@ -418,7 +418,7 @@ def test_set_shows_in_the_summary_the_report_and_the_result_line(tmp_path: Path,
     _, page = page_of(tmp_path / "r")
     assert setting in page.ids["settings"]
     assert main(["summary", str(tmp_path / "r")]) == 0
-    assert capsys.readouterr().out.startswith(f"cpc-closure-30d (--set {setting}): 1 replications")
+    assert capsys.readouterr().out.startswith(f"cpc-closure-30d (--set {setting}): 1 replication,")
 
 
 def test_a_summary_written_before_settings_reads_as_none(closure_summary: dict[str, Any]) -> None:

@@ -841,13 +841,28 @@ def headline(summary: RunSummary, out_dir: Path) -> str:
     mean = " (means)" if n > 1 else ""
     risk = ""
     if "budget_loss_usd_p95" in line:
-        risk = f"; p95 USD {line['budget_loss_usd_p95'] / 1e9:,.2f} bn, P(loss) {line['prob_budget_loss']:.0%}"
+        risk = (f"; p95 USD {_shown(line['budget_loss_usd_p95'] / 1e9, 2)} bn, "
+                f"P(loss) {_shown(line['prob_budget_loss'] * 100, 0)}%")
     return (
         f"{summary.title}: {n} replication{'s' if n > 1 else ''}{mean}: "
-        f"exported {line['exported_bbl_mean'] / 1e6:,.1f} M bbl, shut in {line['shut_in_bbl_mean'] / 1e6:,.1f} M bbl, "
-        f"budget loss USD {line['budget_loss_usd_mean'] / 1e9:,.2f} bn "
-        f"({line['budget_loss_share_mean']:.1%} of budget){risk} -> {out_dir}/"
+        f"exported {_shown(line['exported_bbl_mean'] / 1e6, 1)} M bbl, "
+        f"shut in {_shown(line['shut_in_bbl_mean'] / 1e6, 1)} M bbl, "
+        f"budget loss USD {_shown(line['budget_loss_usd_mean'] / 1e9, 2)} bn "
+        f"({_shown(line['budget_loss_share_mean'] * 100, 1)}% of budget){risk} -> {out_dir}/"
     )
+
+
+def _shown(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals and thousands separated, never ``-0.0``: rounded first, then
+    + 0.0 turns a negative zero (a rounding error of a zero loss) into zero."""
+    return f"{round(value, decimals) + 0.0:,.{decimals}f}"
+
+
+def _figure_text(name: str, value: float) -> str:
+    """A figure of ``routesim summary``, in 4 significant digits; a rounding error of zero (below a
+    thousandth of a barrel or dollar, a trillionth of a share) shown as 0, never as ``-0`` or ``-5e-07``."""
+    noise = 1e-12 if name.endswith("_share") else 1e-3
+    return f"{(0.0 if abs(value) < noise else value) + 0.0:12.4g}"
 
 
 def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
@@ -858,18 +873,22 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
         return EXIT_OK
-    print(f"{summary.title}: {summary.replications:,} replications, {summary.horizon_days} days, seed {summary.seed}")
-    print(f"  {'metric':<26} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
+    n = summary.replications
+    print(f"{summary.title}: {n:,} replication{'s' if n != 1 else ''}, {summary.horizon_days} days, seed {summary.seed}")
+    width = max(26, *(len(name) for name in summary.metrics))
+    print(f"  {'metric':<{width}} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
     for name, st in summary.metrics.items():
-        cvar = "" if st.cvar95 is None else f"{st.cvar95:12.4g}"
+        cvar = "" if st.cvar95 is None else _figure_text(name, st.cvar95)
         prob = "" if st.prob_loss is None else f"{st.prob_loss:8.1%}"
-        print(f"  {name:<26} {st.mean:12.4g} {st.p5:12.4g} {st.p50:12.4g} {st.p95:12.4g} {cvar:>12} {prob:>8}")
+        shown = " ".join(_figure_text(name, v) for v in (st.mean, st.p5, st.p50, st.p95))
+        print(f"  {name:<{width}} {shown} {cvar:>12} {prob:>8}")
     for producer, own in (summary.producers or {}).items():
-        print(f"  {producer}: shut in {own['shut_in_bbl'].mean / 1e6:,.1f} M bbl, made up "
-              f"{own['recovered_bbl'].mean / 1e6:,.1f}, lost {own['lost_production_bbl'].mean / 1e6:,.1f}, still owed "
-              f"{own['backlog_end_bbl'].mean / 1e6:,.1f} at the horizon (means)")
+        print(f"  {producer}: shut in {_shown(own['shut_in_bbl'].mean / 1e6, 1)} M bbl, made up "
+              f"{_shown(own['recovered_bbl'].mean / 1e6, 1)}, lost {_shown(own['lost_production_bbl'].mean / 1e6, 1)}, "
+              f"still owed {_shown(own['backlog_end_bbl'].mean / 1e6, 1)} at the horizon (means)")
     for route, figures in summary.routes.items():
         bound = "" if figures.binding_constraint is None else f"; bound by {figures.binding_constraint}"
-        print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "
-              f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired{bound}")
+        print(f"  {route}: exported {_shown(figures.exported_bbl.mean / 1e6, 1)} M bbl (mean), available "
+              f"{_shown(figures.availability.mean * 100, 1)}%, {_shown(figures.days_impaired.mean, 1)} days "
+              f"impaired{bound}")
     return EXIT_OK
