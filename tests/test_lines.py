@@ -12,6 +12,8 @@ import pytest
 
 from conftest import scenario
 from routesim import cli
+from routesim.outputs import plots, report
+from routesim.results.run import RunResult
 from routesim.results.summary import RunSummary, Stats
 from routesim.runs import montecarlo
 
@@ -31,7 +33,7 @@ def with_figure(summary: RunSummary, metric: str, value: float) -> RunSummary:
 def test_a_rounding_error_of_zero_is_never_printed_as_negative_zero(calm, capsys, tmp_path):
     noisy = with_figure(with_figure(calm, "shut_in_bbl", -5.364e-07), "budget_loss_share", -1e-17)
     line = cli.headline(noisy, Path("out"))
-    assert "shut in 0.0 M bbl" in line and "(0.0% of budget)" in line and "-0" not in line
+    assert "shut in 0.0 M bbl" in line and "(0.0% of the 30-day budget)" in line and "-0" not in line
     (tmp_path / "summary.json").write_text(json.dumps(noisy.to_json()), encoding="utf-8")
     assert cli.main(["summary", str(tmp_path)]) == 0
     table = capsys.readouterr().out.splitlines()
@@ -39,3 +41,20 @@ def test_a_rounding_error_of_zero_is_never_printed_as_negative_zero(calm, capsys
     shut_in = next(row.split() for row in table if row.split()[:1] == ["shut_in_bbl"])
     assert shut_in[1:5] == ["0"] * 4
     assert all("-0" not in row and "e-" not in row for row in table)
+
+
+@pytest.fixture(scope="module")
+def short_stop() -> RunResult:
+    """A 61-day horizon with a 20-day stop of the main route: its share is of the 61 days' budget."""
+    return montecarlo.run(scenario(horizon_days=61, outages=[{"target": "main", "start_day": 10, "duration_days": 20}]),
+                          engine="simpy")
+
+
+def test_a_short_horizon_s_share_says_it_is_of_the_horizon_s_budget(short_stop, calm):
+    summary = short_stop.summary()
+    share = summary.metrics["budget_loss_share"].mean * 100
+    assert f"({share:.1f}% of the 61-day budget)" in cli.headline(summary, Path("out"))
+    assert f"{share:.1f} % of the 61-day budget" in plots.headline(short_stop)
+    assert "the 61-day budget" in report.run_sentence(summary) and "annual" not in report.run_sentence(summary)
+    year = dataclasses.replace(summary, horizon_days=365)
+    assert "% of budget)" in cli.headline(year, Path("out")) and "annual revenue" in report.run_sentence(year)

@@ -128,7 +128,7 @@ def test_revenue_shows_the_budget_loss_at_the_horizon_in_usd_and_share(stop):
     metrics = stop.summary().metrics
     usd, share = metrics["budget_loss_usd"].mean, metrics["budget_loss_share"].mean
     assert usd > 0
-    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of budget revenue"
+    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of the 60-day budget"
     assert f"at the horizon: {expected}" in texts(plots.revenue(stop))
     assert any(t.startswith(expected + "\ngovernment") for t in texts(plots.loss_waterfall(stop)))
 
@@ -164,6 +164,7 @@ def test_loss_distribution_marks_var_and_cvar_of_the_summary(risky):
     assert lines["VaR 95 %"] == pytest.approx(share.var95 * 100)
     assert lines["CVaR 95 % (mean of the worst 5 %)"] == pytest.approx(share.cvar95 * 100)
     assert lines["median"] == pytest.approx(share.p50 * 100)
+    assert plots.loss_distribution(risky).axes[0].get_xlabel() == "budget loss over the horizon [% of the 90-day budget]"
 
 
 def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risky):

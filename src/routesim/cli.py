@@ -836,6 +836,8 @@ def result_line(summary: RunSummary, out_dir: Path) -> dict[str, Any]:
 def headline(summary: RunSummary, out_dir: Path) -> str:
     """One line that says what the run found and where its files are; with outcomes that differ, the 95th
     percentile of the budget loss and the probability of any loss too."""
+    from routesim.outputs.labels import budget_words
+
     line = result_line(summary, out_dir)
     n = summary.replications
     mean = " (means)" if n > 1 else ""
@@ -848,7 +850,8 @@ def headline(summary: RunSummary, out_dir: Path) -> str:
         f"exported {_shown(line['exported_bbl_mean'] / 1e6, 1)} M bbl, "
         f"shut in {_shown(line['shut_in_bbl_mean'] / 1e6, 1)} M bbl, "
         f"budget loss USD {_shown(line['budget_loss_usd_mean'] / 1e9, 2)} bn "
-        f"({_shown(line['budget_loss_share_mean'] * 100, 1)}% of budget){risk} -> {out_dir}/"
+        f"({_shown(line['budget_loss_share_mean'] * 100, 1)}% of {budget_words(summary.horizon_days, 'budget')})"
+        f"{risk} -> {out_dir}/"
     )
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from routesim.scenario.model import Scenario
+from routesim.units import DAYS_PER_YEAR
 
 UNIT_SUFFIXES = (  # a key's unit from how its name ends, longest first
     ("_usd_per_bbl", "USD/bbl"),
@@ -157,6 +158,12 @@ METRIC_LABELS = {
     "shut_in_bbl": ("shut in", 1e6, "M bbl"),
     "export_loss_bbl": ("exports lost", 1e6, "M bbl"),
 }
+
+
+def budget_words(horizon_days: int, year: str = "budget revenue") -> str:
+    """What a budget loss share is of: the budget of the run's horizon, ``year`` (``budget revenue``) for a
+    year's run, ``the 61-day budget`` for a shorter or longer one."""
+    return year if horizon_days == DAYS_PER_YEAR else f"the {horizon_days:,}-day budget"
 
 
 def metric_axis(metric: str) -> tuple[str, float]:

@@ -24,7 +24,7 @@ from routesim.results.run import RunResult
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
 
-from .labels import capital, display_name, in_words, key_label, metric_axis, number, split_unit
+from .labels import budget_words, capital, display_name, in_words, key_label, metric_axis, number, split_unit
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -361,10 +361,12 @@ def revenue(result: RunResult) -> Figure:
 
 
 def headline(result: RunResult) -> str:
-    """The budget loss at the horizon in USD bn and as a share of budget revenue (means over replications)."""
+    """The budget loss at the horizon in USD bn and as a share of the horizon's budget revenue (means over
+    replications)."""
     usd, share = (float(result.metric(m).mean()) for m in ("budget_loss_usd", "budget_loss_share"))
     mean = "" if _one_outcome(result) else "mean "
-    return f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of budget revenue"
+    return (f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of "
+            f"{budget_words(result.scenario.horizon_days)}")
 
 
 def _percent(value: float) -> str:
@@ -390,7 +392,7 @@ def loss_distribution(result: RunResult) -> Figure:
                                     ("cvar95", "CVaR 95 % (mean of the worst 5 %)", ":", "#7a0000")):
         value = float(getattr(st, key)) * 100
         ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{text}: {value:.2f} %")
-    ax.set_xlabel("budget loss over the horizon [% of budget revenue]")
+    ax.set_xlabel(f"budget loss over the horizon [% of {budget_words(result.scenario.horizon_days)}]")
     ax.set_ylabel("replications [count]")
     budget_bn = result.scenario.fiscal.budget_revenue_usd_per_year * result.scenario.horizon_days / DAYS_PER_YEAR / 1e9
     top = ax.secondary_xaxis("top", functions=(lambda v: np.multiply(v, budget_bn / 100),

@@ -27,7 +27,7 @@ from routesim.scenario.loader import Source, extends_chain, parse_yaml
 from routesim.version import __version__
 
 from .files import write_text
-from .labels import capital, in_words, key_at, key_label, key_words, metric_axis, number
+from .labels import budget_words, capital, in_words, key_at, key_label, key_words, metric_axis, number
 
 REPORT_NAME = "report.html"
 KINDS = ("summary.json", "compare.json", "sweep.csv", "sensitivity.json", "appraisal.json")
@@ -320,18 +320,19 @@ def run_sentence(summary: RunSummary) -> str:
     m = summary.metrics
     loss, share, shut_in = m["budget_loss_usd"], m["budget_loss_share"], m["shut_in_bbl"]
     horizon = f"{summary.horizon_days:,}-day horizon"
+    of = budget_words(summary.horizon_days, "its annual revenue")
     if loss.std == 0:
         if loss.mean <= 0 and shut_in.mean <= 0:
             return f"Nothing is lost: over the {horizon} no oil is shut in and the state budget loses nothing."
         return (f"Over the {horizon}, the disruptions shut in {_amount('shut_in_bbl', shut_in.mean)} of oil"
                 f"{_made_up(m)} and cost the state budget {_amount('budget_loss_usd', loss.mean)}, "
-                f"{_amount('budget_loss_share', share.mean)} of its annual revenue.")
+                f"{_amount('budget_loss_share', share.mean)} of {of}.")
     tail = (f"; in 1 replication in 20 it loses {_amount('budget_loss_usd', loss.p95)} or more"
             if loss.p95 > loss.mean else "")
     chance = f" (a loss in {loss.prob_loss * 100:.0f} % of them)" if loss.prob_loss is not None else ""
     return (f"Across {summary.replications:,} replications{chance} of a {horizon}, the state budget loses "
-            f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of its "
-            f"annual revenue, with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{_made_up(m)}{tail}.")
+            f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of {of}, "
+            f"with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{_made_up(m)}{tail}.")
 
 
 def _made_up(metrics: Mapping[str, Stats]) -> str:
@@ -356,6 +357,8 @@ def _key_figures(summary: RunSummary) -> str:
     rows = []
     for metric, text in KEY_METRICS:
         stats = summary.metrics[metric]
+        if metric == "budget_loss_share":
+            text = f"Budget loss share of {budget_words(summary.horizon_days, 'the annual budget')}"
         cells = "".join(
             _num_td(format_value(metric, getattr(stats, stat)), metric=metric, stat=stat) for stat, _ in KEY_STATS
         )
@@ -372,7 +375,8 @@ def _key_note(summary: RunSummary) -> str:
     else:
         text = (
             f"Across {reps} replications: P5 and P95 bound the middle 90 % of outcomes. Losses are measured "
-            "against the same run without outages; the budget loss share is relative to the annual budget revenue."
+            "against the same run without outages; the budget loss share is relative to "
+            f"{budget_words(summary.horizon_days, 'the annual budget revenue')}."
         )
     return f'<p class="note">{_e(text)}</p>'
 
