@@ -325,12 +325,23 @@ def test_network_draws_every_part_with_its_capacity_and_the_mean_flows(moorings)
     shown = texts(fig)
     for text in ("Main: pipeline, capacity 900 kbbl/d, transit 0 d", "east\n950 kbbl/d", "tank farm\n2.0 M bbl",
                  "terminal: 2 of 3\nmoorings x 500 kbbl/d", "spm-1", "spm-2", "spm-3",
-                 "Caspian: tanker shuttle, capacity 100 kbbl/d, transit 0 d", "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
+                 "Caspian: tanker shuttle, capacity 100 kbbl/d, carries at most 75 kbbl/d (5 tankers), transit 0 d",
+                 "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
         assert text in shown
     for route in ("main", "caspian"):
         assert f"sold: mean\n{np.mean(moorings.daily_mean(f'{route}_exported_bpd')) / 1e3:,.0f} kbbl/d" in shown
     widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
     assert widths["route main"] > widths["route caspian"] > 0  # main carries more than the tankers
+
+
+def test_network_names_the_binding_cap_and_scales_widths_to_the_network_not_the_run(moorings):
+    fig = plots.network(moorings)
+    assert "Main: pipeline, capacity 900 kbbl/d, transit 0 d" in texts(fig)  # nothing binds it below 900
+    assert "full width = 900 kbbl/d, its largest route capacity" in fig.axes[0].get_title()
+    widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
+    for route in ("main", "caspian"):  # against the capacity of the largest route, not the run's largest flow
+        flow = float(np.mean(moorings.daily_mean(f"{route}_exported_bpd")))
+        assert widths[f"route {route}"] == pytest.approx(1.5 + 12.5 * flow / 900_000.0)
 
 
 def test_network_marks_and_lists_the_outage_windows(moorings):

@@ -21,7 +21,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from routesim.results.run import RunResult
-from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+from routesim.scenario.bottleneck import bottleneck
+from routesim.scenario.model import PipelineRoute, Route, Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
 
 from .labels import budget_words, capital, display_name, in_words, key_label, metric_axis, number, split_unit
@@ -504,21 +505,23 @@ name (``route/part``) and its label."""
 def network(result: RunResult) -> Figure:
     """The export network as a schematic: producers on the left, each route a line to its sale point with its
     parts in order (pipeline segments, tank farm, terminal with its moorings, tanker shuttle) and their
-    capacities; the line's width is the run's mean flow. Parts with scheduled outages are red, those with
-    random impairments orange, and every impairment is listed below."""
+    capacities (and the cap that binds, where one binds below the route's capacity); the line's width is the
+    run's mean flow against the network's largest route capacity, so that two runs' schematics compare. Parts
+    with scheduled outages are red, those with random impairments orange, and every impairment is listed below."""
     s = result.scenario
     notes = _impairments(s)
     fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[1.1 * len(s.routes), 0.2 * (len(notes) + 1)])
     ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     _suptitle(fig, result, "the export network")
-    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')})", fontsize=9,
+    widest = max(r.capacity_bpd for r in s.routes.values())
+    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')}), on one scale "
+                 f"for every run of this network: full width = {_kbpd(widest)}, its largest route capacity", fontsize=9,
                  color="#444444")
     rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
     flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd"))) for r in s.routes}
-    widest = max(max(flows.values()), 1.0)
     for (route, y), color in zip(rows.items(), _route_colors(result).values()):
-        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * flows[route] / widest)
+        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * min(flows[route] / widest, 1.0))
     _network_producers(ax, result, rows)
     ax.set_xlim(0, 10.4)
     ax.set_ylim(-0.75, len(s.routes) - 0.35)
@@ -567,12 +570,28 @@ def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow
         ax.plot([sea, 8.9], [y, y], color=color, linewidth=width, linestyle=(0, (2, 1.5)), zorder=2)
     kind = "tanker shuttle" if isinstance(r, TankerShuttleRoute) else "pipeline"
     committed = f", {_kbpd(r.committed_bpd)} committed" if r.committed_bpd else ""
-    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{committed}, transit "
-            f"{r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
+    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{_binding(r)}{committed}, "
+            f"transit {r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
     ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
     ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
     for x, part in zip(xs, parts):
         _network_part(ax, s, route, x, y, part)
+
+
+def _binding(r: Route) -> str:
+    """``, carries at most 45 kbbl/d (3 tankers)``: the cap that binds a route below its capacity, if one does."""
+    bound = bottleneck(r)
+    if bound.bpd >= r.capacity_bpd * (1 - 1e-9):
+        return ""
+    kind, _, rest = bound.constraint.partition(":")
+    if isinstance(r, TankerShuttleRoute):
+        what = (f"{r.tankers} tanker{'s' if r.tankers != 1 else ''}" if kind == "tankers"
+                else f"{r.load_berths} load berth{'s' if r.load_berths != 1 else ''}" if kind == "load_berths" else kind)
+    elif kind == "terminal":
+        what = f"{rest.split(' active')[0].strip()} active moorings"
+    else:
+        what = "segment " + kind.split(".")[1] if kind.startswith("segments.") else kind.split()[0]
+    return f", carries at most {_kbpd(bound.bpd)} ({what})"
 
 
 def _network_part(ax: Axes, s: Scenario, route: str, x: float, y: float, part: Part) -> None:

@@ -48,8 +48,9 @@ KEY_STATS: tuple[tuple[str, str], ...] = (("mean", "Mean"), ("p5", "P5"), ("p50"
 """The statistics of the key-figures table, in order, with their column headings."""
 
 PLOT_CAPTIONS: dict[str, str] = {
-    "network": "The export network: producers, routes and their parts with capacities; line widths are the run's "
-    "mean flows, impaired parts are marked and listed.",
+    "network": "The export network: producers, routes and their parts with capacities and the cap that binds; line "
+    "widths are the run's mean flows against the network's largest route capacity (the same scale in every run of "
+    "the network), impaired parts are marked and listed.",
     "flows": "Daily exports per route at the sale point (after transit); the strip above marks each outage.",
     "storage": "Storage level against its capacity (top); production and the shut-in it could not place (bottom).",
     "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom).",
