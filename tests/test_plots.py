@@ -344,6 +344,13 @@ def test_network_names_the_binding_cap_and_scales_widths_to_the_network_not_the_
         assert widths[f"route {route}"] == pytest.approx(1.5 + 12.5 * flow / 900_000.0)
 
 
+def test_a_short_run_s_network_flows_are_means_after_the_first_sales():
+    result = run(scenario(routes={"main": pipeline(900_000.0, transit_days=5)}, horizon_days=40))
+    fig = plots.network(result)
+    assert "sold: mean\n900 kbbl/d" in texts(fig)  # not 900 x 35 / 40 = 788: the first 5 days are transit
+    assert "mean flows after the first sales (day 6 on)" in fig.axes[0].get_title()
+
+
 def test_network_marks_and_lists_the_outage_windows(moorings):
     fig = plots.network(moorings)
     listing = fig.axes[1].texts[0].get_text().splitlines()

@@ -506,8 +506,9 @@ def network(result: RunResult) -> Figure:
     """The export network as a schematic: producers on the left, each route a line to its sale point with its
     parts in order (pipeline segments, tank farm, terminal with its moorings, tanker shuttle) and their
     capacities (and the cap that binds, where one binds below the route's capacity); the line's width is the
-    run's mean flow against the network's largest route capacity, so that two runs' schematics compare. Parts
-    with scheduled outages are red, those with random impairments orange, and every impairment is listed below."""
+    run's mean flow after the first sales against the network's largest route capacity, so that two runs'
+    schematics compare. Parts with scheduled outages are red, those with random impairments orange, and every
+    impairment is listed below."""
     s = result.scenario
     notes = _impairments(s)
     fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
@@ -515,11 +516,13 @@ def network(result: RunResult) -> Figure:
     ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     _suptitle(fig, result, "the export network")
     widest = max(r.capacity_bpd for r in s.routes.values())
-    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')}), on one scale "
-                 f"for every run of this network: full width = {_kbpd(widest)}, its largest route capacity", fontsize=9,
-                 color="#444444")
+    first = _first_sale(result)
+    after = f" after the first sales (day {first + 1} on)" if first else ""
+    ax.set_title(f"capacities as given; line widths: the run's mean flows{after} ({_runs(result, 'means')}),\n"
+                 f"on one scale for every run of this network: full width = {_kbpd(widest)}, its largest route capacity",
+                 fontsize=9, color="#444444")
     rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
-    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd"))) for r in s.routes}
+    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd")[first:])) for r in s.routes}
     for (route, y), color in zip(rows.items(), _route_colors(result).values()):
         _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * min(flows[route] / widest, 1.0))
     _network_producers(ax, result, rows)
@@ -530,6 +533,13 @@ def network(result: RunResult) -> Figure:
     listing.text(0.0, 1.0, "\n".join(["Impairments:", *notes]) if notes else "Nothing impaired.",
                  transform=listing.transAxes, va="top", fontsize=9, linespacing=1.5)
     return fig
+
+
+def _first_sale(result: RunResult) -> int:
+    """The first day [index] on which any barrel reaches a sale point without outages: the days before it are
+    transit, not flow, and would pull a short run's mean flows down."""
+    sold = np.sum([result.daily_mean(f"baseline_{r}_exported_bpd") for r in result.scenario.routes], axis=0)
+    return int(np.argmax(sold > 0)) if np.any(sold > 0) else 0
 
 
 def _kbpd(bpd: float) -> str:
