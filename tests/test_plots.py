@@ -351,6 +351,20 @@ def test_a_short_run_s_network_flows_are_means_after_the_first_sales():
     assert "mean flows after the first sales (day 6 on)" in fig.axes[0].get_title()
 
 
+def test_each_producer_s_links_have_its_own_colour():
+    from matplotlib.colors import to_hex
+
+    fields = {n: {"production_bpd": 300_000.0, "storage_bbl": 0.0, "initial_storage_bbl": 0.0, "restart_ramp_days": 0.0,
+                  "routes": routes} for n, routes in (("east", ["a", "b"]), ("west", ["a", "b"]))}
+    result = run(scenario(routes={"a": pipeline(500_000.0), "b": pipeline(500_000.0)}, producers=fields, horizon_days=20))
+    ax = plots.network(result).axes[0]
+    links = {line.get_gid(): to_hex(line.get_color()) for line in ax.lines if (line.get_gid() or "").startswith("link")}
+    assert set(links) == {f"link {p} {r}" for p in ("east", "west") for r in "ab"}
+    assert links["link east a"] == links["link east b"] != links["link west a"] == links["link west b"]
+    boxes = {t.get_gid(): to_hex(t.get_bbox_patch().get_edgecolor()) for t in ax.texts if t.get_gid()}
+    assert boxes == {"producer east": links["link east a"], "producer west": links["link west a"]}
+
+
 def test_network_marks_and_lists_the_outage_windows(moorings):
     fig = plots.network(moorings)
     listing = fig.axes[1].texts[0].get_text().splitlines()

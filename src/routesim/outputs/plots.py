@@ -554,18 +554,25 @@ def _status(s: Scenario, target: str) -> str:
     return RANDOM if target in randoms else SOUND
 
 
+PRODUCER_COLORS = ("#6a3d9a", "#b8860b", "#008b8b", "#8b4513", "#c71585", "#556b2f", "#4b0082", "#708090")
+"""One colour per producer, for its box and its links to the routes it reaches (apart from the routes')."""
+
+
 def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> None:
-    """Each producer as a box with its output and storage, linked to the routes it can reach."""
+    """Each producer as a box with its output and storage, linked to the routes it can reach in its own colour,
+    so that crossing links can be told apart."""
     s = result.scenario
     ys = np.linspace(max(rows.values()), 0, len(s.producers)) if len(s.producers) > 1 else [max(rows.values()) / 2]
-    for (name, producer), y in zip(s.producers.items(), ys):
+    for (name, producer), y, color in zip(s.producers.items(), ys, itertools.cycle(PRODUCER_COLORS)):
         key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
         for route in s.reach(name):
-            ax.plot([1.55, 2.3], [y, rows[route]], color="#bbbbbb", linewidth=1.0, zorder=1)
+            ax.plot([1.55, 2.3], [y, rows[route]], color=color, linewidth=1.4, alpha=0.85, zorder=1,
+                    gid=f"link {name} {route}")
         ax.text(0.05, y, f"{display_name(name)}\n{_kbpd(producer.production_bpd)} capacity\n"
                 f"{_kbpd(float(np.mean(result.daily_mean(key))))} produced (mean)\n"
                 f"storage {producer.storage_bbl / 1e6:,.1f} M bbl", va="center", ha="left", fontsize=8,
-                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": "#999999"}, zorder=3)
+                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": color, "linewidth": 1.6}, zorder=3,
+                gid=f"producer {name}")
 
 
 def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow: float, width: float) -> None:
