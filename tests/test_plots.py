@@ -226,6 +226,23 @@ def test_flows_show_the_baseline_only_where_the_run_departs_from_it(stop):
     assert legends(run(calm)) == [["Main"], ["Small"]]
 
 
+def legend_texts(fig: Figure) -> list[list[str]]:
+    return [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes if ax.get_legend()]
+
+
+def test_small_stores_get_their_own_panel_on_their_own_scale(moorings):
+    fig = plots.storage(moorings)  # a 2 M bbl tank farm beside a 0.2 M bbl field store
+    assert legend_texts(fig)[:2] == [["Main tank farm", "capacity of each"], ["P storage", "capacity of each"]]
+    panels = [ax for ax in fig.axes if ax.get_legend()]
+    assert panels[1].get_ylim()[1] == pytest.approx(0.2 * 1.08)
+    assert "smaller stores, on their own scale" in texts(fig)
+
+
+def test_shut_in_s_band_gets_a_panel_of_its_own_away_from_production_s(risky, stop):
+    assert legend_texts(plots.storage(risky))[-2:] == [["production"], ["shut in"]]
+    assert legend_texts(plots.storage(stop))[-1] == ["production", "shut in"]  # lines only: one panel
+
+
 def test_each_impaired_part_has_its_own_lane_and_shade():
     terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
     window = {"start_day": 10, "duration_days": 20, "capacity_factor": 0.0}

@@ -54,7 +54,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     """A figure of ``rows`` panels with the run's title; a ``timeline`` (panels of dates) also gets the outage
     windows: a strip above the panels with a lane per impaired part, and its shade across every panel."""
     lanes = _lanes(result.scenario) if timeline else {}
-    height = SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
+    height = SIZE_IN[1] * (1 if rows == 1 else min(0.75, 2.4 / rows) * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
     fig = Figure(figsize=(SIZE_IN[0], height), layout="constrained")
     ratios = ([0.09 * len(lanes) + 0.04] if lanes else []) + [1.0] * rows
     grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
@@ -275,7 +275,8 @@ def flows(result: RunResult) -> Figure:
 
 
 SMALL_ROUTE = 0.25
-"""A route whose highest daily flow is below this share of the largest route's gets the second panel [-]."""
+"""A route whose highest daily flow is below this share of the largest route's gets the second panel of the
+flows, a store smaller than this share of the largest store the second of the storage [-]."""
 
 
 def _route_panels(result: RunResult, bands: dict[str, np.ndarray]) -> list[list[str]]:
@@ -313,33 +314,54 @@ def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
 
 
 def storage(result: RunResult) -> Figure:
-    """Storage level, and production with the shut-in it could not place."""
-    fig, (top, bottom) = _figure(result, "storage and production", rows=2, timeline=True)
-    x, bands = _dates(result), result.daily_bands()
-    capacity = result.scenario.storage_capacity_bbl
-    nodes = result.scenario.storage_nodes()
-    if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
-        capacity = max(nodes.values())
-        palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9
-        for (node, size), color in zip(nodes.items(), palette):
-            label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in result.scenario.producers
-                     else f"{display_name(node)} storage")
-            _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
-            top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)
-        top.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
+    """Storage levels against their capacities, and production with the shut-in it could not place. Stores far
+    smaller than the largest get a panel of their own, on their own scale (as small routes do in the flows);
+    with bands, shut in gets its own panel too, since its band would lie across production's."""
+    s, x, bands = result.scenario, _dates(result), result.daily_bands()
+    nodes = s.storage_nodes()
+    per_node = len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes)
+    groups = _store_panels(nodes) if per_node else [[]]
+    spread = "shut_in_bpd_p5" in bands and not _one_outcome(result)
+    fig, axes = _figure(result, "storage and production", rows=len(groups) + 1 + spread, timeline=True)
+    stores, rates = axes[: len(groups)], axes[len(groups):]
+    if per_node:
+        colors = dict(zip(nodes, itertools.cycle(STORE_COLORS)))
+        for ax, group in zip(stores, groups):
+            for node in group:
+                label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in s.producers
+                         else f"{display_name(node)} storage")
+                _band(ax, x, bands, f"{node}_storage_bbl", colors[node], label, scale=1e6)
+                ax.axhline(nodes[node] / 1e6, color=colors[node], linestyle="--", linewidth=1)
+            ax.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
+            ax.set_ylim(bottom=0, top=max(max(nodes[n] for n in group) / 1e6 * 1.08, 1e-6))
+        if len(groups) > 1:
+            stores[1].set_title("smaller stores, on their own scale", loc="left", fontsize=9, color="#444444")
     else:
-        _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
-        top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
-    top.set_ylabel("storage [million bbl]")
-    top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
-    _legend(top)
-    _band(bottom, x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
-    _band(bottom, x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
-    bottom.set_ylabel("rate [thousand bbl/day]")
-    bottom.set_ylim(bottom=0)
-    _thousands(bottom)
-    _legend(bottom)
+        _band(stores[0], x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
+        stores[0].axhline(s.storage_capacity_bbl / 1e6, color="#4c4c4c", linestyle="--", linewidth=1,
+                          label="storage capacity")
+        stores[0].set_ylim(bottom=0, top=max(s.storage_capacity_bbl / 1e6 * 1.08, 1e-6))
+    for ax in stores:
+        ax.set_ylabel("storage [million bbl]")
+        _legend(ax)
+    _band(rates[0], x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
+    _band(rates[-1], x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
+    for ax in rates:
+        ax.set_ylabel("rate [thousand bbl/day]")
+        ax.set_ylim(bottom=0)
+        _thousands(ax)
+        _legend(ax)
     return _label_lanes(fig, result.scenario)
+
+
+STORE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def _store_panels(nodes: dict[str, float]) -> list[list[str]]:
+    """The stores of each storage panel: the large ones, and (if any) those far smaller [bbl]."""
+    largest = max(nodes.values())
+    small = [n for n, size in nodes.items() if size < SMALL_ROUTE * largest]
+    return [[n for n in nodes if n not in small], small] if small else [list(nodes)]
 
 
 def revenue(result: RunResult) -> Figure:
