@@ -58,3 +58,12 @@ def test_a_short_horizon_s_share_says_it_is_of_the_horizon_s_budget(short_stop, 
     assert "the 61-day budget" in report.run_sentence(summary) and "annual" not in report.run_sentence(summary)
     year = dataclasses.replace(summary, horizon_days=365)
     assert "% of budget)" in cli.headline(year, Path("out")) and "annual revenue" in report.run_sentence(year)
+
+
+def test_the_readme_s_quickstart_says_the_first_run_compiles_the_engine_as_the_cli_does():
+    from conftest import ROOT
+
+    quickstart = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quickstart")[1].split("\n## ")[0]
+    said = (ROOT / "src" / "routesim" / "engine" / "compiled.py").read_text(encoding="utf-8")
+    message = "compiling the engine for this machine, once (about a minute)"
+    assert message in said and f"`{message}`" in quickstart and "first run" in quickstart
