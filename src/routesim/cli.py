@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files")
     swp.add_argument("--param", action="append", default=[], required=True, metavar="KEY=START:STOP:COUNT|A,B,C",
                      help="a key and its values: COUNT evenly spaced from START to STOP, or a list; repeatable")
-    swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
+    swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>+<keys>)")
     swp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     swp.add_argument("--yes", action="store_true", help="start a sweep even when it is large "
                      f"(more than {SWEEP_RUNS_WITHOUT_YES} runs or about an hour)")
@@ -540,6 +540,12 @@ def _variant_name(name: str, sets: Sequence[str]) -> str:
     return f"{name}+{text}" if len(text) <= 80 else f"{name}+set-{zlib.crc32(' '.join(sets).encode()):08x}"
 
 
+def _sweep_name(names: Sequence[str], keys: Sequence[str]) -> str:
+    """The default folder of a sweep: its scenarios and the keys it sweeps (``outages[0].duration_days`` as
+    ``outages.0.duration_days``), so that a sweep of other keys does not meet this one's folder."""
+    return _variant_name("sweep-" + "-vs-".join(names), [re.sub(r"\[(\d+)\]", r".\1", key) for key in keys])
+
+
 def _duration(seconds: float) -> str:
     """``42 s``, ``3 min``, ``2.5 h``: how long, as a person says it."""
     if seconds < 90:
@@ -637,7 +643,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     problems = sorted({line for p, s in zip(args.scenarios, scenarios) for line in _run_problems(p, s, args.engine)})
     if problems:
         raise ScenarioError(problems)
-    out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
+    out_dir = args.out or Path("results") / _sweep_name([s.name for s in scenarios], [p.key for p in params])
     the_plan = sweep.plan(args.scenarios, params, overrides)  # every point checked first
     sweep.check_out(out_dir, the_plan.identity(params))
     seconds = sweep.estimate_s(the_plan, overrides, args.workers, args.engine)
