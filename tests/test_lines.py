@@ -3,6 +3,7 @@ in its unit, no negative zero, and what a share is of. Built from summaries, so 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 from pathlib import Path
@@ -67,3 +68,27 @@ def test_the_readme_s_quickstart_says_the_first_run_compiles_the_engine_as_the_c
     said = (ROOT / "src" / "routesim" / "engine" / "compiled.py").read_text(encoding="utf-8")
     message = "compiling the engine for this machine, once (about a minute)"
     assert message in said and f"`{message}`" in quickstart and "first run" in quickstart
+
+
+def test_a_sweep_s_report_names_an_outage_key_as_its_plots_do(tmp_path):
+    from conftest import pipeline
+    from routesim.scenario.loader import dump_resolved
+
+    key = "outages[0].duration_days"
+    closure = scenario(routes={"main": pipeline(900_000.0)},
+                       outages=[{"target": "main", "start_day": 10, "duration_days": 20}])
+    rows = []
+    for i, days in enumerate((10, 40)):
+        (tmp_path / "s" / f"p{i:03d}").mkdir(parents=True)
+        (tmp_path / "s" / f"p{i:03d}" / "scenario.resolved.yaml").write_text(dump_resolved(closure), encoding="utf-8")
+        row = {"scenario": "s", key: days, "run_dir": f"s/p{i:03d}", "reused": False, "replications": 1}
+        for metric in ("budget_loss_usd", "budget_loss_share"):
+            row |= {f"{metric}_{st}": days * 1e7 for st in ("mean", "mean_ci95_low", "mean_ci95_high")}
+        rows.append(row)
+    with (tmp_path / "sweep.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (tmp_path / "sweep.json").write_text(json.dumps({"scenarios": ["s"], "params": [{"key": key, "values": [10, 40]}]}))
+    page = report.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "(length of the Main stop 10 days) to" in page and "first outage" not in page

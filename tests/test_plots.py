@@ -78,7 +78,7 @@ def test_sweep_curve_labels_its_axis_with_the_key_in_words():
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Length of the Main stop [days]"
     assert ax.get_ylabel() == "budget loss [% of budget revenue]"
-    assert "Budget loss against length of the Main stop" in texts(fig)
+    assert "Budget loss [% of budget revenue] against length of the Main stop" in texts(fig)
 
 
 def test_heatmap_writes_each_cell_s_value_in_it():
@@ -90,6 +90,23 @@ def test_heatmap_writes_each_cell_s_value_in_it():
     days, tankers = [10, 40], [3, 6]  # columns and rows, ascending
     assert cells == {(days.index(d), tankers.index(n)): f"{share * 100:.2f}" for (d, n), share in values.items()}
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Length of the Main stop [days]", "Main tankers [count]")
+
+
+def test_sweep_titles_carry_their_unit_grid_values_three_digits_and_no_band_is_promised_for_one_replication():
+    values = {(d, t): d / 1000 for d in (0.0, 110 / 3, 220 / 3) for t in (3, 6)}
+    fig = plots.sweep_heatmap(sweep_rows(values), ("outages[0].duration_days", "routes.main.tankers"),
+                              "budget_loss_share", "s", [closure()])
+    assert fig.get_suptitle() == "s: budget loss [% of budget revenue]"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "36.7", "73.3"]
+    rows = sweep_rows({(d, 3): d / 1000 for d in (0, 30, 60)})
+    titles = {m: plots.sweep_curve(rows, "outages[0].duration_days", m, scenarios=[closure()]).get_suptitle()
+              for m in ("budget_loss_share", "budget_loss_usd")}
+    assert titles == {"budget_loss_share": "Budget loss [% of budget revenue] against length of the Main stop",
+                      "budget_loss_usd": "Budget loss [USD bn] against length of the Main stop"}
+    one = [{**r, "replications": 1} for r in rows]
+    subtitle = plots.sweep_curve(one, "outages[0].duration_days", "budget_loss_usd").axes[0].get_title()
+    assert subtitle.startswith("1 replication a point: no band") and "confidence band" not in subtitle
+    assert "95 % confidence band" in plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_usd").axes[0].get_title()
 
 
 def test_tornado_and_sobol_name_their_keys_and_ranges():

@@ -777,8 +777,8 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
     x_label = key_label(key, scenarios)
-    fig, ax = _plain_figure(f"{capital(in_words(label))} against {in_words(x_label)}",
-                            "mean and 95 % confidence band of the mean; " + ", ".join(names))
+    fig, ax = _plain_figure(f"{capital(label)} against {in_words(x_label)}",
+                            f"{_sweep_band(rows)}; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
         x = np.array([float(r[key]) for r in mine])
@@ -798,6 +798,14 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     return fig
 
 
+def _sweep_band(rows: list[dict[str, Any]]) -> str:
+    """What a sweep curve's band is: the 95 % confidence band of the mean, or with one replication a point
+    (rows of a sweep.csv from before replications were recorded: as if several)."""
+    if all(int(r.get("replications", 2)) == 1 for r in rows):
+        return "1 replication a point: no band"
+    return "mean and 95 % confidence band of the mean"
+
+
 def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str,
                   scenarios: Sequence[Scenario] = ()) -> Figure:
     """A metric's mean over two swept parameters, each cell's value written in it."""
@@ -809,13 +817,13 @@ def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str
     for r in mine:
         grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
     x_label, y_label = (key_label(k, scenarios) for k in keys)
-    fig, ax = _plain_figure(f"{scenario}: {in_words(label)}",
+    fig, ax = _plain_figure(f"{scenario}: {label}",
                             f"mean over the grid of {in_words(x_label)} and {in_words(y_label)}")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
     _cell_values(ax, grid)
-    ax.set_xticks(range(len(xs)), [number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
-    ax.set_yticks(range(len(ys)), [number(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [number(v, 3) for v in xs], rotation=45 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)), [number(v, 3) for v in ys])
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(False)

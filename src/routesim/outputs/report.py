@@ -23,7 +23,8 @@ from typing import Any
 from routesim.errors import ScenarioError
 from routesim.outputs.rundir import read_manifest, read_summary
 from routesim.results.summary import Manifest, RouteStats, RunSummary, Stats
-from routesim.scenario.loader import Source, extends_chain, parse_yaml
+from routesim.scenario.loader import Source, extends_chain, load_scenario, parse_yaml
+from routesim.scenario.model import Scenario
 from routesim.version import __version__
 
 from .files import write_text
@@ -708,26 +709,41 @@ def _sweep_page(directory: Path) -> str:
         rows = list(csv.DictReader(fh))
     keys = [p["key"] for p in _read_json(directory / "sweep.json").get("params") or [] if isinstance(p, dict)]
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    swept = _swept(directory, rows)
     title = "Sweep: " + ", ".join(scenarios)
-    pngs = [(p, _sweep_caption(p.stem, keys)) for p in sorted(directory.glob("*.png")) if p.is_file()]
+    pngs = [(p, _sweep_caption(p.stem, keys, swept)) for p in sorted(directory.glob("*.png")) if p.is_file()]
     body = "".join(
         (
             f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
-            f'<p class="lead" id="finding"><strong>{_e(sweep_sentence(rows, keys))}</strong></p>\n'
-            f'<p class="meta">{_e(_grid_text(rows, keys))}</p>\n</header>\n',
+            f'<p class="lead" id="finding"><strong>{_e(sweep_sentence(rows, keys, swept))}</strong></p>\n'
+            f'<p class="meta">{_e(_grid_text(rows, keys, swept))}</p>\n</header>\n',
             _section("Plots", _figures(pngs), "plots"),
-            _section("Every point", _sweep_table(rows, keys, len(scenarios) > 1), "points"),
+            _section("Every point", _sweep_table(rows, keys, len(scenarios) > 1, swept), "points"),
         )
     )
     return _page(f"routesim report: {title}", body)
+
+
+def _swept(directory: Path, rows: Sequence[dict[str, str]]) -> list[Scenario]:
+    """Each swept scenario as its first point ran it (``<scenario>/p000/scenario.resolved.yaml``), to name what
+    a key's outage hits as the plots do; a point that cannot be read is left out."""
+    out = []
+    for name in dict.fromkeys(r["scenario"] for r in rows):
+        first = next(r for r in rows if r["scenario"] == name)
+        try:
+            out.append(load_scenario(directory / first["run_dir"] / "scenario.resolved.yaml"))
+        except (ScenarioError, OSError):
+            continue
+    return out
 
 
 _SWEEP_FIGURES = ("budget_loss_usd", "budget_loss_share")
 """The figures of a sweep's table, by metric (sweep.csv has more)."""
 
 
-def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
-    """What a sweep found, in one sentence: the range of the mean budget loss over the grid, and where."""
+def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str], scenarios: Sequence[Scenario] = ()) -> str:
+    """What a sweep found, in one sentence: the range of the mean budget loss over the grid, and where; the
+    swept ``scenarios`` name what a key's outage hits."""
     m = "budget_loss_usd"
     means = [float(r[f"{m}_mean"]) for r in rows]
     low, high = rows[means.index(min(means))], rows[means.index(max(means))]
@@ -735,27 +751,29 @@ def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
         return f"The mean budget loss is {_amount(m, means[0])} at every one of the {len(rows)} points."
     several = len({r["scenario"] for r in rows}) > 1
     return (f"Over {len(rows)} runs of the grid, the mean budget loss runs from {_amount(m, min(means))} "
-            f"({_point_text(low, keys, several)}) to {_amount(m, max(means))} ({_point_text(high, keys, several)}).")
+            f"({_point_text(low, keys, several, scenarios)}) to {_amount(m, max(means))} "
+            f"({_point_text(high, keys, several, scenarios)}).")
 
 
-def _point_text(row: dict[str, str], keys: Sequence[str], scenario: bool) -> str:
-    """``length of the first outage 10 days``: a grid point in words, after its scenario's name if asked."""
-    text = ", ".join(key_at(key, float(row[key])) for key in keys)
+def _point_text(row: dict[str, str], keys: Sequence[str], scenario: bool, scenarios: Sequence[Scenario]) -> str:
+    """``length of the CPC stop 10 days``: a grid point in words, after its scenario's name if asked."""
+    text = ", ".join(key_at(key, float(row[key]), scenarios) for key in keys)
     return f"{row['scenario']}: {text}" if scenario else text
 
 
-def _grid_text(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
+def _grid_text(rows: Sequence[dict[str, str]], keys: Sequence[str], scenarios: Sequence[Scenario]) -> str:
     """The grid's keys and their values, one clause each."""
     clauses = []
     for key in keys:
-        values = list(dict.fromkeys(number(float(r[key])) for r in rows))
-        clauses.append(f"{key_label(key)} ({key}): {', '.join(values)}")
+        values = list(dict.fromkeys(number(float(r[key]), 3) for r in rows))
+        clauses.append(f"{key_label(key, scenarios)} ({key}): {', '.join(values)}")
     return "Grid: " + "; ".join(clauses) + "."
 
 
-def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: bool) -> str:
+def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: bool,
+                 scenarios: Sequence[Scenario]) -> str:
     """One row per run: its point, the budget loss and its share with the 95 % interval of the mean."""
-    headers = [*(["Scenario"] if scenario else []), *(key_label(k) for k in keys),
+    headers = [*(["Scenario"] if scenario else []), *(key_label(k, scenarios) for k in keys),
                "Budget loss, mean (USD bn)", "95 % CI of the mean (USD bn)", "Budget loss, mean (% of budget)",
                "Run folder"]
     body = []
@@ -773,14 +791,15 @@ def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: 
     return _table(headers, body, num_from=1 if scenario else 0, attrs=' id="points-table"')
 
 
-def _sweep_caption(stem: str, keys: Sequence[str]) -> str:
+def _sweep_caption(stem: str, keys: Sequence[str], scenarios: Sequence[Scenario]) -> str:
     """A caption for ``sweep_<metric>.png`` or ``heatmap_<scenario>_<metric>.png``."""
     if stem.startswith("sweep_"):
         label = metric_axis(stem.removeprefix("sweep_"))[0]
-        return (f"{capital(in_words(label))} against {in_words(key_label(keys[0]))}: the mean with its 95 % "
+        return (f"{capital(in_words(label))} against {in_words(key_label(keys[0], scenarios))}: the mean with its 95 % "
                 "confidence band; a dashed line is the naive estimate, linear in the outage's days.")
     if stem.startswith("heatmap_"):
-        return (f"Mean budget loss share over the grid of {' and '.join(in_words(key_label(k)) for k in keys)}; "
+        return (f"Mean budget loss share over the grid of "
+                f"{' and '.join(in_words(key_label(k, scenarios)) for k in keys)}; "
                 "each cell's value is written in it.")
     return _humanize(stem) + "."
 
