@@ -92,3 +92,14 @@ def test_a_sweep_s_report_names_an_outage_key_as_its_plots_do(tmp_path):
     (tmp_path / "sweep.json").write_text(json.dumps({"scenarios": ["s"], "params": [{"key": key, "values": [10, 40]}]}))
     page = report.write_report(tmp_path).read_text(encoding="utf-8")
     assert "(length of the Main stop 10 days) to" in page and "first outage" not in page
+
+
+def test_compare_s_line_omits_a_confidence_interval_of_no_width():
+    from types import SimpleNamespace
+
+    runs = [SimpleNamespace(name="base"), SimpleNamespace(name="a"), SimpleNamespace(name="b")]
+    table = {"budget_loss_usd": [{"run": "base", "diff": None, "ci95_low": None, "ci95_high": None},
+                                 {"run": "a", "diff": 1.15e9, "ci95_low": 1.15e9, "ci95_high": 1.15e9},
+                                 {"run": "b", "diff": -2e6, "ci95_low": -0.05e9, "ci95_high": 0.04e9}]}
+    assert cli._compare_lines(table, runs, Path("out")).splitlines() == [
+        "a vs base: budget loss +1.15 bn USD", "b vs base: budget loss +0.00 bn USD (95 % CI -0.05 to +0.04)", "-> out/"]

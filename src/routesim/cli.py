@@ -622,10 +622,15 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _compare_lines(table: dict[str, Any], runs: list[Any], out_dir: Path) -> str:
+    """Each run's budget loss against the first run's, with the 95 % interval of the difference where it has a
+    width (one replication, or runs without randomness, give none); and where the files are."""
     lines = []
     for row in table["budget_loss_usd"][1:]:
-        lines.append(f"{row['run']} vs {runs[0].name}: budget loss {row['diff'] / 1e9:+,.2f} bn USD "
-                     f"(95 % CI {row['ci95_low'] / 1e9:+,.2f} to {row['ci95_high'] / 1e9:+,.2f})")
+        low, high = row["ci95_low"], row["ci95_high"]
+        ci = "" if low is None or high is None or low == high else (
+            f" (95 % CI {_shown(low / 1e9, 2, signed=True)} to {_shown(high / 1e9, 2, signed=True)})")
+        lines.append(f"{row['run']} vs {runs[0].name}: budget loss {_shown(row['diff'] / 1e9, 2, signed=True)} bn USD"
+                     f"{ci}")
     return "\n".join([*lines, f"-> {out_dir}/"])
 
 
@@ -861,10 +866,10 @@ def headline(summary: RunSummary, out_dir: Path) -> str:
     )
 
 
-def _shown(value: float, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals and thousands separated, never ``-0.0``: rounded first, then
-    + 0.0 turns a negative zero (a rounding error of a zero loss) into zero."""
-    return f"{round(value, decimals) + 0.0:,.{decimals}f}"
+def _shown(value: float, decimals: int, signed: bool = False) -> str:
+    """``value`` with ``decimals`` decimals and thousands separated (and its sign, if ``signed``), never
+    ``-0.0``: rounded first, then + 0.0 turns a negative zero (a rounding error of a zero loss) into zero."""
+    return f"{round(value, decimals) + 0.0:{'+' if signed else ''},.{decimals}f}"
 
 
 def _figure_text(name: str, value: float) -> str:

@@ -596,8 +596,9 @@ def _compare_page(directory: Path) -> str:
 
 
 def compare_sentence(metrics: dict[str, Any], names: Sequence[str]) -> str:
-    """What a comparison found, in one sentence: each run's change of the mean budget loss against the
-    reference, and whether its 95 % interval excludes no change."""
+    """What a comparison found, in one sentence: each run's mean budget loss above or below the reference's
+    (a difference between scenarios, not what one change causes: they may differ in more than one input),
+    and whether its 95 % interval excludes no difference."""
     m = "budget_loss_usd"
     entries = [e for e in metrics.get(m) or [] if isinstance(e, dict) and e.get("diff") is not None]
     if not names or not entries:
@@ -605,16 +606,16 @@ def compare_sentence(metrics: dict[str, Any], names: Sequence[str]) -> str:
     parts = []
     for entry in entries:
         low, high, diff = entry.get("ci95_low"), entry.get("ci95_high"), float(entry["diff"])
-        change = "raises" if diff > 0 else "lowers" if diff < 0 else "leaves"
-        size = "" if diff == 0 else f" by {_amount(m, abs(diff))}"
+        run = entry.get("run", "?")
+        which = (f"has a mean budget loss {_amount(m, abs(diff))} {'above' if diff > 0 else 'below'} {names[0]}'s"
+                 if diff != 0 else f"has the same mean budget loss as {names[0]}")
         if low is None or high is None or low == high:
             noise = ""
         elif low <= 0 <= high:
             noise = " (within the Monte Carlo noise)"
         else:
             noise = f" (95 % CI {format_value(m, low, signed=True)} to {format_value(m, high, signed=True)} bn)"
-        parts.append(f"{entry.get('run', '?')} {change} the mean budget loss{size}{' unchanged' if diff == 0 else ''}"
-                     f"{noise}")
+        parts.append(f"{run} {which}{noise}")
     return f"Against {names[0]}: " + "; ".join(parts) + "."
 
 
