@@ -210,6 +210,24 @@ def test_the_compared_exceedance_curves_are_logarithmic_too():
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]
 
 
+def test_compared_runs_stay_visible_where_they_coincide_in_colour_blind_safe_colours():
+    from matplotlib.colors import to_hex
+
+    data = overlay_data(np.array([1e9]))  # the two runs' flows are the same line
+    data["budget_loss_share"] = {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}
+    made = plots.overlays(data, ["a", "b"])
+    a, b = (line for line in made["overlay_flows"].axes[0].lines if line.get_label() in "ab")
+    assert b.get_zorder() > a.get_zorder() and b.get_linewidth() < a.get_linewidth()
+    assert b.get_linestyle() != a.get_linestyle()
+    colours = [to_hex(a.get_color()), to_hex(b.get_color())]
+    assert not {"#d62728", "#2ca02c"} & set(colours) and len(set(colours)) == 2  # no red against green
+    fig = made["overlay_budget_loss_share"]
+    ax = drawn(fig).axes[0]
+    for i, (label, top) in enumerate(zip(ax.texts, (1.0, 2.0))):  # the error bars' caps, at the means here
+        cap = ax.transData.transform((i, top))[1]
+        assert label.get_window_extent().y0 > cap + 2, label.get_text()  # the value sits above its cap
+
+
 # ----------------------------------------------------------------------------------- the daily plots
 
 def drawn(fig: Figure) -> Figure:

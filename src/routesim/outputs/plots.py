@@ -856,7 +856,7 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
     """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario. The
     exceedance curves only when some run's budget loss varies between its replications."""
     subtitle = "compared: " + ", ".join(names)
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(names))]
     out = {"overlay_flows": _overlay_flows(data["flows"], names, colors, subtitle),
            "overlay_loss_fan": _overlay_fan(data["loss_fan"], names, colors, subtitle)}
     exceedance = data["loss_exceedance"]
@@ -866,11 +866,22 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
     return out
 
 
+OVERLAY_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
+"""The runs of a comparison, in Okabe and Ito's colour-blind safe order: blue, orange, green, ... (never red
+against green for the first two)."""
+OVERLAY_STYLES = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (5, 2, 1, 2)))
+"""Each run's line style in turn: solid, dashed, dotted, dash-dot; with the narrowing widths below, a run
+whose line lies exactly on another's still shows."""
+
+
 def _overlay_flows(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    """Each run's exports, later runs dashed, narrower and drawn over the earlier ones, so that every run
+    shows where two lines coincide."""
     fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
     x = _dates_of(col["date"])
-    for name, color in zip(names, colors):
-        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=1.6, label=name)
+    for i, (name, color) in enumerate(zip(names, colors)):
+        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=max(2.4 - 0.5 * i, 0.9),
+                linestyle=OVERLAY_STYLES[i % len(OVERLAY_STYLES)], zorder=2 + i, label=name)
     _mark_transit(ax, x, np.min([np.asarray(col[n]) for n in names], axis=0))
     ax.set_ylabel("exported [thousand bbl/day]")
     ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
@@ -910,8 +921,9 @@ def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], s
     fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
     mean, low, high = (np.asarray(share[k]) * 100 for k in ("mean", "ci95_low", "ci95_high"))
     ax.bar(range(len(names)), mean, yerr=np.vstack([mean - low, high - mean]), color=colors, capsize=6, width=0.6)
-    for i, (value, top) in enumerate(zip(mean, high)):
-        ax.text(i, max(value, top), f"{value:,.2f} %", ha="center", va="bottom", fontsize=9)
+    for i, (value, top) in enumerate(zip(mean, high)):  # above the error bar's cap, not through it
+        ax.annotate(f"{value:,.2f} %", (i, max(value, top)), xytext=(0, 5), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=9)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("budget loss [% of budget revenue]")
     ax.margins(y=0.15)
