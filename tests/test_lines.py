@@ -103,3 +103,13 @@ def test_compare_s_line_omits_a_confidence_interval_of_no_width():
                                  {"run": "b", "diff": -2e6, "ci95_low": -0.05e9, "ci95_high": 0.04e9}]}
     assert cli._compare_lines(table, runs, Path("out")).splitlines() == [
         "a vs base: budget loss +1.15 bn USD", "b vs base: budget loss +0.00 bn USD (95 % CI -0.05 to +0.04)", "-> out/"]
+
+
+def test_the_sensitivity_finding_says_the_replications_it_rests_on():
+    from routesim.analysis.sensitivity import Range, one_at_a_time
+
+    oat = one_at_a_time([Range("outages[0].duration_days", 10, 60, True)], lambda v: 1e7 * v.get(
+        "outages[0].duration_days", 30), replications=200)
+    assert oat["replications"] == 200
+    assert report.sensitivity_sentence("budget_loss_usd", oat).endswith(
+        "; USD 0.30 bn at the scenario's own values (200 replications each).")

@@ -129,6 +129,15 @@ def test_tornado_and_sobol_name_their_keys_and_ranges():
     assert ticks == ["Brent [USD/bbl]", "Length of the Main stop\n[days]"]
 
 
+def test_tornado_says_the_replications_its_means_rest_on():
+    oat = {"base": 1.49e9, "replications": 200, "rows": [
+        {"key": "outages[0].duration_days", "low_value": 10, "high_value": 60, "metric_at_low": 1e9,
+         "metric_at_high": 4e9, "swing": 3e9}]}
+    fig = plots.tornado(oat, "budget_loss_usd", "s", [closure()])
+    assert "scenario as is (200 replications): 1.49" in texts(fig)
+    assert fig.axes[0].get_title().endswith("; each bar end a mean over 200 replications")
+
+
 # ------------------------------------------------------------------------------------ headline numbers
 
 def run(s: Any) -> RunResult:

@@ -694,7 +694,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
     files.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
-    oat = sensitivity.one_at_a_time(ranges, evaluate)
+    oat = sensitivity.one_at_a_time(ranges, evaluate, scenario.replications)
     progress = Bar("sobol", enabled=not args.quiet, unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()

@@ -934,8 +934,11 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
     label, scale = metric_axis(metric)
     rows = oat["rows"]
+    n = oat.get("replications")
+    runs = "" if n is None else f" ({n:,} replication{'s' if n != 1 else ''})"
     fig, ax = _plain_figure(f"{scenario}: sensitivity of {in_words(label)}",
-                            "one key at a time between its low and high; other keys as in the scenario")
+                            "one key at a time between its low and high; other keys as in the scenario"
+                            + ("" if n is None else f"; each bar end a mean over {n:,} replication{'s' if n != 1 else ''}"))
     base = oat["base"] / scale
     for i, row in enumerate(reversed(rows)):
         ends = {end: row[f"metric_at_{end}"] / scale for end in ("high", "low")}
@@ -945,7 +948,7 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
                 ax.text(value, i, f" {value:,.2f} ", ha="left" if value >= base else "right", va="center", fontsize=8)
         if np.allclose(list(ends.values()), base, rtol=1e-6, atol=0):
             ax.text(base, i, "  no effect", ha="left", va="center", fontsize=8, color="#444444")
-    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is: {base:,.2f}")
+    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is{runs}: {base:,.2f}")
     ax.set_yticks(range(len(rows)), [_range_label(r, scenarios) for r in reversed(rows)], fontsize=9)
     ax.margins(x=0.12)
     ax.set_xlabel(label)

@@ -841,7 +841,9 @@ def sensitivity_sentence(metric: str, oat: dict[str, Any]) -> str:
         return "No keys were varied."
     top, label = rows[0], in_words(metric_axis(metric)[0])
     base = oat.get("base")
-    at_base = "" if base is None else f"; {_amount(metric, float(base))} at the scenario's own values"
+    n = oat.get("replications")
+    runs = "" if n is None else f" ({n:,} replication{'s' if n != 1 else ''} each)"
+    at_base = "" if base is None else f"; {_amount(metric, float(base))} at the scenario's own values{runs}"
     words, unit = key_words(top["key"])
     which = f"Of the {len(rows)} keys varied, {words} moves the {label} most" if len(rows) > 1 else (
         f"Over its range, {words} moves the {label}")
