@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from conftest import SCENARIOS, pipeline, scenario, shuttle
 from routesim.outputs import plots, rundir
-from routesim.outputs.labels import key_label
+from routesim.outputs.labels import key_label, number
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
 from routesim.scenario.loader import load_scenario
@@ -199,8 +199,24 @@ def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risk
     assert ax.get_ylim()[0] <= 1 / 40
     marks = [t.get_text() for t in ax.texts]
     annual = np.sort(risky.metric("budget_loss_usd")) / 1e9 * 365 / 90
-    assert marks == [f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr",
-                     f"1 in 20 runs of 90 days: USD {np.percentile(annual, 95):,.2f} bn/yr"]  # 1 in 50: too few runs
+    assert marks == [f"1 in 10 runs of 90 days: USD {number(np.percentile(annual, 90), 2)} bn/yr (4 replications)",
+                     f"1 in 20 runs of 90 days: USD {number(np.percentile(annual, 95), 2)} bn/yr (2 replications)"]
+    # 1 in 50: too few runs; a tail of fewer than 10 replications to 2 significant digits, with its count
+
+
+def test_exceedance_marks_rest_on_enough_replications_for_their_digits_and_stay_inside():
+    many = montecarlo.run(closure(horizon_days=90, replications=200, seed=3, incidents=[
+        {"target": "main", "rate_per_year": 6.0, "duration_days": 8.0}]))  # 1 in 10 rests on 20 replications
+    fig = drawn(plots.loss_exceedance(many))
+    ax = fig.axes[0]
+    annual = np.sort(many.metric("budget_loss_usd")) / 1e9 * 365 / 90
+    assert ax.texts[0].get_text() == f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr"
+    counted = [t.get_text().endswith("replications)") for t in ax.texts]
+    assert counted == [False, False, True, True]  # 1 in 10 and 20 rest on 20 and 10 replications, 50 and 100 on 4, 2
+    edge = ax.get_window_extent()
+    for t in ax.texts:
+        box = t.get_window_extent()
+        assert edge.x0 <= box.x0 and box.x1 <= edge.x1, t.get_text()
 
 
 def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:

@@ -448,21 +448,33 @@ RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
 
 def loss_exceedance(result: RunResult) -> Figure:
     """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve, on a log scale down
-    to one replication in all, with the losses of the return periods the run resolves marked."""
+    to one replication in all, with the losses of the return periods the run resolves marked (inside the
+    axes; to 2 significant digits, with the count, where few replications are beyond)."""
     fig, (ax,) = _figure(result, "budget loss exceedance", bands="")
     horizon = result.scenario.horizon_days
     annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * DAYS_PER_YEAR / horizon
     exceed = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
     ax.step(annual, exceed, where="post", color="#d62728", linewidth=1.8)
     unit = " years" if horizon == DAYS_PER_YEAR else f" runs of {horizon} days"
+    ax.set_xlabel("budget loss per year [USD bn/yr]")
+    ax.set_xlim(left=min(0.0, float(annual[0])))
+    left, right = ax.get_xlim()
     for k in _tail_axis(ax, len(annual)):
         loss = float(np.percentile(annual, 100 - 100 / k))
         ax.plot(loss, 1 / k, "o", color="#7a0000", markersize=4)
-        ax.annotate(f"1 in {k}{unit}: USD {loss:,.2f} bn/yr", (loss, 1 / k), xytext=(6, 3), textcoords="offset points",
-                    fontsize=8, color="#7a0000")
-    ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_xlim(left=min(0.0, float(annual[0])))
+        beyond = len(annual) // k  # the replications the return period's loss rests on
+        text = (f"USD {loss:,.2f} bn/yr" if beyond >= FEW_TAIL else
+                f"USD {number(loss, 2)} bn/yr ({beyond} replication{'s' if beyond != 1 else ''})")
+        late = loss > left + 0.55 * (right - left)  # written to the left of its point, inside the axes
+        ax.annotate(f"1 in {k}{unit}: {text}", (loss, 1 / k), xytext=(-6 if late else 6, 3),
+                    textcoords="offset points", ha="right" if late else "left", fontsize=8, color="#7a0000")
+    ax.set_xlim(left, right)
     return fig
+
+
+FEW_TAIL = 10
+"""A return period's loss resting on fewer replications than this is written to 2 significant digits, with
+the count it rests on."""
 
 
 def _tail_axis(ax: Axes, n: int) -> list[int]:
