@@ -349,6 +349,14 @@ def test_outage_labels_never_overlap_nor_spill_out_of_their_bar(history_2022, bu
     assert all(f"{n}: CPC" in note for n in numbered)
 
 
+def test_a_run_in_november_and_december_shows_no_stray_next_year_under_its_dates():
+    result = run(closure(horizon_days=61, start_date="2023-11-01"))
+    fig = drawn(plots.revenue(result))
+    for ax in fig.axes[-2:]:  # the two panels of dates
+        shown = [t.get_text() for t in ax.get_xticklabels()] + [ax.xaxis.get_offset_text().get_text()]
+        assert "2023" in shown and not any("2024" in t for t in shown), shown
+
+
 # ------------------------------------------------------------------------------ no degenerate plots
 
 SPREAD = {"loss_distribution", "loss_fan", "loss_exceedance"}

@@ -69,7 +69,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
         ax.spines[["top", "right"]].set_visible(False)
         if timeline:
             _shade(result.scenario, ax, lanes)
-            _date_axis(ax)
+            _date_axis(ax, _dates(result))
     if lanes:
         _draw_lanes(result.scenario, top, lanes)
     return fig, axes
@@ -102,10 +102,16 @@ def _runs(result: RunResult, bands: str) -> str:
     return runs
 
 
-def _date_axis(ax: Axes) -> None:
+def _date_axis(ax: Axes, days: np.ndarray | None = None) -> None:
+    """Concise dates on the x axis, over the run's ``days`` when given (no margin: a margin past the horizon
+    put a tick, and so the offset, in the next month or year); under day ticks the offset names the year
+    only (``2023``, not ``2024-Jan`` for a run that ends in December 2023)."""
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    offsets = ["", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d", "%Y-%b-%d %H:%M"]
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, offset_formats=offsets))  # type: ignore[no-untyped-call]
+    if days is not None and len(days) > 1:
+        ax.set_xlim(_num(days[0]), _num(days[-1]))
 
 
 def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0,
