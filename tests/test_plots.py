@@ -357,6 +357,15 @@ def test_a_run_in_november_and_december_shows_no_stray_next_year_under_its_dates
         assert "2023" in shown and not any("2024" in t for t in shown), shown
 
 
+def test_the_waterfall_draws_no_bar_for_a_part_that_loses_nothing():
+    result = montecarlo.run(load_scenario(SCENARIOS / "fiscal-article.yaml", ["horizon_days=120"]))
+    assert round(float(result.metric("profit_tax_loss_usd").mean()) / 1e9, 2) == 0  # no profit tax lost here
+    ax = plots.loss_waterfall(result).axes[0]
+    assert "profit tax" not in [t.get_text() for t in ax.get_xticklabels()]
+    assert "0.00" not in [t.get_text() for t in ax.texts]
+    assert ax.texts[-1].get_text().endswith("\nno loss (below USD 0.005 bn): profit tax")
+
+
 # ------------------------------------------------------------------------------ no degenerate plots
 
 SPREAD = {"loss_distribution", "loss_fan", "loss_exceedance"}

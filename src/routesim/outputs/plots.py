@@ -507,13 +507,16 @@ WATERFALL = (
 
 def loss_waterfall(result: RunResult) -> Figure:
     """Where the export revenue lost to the disruptions lands: companies and each tax (means), and how the
-    government's part splits between the state budget and the National Fund."""
+    government's part splits between the state budget and the National Fund. A part that loses nothing (0.00
+    bn) gets no bar; the note names it."""
     fig, (ax,) = _figure(result, "where the revenue loss lands", bands="means")
     ax.grid(False, axis="x")
     mean = {k: float(result.metric(k).mean()) / 1e9 for k in result.replications[0].metrics}
     parts = [(label, mean[key], color) for key, label, color in WATERFALL]
     if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
         parts = [parts[0], ("government (flat take)", mean["government_loss_usd"], "#d62728")]
+    nothing = [label for label, value, _ in parts if round(value, 2) == 0]  # a bar of 0.00: no bar, but named
+    parts = [p for p in parts if p[0] not in nothing]
     bottom = 0.0
     for i, (_label, value, color) in enumerate(parts):
         ax.bar(i, value, bottom=bottom, color=color, width=0.6)
@@ -527,9 +530,10 @@ def loss_waterfall(result: RunResult) -> Figure:
     ax.set_ylabel("loss over the horizon [USD bn]")
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.2 * (high - low))  # room for the note
+    none = f"\nno loss (below USD 0.005 bn): {', '.join(nothing)}" if nothing else ""
     ax.text(0.01, 0.97, f"{headline(result)}\ngovernment {mean['government_loss_usd']:,.2f}: state budget "
-            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes,
-            ha="left", va="top", fontsize=9, linespacing=1.5)
+            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}{none}",
+            transform=ax.transAxes, ha="left", va="top", fontsize=9, linespacing=1.5)
     return fig
 
 
