@@ -366,6 +366,15 @@ def test_the_waterfall_draws_no_bar_for_a_part_that_loses_nothing():
     assert ax.texts[-1].get_text().endswith("\nno loss (below USD 0.005 bn): profit tax")
 
 
+def test_a_run_without_loss_says_so_instead_of_an_empty_loss_panel():
+    calm = run(scenario(horizon_days=30))
+    fig = plots.revenue(calm)
+    assert len([ax for ax in fig.axes if ax.get_legend()]) == 1  # the revenue panel alone
+    shown = texts(fig)
+    assert "no disruptions: no loss" in shown and "with the outages" not in shown and "the run" in shown
+    assert "with the disruptions" in texts(plots.revenue(run(closure(horizon_days=60))))
+
+
 # ------------------------------------------------------------------------------ no degenerate plots
 
 SPREAD = {"loss_distribution", "loss_fan", "loss_exceedance"}

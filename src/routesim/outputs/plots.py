@@ -372,21 +372,31 @@ def _store_panels(nodes: dict[str, float]) -> list[list[str]]:
 
 def revenue(result: RunResult) -> Figure:
     """Cumulative export revenue against the no-outage baseline, and the cumulative losses, with the budget
-    loss at the horizon written on the plot."""
-    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2, timeline=True)
-    x, bands = _dates(result), result.daily_bands()
-    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the outages", scale=1e9)
+    loss at the horizon written on the plot. A run that loses nothing gets no empty loss panel: the revenue
+    panel says so (``no disruptions: no loss``, or ``the disruptions cost nothing``)."""
+    s, x, bands = result.scenario, _dates(result), result.daily_bands()
+    losses = [v for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))]
+    lossless = not any(np.any(v != 0) for v in losses)
+    disrupted = bool(s.outages or s.incidents or s.failures or s.weather)
+    fig, axes = _figure(result, "cumulative revenue vs no-outage baseline", rows=1 if lossless else 2, timeline=True)
+    top = axes[0]
+    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the disruptions" if disrupted else "the run", scale=1e9)
     _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9, linestyle="--")
     top.set_ylabel("export revenue [USD bn]")
     _legend(top)
+    if lossless:
+        top.set_title("the disruptions cost nothing: no loss" if disrupted else "no disruptions: no loss", loc="left",
+                      fontsize=10, fontweight="bold", color="#444444")
+        return _label_lanes(fig, s)
+    bottom = axes[1]
     _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
-    if min(v.min() for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))) >= 0:
+    if min(v.min() for v in losses) >= 0:
         bottom.set_ylim(bottom=0)  # no gain anywhere: no negative half of the axis
     bottom.set_ylabel("cumulative loss [USD bn]")
     _legend(bottom)
     bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
-    return _label_lanes(fig, result.scenario)
+    return _label_lanes(fig, s)
 
 
 def headline(result: RunResult) -> str:
