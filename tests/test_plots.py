@@ -451,7 +451,7 @@ def test_a_short_run_s_network_flows_are_means_after_the_first_sales():
     result = run(scenario(routes={"main": pipeline(900_000.0, transit_days=5)}, horizon_days=40))
     fig = plots.network(result)
     assert "sold: mean\n900 kbbl/d" in texts(fig)  # not 900 x 35 / 40 = 788: the first 5 days are transit
-    assert "mean flows after the first sales (day 6 on)" in fig.axes[0].get_title()
+    assert "mean flows after the first sales, from day 6 (1 replication)" in fig.axes[0].get_title()
 
 
 def test_each_producer_s_links_have_its_own_colour():

@@ -571,7 +571,7 @@ def network(result: RunResult) -> Figure:
     _suptitle(fig, result, "the export network")
     widest = max(r.capacity_bpd for r in s.routes.values())
     first = _first_sale(result)
-    after = f" after the first sales (day {first + 1} on)" if first else ""
+    after = f" after the first sales, from day {first + 1}" if first else ""
     ax.set_title(f"capacities as given; line widths: the run's mean flows{after} ({_runs(result, 'means')}),\n"
                  f"on one scale for every run of this network: full width = {_kbpd(widest)}, its largest route capacity",
                  fontsize=9, color="#444444")
@@ -608,7 +608,7 @@ def _status(s: Scenario, target: str) -> str:
     return RANDOM if target in randoms else SOUND
 
 
-PRODUCER_COLORS = ("#6a3d9a", "#b8860b", "#008b8b", "#8b4513", "#c71585", "#556b2f", "#4b0082", "#708090")
+PRODUCER_COLORS = ("#b8860b", "#008b8b", "#c71585", "#556b2f", "#4b0082", "#708090", "#6a3d9a", "#8b4513")
 """One colour per producer, for its box and its links to the routes it reaches (apart from the routes')."""
 
 
