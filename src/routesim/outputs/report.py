@@ -53,8 +53,10 @@ PLOT_CAPTIONS: dict[str, str] = {
     "widths are the run's mean flows against the network's largest route capacity (the same scale in every run of "
     "the network), impaired parts are marked and listed.",
     "flows": "Daily exports per route at the sale point (after transit); the strip above marks each outage.",
-    "storage": "Storage level against its capacity (top); production and the shut-in it could not place (bottom).",
-    "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom).",
+    "storage": "Storage levels against their capacities (small stores on a panel of their own); production and the "
+    "shut-in it could not place (below; on a panel each when their bands would overlap).",
+    "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom; "
+    "none when nothing is lost).",
     "loss_waterfall": "Where the lost export revenue lands: companies and each tax, and the government's part "
     "split between the state budget and the National Fund (means).",
     "price_curve": "Losses of the run's barrels (mean volumes) if Brent were held at each constant price.",
