@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from conftest import pipeline, scenario, shuttle
+from conftest import SCENARIOS, pipeline, scenario, shuttle
 from routesim.outputs import plots, rundir
-from routesim.outputs.labels import key_label
+from routesim.outputs.labels import key_label, number
 from routesim.results.run import RunResult
 from routesim.runs import montecarlo
+from routesim.scenario.loader import load_scenario
 from routesim.scenario.model import Scenario
 
 
@@ -77,7 +78,7 @@ def test_sweep_curve_labels_its_axis_with_the_key_in_words():
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Length of the Main stop [days]"
     assert ax.get_ylabel() == "budget loss [% of budget revenue]"
-    assert "Budget loss against length of the Main stop" in texts(fig)
+    assert "Budget loss [% of budget revenue] against length of the Main stop" in texts(fig)
 
 
 def test_heatmap_writes_each_cell_s_value_in_it():
@@ -89,6 +90,23 @@ def test_heatmap_writes_each_cell_s_value_in_it():
     days, tankers = [10, 40], [3, 6]  # columns and rows, ascending
     assert cells == {(days.index(d), tankers.index(n)): f"{share * 100:.2f}" for (d, n), share in values.items()}
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Length of the Main stop [days]", "Main tankers [count]")
+
+
+def test_sweep_titles_carry_their_unit_grid_values_three_digits_and_no_band_is_promised_for_one_replication():
+    values = {(d, t): d / 1000 for d in (0.0, 110 / 3, 220 / 3) for t in (3, 6)}
+    fig = plots.sweep_heatmap(sweep_rows(values), ("outages[0].duration_days", "routes.main.tankers"),
+                              "budget_loss_share", "s", [closure()])
+    assert fig.get_suptitle() == "s: budget loss [% of budget revenue]"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "36.7", "73.3"]
+    rows = sweep_rows({(d, 3): d / 1000 for d in (0, 30, 60)})
+    titles = {m: plots.sweep_curve(rows, "outages[0].duration_days", m, scenarios=[closure()]).get_suptitle()
+              for m in ("budget_loss_share", "budget_loss_usd")}
+    assert titles == {"budget_loss_share": "Budget loss [% of budget revenue] against length of the Main stop",
+                      "budget_loss_usd": "Budget loss [USD bn] against length of the Main stop"}
+    one = [{**r, "replications": 1} for r in rows]
+    subtitle = plots.sweep_curve(one, "outages[0].duration_days", "budget_loss_usd").axes[0].get_title()
+    assert subtitle.startswith("1 replication a point: no band") and "confidence band" not in subtitle
+    assert "95 % confidence band" in plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_usd").axes[0].get_title()
 
 
 def test_tornado_and_sobol_name_their_keys_and_ranges():
@@ -111,6 +129,15 @@ def test_tornado_and_sobol_name_their_keys_and_ranges():
     assert ticks == ["Brent [USD/bbl]", "Length of the Main stop\n[days]"]
 
 
+def test_tornado_says_the_replications_its_means_rest_on():
+    oat = {"base": 1.49e9, "replications": 200, "rows": [
+        {"key": "outages[0].duration_days", "low_value": 10, "high_value": 60, "metric_at_low": 1e9,
+         "metric_at_high": 4e9, "swing": 3e9}]}
+    fig = plots.tornado(oat, "budget_loss_usd", "s", [closure()])
+    assert "scenario as is (200 replications): 1.49" in texts(fig)
+    assert fig.axes[0].get_title().endswith("; each bar end a mean over 200 replications")
+
+
 # ------------------------------------------------------------------------------------ headline numbers
 
 def run(s: Any) -> RunResult:
@@ -127,7 +154,7 @@ def test_revenue_shows_the_budget_loss_at_the_horizon_in_usd_and_share(stop):
     metrics = stop.summary().metrics
     usd, share = metrics["budget_loss_usd"].mean, metrics["budget_loss_share"].mean
     assert usd > 0
-    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of budget revenue"
+    expected = f"budget loss USD {usd / 1e9:,.2f} bn = {share * 100:,.1f} % of the 60-day budget"
     assert f"at the horizon: {expected}" in texts(plots.revenue(stop))
     assert any(t.startswith(expected + "\ngovernment") for t in texts(plots.loss_waterfall(stop)))
 
@@ -163,6 +190,7 @@ def test_loss_distribution_marks_var_and_cvar_of_the_summary(risky):
     assert lines["VaR 95 %"] == pytest.approx(share.var95 * 100)
     assert lines["CVaR 95 % (mean of the worst 5 %)"] == pytest.approx(share.cvar95 * 100)
     assert lines["median"] == pytest.approx(share.p50 * 100)
+    assert plots.loss_distribution(risky).axes[0].get_xlabel() == "budget loss over the horizon [% of the 90-day budget]"
 
 
 def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risky):
@@ -171,8 +199,24 @@ def test_exceedance_is_logarithmic_with_the_return_periods_the_run_resolves(risk
     assert ax.get_ylim()[0] <= 1 / 40
     marks = [t.get_text() for t in ax.texts]
     annual = np.sort(risky.metric("budget_loss_usd")) / 1e9 * 365 / 90
-    assert marks == [f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr",
-                     f"1 in 20 runs of 90 days: USD {np.percentile(annual, 95):,.2f} bn/yr"]  # 1 in 50: too few runs
+    assert marks == [f"1 in 10 runs of 90 days: USD {number(np.percentile(annual, 90), 2)} bn/yr (4 replications)",
+                     f"1 in 20 runs of 90 days: USD {number(np.percentile(annual, 95), 2)} bn/yr (2 replications)"]
+    # 1 in 50: too few runs; a tail of fewer than 10 replications to 2 significant digits, with its count
+
+
+def test_exceedance_marks_rest_on_enough_replications_for_their_digits_and_stay_inside():
+    many = montecarlo.run(closure(horizon_days=90, replications=200, seed=3, incidents=[
+        {"target": "main", "rate_per_year": 6.0, "duration_days": 8.0}]))  # 1 in 10 rests on 20 replications
+    fig = drawn(plots.loss_exceedance(many))
+    ax = fig.axes[0]
+    annual = np.sort(many.metric("budget_loss_usd")) / 1e9 * 365 / 90
+    assert ax.texts[0].get_text() == f"1 in 10 runs of 90 days: USD {np.percentile(annual, 90):,.2f} bn/yr"
+    counted = [t.get_text().endswith("replications)") for t in ax.texts]
+    assert counted == [False, False, True, True]  # 1 in 10 and 20 rest on 20 and 10 replications, 50 and 100 on 4, 2
+    edge = ax.get_window_extent()
+    for t in ax.texts:
+        box = t.get_window_extent()
+        assert edge.x0 <= box.x0 and box.x1 <= edge.x1, t.get_text()
 
 
 def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:
@@ -189,6 +233,24 @@ def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:
 def test_the_compared_exceedance_curves_are_logarithmic_too():
     ax = plots.overlays(overlay_data(np.linspace(0, 4e9, 40)), ["a", "b"])["overlay_loss_exceedance"].axes[0]
     assert ax.get_yscale() == "log" and [t.get_text() for t in ax.texts] == ["1 in 10", "1 in 20"]
+
+
+def test_compared_runs_stay_visible_where_they_coincide_in_colour_blind_safe_colours():
+    from matplotlib.colors import to_hex
+
+    data = overlay_data(np.array([1e9]))  # the two runs' flows are the same line
+    data["budget_loss_share"] = {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}
+    made = plots.overlays(data, ["a", "b"])
+    a, b = (line for line in made["overlay_flows"].axes[0].lines if line.get_label() in "ab")
+    assert b.get_zorder() > a.get_zorder() and b.get_linewidth() < a.get_linewidth()
+    assert b.get_linestyle() != a.get_linestyle()
+    colours = [to_hex(a.get_color()), to_hex(b.get_color())]
+    assert not {"#d62728", "#2ca02c"} & set(colours) and len(set(colours)) == 2  # no red against green
+    fig = made["overlay_budget_loss_share"]
+    ax = drawn(fig).axes[0]
+    for i, (label, top) in enumerate(zip(ax.texts, (1.0, 2.0))):  # the error bars' caps, at the means here
+        cap = ax.transData.transform((i, top))[1]
+        assert label.get_window_extent().y0 > cap + 2, label.get_text()  # the value sits above its cap
 
 
 # ----------------------------------------------------------------------------------- the daily plots
@@ -224,6 +286,23 @@ def test_flows_show_the_baseline_only_where_the_run_departs_from_it(stop):
     assert legends(run(calm)) == [["Main"], ["Small"]]
 
 
+def legend_texts(fig: Figure) -> list[list[str]]:
+    return [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes if ax.get_legend()]
+
+
+def test_small_stores_get_their_own_panel_on_their_own_scale(moorings):
+    fig = plots.storage(moorings)  # a 2 M bbl tank farm beside a 0.2 M bbl field store
+    assert legend_texts(fig)[:2] == [["Main tank farm", "capacity of each"], ["P storage", "capacity of each"]]
+    panels = [ax for ax in fig.axes if ax.get_legend()]
+    assert panels[1].get_ylim()[1] == pytest.approx(0.2 * 1.08)
+    assert "smaller stores, on their own scale" in texts(fig)
+
+
+def test_shut_in_s_band_gets_a_panel_of_its_own_away_from_production_s(risky, stop):
+    assert legend_texts(plots.storage(risky))[-2:] == [["production"], ["shut in"]]
+    assert legend_texts(plots.storage(stop))[-1] == ["production", "shut in"]  # lines only: one panel
+
+
 def test_each_impaired_part_has_its_own_lane_and_shade():
     terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0}
     window = {"start_day": 10, "duration_days": 20, "capacity_factor": 0.0}
@@ -236,6 +315,64 @@ def test_each_impaired_part_has_its_own_lane_and_shade():
         "at 50 % of capacity, 10 Feb to 14 Feb 2022"]
     shades = {tuple(bar.get_facecolor()) for bar in strip.patches}
     assert len(shades) == 3
+
+
+@pytest.fixture(scope="module")
+def history_2022() -> RunResult:
+    """2022 as it happened: eight outage windows on CPC's terminal and moorings, some days apart."""
+    return montecarlo.run(load_scenario(SCENARIOS / "history" / "2022.yaml"))
+
+
+def strip_labels(fig: Figure) -> tuple[Any, list[Any], list[Any]]:
+    """The drawn figure's outage strip, its window labels' and its bars' extents."""
+    fig.canvas.draw()
+    strip = next(ax for ax in fig.axes if ax.get_gid() == plots.STRIP)
+    return strip, [t.get_window_extent() for t in strip.texts], [b.get_window_extent() for b in strip.patches]
+
+
+@pytest.mark.parametrize("builder", [plots.flows, plots.storage, plots.revenue])
+def test_outage_labels_never_overlap_nor_spill_out_of_their_bar(history_2022, builder):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = builder(history_2022)
+    FigureCanvasAgg(fig)
+    strip, labels, bars = strip_labels(fig)
+    assert len(labels) >= len(bars) - 2  # most windows are labelled on the strip itself
+    edge = strip.get_window_extent()
+    for i, box in enumerate(labels):
+        assert edge.x0 <= box.x0 and box.x1 <= edge.x1, strip.texts[i].get_text()
+        assert not any(box.overlaps(other) for other in labels[i + 1:]), strip.texts[i].get_text()
+        inside = [bar for bar in bars if bar.x0 <= box.x0 and box.x1 <= bar.x1 and bar.y0 <= box.y0 <= bar.y1]
+        assert inside or not any(box.overlaps(bar) for bar in bars), strip.texts[i].get_text()
+    numbered = [t.get_text() for t in strip.texts if t.get_text().isdigit()]
+    note = fig.get_supxlabel()
+    assert all(f"{n}: CPC" in note for n in numbered)
+
+
+def test_a_run_in_november_and_december_shows_no_stray_next_year_under_its_dates():
+    result = run(closure(horizon_days=61, start_date="2023-11-01"))
+    fig = drawn(plots.revenue(result))
+    for ax in fig.axes[-2:]:  # the two panels of dates
+        shown = [t.get_text() for t in ax.get_xticklabels()] + [ax.xaxis.get_offset_text().get_text()]
+        assert "2023" in shown and not any("2024" in t for t in shown), shown
+
+
+def test_the_waterfall_draws_no_bar_for_a_part_that_loses_nothing():
+    result = montecarlo.run(load_scenario(SCENARIOS / "fiscal-article.yaml", ["horizon_days=120"]))
+    assert round(float(result.metric("profit_tax_loss_usd").mean()) / 1e9, 2) == 0  # no profit tax lost here
+    ax = plots.loss_waterfall(result).axes[0]
+    assert "profit tax" not in [t.get_text() for t in ax.get_xticklabels()]
+    assert "0.00" not in [t.get_text() for t in ax.texts]
+    assert ax.texts[-1].get_text().endswith("\nno loss (below USD 0.005 bn): profit tax")
+
+
+def test_a_run_without_loss_says_so_instead_of_an_empty_loss_panel():
+    calm = run(scenario(horizon_days=30))
+    fig = plots.revenue(calm)
+    assert len([ax for ax in fig.axes if ax.get_legend()]) == 1  # the revenue panel alone
+    shown = texts(fig)
+    assert "no disruptions: no loss" in shown and "with the outages" not in shown and "the run" in shown
+    assert "with the disruptions" in texts(plots.revenue(run(closure(horizon_days=60))))
 
 
 # ------------------------------------------------------------------------------ no degenerate plots
@@ -291,12 +428,44 @@ def test_network_draws_every_part_with_its_capacity_and_the_mean_flows(moorings)
     shown = texts(fig)
     for text in ("Main: pipeline, capacity 900 kbbl/d, transit 0 d", "east\n950 kbbl/d", "tank farm\n2.0 M bbl",
                  "terminal: 2 of 3\nmoorings x 500 kbbl/d", "spm-1", "spm-2", "spm-3",
-                 "Caspian: tanker shuttle, capacity 100 kbbl/d, transit 0 d", "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
+                 "Caspian: tanker shuttle, capacity 100 kbbl/d, carries at most 75 kbbl/d (5 tankers), transit 0 d",
+                 "5 tankers x 90 k bbl\n1 load berth, voyage 2 d"):
         assert text in shown
     for route in ("main", "caspian"):
         assert f"sold: mean\n{np.mean(moorings.daily_mean(f'{route}_exported_bpd')) / 1e3:,.0f} kbbl/d" in shown
     widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
     assert widths["route main"] > widths["route caspian"] > 0  # main carries more than the tankers
+
+
+def test_network_names_the_binding_cap_and_scales_widths_to_the_network_not_the_run(moorings):
+    fig = plots.network(moorings)
+    assert "Main: pipeline, capacity 900 kbbl/d, transit 0 d" in texts(fig)  # nothing binds it below 900
+    assert "full width = 900 kbbl/d, its largest route capacity" in fig.axes[0].get_title()
+    widths = {line.get_gid(): line.get_linewidth() for line in fig.axes[0].lines if line.get_gid()}
+    for route in ("main", "caspian"):  # against the capacity of the largest route, not the run's largest flow
+        flow = float(np.mean(moorings.daily_mean(f"{route}_exported_bpd")))
+        assert widths[f"route {route}"] == pytest.approx(1.5 + 12.5 * flow / 900_000.0)
+
+
+def test_a_short_run_s_network_flows_are_means_after_the_first_sales():
+    result = run(scenario(routes={"main": pipeline(900_000.0, transit_days=5)}, horizon_days=40))
+    fig = plots.network(result)
+    assert "sold: mean\n900 kbbl/d" in texts(fig)  # not 900 x 35 / 40 = 788: the first 5 days are transit
+    assert "mean flows after the first sales, from day 6 (1 replication)" in fig.axes[0].get_title()
+
+
+def test_each_producer_s_links_have_its_own_colour():
+    from matplotlib.colors import to_hex
+
+    fields = {n: {"production_bpd": 300_000.0, "storage_bbl": 0.0, "initial_storage_bbl": 0.0, "restart_ramp_days": 0.0,
+                  "routes": routes} for n, routes in (("east", ["a", "b"]), ("west", ["a", "b"]))}
+    result = run(scenario(routes={"a": pipeline(500_000.0), "b": pipeline(500_000.0)}, producers=fields, horizon_days=20))
+    ax = plots.network(result).axes[0]
+    links = {line.get_gid(): to_hex(line.get_color()) for line in ax.lines if (line.get_gid() or "").startswith("link")}
+    assert set(links) == {f"link {p} {r}" for p in ("east", "west") for r in "ab"}
+    assert links["link east a"] == links["link east b"] != links["link west a"] == links["link west b"]
+    boxes = {t.get_gid(): to_hex(t.get_bbox_patch().get_edgecolor()) for t in ax.texts if t.get_gid()}
+    assert boxes == {"producer east": links["link east a"], "producer west": links["link west a"]}
 
 
 def test_network_marks_and_lists_the_outage_windows(moorings):

@@ -375,14 +375,17 @@ def test_compare_report(compare_dir: Path) -> None:
 
 def test_compare_report_opens_on_what_it_found(compare_dir: Path) -> None:
     _, page = page_of(compare_dir)
-    assert page.ids["finding"] == ("Against base: tc<300k> lowers the mean budget loss by USD 0.55 bn "
+    assert page.ids["finding"] == ("Against base: tc<300k> has a mean budget loss USD 0.55 bn below base's "
                                    "(95 % CI -0.61 to -0.49 bn).")
 
 
 def test_compare_sentence_says_when_a_change_is_within_the_noise() -> None:
     entry = {"run": "b", "mean": 1.0e9, "diff": 0.02e9, "ci95_low": -0.01e9, "ci95_high": 0.05e9}
     text = report.compare_sentence({"budget_loss_usd": [{"run": "a", "diff": None}, entry]}, ["a", "b"])
-    assert text == "Against a: b raises the mean budget loss by USD 0.02 bn (within the Monte Carlo noise)."
+    assert text == "Against a: b has a mean budget loss USD 0.02 bn above a's (within the Monte Carlo noise)."
+    same = report.compare_sentence({"budget_loss_usd": [{"run": "a", "diff": None}, {**entry, "diff": 0.0,
+                                    "ci95_low": 0.0, "ci95_high": 0.0}]}, ["a", "b"])
+    assert same == "Against a: b has the same mean budget loss as a."
 
 
 # --------------------------------------------------------------------------- the opening sentence of a run
@@ -418,7 +421,7 @@ def test_set_shows_in_the_summary_the_report_and_the_result_line(tmp_path: Path,
     _, page = page_of(tmp_path / "r")
     assert setting in page.ids["settings"]
     assert main(["summary", str(tmp_path / "r")]) == 0
-    assert capsys.readouterr().out.startswith(f"cpc-closure-30d (--set {setting}): 1 replications")
+    assert capsys.readouterr().out.startswith(f"cpc-closure-30d (--set {setting}): 1 replication,")
 
 
 def test_a_summary_written_before_settings_reads_as_none(closure_summary: dict[str, Any]) -> None:

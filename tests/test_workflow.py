@@ -98,6 +98,19 @@ def test_sweep_says_its_size_refuses_a_large_one_and_another_sweep_s_folder(tmp_
 
 
 @pytest.mark.e2e
+def test_sweeps_of_other_keys_get_folders_of_their_own_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    closure = str(SCENARIOS / "cpc-closure-30d.yaml")
+    assert main(["sweep", closure, "--param", "outages[0].duration_days=10,20", "--no-plots", *SHORT]) == 0
+    assert main(["sweep", closure, "--param", "routes.trans_caspian.tankers=3,6", "--no-plots", *SHORT]) == 0
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == [
+        "sweep-cpc-closure-30d+outages.0.duration_days", "sweep-cpc-closure-30d+routes.trans_caspian.tankers"]
+    code, err = cli("sweep", closure, "--param", "routes.trans_caspian.tankers=3,6", "--out",
+                    str(tmp_path / "results" / "sweep-cpc-closure-30d+outages.0.duration_days"))
+    assert code == 2 and "holds the points of another sweep" in err  # an explicit --out is still refused
+
+
+@pytest.mark.e2e
 def test_an_interrupted_sweep_says_its_finished_points_are_kept(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

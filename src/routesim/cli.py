@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files")
     swp.add_argument("--param", action="append", default=[], required=True, metavar="KEY=START:STOP:COUNT|A,B,C",
                      help="a key and its values: COUNT evenly spaced from START to STOP, or a list; repeatable")
-    swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>)")
+    swp.add_argument("-o", "--out", type=Path, metavar="DIR", help="output directory (default: results/sweep-<name>+<keys>)")
     swp.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     swp.add_argument("--yes", action="store_true", help="start a sweep even when it is large "
                      f"(more than {SWEEP_RUNS_WITHOUT_YES} runs or about an hour)")
@@ -540,6 +540,12 @@ def _variant_name(name: str, sets: Sequence[str]) -> str:
     return f"{name}+{text}" if len(text) <= 80 else f"{name}+set-{zlib.crc32(' '.join(sets).encode()):08x}"
 
 
+def _sweep_name(names: Sequence[str], keys: Sequence[str]) -> str:
+    """The default folder of a sweep: its scenarios and the keys it sweeps (``outages[0].duration_days`` as
+    ``outages.0.duration_days``), so that a sweep of other keys does not meet this one's folder."""
+    return _variant_name("sweep-" + "-vs-".join(names), [re.sub(r"\[(\d+)\]", r".\1", key) for key in keys])
+
+
 def _duration(seconds: float) -> str:
     """``42 s``, ``3 min``, ``2.5 h``: how long, as a person says it."""
     if seconds < 90:
@@ -616,10 +622,15 @@ def cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _compare_lines(table: dict[str, Any], runs: list[Any], out_dir: Path) -> str:
+    """Each run's budget loss against the first run's, with the 95 % interval of the difference where it has a
+    width (one replication, or runs without randomness, give none); and where the files are."""
     lines = []
     for row in table["budget_loss_usd"][1:]:
-        lines.append(f"{row['run']} vs {runs[0].name}: budget loss {row['diff'] / 1e9:+,.2f} bn USD "
-                     f"(95 % CI {row['ci95_low'] / 1e9:+,.2f} to {row['ci95_high'] / 1e9:+,.2f})")
+        low, high = row["ci95_low"], row["ci95_high"]
+        ci = "" if low is None or high is None or low == high else (
+            f" (95 % CI {_shown(low / 1e9, 2, signed=True)} to {_shown(high / 1e9, 2, signed=True)})")
+        lines.append(f"{row['run']} vs {runs[0].name}: budget loss {_shown(row['diff'] / 1e9, 2, signed=True)} bn USD"
+                     f"{ci}")
     return "\n".join([*lines, f"-> {out_dir}/"])
 
 
@@ -637,7 +648,7 @@ def cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
     problems = sorted({line for p, s in zip(args.scenarios, scenarios) for line in _run_problems(p, s, args.engine)})
     if problems:
         raise ScenarioError(problems)
-    out_dir = args.out or Path("results") / ("sweep-" + "-vs-".join(s.name for s in scenarios))
+    out_dir = args.out or Path("results") / _sweep_name([s.name for s in scenarios], [p.key for p in params])
     the_plan = sweep.plan(args.scenarios, params, overrides)  # every point checked first
     sweep.check_out(out_dir, the_plan.identity(params))
     seconds = sweep.estimate_s(the_plan, overrides, args.workers, args.engine)
@@ -683,7 +694,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
     out_dir = args.out or Path("results") / f"sensitivity-{scenario.name}"
     files.check_target(out_dir)
     evaluate = sensitivity.evaluator(args.scenario, overrides, args.metric, args.workers, args.engine)
-    oat = sensitivity.one_at_a_time(ranges, evaluate)
+    oat = sensitivity.one_at_a_time(ranges, evaluate, scenario.replications)
     progress = Bar("sobol", enabled=not args.quiet, unit="runs")
     indices = sensitivity.sobol(ranges, evaluate, args.samples, scenario.seed, progress) if args.sobol else None
     progress.close()
@@ -836,18 +847,36 @@ def result_line(summary: RunSummary, out_dir: Path) -> dict[str, Any]:
 def headline(summary: RunSummary, out_dir: Path) -> str:
     """One line that says what the run found and where its files are; with outcomes that differ, the 95th
     percentile of the budget loss and the probability of any loss too."""
+    from routesim.outputs.labels import budget_words
+
     line = result_line(summary, out_dir)
     n = summary.replications
     mean = " (means)" if n > 1 else ""
     risk = ""
     if "budget_loss_usd_p95" in line:
-        risk = f"; p95 USD {line['budget_loss_usd_p95'] / 1e9:,.2f} bn, P(loss) {line['prob_budget_loss']:.0%}"
+        risk = (f"; p95 USD {_shown(line['budget_loss_usd_p95'] / 1e9, 2)} bn, "
+                f"P(loss) {_shown(line['prob_budget_loss'] * 100, 0)}%")
     return (
         f"{summary.title}: {n} replication{'s' if n > 1 else ''}{mean}: "
-        f"exported {line['exported_bbl_mean'] / 1e6:,.1f} M bbl, shut in {line['shut_in_bbl_mean'] / 1e6:,.1f} M bbl, "
-        f"budget loss USD {line['budget_loss_usd_mean'] / 1e9:,.2f} bn "
-        f"({line['budget_loss_share_mean']:.1%} of budget){risk} -> {out_dir}/"
+        f"exported {_shown(line['exported_bbl_mean'] / 1e6, 1)} M bbl, "
+        f"shut in {_shown(line['shut_in_bbl_mean'] / 1e6, 1)} M bbl, "
+        f"budget loss USD {_shown(line['budget_loss_usd_mean'] / 1e9, 2)} bn "
+        f"({_shown(line['budget_loss_share_mean'] * 100, 1)}% of {budget_words(summary.horizon_days, 'budget')})"
+        f"{risk} -> {out_dir}/"
     )
+
+
+def _shown(value: float, decimals: int, signed: bool = False) -> str:
+    """``value`` with ``decimals`` decimals and thousands separated (and its sign, if ``signed``), never
+    ``-0.0``: rounded first, then + 0.0 turns a negative zero (a rounding error of a zero loss) into zero."""
+    return f"{round(value, decimals) + 0.0:{'+' if signed else ''},.{decimals}f}"
+
+
+def _figure_text(name: str, value: float) -> str:
+    """A figure of ``routesim summary``, in 4 significant digits; a rounding error of zero (below a
+    thousandth of a barrel or dollar, a trillionth of a share) shown as 0, never as ``-0`` or ``-5e-07``."""
+    noise = 1e-12 if name.endswith("_share") else 1e-3
+    return f"{(0.0 if abs(value) < noise else value) + 0.0:12.4g}"
 
 
 def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
@@ -858,18 +887,22 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
         return EXIT_OK
-    print(f"{summary.title}: {summary.replications:,} replications, {summary.horizon_days} days, seed {summary.seed}")
-    print(f"  {'metric':<26} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
+    n = summary.replications
+    print(f"{summary.title}: {n:,} replication{'s' if n != 1 else ''}, {summary.horizon_days} days, seed {summary.seed}")
+    width = max(26, *(len(name) for name in summary.metrics))
+    print(f"  {'metric':<{width}} {'mean':>12} {'p5':>12} {'p50':>12} {'p95':>12} {'CVaR 95':>12} {'P(loss)':>8}")
     for name, st in summary.metrics.items():
-        cvar = "" if st.cvar95 is None else f"{st.cvar95:12.4g}"
+        cvar = "" if st.cvar95 is None else _figure_text(name, st.cvar95)
         prob = "" if st.prob_loss is None else f"{st.prob_loss:8.1%}"
-        print(f"  {name:<26} {st.mean:12.4g} {st.p5:12.4g} {st.p50:12.4g} {st.p95:12.4g} {cvar:>12} {prob:>8}")
+        shown = " ".join(_figure_text(name, v) for v in (st.mean, st.p5, st.p50, st.p95))
+        print(f"  {name:<{width}} {shown} {cvar:>12} {prob:>8}")
     for producer, own in (summary.producers or {}).items():
-        print(f"  {producer}: shut in {own['shut_in_bbl'].mean / 1e6:,.1f} M bbl, made up "
-              f"{own['recovered_bbl'].mean / 1e6:,.1f}, lost {own['lost_production_bbl'].mean / 1e6:,.1f}, still owed "
-              f"{own['backlog_end_bbl'].mean / 1e6:,.1f} at the horizon (means)")
+        print(f"  {producer}: shut in {_shown(own['shut_in_bbl'].mean / 1e6, 1)} M bbl, made up "
+              f"{_shown(own['recovered_bbl'].mean / 1e6, 1)}, lost {_shown(own['lost_production_bbl'].mean / 1e6, 1)}, "
+              f"still owed {_shown(own['backlog_end_bbl'].mean / 1e6, 1)} at the horizon (means)")
     for route, figures in summary.routes.items():
         bound = "" if figures.binding_constraint is None else f"; bound by {figures.binding_constraint}"
-        print(f"  {route}: exported {figures.exported_bbl.mean / 1e6:,.1f} M bbl (mean), available "
-              f"{figures.availability.mean:.1%}, {figures.days_impaired.mean:,.1f} days impaired{bound}")
+        print(f"  {route}: exported {_shown(figures.exported_bbl.mean / 1e6, 1)} M bbl (mean), available "
+              f"{_shown(figures.availability.mean * 100, 1)}%, {_shown(figures.days_impaired.mean, 1)} days "
+              f"impaired{bound}")
     return EXIT_OK

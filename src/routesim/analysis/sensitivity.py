@@ -71,8 +71,10 @@ def evaluator(
     return evaluate
 
 
-def one_at_a_time(ranges: list[Range], evaluate: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
-    """The metric at the scenario's own values, and with each key at its low and at its high."""
+def one_at_a_time(ranges: list[Range], evaluate: Callable[[dict[str, Any]], float],
+                  replications: int | None = None) -> dict[str, Any]:
+    """The metric at the scenario's own values, and with each key at its low and at its high; with the
+    ``replications`` each evaluation's mean rests on, when given."""
     base = evaluate({})
     rows: list[dict[str, Any]] = []
     for r in ranges:
@@ -80,7 +82,7 @@ def one_at_a_time(ranges: list[Range], evaluate: Callable[[dict[str, Any]], floa
         rows.append({"key": r.key, "low_value": r.low, "high_value": r.high, "metric_at_low": low,
                      "metric_at_high": high, "swing": abs(high - low)})
     rows.sort(key=lambda row: -row["swing"])
-    return {"base": base, "rows": rows}
+    return {"base": base, "rows": rows} | ({} if replications is None else {"replications": replications})
 
 
 def sobol(

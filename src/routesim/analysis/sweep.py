@@ -214,7 +214,8 @@ def sweep(
             point_dir = out_dir / name / f"p{i:03d}"
             sets = [*overrides, *(setting(k, v) for k, v in point.items())]
             summary, reused = run_point(path, sets, point_dir, workers, command, engine=engine)
-            row = {"scenario": name, **point, "run_dir": str(point_dir.relative_to(out_dir)), "reused": reused}
+            row = {"scenario": name, **point, "run_dir": str(point_dir.relative_to(out_dir)), "reused": reused,
+                   "replications": summary.replications}
             for metric in SWEEP_METRICS:
                 row.update({f"{metric}_{stat}": getattr(summary.metrics[metric], stat) for stat in STATS})
             rows.append(row)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from routesim.scenario.model import Scenario
+from routesim.units import DAYS_PER_YEAR
 
 UNIT_SUFFIXES = (  # a key's unit from how its name ends, longest first
     ("_usd_per_bbl", "USD/bbl"),
@@ -143,8 +144,11 @@ def _nth(kind: str, index: int) -> str:
     return f"the {ORDINALS[index]} {what}" if index < len(ORDINALS) else f"{what} {index}"
 
 
-def number(value: float) -> str:
-    """A parameter value as text: thousands separated, no needless decimals."""
+def number(value: float, digits: int | None = None) -> str:
+    """A parameter value as text: thousands separated, no needless decimals; to ``digits`` significant digits
+    if given (a grid value of 110 / 3 as ``36.7``, not ``36.6667``)."""
+    if digits is not None:
+        value = float(f"{value:.{digits}g}")
     return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}"
 
 
@@ -157,6 +161,12 @@ METRIC_LABELS = {
     "shut_in_bbl": ("shut in", 1e6, "M bbl"),
     "export_loss_bbl": ("exports lost", 1e6, "M bbl"),
 }
+
+
+def budget_words(horizon_days: int, year: str = "budget revenue") -> str:
+    """What a budget loss share is of: the budget of the run's horizon, ``year`` (``budget revenue``) for a
+    year's run, ``the 61-day budget`` for a shorter or longer one."""
+    return year if horizon_days == DAYS_PER_YEAR else f"the {horizon_days:,}-day budget"
 
 
 def metric_axis(metric: str) -> tuple[str, float]:
@@ -185,7 +195,8 @@ def key_words(key: str, scenarios: Sequence[Scenario] = ()) -> tuple[str, str]:
     return in_words(words), "" if unit in ("-", "count") else f" {unit}"
 
 
-def key_at(key: str, value: float) -> str:
-    """A key at a value, in words: ``length of the first outage 10 days``."""
-    words, unit = key_words(key)
+def key_at(key: str, value: float, scenarios: Sequence[Scenario] = ()) -> str:
+    """A key at a value, in words: ``length of the first outage 10 days``, or with ``scenarios`` that agree on
+    what it hits, ``length of the CPC stop 10 days``."""
+    words, unit = key_words(key, scenarios)
     return f"{words} {number(value)}{unit}"

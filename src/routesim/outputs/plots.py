@@ -21,10 +21,11 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from routesim.results.run import RunResult
-from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+from routesim.scenario.bottleneck import bottleneck
+from routesim.scenario.model import PipelineRoute, Route, Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
 
-from .labels import capital, display_name, in_words, key_label, metric_axis, number, split_unit
+from .labels import budget_words, capital, display_name, in_words, key_label, metric_axis, number, split_unit
 
 if TYPE_CHECKING:
     from routesim.analysis.calibrate import Calibration
@@ -53,7 +54,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
     """A figure of ``rows`` panels with the run's title; a ``timeline`` (panels of dates) also gets the outage
     windows: a strip above the panels with a lane per impaired part, and its shade across every panel."""
     lanes = _lanes(result.scenario) if timeline else {}
-    height = SIZE_IN[1] * (1 if rows == 1 else 0.75 * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
+    height = SIZE_IN[1] * (1 if rows == 1 else min(0.75, 2.4 / rows) * rows) + (0.3 * len(lanes) + 0.2 if lanes else 0)
     fig = Figure(figsize=(SIZE_IN[0], height), layout="constrained")
     ratios = ([0.09 * len(lanes) + 0.04] if lanes else []) + [1.0] * rows
     grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
@@ -68,7 +69,7 @@ def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 
         ax.spines[["top", "right"]].set_visible(False)
         if timeline:
             _shade(result.scenario, ax, lanes)
-            _date_axis(ax)
+            _date_axis(ax, _dates(result))
     if lanes:
         _draw_lanes(result.scenario, top, lanes)
     return fig, axes
@@ -101,10 +102,16 @@ def _runs(result: RunResult, bands: str) -> str:
     return runs
 
 
-def _date_axis(ax: Axes) -> None:
+def _date_axis(ax: Axes, days: np.ndarray | None = None) -> None:
+    """Concise dates on the x axis, over the run's ``days`` when given (no margin: a margin past the horizon
+    put a tick, and so the offset, in the next month or year); under day ticks the offset names the year
+    only (``2023``, not ``2024-Jan`` for a run that ends in December 2023)."""
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    offsets = ["", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d", "%Y-%b-%d %H:%M"]
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, offset_formats=offsets))  # type: ignore[no-untyped-call]
+    if days is not None and len(days) > 1:
+        ax.set_xlim(_num(days[0]), _num(days[-1]))
 
 
 def _band(ax: Axes, x: np.ndarray, bands: dict[str, np.ndarray], key: str, color: str, label: str, scale: float = 1.0,
@@ -153,27 +160,88 @@ def _shade(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
 
 
 def _draw_lanes(s: Scenario, ax: Axes, lanes: dict[str, list[Window]]) -> None:
-    """Each impaired part's outage windows as bars in its own lane, named on the left, with what it lost and
-    when written beside each bar."""
+    """Each impaired part's outage windows as bars in its own lane, named on the left; what each window lost
+    and when is written by :func:`_label_lanes` once the figure's layout is known."""
     n = len(lanes)
     for i, (windows, shade) in enumerate(zip(lanes.values(), itertools.cycle(SHADES))):
-        y = n - 1 - i
-        for start, end, factor in windows:
-            ax.barh(y, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade, linewidth=0)
-            late = start > 0.6 * s.horizon_days
-            ax.text(_day(s, end if late else start), y, f" {_window_text(s, start, end, factor)} ", va="center",
-                    ha="right" if late else "left", fontsize=8)
+        for start, end, _factor in windows:
+            ax.barh(n - 1 - i, _day(s, end) - _day(s, start), left=_day(s, start), height=0.72, color=shade,
+                    linewidth=0)
     ax.set_yticks(range(n), [display_name(t) for t in reversed(lanes)], fontsize=8.5)
     ax.set_ylim(-0.6, n - 0.4)
     ax.tick_params(axis="x", labelbottom=False, length=0)
     ax.tick_params(axis="y", length=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
+    ax.set_gid(STRIP)
 
 
-def _window_text(s: Scenario, start: float, end: float, factor: float) -> str:
-    """``stopped 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words."""
+STRIP = "outage strip"
+"""The gid of a timeline figure's strip of outage windows."""
+LABEL_PAD_PT = 3.0
+"""Space between a window's label and the bars and labels around it [pt]."""
+
+
+def _label_lanes(fig: Figure, s: Scenario) -> Figure:
+    """Write each outage window's label where it fits in full: inside its bar, else beside it, clear of every
+    other bar and label of its lane and inside the strip; else shorter (without the year); else a number,
+    with the window in full in a note under the figure. Called last, on a laid-out figure, so that the
+    strip's width is final (the labels take no part in the layout)."""
+    strip = next((ax for ax in fig.axes if ax.get_gid() == STRIP), None)
+    if strip is None:
+        return fig
+    lanes = _lanes(s)
+    fig.draw_without_rendering()
+    pad = LABEL_PAD_PT * fig.dpi / 72
+    left, right = strip.get_window_extent().x0, strip.get_window_extent().x1
+    to_px = strip.transData.transform
+    numbered: list[str] = []
+    for i, (target, windows) in enumerate(lanes.items()):
+        y = len(lanes) - 1 - i
+        bars = [(to_px((_day(s, a), y))[0], to_px((_day(s, b), y))[0]) for a, b, _f in windows]
+        taken: list[tuple[float, float]] = []
+        for (start, end, factor), bar in zip(windows, bars):
+            tag = str(len(numbered) + 1)
+            for text in (_window_text(s, start, end, factor), _window_text(s, start, end, factor, short=True), tag):
+                label = strip.text(0.0, y, text, va="center", ha="left", fontsize=8, in_layout=False)
+                width = label.get_window_extent().width
+                spot = _spot(bar, width, pad, (left, right), [b for b in bars if b is not bar], taken)
+                if spot is not None:
+                    label.set_x(strip.transData.inverted().transform((spot, 0.0))[0])
+                    taken.append((spot - pad, spot + width + pad))
+                    break
+                label.remove()
+            if text == tag:
+                numbered.append(f"{tag}: {display_name(target)} {_window_text(s, start, end, factor)}")
+    if numbered:
+        fig.supxlabel(textwrap.fill("Outage windows: " + "; ".join(numbered), 160), fontsize=8, color="#444444",
+                      ha="left", x=0.01)
+    return fig
+
+
+def _spot(bar: tuple[float, float], width: float, pad: float, edges: tuple[float, float],
+          others: list[tuple[float, float]], taken: list[tuple[float, float]]) -> float | None:
+    """Where a label ``width`` wide starts [px]: inside its ``bar``, else after it, else before it; clear of
+    the ``taken`` labels, and outside its bar clear of the ``others`` bars too and within the ``edges``; None
+    if nowhere."""
+    def clear(a: float, b: float, blocks: list[tuple[float, float]]) -> bool:
+        return edges[0] <= a and b <= edges[1] and all(b <= x0 or a >= x1 for x0, x1 in blocks)
+
+    x0, x1 = bar
+    if width + 2 * pad <= x1 - x0 and clear(x0 + pad, x0 + pad + width, taken):
+        return x0 + pad
+    for a in (x1 + pad, x0 - pad - width):
+        if clear(a - pad, a + width + pad, [*taken, *others, bar]):
+            return a
+    return None
+
+
+def _window_text(s: Scenario, start: float, end: float, factor: float, short: bool = False) -> str:
+    """``stopped, 2 Mar to 31 Mar 2022`` or ``at 65 % of capacity ...``: an outage window in words; ``short``:
+    ``stopped 2 Mar-31 Mar``, ``65 %, 2 Mar-31 Mar``."""
     first, last = (s.start_date + dt.timedelta(days=int(d)) for d in (start, math.ceil(end) - 1))
+    if short:
+        return f"{'stopped' if factor == 0 else f'{factor * 100:.0f} %,'} {first:%-d %b}-{last:%-d %b}"
     how = "stopped" if factor == 0 else f"at {factor * 100:.0f} % of capacity"
     return f"{how}, {first:%-d %b} to {last:%-d %b %Y}"
 
@@ -209,11 +277,12 @@ def flows(result: RunResult) -> Figure:
         _legend(ax)
     if len(panels) > 1:
         axes[1].set_title("smaller routes, on their own scale", loc="left", fontsize=9, color="#444444")
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 SMALL_ROUTE = 0.25
-"""A route whose highest daily flow is below this share of the largest route's gets the second panel [-]."""
+"""A route whose highest daily flow is below this share of the largest route's gets the second panel of the
+flows, a store smaller than this share of the largest store the second of the storage [-]."""
 
 
 def _route_panels(result: RunResult, bands: dict[str, np.ndarray]) -> list[list[str]]:
@@ -251,59 +320,92 @@ def _mark_transit(ax: Axes, x: np.ndarray, baseline: np.ndarray) -> None:
 
 
 def storage(result: RunResult) -> Figure:
-    """Storage level, and production with the shut-in it could not place."""
-    fig, (top, bottom) = _figure(result, "storage and production", rows=2, timeline=True)
-    x, bands = _dates(result), result.daily_bands()
-    capacity = result.scenario.storage_capacity_bbl
-    nodes = result.scenario.storage_nodes()
-    if len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes):
-        capacity = max(nodes.values())
-        palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f") * 9
-        for (node, size), color in zip(nodes.items(), palette):
-            label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in result.scenario.producers
-                     else f"{display_name(node)} storage")
-            _band(top, x, bands, f"{node}_storage_bbl", color, label, scale=1e6)
-            top.axhline(size / 1e6, color=color, linestyle="--", linewidth=1)
-        top.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
+    """Storage levels against their capacities, and production with the shut-in it could not place. Stores far
+    smaller than the largest get a panel of their own, on their own scale (as small routes do in the flows);
+    with bands, shut in gets its own panel too, since its band would lie across production's."""
+    s, x, bands = result.scenario, _dates(result), result.daily_bands()
+    nodes = s.storage_nodes()
+    per_node = len(nodes) > 1 and all(f"{n}_storage_bbl" in bands for n in nodes)
+    groups = _store_panels(nodes) if per_node else [[]]
+    spread = "shut_in_bpd_p5" in bands and not _one_outcome(result)
+    fig, axes = _figure(result, "storage and production", rows=len(groups) + 1 + spread, timeline=True)
+    stores, rates = axes[: len(groups)], axes[len(groups):]
+    if per_node:
+        colors = dict(zip(nodes, itertools.cycle(STORE_COLORS)))
+        for ax, group in zip(stores, groups):
+            for node in group:
+                label = (f"{display_name(node.removesuffix('_tank_farm'))} tank farm" if node not in s.producers
+                         else f"{display_name(node)} storage")
+                _band(ax, x, bands, f"{node}_storage_bbl", colors[node], label, scale=1e6)
+                ax.axhline(nodes[node] / 1e6, color=colors[node], linestyle="--", linewidth=1)
+            ax.plot([], [], color="#4c4c4c", linestyle="--", linewidth=1, label="capacity of each")
+            ax.set_ylim(bottom=0, top=max(max(nodes[n] for n in group) / 1e6 * 1.08, 1e-6))
+        if len(groups) > 1:
+            stores[1].set_title("smaller stores, on their own scale", loc="left", fontsize=9, color="#444444")
     else:
-        _band(top, x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
-        top.axhline(capacity / 1e6, color="#4c4c4c", linestyle="--", linewidth=1, label="storage capacity")
-    top.set_ylabel("storage [million bbl]")
-    top.set_ylim(bottom=0, top=max(capacity / 1e6 * 1.08, 1e-6))
-    _legend(top)
-    _band(bottom, x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
-    _band(bottom, x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
-    bottom.set_ylabel("rate [thousand bbl/day]")
-    bottom.set_ylim(bottom=0)
-    _thousands(bottom)
-    _legend(bottom)
-    return fig
+        _band(stores[0], x, bands, "storage_bbl", "#4c4c4c", "storage level", scale=1e6)
+        stores[0].axhline(s.storage_capacity_bbl / 1e6, color="#4c4c4c", linestyle="--", linewidth=1,
+                          label="storage capacity")
+        stores[0].set_ylim(bottom=0, top=max(s.storage_capacity_bbl / 1e6 * 1.08, 1e-6))
+    for ax in stores:
+        ax.set_ylabel("storage [million bbl]")
+        _legend(ax)
+    _band(rates[0], x, bands, "production_bpd", "#2ca02c", "production", scale=1e3)
+    _band(rates[-1], x, bands, "shut_in_bpd", "#d62728", "shut in", scale=1e3)
+    for ax in rates:
+        ax.set_ylabel("rate [thousand bbl/day]")
+        ax.set_ylim(bottom=0)
+        _thousands(ax)
+        _legend(ax)
+    return _label_lanes(fig, result.scenario)
+
+
+STORE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def _store_panels(nodes: dict[str, float]) -> list[list[str]]:
+    """The stores of each storage panel: the large ones, and (if any) those far smaller [bbl]."""
+    largest = max(nodes.values())
+    small = [n for n, size in nodes.items() if size < SMALL_ROUTE * largest]
+    return [[n for n in nodes if n not in small], small] if small else [list(nodes)]
 
 
 def revenue(result: RunResult) -> Figure:
     """Cumulative export revenue against the no-outage baseline, and the cumulative losses, with the budget
-    loss at the horizon written on the plot."""
-    fig, (top, bottom) = _figure(result, "cumulative revenue vs no-outage baseline", rows=2, timeline=True)
-    x, bands = _dates(result), result.daily_bands()
-    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the outages", scale=1e9)
+    loss at the horizon written on the plot. A run that loses nothing gets no empty loss panel: the revenue
+    panel says so (``no disruptions: no loss``, or ``the disruptions cost nothing``)."""
+    s, x, bands = result.scenario, _dates(result), result.daily_bands()
+    losses = [v for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))]
+    lossless = not any(np.any(v != 0) for v in losses)
+    disrupted = bool(s.outages or s.incidents or s.failures or s.weather)
+    fig, axes = _figure(result, "cumulative revenue vs no-outage baseline", rows=1 if lossless else 2, timeline=True)
+    top = axes[0]
+    _band(top, x, bands, "export_revenue_usd", "#1f77b4", "with the disruptions" if disrupted else "the run", scale=1e9)
     _band(top, x, bands, "baseline_export_revenue_usd", BASELINE_COLOR, "no-outage baseline", scale=1e9, linestyle="--")
     top.set_ylabel("export revenue [USD bn]")
     _legend(top)
+    if lossless:
+        top.set_title("the disruptions cost nothing: no loss" if disrupted else "no disruptions: no loss", loc="left",
+                      fontsize=10, fontweight="bold", color="#444444")
+        return _label_lanes(fig, s)
+    bottom = axes[1]
     _band(bottom, x, bands, "revenue_loss_usd", "#ff7f0e", "export revenue loss", scale=1e9)
     _band(bottom, x, bands, "budget_loss_usd", "#d62728", "budget loss", scale=1e9)
-    if min(v.min() for k, v in bands.items() if k.startswith(("revenue_loss_usd", "budget_loss_usd"))) >= 0:
+    if min(v.min() for v in losses) >= 0:
         bottom.set_ylim(bottom=0)  # no gain anywhere: no negative half of the axis
     bottom.set_ylabel("cumulative loss [USD bn]")
     _legend(bottom)
     bottom.set_title(f"at the horizon: {headline(result)}", loc="left", fontsize=10, fontweight="bold", color="#d62728")
-    return fig
+    return _label_lanes(fig, s)
 
 
 def headline(result: RunResult) -> str:
-    """The budget loss at the horizon in USD bn and as a share of budget revenue (means over replications)."""
+    """The budget loss at the horizon in USD bn and as a share of the horizon's budget revenue (means over
+    replications)."""
     usd, share = (float(result.metric(m).mean()) for m in ("budget_loss_usd", "budget_loss_share"))
     mean = "" if _one_outcome(result) else "mean "
-    return f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of budget revenue"
+    return (f"{mean}budget loss USD {usd / 1e9:,.2f} bn = {_percent(share * 100)} % of "
+            f"{budget_words(result.scenario.horizon_days)}")
 
 
 def _percent(value: float) -> str:
@@ -329,7 +431,7 @@ def loss_distribution(result: RunResult) -> Figure:
                                     ("cvar95", "CVaR 95 % (mean of the worst 5 %)", ":", "#7a0000")):
         value = float(getattr(st, key)) * 100
         ax.axvline(value, color=color, linestyle=style, linewidth=1.4, label=f"{text}: {value:.2f} %")
-    ax.set_xlabel("budget loss over the horizon [% of budget revenue]")
+    ax.set_xlabel(f"budget loss over the horizon [% of {budget_words(result.scenario.horizon_days)}]")
     ax.set_ylabel("replications [count]")
     budget_bn = result.scenario.fiscal.budget_revenue_usd_per_year * result.scenario.horizon_days / DAYS_PER_YEAR / 1e9
     top = ax.secondary_xaxis("top", functions=(lambda v: np.multiply(v, budget_bn / 100),
@@ -354,7 +456,7 @@ def loss_fan(result: RunResult) -> Figure:
     ax.plot(x, p50, color="#b35900", linewidth=1.8, label="median")
     ax.set_ylabel("cumulative revenue loss [USD bn]")
     _legend(ax)
-    return fig
+    return _label_lanes(fig, result.scenario)
 
 
 RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
@@ -362,21 +464,33 @@ RETURN_PERIODS = (10, 20, 50, 100, 200, 500, 1000)
 
 def loss_exceedance(result: RunResult) -> Figure:
     """Probability that the budget loss, annualised, exceeds x: the loss-exceedance curve, on a log scale down
-    to one replication in all, with the losses of the return periods the run resolves marked."""
+    to one replication in all, with the losses of the return periods the run resolves marked (inside the
+    axes; to 2 significant digits, with the count, where few replications are beyond)."""
     fig, (ax,) = _figure(result, "budget loss exceedance", bands="")
     horizon = result.scenario.horizon_days
     annual = np.sort(result.metric("budget_loss_usd")) / 1e9 * DAYS_PER_YEAR / horizon
     exceed = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
     ax.step(annual, exceed, where="post", color="#d62728", linewidth=1.8)
     unit = " years" if horizon == DAYS_PER_YEAR else f" runs of {horizon} days"
+    ax.set_xlabel("budget loss per year [USD bn/yr]")
+    ax.set_xlim(left=min(0.0, float(annual[0])))
+    left, right = ax.get_xlim()
     for k in _tail_axis(ax, len(annual)):
         loss = float(np.percentile(annual, 100 - 100 / k))
         ax.plot(loss, 1 / k, "o", color="#7a0000", markersize=4)
-        ax.annotate(f"1 in {k}{unit}: USD {loss:,.2f} bn/yr", (loss, 1 / k), xytext=(6, 3), textcoords="offset points",
-                    fontsize=8, color="#7a0000")
-    ax.set_xlabel("budget loss per year [USD bn/yr]")
-    ax.set_xlim(left=min(0.0, float(annual[0])))
+        beyond = len(annual) // k  # the replications the return period's loss rests on
+        text = (f"USD {loss:,.2f} bn/yr" if beyond >= FEW_TAIL else
+                f"USD {number(loss, 2)} bn/yr ({beyond} replication{'s' if beyond != 1 else ''})")
+        late = loss > left + 0.55 * (right - left)  # written to the left of its point, inside the axes
+        ax.annotate(f"1 in {k}{unit}: {text}", (loss, 1 / k), xytext=(-6 if late else 6, 3),
+                    textcoords="offset points", ha="right" if late else "left", fontsize=8, color="#7a0000")
+    ax.set_xlim(left, right)
     return fig
+
+
+FEW_TAIL = 10
+"""A return period's loss resting on fewer replications than this is written to 2 significant digits, with
+the count it rests on."""
 
 
 def _tail_axis(ax: Axes, n: int) -> list[int]:
@@ -403,13 +517,16 @@ WATERFALL = (
 
 def loss_waterfall(result: RunResult) -> Figure:
     """Where the export revenue lost to the disruptions lands: companies and each tax (means), and how the
-    government's part splits between the state budget and the National Fund."""
+    government's part splits between the state budget and the National Fund. A part that loses nothing (0.00
+    bn) gets no bar; the note names it."""
     fig, (ax,) = _figure(result, "where the revenue loss lands", bands="means")
     ax.grid(False, axis="x")
     mean = {k: float(result.metric(k).mean()) / 1e9 for k in result.replications[0].metrics}
     parts = [(label, mean[key], color) for key, label, color in WATERFALL]
     if result.scenario.fiscal.taxes is None:  # the flat take: one government slice
         parts = [parts[0], ("government (flat take)", mean["government_loss_usd"], "#d62728")]
+    nothing = [label for label, value, _ in parts if round(value, 2) == 0]  # a bar of 0.00: no bar, but named
+    parts = [p for p in parts if p[0] not in nothing]
     bottom = 0.0
     for i, (_label, value, color) in enumerate(parts):
         ax.bar(i, value, bottom=bottom, color=color, width=0.6)
@@ -423,9 +540,10 @@ def loss_waterfall(result: RunResult) -> Figure:
     ax.set_ylabel("loss over the horizon [USD bn]")
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.2 * (high - low))  # room for the note
+    none = f"\nno loss (below USD 0.005 bn): {', '.join(nothing)}" if nothing else ""
     ax.text(0.01, 0.97, f"{headline(result)}\ngovernment {mean['government_loss_usd']:,.2f}: state budget "
-            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}", transform=ax.transAxes,
-            ha="left", va="top", fontsize=9, linespacing=1.5)
+            f"{mean['budget_loss_usd']:,.2f}, National Fund {mean['national_fund_loss_usd']:,.2f}{none}",
+            transform=ax.transAxes, ha="left", va="top", fontsize=9, linespacing=1.5)
     return fig
 
 
@@ -441,21 +559,26 @@ name (``route/part``) and its label."""
 def network(result: RunResult) -> Figure:
     """The export network as a schematic: producers on the left, each route a line to its sale point with its
     parts in order (pipeline segments, tank farm, terminal with its moorings, tanker shuttle) and their
-    capacities; the line's width is the run's mean flow. Parts with scheduled outages are red, those with
-    random impairments orange, and every impairment is listed below."""
+    capacities (and the cap that binds, where one binds below the route's capacity); the line's width is the
+    run's mean flow after the first sales against the network's largest route capacity, so that two runs'
+    schematics compare. Parts with scheduled outages are red, those with random impairments orange, and every
+    impairment is listed below."""
     s = result.scenario
     notes = _impairments(s)
     fig = Figure(figsize=(12.0, 1.5 + 1.1 * len(s.routes) + 0.2 * len(notes)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[1.1 * len(s.routes), 0.2 * (len(notes) + 1)])
     ax, listing = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     _suptitle(fig, result, "the export network")
-    ax.set_title(f"capacities as given; line widths: the run's mean flows ({_runs(result, 'means')})", fontsize=9,
-                 color="#444444")
+    widest = max(r.capacity_bpd for r in s.routes.values())
+    first = _first_sale(result)
+    after = f" after the first sales, from day {first + 1}" if first else ""
+    ax.set_title(f"capacities as given; line widths: the run's mean flows{after} ({_runs(result, 'means')}),\n"
+                 f"on one scale for every run of this network: full width = {_kbpd(widest)}, its largest route capacity",
+                 fontsize=9, color="#444444")
     rows = {route: len(s.routes) - 1 - i for i, route in enumerate(s.routes)}
-    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd"))) for r in s.routes}
-    widest = max(max(flows.values()), 1.0)
+    flows = {r: float(np.mean(result.daily_mean(f"{r}_exported_bpd")[first:])) for r in s.routes}
     for (route, y), color in zip(rows.items(), _route_colors(result).values()):
-        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * flows[route] / widest)
+        _network_route(ax, s, route, y, color, flows[route], 1.5 + 12.5 * min(flows[route] / widest, 1.0))
     _network_producers(ax, result, rows)
     ax.set_xlim(0, 10.4)
     ax.set_ylim(-0.75, len(s.routes) - 0.35)
@@ -464,6 +587,13 @@ def network(result: RunResult) -> Figure:
     listing.text(0.0, 1.0, "\n".join(["Impairments:", *notes]) if notes else "Nothing impaired.",
                  transform=listing.transAxes, va="top", fontsize=9, linespacing=1.5)
     return fig
+
+
+def _first_sale(result: RunResult) -> int:
+    """The first day [index] on which any barrel reaches a sale point without outages: the days before it are
+    transit, not flow, and would pull a short run's mean flows down."""
+    sold = np.sum([result.daily_mean(f"baseline_{r}_exported_bpd") for r in result.scenario.routes], axis=0)
+    return int(np.argmax(sold > 0)) if np.any(sold > 0) else 0
 
 
 def _kbpd(bpd: float) -> str:
@@ -478,18 +608,25 @@ def _status(s: Scenario, target: str) -> str:
     return RANDOM if target in randoms else SOUND
 
 
+PRODUCER_COLORS = ("#b8860b", "#008b8b", "#c71585", "#556b2f", "#4b0082", "#708090", "#6a3d9a", "#8b4513")
+"""One colour per producer, for its box and its links to the routes it reaches (apart from the routes')."""
+
+
 def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> None:
-    """Each producer as a box with its output and storage, linked to the routes it can reach."""
+    """Each producer as a box with its output and storage, linked to the routes it can reach in its own colour,
+    so that crossing links can be told apart."""
     s = result.scenario
     ys = np.linspace(max(rows.values()), 0, len(s.producers)) if len(s.producers) > 1 else [max(rows.values()) / 2]
-    for (name, producer), y in zip(s.producers.items(), ys):
+    for (name, producer), y, color in zip(s.producers.items(), ys, itertools.cycle(PRODUCER_COLORS)):
         key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
         for route in s.reach(name):
-            ax.plot([1.55, 2.3], [y, rows[route]], color="#bbbbbb", linewidth=1.0, zorder=1)
+            ax.plot([1.55, 2.3], [y, rows[route]], color=color, linewidth=1.4, alpha=0.85, zorder=1,
+                    gid=f"link {name} {route}")
         ax.text(0.05, y, f"{display_name(name)}\n{_kbpd(producer.production_bpd)} capacity\n"
                 f"{_kbpd(float(np.mean(result.daily_mean(key))))} produced (mean)\n"
                 f"storage {producer.storage_bbl / 1e6:,.1f} M bbl", va="center", ha="left", fontsize=8,
-                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": "#999999"}, zorder=3)
+                bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": color, "linewidth": 1.6}, zorder=3,
+                gid=f"producer {name}")
 
 
 def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow: float, width: float) -> None:
@@ -504,12 +641,28 @@ def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow
         ax.plot([sea, 8.9], [y, y], color=color, linewidth=width, linestyle=(0, (2, 1.5)), zorder=2)
     kind = "tanker shuttle" if isinstance(r, TankerShuttleRoute) else "pipeline"
     committed = f", {_kbpd(r.committed_bpd)} committed" if r.committed_bpd else ""
-    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{committed}, transit "
-            f"{r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
+    ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{_binding(r)}{committed}, "
+            f"transit {r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
     ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
     ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
     for x, part in zip(xs, parts):
         _network_part(ax, s, route, x, y, part)
+
+
+def _binding(r: Route) -> str:
+    """``, carries at most 45 kbbl/d (3 tankers)``: the cap that binds a route below its capacity, if one does."""
+    bound = bottleneck(r)
+    if bound.bpd >= r.capacity_bpd * (1 - 1e-9):
+        return ""
+    kind, _, rest = bound.constraint.partition(":")
+    if isinstance(r, TankerShuttleRoute):
+        what = (f"{r.tankers} tanker{'s' if r.tankers != 1 else ''}" if kind == "tankers"
+                else f"{r.load_berths} load berth{'s' if r.load_berths != 1 else ''}" if kind == "load_berths" else kind)
+    elif kind == "terminal":
+        what = f"{rest.split(' active')[0].strip()} active moorings"
+    else:
+        what = "segment " + kind.split(".")[1] if kind.startswith("segments.") else kind.split()[0]
+    return f", carries at most {_kbpd(bound.bpd)} ({what})"
 
 
 def _network_part(ax: Axes, s: Scenario, route: str, x: float, y: float, part: Part) -> None:
@@ -656,8 +809,8 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     label, scale = metric_axis(metric)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
     x_label = key_label(key, scenarios)
-    fig, ax = _plain_figure(f"{capital(in_words(label))} against {in_words(x_label)}",
-                            "mean and 95 % confidence band of the mean; " + ", ".join(names))
+    fig, ax = _plain_figure(f"{capital(label)} against {in_words(x_label)}",
+                            f"{_sweep_band(rows)}; " + ", ".join(names))
     for i, name in enumerate(names):
         mine = [r for r in rows if r["scenario"] == name]
         x = np.array([float(r[key]) for r in mine])
@@ -677,6 +830,14 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
     return fig
 
 
+def _sweep_band(rows: list[dict[str, Any]]) -> str:
+    """What a sweep curve's band is: the 95 % confidence band of the mean, or with one replication a point
+    (rows of a sweep.csv from before replications were recorded: as if several)."""
+    if all(int(r.get("replications", 2)) == 1 for r in rows):
+        return "1 replication a point: no band"
+    return "mean and 95 % confidence band of the mean"
+
+
 def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str,
                   scenarios: Sequence[Scenario] = ()) -> Figure:
     """A metric's mean over two swept parameters, each cell's value written in it."""
@@ -688,13 +849,13 @@ def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str
     for r in mine:
         grid[ys.index(float(r[keys[1]])), xs.index(float(r[keys[0]]))] = r[f"{metric}_mean"] / scale
     x_label, y_label = (key_label(k, scenarios) for k in keys)
-    fig, ax = _plain_figure(f"{scenario}: {in_words(label)}",
+    fig, ax = _plain_figure(f"{scenario}: {label}",
                             f"mean over the grid of {in_words(x_label)} and {in_words(y_label)}")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       extent=(-0.5, len(xs) - 0.5, -0.5, len(ys) - 0.5))
     _cell_values(ax, grid)
-    ax.set_xticks(range(len(xs)), [number(v) for v in xs], rotation=45 if len(xs) > 6 else 0)
-    ax.set_yticks(range(len(ys)), [number(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [number(v, 3) for v in xs], rotation=45 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)), [number(v, 3) for v in ys])
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(False)
@@ -727,7 +888,7 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
     """The overlay plots of a comparison: one colour per run, same axes, a legend naming each scenario. The
     exceedance curves only when some run's budget loss varies between its replications."""
     subtitle = "compared: " + ", ".join(names)
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    colors = [OVERLAY_COLORS[i % len(OVERLAY_COLORS)] for i in range(len(names))]
     out = {"overlay_flows": _overlay_flows(data["flows"], names, colors, subtitle),
            "overlay_loss_fan": _overlay_fan(data["loss_fan"], names, colors, subtitle)}
     exceedance = data["loss_exceedance"]
@@ -737,11 +898,22 @@ def overlays(data: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Fig
     return out
 
 
+OVERLAY_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
+"""The runs of a comparison, in Okabe and Ito's colour-blind safe order: blue, orange, green, ... (never red
+against green for the first two)."""
+OVERLAY_STYLES = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (5, 2, 1, 2)))
+"""Each run's line style in turn: solid, dashed, dotted, dash-dot; with the narrowing widths below, a run
+whose line lies exactly on another's still shows."""
+
+
 def _overlay_flows(col: dict[str, Any], names: list[str], colors: list[str], subtitle: str) -> Figure:
+    """Each run's exports, later runs dashed, narrower and drawn over the earlier ones, so that every run
+    shows where two lines coincide."""
     fig, ax = _plain_figure("exports, all routes", subtitle + "; mean")
     x = _dates_of(col["date"])
-    for name, color in zip(names, colors):
-        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=1.6, label=name)
+    for i, (name, color) in enumerate(zip(names, colors)):
+        ax.plot(x, np.asarray(col[name]) / 1e3, color=color, linewidth=max(2.4 - 0.5 * i, 0.9),
+                linestyle=OVERLAY_STYLES[i % len(OVERLAY_STYLES)], zorder=2 + i, label=name)
     _mark_transit(ax, x, np.min([np.asarray(col[n]) for n in names], axis=0))
     ax.set_ylabel("exported [thousand bbl/day]")
     ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
@@ -781,8 +953,9 @@ def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], s
     fig, ax = _plain_figure("budget loss share", subtitle + "; mean and 95 % confidence interval")
     mean, low, high = (np.asarray(share[k]) * 100 for k in ("mean", "ci95_low", "ci95_high"))
     ax.bar(range(len(names)), mean, yerr=np.vstack([mean - low, high - mean]), color=colors, capsize=6, width=0.6)
-    for i, (value, top) in enumerate(zip(mean, high)):
-        ax.text(i, max(value, top), f"{value:,.2f} %", ha="center", va="bottom", fontsize=9)
+    for i, (value, top) in enumerate(zip(mean, high)):  # above the error bar's cap, not through it
+        ax.annotate(f"{value:,.2f} %", (i, max(value, top)), xytext=(0, 5), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=9)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("budget loss [% of budget revenue]")
     ax.margins(y=0.15)
@@ -793,8 +966,11 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
     label, scale = metric_axis(metric)
     rows = oat["rows"]
+    n = oat.get("replications")
+    runs = "" if n is None else f" ({n:,} replication{'s' if n != 1 else ''})"
     fig, ax = _plain_figure(f"{scenario}: sensitivity of {in_words(label)}",
-                            "one key at a time between its low and high; other keys as in the scenario")
+                            "one key at a time between its low and high; other keys as in the scenario"
+                            + ("" if n is None else f"; each bar end a mean over {n:,} replication{'s' if n != 1 else ''}"))
     base = oat["base"] / scale
     for i, row in enumerate(reversed(rows)):
         ends = {end: row[f"metric_at_{end}"] / scale for end in ("high", "low")}
@@ -804,7 +980,7 @@ def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence
                 ax.text(value, i, f" {value:,.2f} ", ha="left" if value >= base else "right", va="center", fontsize=8)
         if np.allclose(list(ends.values()), base, rtol=1e-6, atol=0):
             ax.text(base, i, "  no effect", ha="left", va="center", fontsize=8, color="#444444")
-    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is: {base:,.2f}")
+    ax.axvline(base, color="black", linewidth=1, label=f"scenario as is{runs}: {base:,.2f}")
     ax.set_yticks(range(len(rows)), [_range_label(r, scenarios) for r in reversed(rows)], fontsize=9)
     ax.margins(x=0.12)
     ax.set_xlabel(label)

@@ -23,11 +23,12 @@ from typing import Any
 from routesim.errors import ScenarioError
 from routesim.outputs.rundir import read_manifest, read_summary
 from routesim.results.summary import Manifest, RouteStats, RunSummary, Stats
-from routesim.scenario.loader import Source, extends_chain, parse_yaml
+from routesim.scenario.loader import Source, extends_chain, load_scenario, parse_yaml
+from routesim.scenario.model import Scenario
 from routesim.version import __version__
 
 from .files import write_text
-from .labels import capital, in_words, key_at, key_label, key_words, metric_axis, number
+from .labels import budget_words, capital, in_words, key_at, key_label, key_words, metric_axis, number
 
 REPORT_NAME = "report.html"
 KINDS = ("summary.json", "compare.json", "sweep.csv", "sensitivity.json", "appraisal.json")
@@ -48,11 +49,14 @@ KEY_STATS: tuple[tuple[str, str], ...] = (("mean", "Mean"), ("p5", "P5"), ("p50"
 """The statistics of the key-figures table, in order, with their column headings."""
 
 PLOT_CAPTIONS: dict[str, str] = {
-    "network": "The export network: producers, routes and their parts with capacities; line widths are the run's "
-    "mean flows, impaired parts are marked and listed.",
+    "network": "The export network: producers, routes and their parts with capacities and the cap that binds; line "
+    "widths are the run's mean flows against the network's largest route capacity (the same scale in every run of "
+    "the network), impaired parts are marked and listed.",
     "flows": "Daily exports per route at the sale point (after transit); the strip above marks each outage.",
-    "storage": "Storage level against its capacity (top); production and the shut-in it could not place (bottom).",
-    "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom).",
+    "storage": "Storage levels against their capacities (small stores on a panel of their own); production and the "
+    "shut-in it could not place (below; on a panel each when their bands would overlap).",
+    "revenue": "Cumulative export revenue against the no-outage baseline (top) and the cumulative losses (bottom; "
+    "none when nothing is lost).",
     "loss_waterfall": "Where the lost export revenue lands: companies and each tax, and the government's part "
     "split between the state budget and the National Fund (means).",
     "price_curve": "Losses of the run's barrels (mean volumes) if Brent were held at each constant price.",
@@ -320,18 +324,19 @@ def run_sentence(summary: RunSummary) -> str:
     m = summary.metrics
     loss, share, shut_in = m["budget_loss_usd"], m["budget_loss_share"], m["shut_in_bbl"]
     horizon = f"{summary.horizon_days:,}-day horizon"
+    of = budget_words(summary.horizon_days, "its annual revenue")
     if loss.std == 0:
         if loss.mean <= 0 and shut_in.mean <= 0:
             return f"Nothing is lost: over the {horizon} no oil is shut in and the state budget loses nothing."
         return (f"Over the {horizon}, the disruptions shut in {_amount('shut_in_bbl', shut_in.mean)} of oil"
                 f"{_made_up(m)} and cost the state budget {_amount('budget_loss_usd', loss.mean)}, "
-                f"{_amount('budget_loss_share', share.mean)} of its annual revenue.")
+                f"{_amount('budget_loss_share', share.mean)} of {of}.")
     tail = (f"; in 1 replication in 20 it loses {_amount('budget_loss_usd', loss.p95)} or more"
             if loss.p95 > loss.mean else "")
     chance = f" (a loss in {loss.prob_loss * 100:.0f} % of them)" if loss.prob_loss is not None else ""
     return (f"Across {summary.replications:,} replications{chance} of a {horizon}, the state budget loses "
-            f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of its "
-            f"annual revenue, with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{_made_up(m)}{tail}.")
+            f"{_amount('budget_loss_usd', loss.mean)} on average, {_amount('budget_loss_share', share.mean)} of {of}, "
+            f"with {_amount('shut_in_bbl', shut_in.mean)} of oil shut in{_made_up(m)}{tail}.")
 
 
 def _made_up(metrics: Mapping[str, Stats]) -> str:
@@ -356,6 +361,8 @@ def _key_figures(summary: RunSummary) -> str:
     rows = []
     for metric, text in KEY_METRICS:
         stats = summary.metrics[metric]
+        if metric == "budget_loss_share":
+            text = f"Budget loss share of {budget_words(summary.horizon_days, 'the annual budget')}"
         cells = "".join(
             _num_td(format_value(metric, getattr(stats, stat)), metric=metric, stat=stat) for stat, _ in KEY_STATS
         )
@@ -372,7 +379,8 @@ def _key_note(summary: RunSummary) -> str:
     else:
         text = (
             f"Across {reps} replications: P5 and P95 bound the middle 90 % of outcomes. Losses are measured "
-            "against the same run without outages; the budget loss share is relative to the annual budget revenue."
+            "against the same run without outages; the budget loss share is relative to "
+            f"{budget_words(summary.horizon_days, 'the annual budget revenue')}."
         )
     return f'<p class="note">{_e(text)}</p>'
 
@@ -590,8 +598,9 @@ def _compare_page(directory: Path) -> str:
 
 
 def compare_sentence(metrics: dict[str, Any], names: Sequence[str]) -> str:
-    """What a comparison found, in one sentence: each run's change of the mean budget loss against the
-    reference, and whether its 95 % interval excludes no change."""
+    """What a comparison found, in one sentence: each run's mean budget loss above or below the reference's
+    (a difference between scenarios, not what one change causes: they may differ in more than one input),
+    and whether its 95 % interval excludes no difference."""
     m = "budget_loss_usd"
     entries = [e for e in metrics.get(m) or [] if isinstance(e, dict) and e.get("diff") is not None]
     if not names or not entries:
@@ -599,16 +608,16 @@ def compare_sentence(metrics: dict[str, Any], names: Sequence[str]) -> str:
     parts = []
     for entry in entries:
         low, high, diff = entry.get("ci95_low"), entry.get("ci95_high"), float(entry["diff"])
-        change = "raises" if diff > 0 else "lowers" if diff < 0 else "leaves"
-        size = "" if diff == 0 else f" by {_amount(m, abs(diff))}"
+        run = entry.get("run", "?")
+        which = (f"has a mean budget loss {_amount(m, abs(diff))} {'above' if diff > 0 else 'below'} {names[0]}'s"
+                 if diff != 0 else f"has the same mean budget loss as {names[0]}")
         if low is None or high is None or low == high:
             noise = ""
         elif low <= 0 <= high:
             noise = " (within the Monte Carlo noise)"
         else:
             noise = f" (95 % CI {format_value(m, low, signed=True)} to {format_value(m, high, signed=True)} bn)"
-        parts.append(f"{entry.get('run', '?')} {change} the mean budget loss{size}{' unchanged' if diff == 0 else ''}"
-                     f"{noise}")
+        parts.append(f"{run} {which}{noise}")
     return f"Against {names[0]}: " + "; ".join(parts) + "."
 
 
@@ -703,26 +712,41 @@ def _sweep_page(directory: Path) -> str:
         rows = list(csv.DictReader(fh))
     keys = [p["key"] for p in _read_json(directory / "sweep.json").get("params") or [] if isinstance(p, dict)]
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    swept = _swept(directory, rows)
     title = "Sweep: " + ", ".join(scenarios)
-    pngs = [(p, _sweep_caption(p.stem, keys)) for p in sorted(directory.glob("*.png")) if p.is_file()]
+    pngs = [(p, _sweep_caption(p.stem, keys, swept)) for p in sorted(directory.glob("*.png")) if p.is_file()]
     body = "".join(
         (
             f'<header>\n<h1 id="title">{_e(title)}</h1>\n'
-            f'<p class="lead" id="finding"><strong>{_e(sweep_sentence(rows, keys))}</strong></p>\n'
-            f'<p class="meta">{_e(_grid_text(rows, keys))}</p>\n</header>\n',
+            f'<p class="lead" id="finding"><strong>{_e(sweep_sentence(rows, keys, swept))}</strong></p>\n'
+            f'<p class="meta">{_e(_grid_text(rows, keys, swept))}</p>\n</header>\n',
             _section("Plots", _figures(pngs), "plots"),
-            _section("Every point", _sweep_table(rows, keys, len(scenarios) > 1), "points"),
+            _section("Every point", _sweep_table(rows, keys, len(scenarios) > 1, swept), "points"),
         )
     )
     return _page(f"routesim report: {title}", body)
+
+
+def _swept(directory: Path, rows: Sequence[dict[str, str]]) -> list[Scenario]:
+    """Each swept scenario as its first point ran it (``<scenario>/p000/scenario.resolved.yaml``), to name what
+    a key's outage hits as the plots do; a point that cannot be read is left out."""
+    out = []
+    for name in dict.fromkeys(r["scenario"] for r in rows):
+        first = next(r for r in rows if r["scenario"] == name)
+        try:
+            out.append(load_scenario(directory / first["run_dir"] / "scenario.resolved.yaml"))
+        except (ScenarioError, OSError):
+            continue
+    return out
 
 
 _SWEEP_FIGURES = ("budget_loss_usd", "budget_loss_share")
 """The figures of a sweep's table, by metric (sweep.csv has more)."""
 
 
-def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
-    """What a sweep found, in one sentence: the range of the mean budget loss over the grid, and where."""
+def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str], scenarios: Sequence[Scenario] = ()) -> str:
+    """What a sweep found, in one sentence: the range of the mean budget loss over the grid, and where; the
+    swept ``scenarios`` name what a key's outage hits."""
     m = "budget_loss_usd"
     means = [float(r[f"{m}_mean"]) for r in rows]
     low, high = rows[means.index(min(means))], rows[means.index(max(means))]
@@ -730,27 +754,29 @@ def sweep_sentence(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
         return f"The mean budget loss is {_amount(m, means[0])} at every one of the {len(rows)} points."
     several = len({r["scenario"] for r in rows}) > 1
     return (f"Over {len(rows)} runs of the grid, the mean budget loss runs from {_amount(m, min(means))} "
-            f"({_point_text(low, keys, several)}) to {_amount(m, max(means))} ({_point_text(high, keys, several)}).")
+            f"({_point_text(low, keys, several, scenarios)}) to {_amount(m, max(means))} "
+            f"({_point_text(high, keys, several, scenarios)}).")
 
 
-def _point_text(row: dict[str, str], keys: Sequence[str], scenario: bool) -> str:
-    """``length of the first outage 10 days``: a grid point in words, after its scenario's name if asked."""
-    text = ", ".join(key_at(key, float(row[key])) for key in keys)
+def _point_text(row: dict[str, str], keys: Sequence[str], scenario: bool, scenarios: Sequence[Scenario]) -> str:
+    """``length of the CPC stop 10 days``: a grid point in words, after its scenario's name if asked."""
+    text = ", ".join(key_at(key, float(row[key]), scenarios) for key in keys)
     return f"{row['scenario']}: {text}" if scenario else text
 
 
-def _grid_text(rows: Sequence[dict[str, str]], keys: Sequence[str]) -> str:
+def _grid_text(rows: Sequence[dict[str, str]], keys: Sequence[str], scenarios: Sequence[Scenario]) -> str:
     """The grid's keys and their values, one clause each."""
     clauses = []
     for key in keys:
-        values = list(dict.fromkeys(number(float(r[key])) for r in rows))
-        clauses.append(f"{key_label(key)} ({key}): {', '.join(values)}")
+        values = list(dict.fromkeys(number(float(r[key]), 3) for r in rows))
+        clauses.append(f"{key_label(key, scenarios)} ({key}): {', '.join(values)}")
     return "Grid: " + "; ".join(clauses) + "."
 
 
-def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: bool) -> str:
+def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: bool,
+                 scenarios: Sequence[Scenario]) -> str:
     """One row per run: its point, the budget loss and its share with the 95 % interval of the mean."""
-    headers = [*(["Scenario"] if scenario else []), *(key_label(k) for k in keys),
+    headers = [*(["Scenario"] if scenario else []), *(key_label(k, scenarios) for k in keys),
                "Budget loss, mean (USD bn)", "95 % CI of the mean (USD bn)", "Budget loss, mean (% of budget)",
                "Run folder"]
     body = []
@@ -768,14 +794,15 @@ def _sweep_table(rows: Sequence[dict[str, str]], keys: Sequence[str], scenario: 
     return _table(headers, body, num_from=1 if scenario else 0, attrs=' id="points-table"')
 
 
-def _sweep_caption(stem: str, keys: Sequence[str]) -> str:
+def _sweep_caption(stem: str, keys: Sequence[str], scenarios: Sequence[Scenario]) -> str:
     """A caption for ``sweep_<metric>.png`` or ``heatmap_<scenario>_<metric>.png``."""
     if stem.startswith("sweep_"):
         label = metric_axis(stem.removeprefix("sweep_"))[0]
-        return (f"{capital(in_words(label))} against {in_words(key_label(keys[0]))}: the mean with its 95 % "
+        return (f"{capital(in_words(label))} against {in_words(key_label(keys[0], scenarios))}: the mean with its 95 % "
                 "confidence band; a dashed line is the naive estimate, linear in the outage's days.")
     if stem.startswith("heatmap_"):
-        return (f"Mean budget loss share over the grid of {' and '.join(in_words(key_label(k)) for k in keys)}; "
+        return (f"Mean budget loss share over the grid of "
+                f"{' and '.join(in_words(key_label(k, scenarios)) for k in keys)}; "
                 "each cell's value is written in it.")
     return _humanize(stem) + "."
 
@@ -816,7 +843,9 @@ def sensitivity_sentence(metric: str, oat: dict[str, Any]) -> str:
         return "No keys were varied."
     top, label = rows[0], in_words(metric_axis(metric)[0])
     base = oat.get("base")
-    at_base = "" if base is None else f"; {_amount(metric, float(base))} at the scenario's own values"
+    n = oat.get("replications")
+    runs = "" if n is None else f" ({n:,} replication{'s' if n != 1 else ''} each)"
+    at_base = "" if base is None else f"; {_amount(metric, float(base))} at the scenario's own values{runs}"
     words, unit = key_words(top["key"])
     which = f"Of the {len(rows)} keys varied, {words} moves the {label} most" if len(rows) > 1 else (
         f"Over its range, {words} moves the {label}")
