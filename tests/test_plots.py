@@ -81,6 +81,14 @@ def test_sweep_curve_labels_its_axis_with_the_key_in_words():
     assert "Budget loss [% of budget revenue] against length of the Main stop" in texts(fig)
 
 
+def test_a_sweep_of_a_short_run_says_what_budget_its_share_is_of():
+    rows = sweep_rows({(d, 3): d / 1000 for d in (0, 30, 60)})
+    short = plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_share", scenarios=[closure(horizon_days=61)])
+    assert short.axes[0].get_ylabel() == "budget loss [% of the 61-day budget]"
+    usd = plots.sweep_curve(rows, "outages[0].duration_days", "budget_loss_usd", scenarios=[closure(horizon_days=61)])
+    assert usd.axes[0].get_ylabel() == "budget loss [USD bn]"
+
+
 def test_heatmap_writes_each_cell_s_value_in_it():
     values = {(10, 3): 0.0123, (10, 6): 0.0101, (40, 3): 0.0456, (40, 6): 0.0399}
     fig = plots.sweep_heatmap(sweep_rows(values), ("outages[0].duration_days", "routes.main.tankers"),

@@ -169,9 +169,13 @@ def budget_words(horizon_days: int, year: str = "budget revenue") -> str:
     return year if horizon_days == DAYS_PER_YEAR else f"the {horizon_days:,}-day budget"
 
 
-def metric_axis(metric: str) -> tuple[str, float]:
-    """Axis label with its unit, and the divisor that puts a metric in that unit."""
+def metric_axis(metric: str, scenarios: Sequence[Scenario] = ()) -> tuple[str, float]:
+    """Axis label with its unit, and the divisor that puts a metric in that unit; a budget loss share of
+    ``scenarios`` that all run another horizon than a year says what budget it is of."""
     label, scale, unit = METRIC_LABELS.get(metric, (metric, 1.0, "-"))
+    horizons = {s.horizon_days for s in scenarios}
+    if metric == "budget_loss_share" and len(horizons) == 1:
+        unit = f"% of {budget_words(horizons.pop())}"
     return f"{label} [{unit}]", scale
 
 

@@ -806,7 +806,7 @@ def sweep_curve(rows: list[dict[str, Any]], key: str, metric: str, naive: dict[s
                 scenarios: Sequence[Scenario] = ()) -> Figure:
     """A metric against one swept parameter: each scenario's mean with its 95 % confidence band. ``scenarios``
     (those swept) name what the key's outage hits."""
-    label, scale = metric_axis(metric)
+    label, scale = metric_axis(metric, scenarios)
     names = list(dict.fromkeys(r["scenario"] for r in rows))
     x_label = key_label(key, scenarios)
     fig, ax = _plain_figure(f"{capital(label)} against {in_words(x_label)}",
@@ -841,7 +841,7 @@ def _sweep_band(rows: list[dict[str, Any]]) -> str:
 def sweep_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], metric: str, scenario: str,
                   scenarios: Sequence[Scenario] = ()) -> Figure:
     """A metric's mean over two swept parameters, each cell's value written in it."""
-    label, scale = metric_axis(metric)
+    label, scale = metric_axis(metric, scenarios)
     mine = [r for r in rows if r["scenario"] == scenario]
     xs = sorted({float(r[keys[0]]) for r in mine})
     ys = sorted({float(r[keys[1]]) for r in mine})
@@ -964,7 +964,7 @@ def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], s
 
 def tornado(oat: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
     """One-at-a-time swings of a metric, widest first: each bar spans the metric at a key's low and high."""
-    label, scale = metric_axis(metric)
+    label, scale = metric_axis(metric, scenarios)
     rows = oat["rows"]
     n = oat.get("replications")
     runs = "" if n is None else f" ({n:,} replication{'s' if n != 1 else ''})"
@@ -1001,7 +1001,7 @@ def _wrap(text: str, width: int = 28) -> str:
 
 def sobol_bars(result: dict[str, Any], metric: str, scenario: str, scenarios: Sequence[Scenario] = ()) -> Figure:
     """First-order and total Sobol indices with their 95 % bootstrap confidence intervals."""
-    label, _ = metric_axis(metric)
+    label, _ = metric_axis(metric, scenarios)
     rows = result["rows"]
     fig, ax = _plain_figure(f"{scenario}: Sobol indices of {in_words(label)}",
                             f"{result['samples']} Saltelli samples, {result['evaluations']} runs; 95 % bootstrap CI")
