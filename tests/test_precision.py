@@ -78,6 +78,7 @@ def test_a_statistic_known_exactly_is_met_at_once() -> None:
     assert reached.met and reached.relative == 0.0
 
 
+@pytest.mark.e2e  # several rounds of a run, twice: the long tier
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_run_to_a_precision_is_the_run_of_its_count(workers: int) -> None:
     scenario = load_scenario(SCENARIOS / "cpc-incident-risk.yaml")

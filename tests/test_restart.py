@@ -43,6 +43,7 @@ def test_the_ramp_after_a_full_stop_starts_from_the_tankers_mean_lift_rate(engin
     assert expected + tolerance < p * ramp_days / 2  # the old rule (from what the pipe took: 0) is refuted
 
 
+@pytest.mark.e2e  # 500 replications of two scenarios: the long tier
 def test_more_tankers_lose_less_for_the_same_incidents():
     """risk-base against caspian-tankers (13 tankers) on the same incidents (common random numbers).
 
