@@ -711,12 +711,11 @@ def cmd_appraise(args: argparse.Namespace, argv: list[str]) -> int:
     from routesim.analysis import appraise
     from routesim.outputs import files
     from routesim.outputs.report import appraisal_sentence
+    from routesim.scenario.loader import load_scenario
 
     overrides = _run_overrides(args)
     sets = [o for o in overrides if not o.startswith("replications=")]  # -n counts years of the plan, not the file's
     the_plan = appraise.plan(args.base, args.options, sets, args.replications, args.years, args.rates)
-    from routesim.scenario.loader import load_scenario
-
     problems = sorted({line for path in (args.base, *args.options)
                        for line in _run_problems(path, load_scenario(path, sets), args.engine)})
     if problems:

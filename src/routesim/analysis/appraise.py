@@ -97,9 +97,9 @@ def plan(base: Path, options: Sequence[Path], overrides: Sequence[str], replicat
         issues.append(f"-n: must be at least 1, got {replications}")
     rates = RATES if rates is None else rates
     issues += [f"--rates: must be more than 0, got {r:g}" for r in rates if not r > 0]
-    chosen, labels = [], unique_labels([load_scenario(p, overrides).name for p in options])
-    for path, label in zip(options, labels):
-        option = load_scenario(path, overrides)
+    loaded = [load_scenario(p, overrides) for p in options]
+    chosen = []
+    for path, option, label in zip(options, loaded, unique_labels([o.name for o in loaded])):
         parents = [source.path.resolve() for source in list(extends_chain(path))[1:]]
         if Path(base).resolve() not in parents:
             issues.append(f"{path}: extends: an option extends the base ({base}), directly or through other files")
