@@ -135,10 +135,10 @@ class Network:
         """Route capacities producers share, in priority order."""
         self.reachable = [[e for e, entry in enumerate(self.entries) if entry.route.state.name in p.reach]
                           for p in self.producers]
+        """Per producer, the entries of the routes it reaches."""
         assert plan.entries(scenario) == [(e.route.state.name, e.committed) for e in self.entries]
         self.plans = plan.planned_bpd(scenario)
         """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
-        """Per producer, the entries of the routes it reaches."""
         self.available = self._availabilities()
         """Each route's availability now, in route order."""
         self.desk = CargoDesk()
@@ -292,9 +292,9 @@ class Network:
                 p.cut.hold(p.production_bpd)
         for p in self.owing:  # the backlog takes the make-up share of a shortfall, and gives up an excess
             assert p.backlog is not None
-            short, plan = p.spec.production_bpd - p.production_bpd, p.spec.production_bpd
+            short = p.spec.production_bpd - p.production_bpd  # below plan; negative: above it
             p.backlog.inflow_bpd = p.spec.makeup_share * short if short > RATE_TOL_BPD else 0.0
-            p.backlog.draw_bpd = p.production_bpd - plan if p.production_bpd - plan > RATE_TOL_BPD else 0.0
+            p.backlog.draw_bpd = -short if -short > RATE_TOL_BPD else 0.0
         self._owed_net = tuple(p.backlog.net_bpd(now) for p in self.owing if p.backlog is not None)
 
     def _allocate(self, limits: tuple[float, ...], potentials: tuple[float, ...]) -> Rates:
