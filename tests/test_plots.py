@@ -235,7 +235,17 @@ def overlay_data(annual_losses: np.ndarray) -> dict[str, dict[str, Any]]:
             "loss_fan": {"date": days, **{f"{r}_p{q}": [0.0, 1e9] for r in "ab" for q in (5, 50, 95)}},
             "loss_exceedance": {f"{r}_{what}": values for r in "ab" for what, values in (
                 ("budget_loss_usd_per_year", annual_losses), ("probability_exceeded", exceeded))},
-            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03]}}
+            "budget_loss_share": {"mean": [0.01, 0.02], "ci95_low": [0.005, 0.01], "ci95_high": [0.015, 0.03],
+                                  "horizon_days": [365, 365]}}
+
+
+@pytest.mark.parametrize("horizons, unit", [([365, 365], "% of budget revenue"), ([61, 61], "% of the 61-day budget"),
+                                            ([61, 365], "% of each run’s budget")])
+def test_the_compared_budget_shares_say_what_budget_they_are_of(horizons, unit):
+    data = overlay_data(np.array([1e9]))
+    data["budget_loss_share"]["horizon_days"] = horizons
+    ax = plots.overlays(data, ["a", "b"])["overlay_budget_loss_share"].axes[0]
+    assert ax.get_ylabel() == f"budget loss [{unit}]"
 
 
 def test_the_compared_exceedance_curves_are_logarithmic_too():
@@ -247,7 +257,8 @@ def test_compared_runs_stay_visible_where_they_coincide_in_colour_blind_safe_col
     from matplotlib.colors import to_hex
 
     data = overlay_data(np.array([1e9]))  # the two runs' flows are the same line
-    data["budget_loss_share"] = {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02]}
+    data["budget_loss_share"] = {"mean": [0.01, 0.02], "ci95_low": [0.01, 0.02], "ci95_high": [0.01, 0.02],
+                                 "horizon_days": [365, 365]}
     made = plots.overlays(data, ["a", "b"])
     a, b = (line for line in made["overlay_flows"].axes[0].lines if line.get_label() in "ab")
     assert b.get_zorder() > a.get_zorder() and b.get_linewidth() < a.get_linewidth()

@@ -103,7 +103,7 @@ def overlay_data(runs: list[SavedRun]) -> dict[str, dict[str, Any]]:
     flows: dict[str, Any] = {"date": runs[0].dates[:n]}
     fan: dict[str, Any] = {"date": runs[0].dates[:n]}
     exceedance: dict[str, Any] = {}
-    share: dict[str, Any] = {"run": [], "mean": [], "ci95_low": [], "ci95_high": []}
+    share: dict[str, Any] = {"run": [], "horizon_days": [], "mean": [], "ci95_low": [], "ci95_high": []}
     for run in runs:
         flows[run.name] = run.daily["exported_bpd"][:n]
         loss = run.daily
@@ -115,6 +115,7 @@ def overlay_data(runs: list[SavedRun]) -> dict[str, dict[str, Any]]:
         exceedance[f"{run.name}_probability_exceeded"] = 1.0 - np.arange(1, len(annual) + 1) / len(annual)
         st = run.summary.metrics["budget_loss_share"]
         share["run"].append(run.name)
+        share["horizon_days"].append(run.summary.horizon_days)
         share["mean"].append(st.mean)
         share["ci95_low"].append(st.mean_ci95_low)
         share["ci95_high"].append(st.mean_ci95_high)
