@@ -27,6 +27,7 @@ from routesim.scenario.loader import load_scenario  # noqa: E402
 HERE = Path(__file__).resolve().parent
 HISTORY = HERE.parent / "scenarios" / "history"
 BEGIN, END = "<!-- table: written by docs/validation.py -->", "<!-- end of table -->"
+FORECAST = "<!-- forecast: written by docs/validation.py -->", "<!-- end of forecast -->"
 
 
 def table() -> str:
@@ -38,6 +39,29 @@ def table() -> str:
         shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
         lines.append(f"| {Path(row.scenario).stem} | {row.figure} ({row.unit}) | {window} | {row.reported:g} | "
                      f"{shown} | {band} | {status} | {row.source} |")
+    return "\n".join(lines)
+
+
+def forecast(path: Path = HISTORY / "forecasts" / "2025-26.yaml") -> str:
+    """The model's month-by-month figures for an out-of-sample replay: CPC's loadings, Kazakh output,
+    shut-in, and what the other routes carried above the same months without the incidents."""
+    s = load_scenario(path)
+    t, quiet = simulate(s), simulate(s.without_disruptions())
+    end = s.start_date + dt.timedelta(days=s.horizon_days)
+    months = [s.start_date.replace(day=1)]
+    while (nxt := (months[-1] + dt.timedelta(days=32)).replace(day=1)) < end:
+        months.append(nxt)
+    lines = ["| month | CPC loaded (Mt) | without incidents (Mt) | Kazakh output (M bbl) | shut in (M bbl) | "
+             "other routes, against no incidents (M bbl) |", "|---|---|---|---|---|---|"]
+    others = [r for r in s.routes if r != "cpc"]
+    for a, b in zip(months, [*months[1:], end]):
+        days = (b - a).days
+        shut = history.shut_in_bbl(s, t, a, b)
+        moved = sum(history.loaded_bbl(s, t, r, a, b) - history.loaded_bbl(s, quiet, r, a, b) for r in others)
+        lines.append(f"| {a:%Y-%m} | {history.loaded_bbl(s, t, 'cpc', a, b) / 7.9e6:.2f} | "
+                     f"{history.loaded_bbl(s, quiet, 'cpc', a, b) / 7.9e6:.2f} | "
+                     f"{(s.production_bpd * days - shut) / 1e6:.1f} | {shut / 1e6:.1f} | "
+                     f"{round(moved / 1e6, 2) + 0.0:.2f} |")  # + 0.0: no -0.00
     return "\n".join(lines)
 
 
@@ -92,7 +116,10 @@ def main() -> None:
     text = doc.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN)
     _, tail = rest.split(END)
-    doc.write_text(f"{head}{BEGIN}\n{table()}\n{END}{tail}", encoding="utf-8")
+    text = f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+    head, rest = text.split(FORECAST[0])
+    _, tail = rest.split(FORECAST[1])
+    doc.write_text(f"{head}{FORECAST[0]}\n{forecast()}\n{FORECAST[1]}{tail}", encoding="utf-8")
     figure()
     print(f"wrote {doc} and {HERE / 'validation.png'}")
 

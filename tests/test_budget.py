@@ -17,7 +17,7 @@ from routesim.scenario.loader import load_scenario
 from routesim.scenario.model import Scenario
 from test_robustness import cli
 
-SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/*.yaml")])
+SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/**/*.yaml")])
 SHORT = ["horizon_days=20", "replications=2"]
 
 

@@ -27,7 +27,7 @@ from routesim.scenario.model import Scenario
 from test_network import networks
 
 REL, ABS, DAYS = 1e-9, 1.0, 1e-9
-SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/*.yaml")])
+SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("history/**/*.yaml")])
 STOCHASTIC = [p for p in SHIPPED if load_scenario(p).has_random_disruptions]
 FIRST_REPS, STOCHASTIC_REPS = 3, 200
 """Replications of each stochastic scenario compared in the model tier, and in the e2e tier."""
