@@ -111,15 +111,16 @@ def figure() -> None:
     fig.savefig(HERE / "validation.png", dpi=130)
 
 
+def _between(text: str, markers: tuple[str, str], body: str) -> str:
+    """``text`` with what stands between its two markers replaced by ``body``."""
+    head, rest = text.split(markers[0])
+    return f"{head}{markers[0]}\n{body}\n{markers[1]}{rest.split(markers[1])[1]}"
+
+
 def main() -> None:
     doc = HERE / "validation.md"
-    text = doc.read_text(encoding="utf-8")
-    head, rest = text.split(BEGIN)
-    _, tail = rest.split(END)
-    text = f"{head}{BEGIN}\n{table()}\n{END}{tail}"
-    head, rest = text.split(FORECAST[0])
-    _, tail = rest.split(FORECAST[1])
-    doc.write_text(f"{head}{FORECAST[0]}\n{forecast()}\n{FORECAST[1]}{tail}", encoding="utf-8")
+    text = _between(doc.read_text(encoding="utf-8"), (BEGIN, END), table())
+    doc.write_text(_between(text, FORECAST, forecast()), encoding="utf-8")
     figure()
     print(f"wrote {doc} and {HERE / 'validation.png'}")
 
