@@ -957,7 +957,7 @@ def _overlay_share(share: dict[str, Any], names: list[str], colors: list[str], s
         ax.annotate(f"{value:,.2f} %", (i, max(value, top)), xytext=(0, 5), textcoords="offset points", ha="center",
                     va="bottom", fontsize=9)
     ax.set_xticks(range(len(names)), names)
-    horizons = set(share.get("horizon_days", ()))
+    horizons = set(share["horizon_days"])
     ax.set_ylabel(f"budget loss [% of {budget_words(horizons.pop()) if len(horizons) == 1 else 'each run’s budget'}]")
     ax.margins(y=0.15)
     return fig
