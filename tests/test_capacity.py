@@ -43,12 +43,40 @@ def tanker_route(**kw: object) -> TankerShuttleRoute:
 @pytest.mark.parametrize("n, active", [(3, 2), (3, 1), (4, 2), (2, 2)])
 def test_k_of_n_with_moorings_up_or_down_is_min_of_active_and_up(n, active):
     for up in itertools.product([0.0, 1.0], repeat=n):
-        assert k_of_n_bpd(9e5, active, up) == min(active, int(sum(up))) * 9e5
+        assert k_of_n_bpd([9e5] * n, active, up) == min(active, int(sum(up))) * 9e5
 
 
 def test_k_of_n_with_partial_moorings_takes_the_best_active_ones():
-    assert k_of_n_bpd(9e5, 2, [0.5, 1.0, 0.2]) == 9e5 * 1.5  # 1.0 and 0.5; the 0.2 stands by
-    assert k_of_n_bpd(9e5, 3, [0.5, 1.0, 0.2]) == pytest.approx(9e5 * 1.7)
+    assert k_of_n_bpd([9e5] * 3, 2, [0.5, 1.0, 0.2]) == 9e5 * 1.5  # 1.0 and 0.5; the 0.2 stands by
+    assert k_of_n_bpd([9e5] * 3, 3, [0.5, 1.0, 0.2]) == pytest.approx(9e5 * 1.7)
+
+
+RATES = [8e5, 6e5, 1e6, 3e5]
+
+
+@pytest.mark.parametrize("active", [1, 2, 3, 4])
+def test_k_of_n_with_own_rates_loads_the_sum_of_the_best_available_moorings(active):
+    """Every combination of moorings up or down: the ``active`` fastest of those up, summed."""
+    for up in itertools.product([0.0, 1.0], repeat=len(RATES)):
+        best = sorted((r for r, u in zip(RATES, up) if u), reverse=True)[:active]
+        assert k_of_n_bpd(RATES, active, up) == pytest.approx(sum(best), rel=1e-15, abs=1e-9), up
+
+
+def test_k_of_n_with_own_rates_ranks_moorings_by_what_they_load_now():
+    # spm-3 (1.0 M) at 0.5 loads 0.5 M: less than spm-1 (0.8 M) whole and spm-2 (0.6 M) whole
+    assert k_of_n_bpd(RATES, 2, [1.0, 1.0, 0.5, 1.0]) == pytest.approx(8e5 + 6e5, rel=1e-15)
+    assert k_of_n_bpd(RATES, 3, [1.0, 1.0, 0.5, 1.0]) == pytest.approx(8e5 + 6e5 + 5e5, rel=1e-15)
+    assert k_of_n_bpd([0.0, 0.0], 1, [1.0, 1.0]) == 0.0
+
+
+def test_a_terminal_with_own_rates_has_the_fastest_active_moorings_as_its_nominal_capacity():
+    route = cpc(terminal={"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 6e5,
+                          "mooring_rates_bpd": {"spm-3": 1e6}})
+    assert route.terminal is not None and route.terminal.rates_bpd == (6e5, 6e5, 1e6)
+    assert route.terminal.nominal_bpd == 1.6e6
+    assert pipeline_bpd("cpc", route, {}, stormy=False).delivery_bpd == pytest.approx(1.6e6, rel=1e-15)
+    assert pipeline_bpd("cpc", route, {"cpc/spm-3": 0.0}, stormy=False).delivery_bpd == pytest.approx(1.2e6, rel=1e-15)
+    assert pipeline_bpd("cpc", route, {"cpc/spm-1": 0.0}, stormy=False).delivery_bpd == pytest.approx(1.6e6, rel=1e-15)
 
 
 def test_a_pipeline_takes_in_through_its_segments_and_delivers_through_its_terminal():

@@ -205,7 +205,8 @@ def test_the_api_shows_a_bar_when_asked(monkeypatch, capsys):
 
 @pytest.mark.e2e
 def test_progress_shows_where_stderr_is_a_pipe_and_in_compare(tmp_path):
-    """A long run under nohup, in CI or in Jupyter's ``!routesim`` still reports progress; so does compare."""
+    """A long run under nohup, in CI or in Jupyter's ``!routesim`` still reports progress; so does compare.
+    A run past the bar's delay but shorter than a log's interval still ends on its line."""
     risk = str(SCENARIOS / "cpc-incident-risk.yaml")
     done = subprocess.run([sys.executable, "-m", "routesim", "run", risk, "-n", "400", "-o", str(tmp_path / "r"),
                            "--no-plots", "--engine", "simpy"], capture_output=True, text=True, timeout=300)

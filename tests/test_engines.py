@@ -136,6 +136,13 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
         for name, producer in raw["producers"].items():  # the direct route has one feeder
             if name != "solo" and "direct" in producer.get("routes", []):
                 producer["routes"].remove("direct")
+    for route in raw["routes"].values():  # moorings with their own rates, some of them equal (issue #15)
+        if "terminal" in route and draw(st.booleans()):
+            moorings = route["terminal"]["moorings"]
+            route["terminal"]["active_moorings"] = draw(st.integers(1, len(moorings)))
+            route["terminal"]["mooring_rates_bpd"] = {
+                m: draw(st.sampled_from([route["terminal"]["mooring_rate_bpd"], 0.0]) | st.floats(1e4, 1e6))
+                for m in moorings if draw(st.booleans())}
     targets = validate(raw).targets()
     raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),
                          "rate_per_year": draw(st.floats(0, 60)),

@@ -35,6 +35,11 @@ def test_summary_csv_holds_every_figure_of_summary_json(run_dir: Path) -> None:
     expected = {**summary["metrics"], **{f"{r}_{f}": stats[f] for r, stats in summary["routes"].items()
                                          for f in ("exported_bbl", "availability", "days_impaired")},
                 **{f"{p}_{f}": stats for p, own in summary["producers"].items() for f, stats in own.items()}}
+    for r, stats in summary["routes"].items():  # a terminal's moorings: its k-of-n availability and states
+        if "moorings" in stats:
+            expected[f"{r}_mooring_availability"] = stats["moorings"]["availability"]
+            expected |= {f"{r}_moorings_up_{j}_days": d for j, d in enumerate(stats["moorings"]["days_by_moorings_up"])}
+    assert "cpc_mooring_availability" in expected
     assert set(rows) == set(expected)
     for figure, stats in expected.items():
         for name, value in stats.items():

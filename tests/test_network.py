@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import pipeline, raw_scenario, shuttle
 from routesim.engine import simulate
+from routesim.engine.capacity import k_of_n_bpd
 from routesim.errors import ScenarioError
 from routesim.results import measure
 from routesim.runs import montecarlo
@@ -37,7 +38,7 @@ def whole_horizon_outage(target: str, horizon: int, factor: float = 0.0) -> dict
 def test_terminal_capacity_is_k_of_n_for_every_combination_of_moorings_up(n, active):
     t = Terminal(**terminal(n, active, rate=900_000.0))
     for up in itertools.product([0.0, 1.0], repeat=n):
-        assert t.capacity_bpd(list(up)) == min(active, int(sum(up))) * 900_000.0
+        assert k_of_n_bpd(t.rates_bpd, t.active_moorings, up) == min(active, int(sum(up))) * 900_000.0
 
 
 @pytest.mark.parametrize("n, active", [(3, 2), (4, 3)])
@@ -52,6 +53,33 @@ def test_the_engine_loads_at_k_of_n_with_moorings_down(n, active):
         expected = min(active, n - len(down)) * rate * h
         assert math.isclose(v.exported_bbl["cpc"], expected, rel_tol=REL, abs_tol=1e-6), down
         assert math.isclose(v.shut_in_bbl, 4e6 * h - expected, rel_tol=REL, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "compiled"])
+def test_the_engine_loads_the_sum_of_the_best_available_moorings_at_their_own_rates(engine):
+    """Moorings of 0.8, 0.6 and 1.0 M bbl/d, two active, production above them all, no storage: for every
+    set of moorings down, exports = the two fastest of those up x horizon."""
+    h, rates = 40, {"spm-1": 800_000.0, "spm-2": 600_000.0, "spm-3": 1_000_000.0}
+    own = {"moorings": list(rates), "active_moorings": 2, "mooring_rates_bpd": rates}
+    route = pipeline(5e6) | {"terminal": own}
+    for down in itertools.chain.from_iterable(itertools.combinations(rates, k) for k in range(4)):
+        outages = [whole_horizon_outage(f"cpc/{m}", h) for m in down]
+        s = validate(raw_scenario(production_bpd=4e6, routes={"cpc": route}, outages=outages, horizon_days=h))
+        v = measure.volumes(s, simulate(s, engine=engine))
+        expected = sum(sorted((r for m, r in rates.items() if m not in down), reverse=True)[:2]) * h
+        assert math.isclose(v.exported_bbl["cpc"], expected, rel_tol=REL, abs_tol=1e-6), down
+        assert math.isclose(v.shut_in_bbl, 4e6 * h - expected, rel_tol=REL, abs_tol=1e-6)
+
+
+def test_a_mooring_outage_for_part_of_the_horizon_costs_its_rate_above_the_standby_for_its_days():
+    """The 1.0 M bbl/d mooring out for 10 of 40 days, the 0.6 M standby takes over: the loss is 0.4 M x 10."""
+    rates = {"spm-1": 800_000.0, "spm-2": 600_000.0, "spm-3": 1_000_000.0}
+    route = pipeline(5e6) | {"terminal": {"moorings": list(rates), "active_moorings": 2, "mooring_rates_bpd": rates}}
+    out = [{"target": "cpc/spm-3", "start_day": 5, "duration_days": 10, "capacity_factor": 0.0}]
+    s = validate(raw_scenario(production_bpd=4e6, routes={"cpc": route}, outages=out, horizon_days=40))
+    for engine in ("simpy", "compiled"):
+        v = measure.volumes(s, simulate(s, engine=engine))
+        assert math.isclose(v.exported_bbl["cpc"], 1.8e6 * 40 - 4e5 * 10, rel_tol=REL), engine
 
 
 def test_losing_the_standby_mooring_costs_nothing_and_losing_two_leaves_one():
@@ -360,6 +388,12 @@ def test_a_storm_on_a_tanker_route_stops_loading_and_sailing():
         (lambda r: r["producers"].update(q={"production_bpd": 1.0}),
          "routes.tc.tank_farm: 2 producers reach this tanker route"),
         (lambda r: r["routes"]["cpc"]["terminal"].update(active_moorings=4), "active_moorings: 4 is more than the 3"),
+        (lambda r: r["routes"]["cpc"]["terminal"].update(mooring_rates_bpd={"spm-9": 1e6}),
+         "routes.cpc.terminal.mooring_rates_bpd.spm-9: not one of the moorings"),
+        (lambda r: r["routes"]["cpc"]["terminal"].update(mooring_rate_bpd=None, mooring_rates_bpd={"spm-1": 1e6}),
+         "routes.cpc.terminal.mooring_rate_bpd: missing, and mooring_rates_bpd gives no rate for spm-2, spm-3"),
+        (lambda r: r["routes"]["cpc"]["terminal"].update(mooring_rates_bpd={"spm-1": -1.0}),
+         "routes.cpc.terminal.mooring_rates_bpd.spm-1"),
     ],
 )
 def test_network_mistakes_name_the_key(change, message):

@@ -904,4 +904,9 @@ def cmd_summary(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"  {route}: exported {_shown(figures.exported_bbl.mean / 1e6, 1)} M bbl (mean), available "
               f"{_shown(figures.availability.mean * 100, 1)}%, {_shown(figures.days_impaired.mean, 1)} days "
               f"impaired{bound}")
+        if figures.moorings is not None:
+            up = figures.moorings
+            states = ", ".join(f"{j} up {_shown(d.mean, 1)}" for j, d in enumerate(up.days_by_moorings_up))
+            print(f"    moorings: at least {up.active_moorings} of {len(up.days_by_moorings_up) - 1} up "
+                  f"{_shown(up.availability.mean * 100, 1)}% of the time; days (means): {states}")
     return EXIT_OK

@@ -31,11 +31,16 @@ def factor(factors: Mapping[str, float], target: str) -> float:
     return factors.get(target, 1.0)
 
 
-def k_of_n_bpd(mooring_rate_bpd: float, active_moorings: int, mooring_factors: Sequence[float]) -> float:
-    """A terminal's loading capacity: the rate times the sum of the ``active_moorings`` largest mooring
-    factors; moorings up or down: ``min(active, up) x rate`` [bbl/day]."""
-    best = sorted(mooring_factors, reverse=True)[:active_moorings]
-    return mooring_rate_bpd * sum(best)
+def k_of_n_bpd(rates_bpd: Sequence[float], active_moorings: int, mooring_factors: Sequence[float]) -> float:
+    """A terminal's loading capacity: the sum of the ``active_moorings`` largest of each mooring's rate x
+    its factor; with equal rates and moorings up or down, ``min(active, up) x rate`` [bbl/day].
+
+    Summed as the fastest rate times the largest shares of it (rate / fastest x factor), so that equal rates
+    give the rate times the sum of the factors, bit for bit.
+    """
+    top = max(rates_bpd)
+    shares = [(r / top if top > 0 else 0.0) * f for r, f in zip(rates_bpd, mooring_factors, strict=True)]
+    return top * sum(sorted(shares, reverse=True)[:active_moorings])
 
 
 def pipeline_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], stormy: bool) -> Capacities:
@@ -55,7 +60,7 @@ def pipeline_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], 
     if terminal is not None:
         moorings = [factor(factors, f"{name}/{m}") for m in terminal.moorings]
         loading = 0.0 if stormy else (
-            k_of_n_bpd(terminal.mooring_rate_bpd, terminal.active_moorings, moorings)
+            k_of_n_bpd(terminal.rates_bpd, terminal.active_moorings, moorings)
             * factor(factors, f"{name}/terminal") * whole
         )
         delivery = min(delivery, loading)

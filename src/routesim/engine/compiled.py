@@ -126,8 +126,11 @@ class Model(NamedTuple):
     terminal_target: np.ndarray
     active_moorings: np.ndarray
     mooring_rate_bpd: np.ndarray
+    """Per route: its fastest mooring's rate."""
     moor_start: np.ndarray
     moor_target: np.ndarray
+    moor_weight: np.ndarray
+    """Per mooring: its rate as a share of its terminal's fastest."""
     source: np.ndarray
     """Per tanker route: the node its tankers lift from (-1: none reaches it, its tankers wait)."""
     cargo_bbl: np.ndarray
@@ -195,7 +198,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         feeders = scenario.feeders(name)
         source.append(farm[-1] if tank is not None else (producers.index(feeders[0]) if feeders else -1))
     seg_start, seg_cap, seg_target, seg_after = [0], [], [], []
-    moor_start, moor_target = [0], []
+    moor_start, moor_target, moor_weight = [0], [], []
     terminal, terminal_target, active, rate = [], [], [], []
     for name in order:
         route = scenario.routes[name]
@@ -209,8 +212,9 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         terminal.append(term is not None)
         terminal_target.append(targets[f"{name}/terminal"] if term is not None else -1)
         active.append(term.active_moorings if term is not None else 0)
-        rate.append(term.mooring_rate_bpd if term is not None else 0.0)
+        rate.append(term.top_rate_bpd if term is not None else 0.0)
         moor_target += [targets[f"{name}/{m}"] for m in (term.moorings if term is not None else ())]
+        moor_weight += list(term.weights if term is not None else ())
         moor_start.append(len(moor_target))
     routes = [scenario.routes[name] for name in order]
     shuttles = [r if isinstance(r, TankerShuttleRoute) else None for r in routes]
@@ -260,6 +264,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         mooring_rate_bpd=floats(rate),
         moor_start=ints(moor_start),
         moor_target=ints(moor_target),
+        moor_weight=floats(moor_weight),
         source=ints(source),
         cargo_bbl=floats(each("tanker_capacity_bbl", 0.0)),
         berths=ints([int(v) for v in each("load_berths", 0)]),
@@ -429,7 +434,7 @@ def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
         a, b = m.moor_start[r], m.moor_start[r + 1]
         moorings = np.empty(b - a)
         for j in range(a, b):
-            moorings[j - a] = fac[m.moor_target[j]]
+            moorings[j - a] = m.moor_weight[j] * fac[m.moor_target[j]]
         best = np.sort(moorings)[::-1]
         total = 0.0
         for j in range(min(m.active_moorings[r], b - a)):

@@ -90,6 +90,9 @@ def key_label(key: str, scenarios: Sequence[Scenario] = ()) -> str:
     parameter = tokens.pop() if len(tokens) > 1 and tokens[-1] in DISTRIBUTION_PARAMETERS else None
     field = tokens.pop() if tokens else key
     name, unit = _field(field)
+    if tokens[-1:] == ["mooring_rates_bpd"]:  # routes.cpc.terminal.mooring_rates_bpd.spm-3
+        tokens.pop()
+        name, unit = f"loading rate of {field}", "bbl/day"
     if parameter is not None:
         name = f"{DISTRIBUTION_PARAMETERS[parameter]} {name}".strip()
         unit = "-" if parameter in ("sigma", "shape") else unit

@@ -281,6 +281,8 @@ def _run_page(directory: Path) -> str:
             _section("Key figures", _key_figures(summary), "key-figures"),
             _section("Routes", _routes_table(summary), "routes"),
             _section("Producers", _producers_table(summary), "producers") if summary.producers else "",
+            _section("Terminals", _terminals_table(summary), "terminals")
+            if any(r.moorings is not None for r in summary.routes.values()) else "",
             _section("Plots", _figures(_run_plots(directory)), "plots"),
             _section("Resolved scenario", _resolved_block(resolved_text), "resolved-scenario"),
             _section("Assumptions and sources", _sources(directory, manifest), "assumptions"),
@@ -431,6 +433,26 @@ def _producers_table(summary: RunSummary) -> str:
             "produced above plan within the horizon; lost: never made up (the share not made up, or older than "
             "the make-up window).</p>")
     return _table(headers, rows, attrs=' id="producers-table"') + note
+
+
+def _terminals_table(summary: RunSummary) -> str:
+    """Each terminal's k-of-n availability and the mean days with each number of moorings up."""
+    terminals = {r: stats.moorings for r, stats in summary.routes.items() if stats.moorings is not None}
+    n = max(len(m.days_by_moorings_up) for m in terminals.values()) - 1
+    rows = []
+    for route, own in terminals.items():
+        cells = [f"<td>{own.active_moorings} of {len(own.days_by_moorings_up) - 1}</td>",
+                 _num_td(f"{own.availability.mean * 100:.1f} %", route=route, metric="mooring_availability", stat="mean"),
+                 *(_num_td(_days(d.mean), route=route, metric=f"moorings_up_{j}_days", stat="mean")
+                   for j, d in enumerate(own.days_by_moorings_up)),
+                 *("<td></td>" for _ in range(n + 1 - len(own.days_by_moorings_up)))]
+        rows.append(f'<tr data-route="{_e(route)}"><th scope="row">{_e(route)}</th>{"".join(cells)}</tr>')
+    headers = ["Terminal", "Moorings (k of n)", "Availability, mean",
+               *(f"Days with {j} up, mean" for j in range(n + 1))]
+    note = ('<p class="note">A mooring is up while no impairment of its own stops it; availability: the share of '
+            "the horizon with at least k moorings up. Storms and stops of the whole terminal or route are in the "
+            "routes' availability, not here.</p>")
+    return _table(headers, rows, num_from=2, attrs=' id="terminals-table"') + note
 
 
 def _route_row(route: str, stats: RouteStats) -> str:

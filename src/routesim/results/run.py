@@ -17,7 +17,7 @@ from typing import overload
 import numpy as np
 
 from routesim.money import fiscal
-from routesim.results import measure
+from routesim.results import measure, moorings
 from routesim.results.summary import Reached, RunSummary, titled
 from routesim.scenario.model import Scenario
 
@@ -43,6 +43,8 @@ class Replication:
     route_exported_bbl: dict[str, float]
     route_availability: dict[str, float]
     route_impaired_days: dict[str, float]
+    mooring_days: dict[str, tuple[float, ...]]
+    """Per terminal, the days with exactly j of its moorings up, j = 0..n (:mod:`.moorings`) [days]."""
     incidents: dict[str, int]
     daily: dict[str, np.ndarray]
     events: int
@@ -53,18 +55,27 @@ class Replication:
 @dataclass(frozen=True)
 class Layout:
     """Where each scalar figure of a replication sits in a row of floats: :data:`measure.METRICS`, then
-    per route the exported barrels [bbl], availability [-] and impaired days [days], then each producer's
-    make-up figures (:data:`measure.PRODUCER_FIGURES`) [bbl], then each incident process's count (the last
-    columns: replications.csv writes them as whole numbers). The names are those of replications.csv."""
+    per route the exported barrels [bbl], availability [-] and impaired days [days], then per terminal the
+    days with exactly j of its n moorings up, j = 0..n [days], then each producer's make-up figures
+    (:data:`measure.PRODUCER_FIGURES`) [bbl], then each incident process's count (the last columns:
+    replications.csv writes them as whole numbers). The names are those of replications.csv."""
 
     routes: tuple[str, ...]
     incidents: tuple[str, ...]
     producers: tuple[str, ...] = ()
+    terminals: tuple[tuple[str, int], ...] = ()
+    """Each route with a terminal and its number of moorings."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> Layout:
         """The layout of ``scenario``'s replications."""
-        return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents), tuple(scenario.producers))
+        return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents), tuple(scenario.producers),
+                   moorings.terminals(scenario))
+
+    @functools.cached_property
+    def mooring_names(self) -> tuple[str, ...]:
+        """The terminals' columns: ``cpc_moorings_up_0_days`` ... ``cpc_moorings_up_3_days``."""
+        return tuple(f"{r}_moorings_up_{j}_days" for r, n in self.terminals for j in range(n + 1))
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
@@ -74,6 +85,7 @@ class Layout:
             *(f"{r}_exported_bbl" for r in self.routes),
             *(f"{r}_availability" for r in self.routes),
             *(f"{r}_days_impaired" for r in self.routes),
+            *self.mooring_names,
             *(f"{p}_{k}" for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(f"{i}_count" for i in self.incidents),
         )
@@ -90,6 +102,7 @@ class Layout:
             *(rep.route_exported_bbl[r] for r in self.routes),
             *(rep.route_availability[r] for r in self.routes),
             *(rep.route_impaired_days[r] for r in self.routes),
+            *(days for r, _ in self.terminals for days in rep.mooring_days[r]),
             *(rep.producers[p][k] for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(float(rep.incidents[i]) for i in self.incidents),
         ]
@@ -98,16 +111,18 @@ class Layout:
         self, index: int, row: Sequence[float] | np.ndarray, events: int, daily: dict[str, np.ndarray]
     ) -> Replication:
         """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
-        m, r = len(measure.METRICS), len(self.routes)
+        m, r, t = len(measure.METRICS), len(self.routes), len(self.mooring_names)
         values = [float(v) for v in row]
-        f = m + 3 * r + len(self.producers) * len(measure.PRODUCER_FIGURES)  # where the incident counts begin
-        figures = iter(values[m + 3 * r : f])
+        f = m + 3 * r + t + len(self.producers) * len(measure.PRODUCER_FIGURES)  # where the incident counts begin
+        states = iter(values[m + 3 * r : m + 3 * r + t])
+        figures = iter(values[m + 3 * r + t : f])
         return Replication(
             index=int(index),
             metrics=dict(zip(measure.METRICS, values[:m])),
             route_exported_bbl=dict(zip(self.routes, values[m : m + r])),
             route_availability=dict(zip(self.routes, values[m + r : m + 2 * r])),
             route_impaired_days=dict(zip(self.routes, values[m + 2 * r : m + 3 * r])),
+            mooring_days={route: tuple(next(states) for _ in range(n + 1)) for route, n in self.terminals},
             incidents={i: int(v) for i, v in zip(self.incidents, values[f:])},
             daily=daily,
             events=int(events),

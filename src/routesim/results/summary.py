@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from routesim.errors import ScenarioError
-from routesim.results import measure
+from routesim.results import measure, moorings
 from routesim.scenario.bottleneck import bottleneck
 from routesim.units import DAYS_PER_YEAR
 
@@ -163,6 +163,24 @@ class Reached:
 
 
 @dataclass(frozen=True)
+class MooringStats:
+    """A terminal's moorings across a run's replications (:mod:`routesim.results.moorings`: a mooring is up
+    while no impairment of its own stops it)."""
+
+    active_moorings: int
+    """k: how many moorings load at once."""
+    availability: Stats
+    """Share of the horizon with at least k moorings up [-]."""
+    days_by_moorings_up: tuple[Stats, ...]
+    """Days with exactly j moorings up, j = 0..n [days]."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures' statistics by name."""
+        return {"active_moorings": self.active_moorings, "availability": self.availability.to_json(),
+                "days_by_moorings_up": [d.to_json() for d in self.days_by_moorings_up]}
+
+
+@dataclass(frozen=True)
 class RouteStats:
     """One route's figures across a run's replications."""
 
@@ -177,6 +195,9 @@ class RouteStats:
     it was recorded)."""
     binding_bpd: float | None = None
     """What that cap carries [bbl/day]."""
+    moorings: MooringStats | None = None
+    """A route with a terminal: its moorings' states (None for other routes, and in a file written before
+    they were recorded)."""
 
     def to_json(self) -> dict[str, Any]:
         """The figures' statistics by name, and the binding constraint."""
@@ -186,6 +207,7 @@ class RouteStats:
             "days_impaired": self.days_impaired.to_json(),
             "binding_constraint": self.binding_constraint,
             "binding_bpd": self.binding_bpd,
+            **({} if self.moorings is None else {"moorings": self.moorings.to_json()}),
         }
 
 
@@ -234,6 +256,7 @@ class RunSummary:
                     days_impaired=Stats.of(result.metric(f"{r}_days_impaired")),
                     binding_constraint=bottleneck(route).constraint,
                     binding_bpd=bottleneck(route).bpd,
+                    moorings=_mooring_stats(result, r),
                 )
                 for r, route in s.routes.items()
             },
@@ -256,6 +279,9 @@ class RunSummary:
         figures = [(m, "", "", stats) for m, stats in self.metrics.items()]
         figures += [(f"{r}_{f}", r, "", getattr(route, f)) for r, route in self.routes.items()
                     for f in ("exported_bbl", "availability", "days_impaired")]
+        figures += [(f"{r}_{f}", r, "", stats) for r, route in self.routes.items() if route.moorings is not None
+                    for f, stats in (("mooring_availability", route.moorings.availability),
+                                     *((f"moorings_up_{j}_days", d) for j, d in enumerate(route.moorings.days_by_moorings_up)))]
         figures += [(f"{p}_{f}", "", p, stats) for p, own in (self.producers or {}).items() for f, stats in own.items()]
         return [{"figure": figure, "route": route, "producer": producer, **{n: getattr(stats, n) for n in names}}
                 for figure, route, producer, stats in figures]
@@ -351,6 +377,18 @@ def titled(name: str, settings: tuple[str, ...]) -> str:
     """``cpc-closure-30d (--set routes.cpc.capacity_bpd=1e6)``: a scenario's name with the settings that
     changed it, so that a variant never passes for the scenario file's own run."""
     return f"{name} (--set {', '.join(settings)})" if settings else name
+
+
+def _mooring_stats(result: RunResult, route: str) -> MooringStats | None:
+    """The statistics of ``route``'s mooring states, if it has a terminal."""
+    n = dict(result.layout.terminals).get(route)
+    if n is None:
+        return None
+    terminal = result.scenario.routes[route].terminal  # type: ignore[union-attr]
+    assert terminal is not None
+    days = np.array([result.metric(f"{route}_moorings_up_{j}_days") for j in range(n + 1)])
+    share = moorings.availability(days, terminal.active_moorings, result.scenario.horizon_days)
+    return MooringStats(terminal.active_moorings, Stats.of(share), tuple(Stats.of(d) for d in days))
 
 
 def _read(cls: type[_T], data: Any, source: str, supported: int) -> _T:

@@ -19,7 +19,7 @@ import numpy as np
 from routesim.engine import Choice, choose, simulate
 from routesim.errors import SimulationError
 from routesim.money import market
-from routesim.results import measure
+from routesim.results import measure, moorings
 from routesim.results.run import Chunk, Layout, Replication, RunResult
 from routesim.results.summary import Reached
 from routesim.scenario.model import Scenario
@@ -124,6 +124,7 @@ def run_replication(
             route_exported_bbl=run.volumes.exported_bbl,
             route_availability=run.volumes.availability,
             route_impaired_days=run.volumes.impaired_days,
+            mooring_days={r: tuple(d.tolist()) for r, d in moorings.state_days(scenario, trace.impairments).items()},
             incidents=counts,
             daily=measure.daily(scenario, run, baseline, brent, money, base_money),
             events=trace.events,
@@ -207,6 +208,7 @@ def _chunk_results(
     figures = np.empty((n, len(layout.names)))
     columns = [*(metrics[m] for m in measure.METRICS), *(run.exported_bbl[r] for r in layout.routes),
                *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes),
+               *moorings.state_table(scenario, [t.impairments for t in traces]).T,
                *(run.producers[p][k] for p in layout.producers for k in measure.PRODUCER_FIGURES)]
     for j, column in enumerate(columns):
         figures[:, j] = column

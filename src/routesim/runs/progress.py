@@ -38,5 +38,7 @@ class Bar:
 
     def close(self) -> None:
         if self.bar is not None:
+            if time.perf_counter() - self.started >= self.delay_s:  # past the delay: the last line shows, even in a
+                self.bar.delay = 0  # log that had no line yet (tqdm closes a bar it never drew without one)
             self.bar.close()
             self.bar = None

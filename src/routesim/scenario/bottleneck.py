@@ -25,8 +25,9 @@ def bottleneck(route: Route) -> Bottleneck:
     if isinstance(route, PipelineRoute):
         if route.terminal is not None:
             t = route.terminal
-            caps.append(Bottleneck(f"terminal: {t.active_moorings} active moorings x {t.mooring_rate_bpd:,.0f} bbl/d",
-                                   t.nominal_bpd))
+            rates = (f"x {t.top_rate_bpd:,.0f} bbl/d" if t.equal_rates else
+                     "at " + ", ".join(f"{m} {r:,.0f}" for m, r in zip(t.moorings, t.rates_bpd)) + " bbl/d")
+            caps.append(Bottleneck(f"terminal: {t.active_moorings} active moorings {rates}", t.nominal_bpd))
         return min(caps, key=lambda c: c.bpd)
     cargo = route.tanker_capacity_bbl
     if route.cycle_days > 0:

@@ -411,8 +411,8 @@ def _describe(err: Any) -> str:
     if kind == "value_error":
         msg = msg.removeprefix("Value error, ")
         key, sep, rest = msg.partition(": ")
-        if sep and re.fullmatch(r"[a-z_]+", key):
-            return f"{_path((*_strip_tags(loc), key))}: {rest}"
+        if sep and re.fullmatch(r"[a-z_]+(\.[\w-]+)?", key):  # a key, or a key and an entry of its mapping
+            return f"{_path((*_strip_tags(loc), *key.split('.')))}: {rest}"
         return f"{path}: {msg}"
     hint = ""
     if kind in ("float_type", "int_type") and isinstance(err.get("input"), str) and _is_number(err["input"]):

@@ -105,19 +105,24 @@ class TankFarm(Frozen):
 
 
 class Terminal(Frozen):
-    """A marine terminal: named moorings, of which ``active_moorings`` may load at once.
+    """A marine terminal: named moorings, each with its loading rate, of which ``active_moorings`` may load
+    at once.
 
-    Capacity is ``mooring_rate_bpd`` times the sum of the ``active_moorings`` largest mooring factors: with
-    moorings simply up or down, ``min(active_moorings, moorings up) x mooring_rate_bpd``. Each mooring is a
-    target ``route/<mooring>``; the whole terminal is ``route/terminal``.
+    The terminal loads with its best available moorings: its capacity is the sum of the ``active_moorings``
+    largest of rate x factor. With equal rates and moorings simply up or down, ``min(active_moorings,
+    moorings up) x rate``. Each mooring is a target ``route/<mooring>``; the whole terminal is
+    ``route/terminal``.
     """
 
     moorings: Annotated[tuple[Name, ...], Field(min_length=1, strict=False)]
     """Names of the moorings (single point moorings, berths), e.g. ``[spm-1, spm-2, spm-3]``."""
     active_moorings: Annotated[int, Field(ge=1)]
     """How many moorings may load at the same time; the others stand by."""
-    mooring_rate_bpd: NonNegative
-    """Loading rate of one mooring, averaged over tanker changes [bbl/day]."""
+    mooring_rate_bpd: NonNegative | None = None
+    """Loading rate of a mooring, averaged over tanker changes, for each mooring not in
+    ``mooring_rates_bpd`` [bbl/day]."""
+    mooring_rates_bpd: Annotated[dict[Name, NonNegative], Field(strict=False)] = {}
+    """Loading rate of each listed mooring, e.g. ``{spm-3: 1_000_000}`` [bbl/day]."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Terminal:
@@ -127,17 +132,40 @@ class Terminal(Frozen):
             raise ValueError("moorings: 'terminal' names the whole terminal; call the mooring something else")
         if self.active_moorings > len(self.moorings):
             raise ValueError(f"active_moorings: {self.active_moorings} is more than the {len(self.moorings)} moorings")
+        for name in self.mooring_rates_bpd:
+            if name not in self.moorings:
+                raise ValueError(f"mooring_rates_bpd.{name}: not one of the moorings {list(self.moorings)}")
+        unrated = [m for m in self.moorings if m not in self.mooring_rates_bpd]
+        if unrated and self.mooring_rate_bpd is None:
+            raise ValueError(f"mooring_rate_bpd: missing, and mooring_rates_bpd gives no rate for {', '.join(unrated)}")
         return self
 
     @property
-    def nominal_bpd(self) -> float:
-        """Capacity with every mooring up [bbl/day]."""
-        return self.active_moorings * self.mooring_rate_bpd
+    def rates_bpd(self) -> tuple[float, ...]:
+        """Each mooring's loading rate, in mooring order [bbl/day]."""
+        return tuple(float(self.mooring_rates_bpd.get(m, self.mooring_rate_bpd or 0.0)) for m in self.moorings)
 
-    def capacity_bpd(self, mooring_factors: list[float]) -> float:
-        """Capacity when each mooring has the given share of its rate left [bbl/day]."""
-        best = sorted(mooring_factors, reverse=True)[: self.active_moorings]
-        return self.mooring_rate_bpd * sum(best)
+    @property
+    def top_rate_bpd(self) -> float:
+        """The fastest mooring's rate [bbl/day]."""
+        return max(self.rates_bpd)
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        """Each mooring's rate as a share of the fastest one's (exactly 1 for equal rates; 0 when every rate
+        is 0) [-]."""
+        top = self.top_rate_bpd
+        return tuple(r / top if top > 0 else 0.0 for r in self.rates_bpd)
+
+    @property
+    def equal_rates(self) -> bool:
+        """Every mooring loads at the same rate."""
+        return len(set(self.rates_bpd)) == 1
+
+    @property
+    def nominal_bpd(self) -> float:
+        """Capacity with every mooring up: its ``active_moorings`` fastest together [bbl/day]."""
+        return sum(sorted(self.rates_bpd, reverse=True)[: self.active_moorings])
 
 
 class RouteBase(Frozen):
