@@ -143,6 +143,10 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
             route["terminal"]["mooring_rates_bpd"] = {
                 m: draw(st.sampled_from([route["terminal"]["mooring_rate_bpd"], 0.0]) | st.floats(1e4, 1e6))
                 for m in moorings if draw(st.booleans())}
+    for route in raw["routes"].values():  # rerouting that takes time, and the sharing rule (issue #15)
+        if draw(st.booleans()):
+            route["reroute_lag_days"] = draw(st.sampled_from([0.5, 3.0]) | st.floats(0, horizon / 2))
+    raw["sharing_rule"] = draw(st.sampled_from(["pro_rata", "stranded_first"]))
     targets = validate(raw).targets()
     raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),
                          "rate_per_year": draw(st.floats(0, 60)),

@@ -105,6 +105,14 @@ class Model(NamedTuple):
     """[producer, route]: whether the producer reaches the route."""
     plan_bpd: np.ndarray
     """[producer, entry]: its planned flow (:mod:`.plan`) [bbl/day]."""
+    entry_plan_bpd: np.ndarray
+    """Per entry: its planned intake, the producers' plans summed [bbl/day]."""
+    route_plan_bpd: np.ndarray
+    """Per route: its planned intake, its entries' summed [bbl/day]."""
+    lag_days: np.ndarray
+    """Per route: its reroute lag [days]."""
+    stranded_first: bool
+    """The ``stranded_first`` sharing rule, else ``pro_rata``."""
     shuttle: np.ndarray
     """Per route: a batch shuttle (tankers), else a pipeline."""
     farm: np.ndarray
@@ -235,6 +243,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
     def each(attr: str, default: float) -> list[float]:
         return [getattr(s, attr) if s is not None else default for s in shuttles]
 
+    plans = plan.planned_bpd(scenario)
     model = Model(
         horizon_days=float(scenario.horizon_days),
         node_capacity_bbl=floats(node_cap),
@@ -247,7 +256,11 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         makeup_share=floats([scenario.producers[p].makeup_share for p in producers]),
         window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
-        plan_bpd=np.array(plan.planned_bpd(scenario), dtype=np.float64).reshape(len(producers), len(entries)),
+        plan_bpd=np.array(plans, dtype=np.float64).reshape(len(producers), len(entries)),
+        entry_plan_bpd=floats(list(plan.entry_plans_bpd(plans))),
+        route_plan_bpd=floats(list(plan.route_plans_bpd(scenario, plans))),
+        lag_days=floats([r.reroute_lag_days for r in routes]),
+        stranded_first=scenario.sharing_rule == "stranded_first",
         shuttle=bools([s is not None for s in shuttles]),
         farm=ints(farm),
         committed_bpd=floats([r.committed_bpd for r in routes]),
@@ -537,7 +550,8 @@ def _plans_first(plan, usable, capacities, left, flows, rest):  # type: ignore[n
 
 
 @_inline
-def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows):  # type: ignore[no-untyped-def]
+def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
+              entry_route, stranded_first):
     """Production per producer and flows [producer, entry] (dispatch.allocate)."""
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
@@ -561,10 +575,29 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
         return
     offers = np.empty(n_p)
     amounts = np.empty(n_p)
+    alone = np.empty(n_p)
+    others = np.empty(n_p)
+    second = np.empty(n_p)
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
-        _share(rest[e], offers, weights, amounts)
+        if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
+            for i in range(n_p):
+                stranded = True
+                for f in range(n_e):
+                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
+                        stranded = False
+                alone[i] = offers[i] if stranded else 0.0
+                others[i] = 0.0 if stranded else offers[i]
+            _share(rest[e], alone, weights, amounts)
+            taken = 0.0
+            for i in range(n_p):
+                taken += amounts[i]
+            _share(rest[e] - taken, others, weights, second)
+            for i in range(n_p):
+                amounts[i] = amounts[i] + second[i]
+        else:
+            _share(rest[e], offers, weights, amounts)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] += amounts[i]
@@ -673,6 +706,10 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     node_working_bbl = m.node_working_bbl
     nominal_bpd = m.nominal_bpd
     plan_bpd = m.plan_bpd
+    entry_plan_bpd = m.entry_plan_bpd
+    route_plan_bpd = m.route_plan_bpd
+    lag_days = m.lag_days
+    stranded_first = m.stranded_first
     pipelines = m.pipelines
     ramp_days = m.ramp_days
     peak_bpd = m.peak_bpd
@@ -813,6 +850,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     rose = -1
     changed = -1
     status = 0
+    displaced = False  # a displacement going on (a route's capacity below its plan), since day since
+    since = 0.0
     while True:
         # ------------------------------------------------------------ refresh (the hybrid core)
         if pending_refresh:
@@ -928,6 +967,15 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                               last_owed_net)
                     recorded = True
                     rows += 1
+            # ---- the displacement: it starts when a route's capacity falls below its plan, ends when none is
+            below = False
+            for r in range(n_r):
+                if min(pipe[r], out[r]) < route_plan_bpd[r]:
+                    below = True
+            if not below:
+                displaced = False
+            elif not displaced:
+                displaced, since = True, now
             # ---- solve: restarts, holds, potentials, allocation
             if rose >= 0 or changed >= 0:
                 for i in range(n_p):
@@ -988,8 +1036,11 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 if promised > 0:
                     part = min(promised, cap)
                     cap = part if entry_committed[e] else cap - part
+                if lag_days[r] > 0 and displaced and now < since + lag_days[r] - slack:  # within its reroute lag
+                    cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap
-            _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows)
+            _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
+                      entry_route, stranded_first)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
@@ -1090,6 +1141,10 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     ahead = lifted_bbl[r] / committed_bpd[r]
                     if not now >= ahead - slack:
                         wait = min(wait, ahead - now)
+            if displaced:
+                for r in range(n_r):  # a reroute lag ends
+                    if lag_days[r] > 0 and now < since + lag_days[r] - slack:
+                        wait = min(wait, since + lag_days[r] - now)
             for i in range(n_p):
                 if ramp_on[i]:
                     wait = min(wait, ramp_start[i] + (ramp_k[i] + 1) * ramp_step[i] - now)

@@ -8,7 +8,8 @@ The rule, in the order a shipper would see it:
    (``committed_bpd``), then what is left of every route, both in netback order.
 2. An entry's capacity is shared among the producers that reach the route and still have oil to send,
    pro rata to their nominal production (a quota), and a producer that has less than its share gives the
-   rest to the others (water-filling).
+   rest to the others (water-filling). Under the ``stranded_first`` rule the producers with no other open
+   route (every other route they may use has no capacity now) share it first, the others what they leave.
 3. A producer with stock in storage can send as much as the routes take; with its storage empty, only
    what it produces; with its storage full, it produces only what the routes take.
 4. A shipper keeps its planned routes first: when a producer cannot send the planned flows (:mod:`.plan`)
@@ -90,18 +91,23 @@ def share(capacity: float, supplies: Sequence[float], weights: Sequence[float]) 
     return out
 
 
-def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float]) -> Allocation:
+def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], routes: Sequence[int] = (),
+             stranded_first: bool = False) -> Allocation:
     """Rates of every producer into every entry, entries taken in the order given (priority first).
 
     Args:
         suppliers: the producers now.
         capacities_bpd: available capacity of each entry, in priority order [bbl/day].
+        routes: the route of each entry (its committed part and its rest share one); needed by
+            ``stranded_first``.
+        stranded_first: the ``stranded_first`` sharing rule (rule 2), else ``pro_rata``.
 
     Returns:
         The allocation (see the module's rule).
     """
     left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
     flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
+    open_bpd = capacities_bpd
     capacities_bpd = plans_first(suppliers, capacities_bpd, left, flows)
     if len(suppliers) == 1:  # one producer: fill the entries in order
         one, flow = suppliers[0], flows[0]
@@ -115,7 +121,15 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float]) -> 
     weights = [s.weight for s in suppliers]
     for e, capacity in enumerate(capacities_bpd):
         offers = [left[i] if e in s.entries else 0.0 for i, s in enumerate(suppliers)]
-        for i, amount in enumerate(share(capacity, offers, weights)):
+        if stranded_first:
+            stranded = [not any(open_bpd[f] > 0 for f in s.entries if routes[f] != routes[e]) for s in suppliers]
+            amounts = share(capacity, [o if alone else 0.0 for o, alone in zip(offers, stranded)], weights)
+            taken = sum(amounts)
+            others = share(capacity - taken, [0.0 if alone else o for o, alone in zip(offers, stranded)], weights)
+            amounts = [a + b for a, b in zip(amounts, others)]
+        else:
+            amounts = share(capacity, offers, weights)
+        for i, amount in enumerate(amounts):
             if amount > 0:
                 flows[i][e] += amount
                 left[i] -= amount

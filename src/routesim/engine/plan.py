@@ -1,9 +1,10 @@
 """Each route's planned flow: what it carries, producer by producer, in the scenario's no-disruption steady
 state (pure; both engines take their plans from :func:`planned_bpd`).
 
-The steady state is the dispatch of :func:`.dispatch.allocate` with every part available, each producer
-sending its nominal production and no stock: a pipeline taking what it delivers, a tanker route's load-port
-tanks what its tankers carry away (:func:`.dispatch.shuttle_throughput_bpd`), the committed parts first.
+The steady state is the dispatch of :func:`.dispatch.allocate` (under the scenario's sharing rule) with
+every part available, each producer sending its nominal production and no stock: a pipeline taking what it
+delivers, a tanker route's load-port tanks what its tankers carry away
+(:func:`.dispatch.shuttle_throughput_bpd`), the committed parts first.
 """
 
 from __future__ import annotations
@@ -50,4 +51,19 @@ def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
         reach = scenario.reach(producer)
         usable = frozenset(e for e, (name, _) in enumerate(shared) if name in reach)
         suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable))
-    return allocate(suppliers, caps).flows_bpd
+    routes = [next(i for i, (other, _) in enumerate(shared) if other == name) for name, _ in shared]
+    return allocate(suppliers, caps, routes, scenario.sharing_rule == "stranded_first").flows_bpd
+
+
+def entry_plans_bpd(plans: tuple[tuple[float, ...], ...]) -> tuple[float, ...]:
+    """Each entry's planned intake: its producers' plans summed, in producer order [bbl/day]."""
+    return tuple(sum((p[e] for p in plans), 0.0) for e in range(len(plans[0]) if plans else 0))
+
+
+def route_plans_bpd(scenario: Scenario, plans: tuple[tuple[float, ...], ...]) -> tuple[float, ...]:
+    """Each route's planned intake, in netback order: its entries' plans summed, in entry order (0 for a
+    route producers do not send oil to as a rate) [bbl/day]."""
+    total = dict.fromkeys(scenario.routes_by_netback(), 0.0)
+    for (name, _), planned in zip(entries(scenario), entry_plans_bpd(plans)):
+        total[name] += planned
+    return tuple(total.values())

@@ -75,10 +75,11 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
 def impairment(env: simpy.Environment, network: Network, hit: Impairment) -> Generator[simpy.Event, Any, None]:
     """Impair a route or a part of it to a share of its capacity for a while (a storm: stop it)."""
     yield env.timeout(hit.start_day)
+    end = env.timeout(max(hit.end_day - hit.start_day, 0.0))  # due before a crossing the start schedules for then
     network.impair(hit)
     network.recorder.log(env.now, "storm_start" if hit.storm else "impairment_start", hit.target,
                          f"{hit.source} factor={hit.factor:.4g}")
-    yield env.timeout(max(hit.end_day - hit.start_day, 0.0))
+    yield end
     network.restore(hit)
     network.recorder.log(env.now, "storm_end" if hit.storm else "impairment_end", hit.target, hit.source)
 
@@ -139,6 +140,13 @@ class Network:
         assert plan.entries(scenario) == [(e.route.state.name, e.committed) for e in self.entries]
         self.plans = plan.planned_bpd(scenario)
         """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
+        self.entry_plans = plan.entry_plans_bpd(self.plans)
+        self.route_plans = plan.route_plans_bpd(scenario, self.plans)
+        """Each entry's and each route's planned intake [bbl/day]."""
+        self.entry_routes = tuple(entry.route.state.rank for entry in self.entries)
+        self.stranded_first = scenario.sharing_rule == "stranded_first"
+        self.displaced_since: float | None = None
+        """When the displacement going on began (some route's capacity below its plan), or None [days]."""
         self.available = self._availabilities()
         """Each route's availability now, in route order."""
         self.desk = CargoDesk()
@@ -236,6 +244,7 @@ class Network:
             jumped = self.desk.serve(now, slack, self.recorder)
             if jumped:  # a lift is a jump: keep the level before it, and after it
                 self._record(now, before, always=True)
+        self._displacement(now)
         self._solve(now, rose, changed, slack)
         self._record(now, self._levels(), always=jumped or final)
         self._schedule(now, slack)
@@ -264,6 +273,22 @@ class Network:
             level = s.capacity_bbl
         s.level_bbl = level
 
+    def _displacement(self, now: float) -> None:
+        """A displacement starts when a route's capacity falls below its planned intake, and ends when every
+        route can take its plan again."""
+        displaced = any(min(r.state.caps) < planned for r, planned in zip(self.routes, self.route_plans))
+        if not displaced:
+            self.displaced_since = None
+        elif self.displaced_since is None:
+            self.displaced_since = now
+            self.recorder.log(now, "displacement_starts", "")
+
+    def _nominating(self, route: RouteComponent, now: float, slack: float) -> bool:
+        """Whether ``route`` is still within its reroute lag of the displacement going on: it takes no more
+        than its plan."""
+        lag = route.state.spec.reroute_lag_days
+        return lag > 0 and self.displaced_since is not None and now < self.displaced_since + lag - slack
+
     def _solve(self, now: float, rose: str | None, changed: str | None, slack: float) -> None:
         """The producers' allocation and every node's rate of change, for the state now."""
         for p in self.producers:
@@ -274,7 +299,7 @@ class Network:
         held = self.desk.holds(now, slack)  # a tanker at an open gate holds back its source's oil
         limits = tuple(held.get(p.name, math.inf) for p in self.producers)
         potentials = tuple(p.potential_bpd(now) for p in self.producers)
-        self._rates = rates = self._allocate(limits, potentials)
+        self._rates = rates = self._allocate(limits, potentials, now, slack)
         for p, produced, potential in zip(self.producers, rates.production_bpd, potentials):
             p.production_bpd = produced
             cut = produced < potential - RATE_TOL_BPD
@@ -297,16 +322,18 @@ class Network:
             p.backlog.draw_bpd = -short if -short > RATE_TOL_BPD else 0.0
         self._owed_net = tuple(p.backlog.net_bpd(now) for p in self.owing if p.backlog is not None)
 
-    def _allocate(self, limits: tuple[float, ...], potentials: tuple[float, ...]) -> Rates:
+    def _allocate(self, limits: tuple[float, ...], potentials: tuple[float, ...], now: float, slack: float) -> Rates:
         """The rates, given the priority from which each producer's stock is held (inf: none) and what each
         could produce [bbl/day]."""
         capacities = []
-        for entry in self.entries:
+        for entry, entry_plan in zip(self.entries, self.entry_plans):
             cap = entry.route.entry_bpd()
             committed = entry.route.state.spec.committed_bpd
             if committed > 0:
                 split = committed_split_bpd(cap, committed)
                 cap = split.committed_bpd if entry.committed else split.rest_bpd
+            if self._nominating(entry.route, now, slack):
+                cap = min(cap, entry_plan)
             capacities.append(cap)
         suppliers = []
         for p, reachable, limit, potential, planned in zip(self.producers, self.reachable, limits, potentials,
@@ -314,7 +341,7 @@ class Network:
             bounds = p.storage.bounds
             usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
             suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned))
-        alloc = allocate(suppliers, capacities)
+        alloc = allocate(suppliers, capacities, self.entry_routes, self.stranded_first)
         nets = {p.storage.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, p in enumerate(self.producers)}
         inflow = {route.state.name: 0.0 for route in self.routes}
         for e, entry in enumerate(self.entries):
@@ -354,6 +381,10 @@ class Network:
             if s.net_bpd > RATE_TOL_BPD and s.level_bbl < s.capacity_bbl:
                 waits.append((s.capacity_bbl - s.level_bbl) / s.net_bpd)
         waits += self.desk.waits(now, slack)
+        for route in self.routes:  # a reroute lag ends
+            if self._nominating(route, now, slack):
+                assert self.displaced_since is not None
+                waits.append(self.displaced_since + route.state.spec.reroute_lag_days - now)
         for p in self.producers:
             if p.ramp is not None:
                 waits.append(p.ramp.next_day - now)

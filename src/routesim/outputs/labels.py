@@ -34,6 +34,7 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "cost_usd_per_tonne": ("cost", None),
     "differential_usd_per_bbl": ("price differential to Brent", None),
     "committed_bpd": ("committed flow", None),
+    "reroute_lag_days": ("reroute lag", None),
     "tankers": ("tankers", "count"),
     "tanker_capacity_bbl": ("cargo per tanker", None),
     "load_berths": ("load berths", "count"),

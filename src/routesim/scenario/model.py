@@ -185,6 +185,9 @@ class RouteBase(Frozen):
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
     committed_bpd: NonNegative = 0.0
     """Contracted minimum: served before netback order decides the rest (e.g. a ship-or-pay deal) [bbl/day]."""
+    reroute_lag_days: NonNegative = 0.0
+    """How long after a displacement starts (a route's capacity falls below its plan) this route takes more
+    than its own plan, up to its capacity: a nomination cycle [days]; 0: at once."""
     segments: Annotated[dict[Name, Segment], Field(strict=False)] = {}
     """Pipeline sections, each a further cap and a target ``route/<segment>``; their transit adds to the route's."""
     tank_farm: TankFarm | None = None
@@ -625,6 +628,10 @@ class Scenario(Frozen):
     """Producers (fields, or a country's pooled output) keyed by name."""
     routes: Annotated[dict[Name, Route], Field(min_length=1)]
     """Export routes keyed by name."""
+    sharing_rule: Literal["pro_rata", "stranded_first"] = "pro_rata"
+    """How producers share a route's capacity: ``pro_rata`` to their nominal production, or
+    ``stranded_first``: those with no other open route (every other route they reach has no capacity now)
+    first, then the others pro rata."""
     market: Market = Market()
     fiscal: Fiscal = Fiscal()
     outages: Annotated[tuple[Outage, ...], Field(strict=False)] = ()
