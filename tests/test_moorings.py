@@ -78,3 +78,23 @@ def test_moorings_that_fail_and_are_repaired_are_k_of_n_available_as_the_closed_
     # and the steady state the long horizon comes near: 3A^2(1 - A) + A^3 for 2 of 3
     if active == 2:
         assert expected == pytest.approx(3 * a**2 * (1 - a) + a**3, abs=0.005)
+
+
+@pytest.mark.parametrize("rates, words", [
+    ("{spm-9: 1000000}", "routes.cpc.terminal.mooring_rates_bpd.spm-9: not one of the moorings"),
+    ("{spm-1: -5}", "routes.cpc.terminal.mooring_rates_bpd.spm-1: input should be greater than or equal to 0"),
+])
+def test_the_command_line_refuses_a_bad_mooring_rate_and_writes_nothing(tmp_path, capsys, rates, words):
+    from conftest import SCENARIOS
+    from routesim.cli import main
+
+    text = (SCENARIOS / "base.yaml").read_text(encoding="utf-8")
+    assert "      mooring_rate_bpd: 800_000" in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace("      mooring_rate_bpd: 800_000", f"      mooring_rate_bpd: 800_000\n"
+                                 f"      mooring_rates_bpd: {rates}"), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]

@@ -160,3 +160,18 @@ def test_the_trace_keeps_the_displacement_in_its_log():
     t = reference.simulate(stop_scenario(1_000_000.0, 3.0, STOP), log=True)
     assert [time for time, event, _, _ in t.log if event == "displacement_starts"] == [10.0]
     assert np.all(t.flows_bpd["alt"][(t.times >= 10) & (t.times < 13)] == 0.0)
+
+
+@pytest.mark.parametrize("setting, words", [
+    ("routes.cpc.reroute_lag_days=-1", "routes.cpc.reroute_lag_days: input should be greater than or equal to 0"),
+    ("sharing_rule=first_come", "sharing_rule: input should be 'pro_rata' or 'stranded_first'"),
+])
+def test_the_command_line_refuses_a_bad_lag_or_rule_and_writes_nothing(tmp_path, capsys, setting, words):
+    from conftest import SCENARIOS
+    from routesim.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "cpc-closure-30d.yaml"), "--set", setting, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
