@@ -146,6 +146,8 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
     for route in raw["routes"].values():  # rerouting that takes time, and the sharing rule (issue #15)
         if draw(st.booleans()):
             route["reroute_lag_days"] = draw(st.sampled_from([0.5, 3.0]) | st.floats(0, horizon / 2))
+        if draw(st.booleans()):  # capacity apart from plan
+            route["plan_bpd"] = route["capacity_bpd"] * draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1))
     raw["sharing_rule"] = draw(st.sampled_from(["pro_rata", "stranded_first"]))
     targets = validate(raw).targets()
     raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),

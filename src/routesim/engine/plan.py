@@ -9,6 +9,8 @@ delivers, a tanker route's load-port tanks what its tankers carry away
 
 from __future__ import annotations
 
+import math
+
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
 from . import capacity
@@ -24,15 +26,17 @@ def entries(scenario: Scenario) -> list[tuple[str, bool]]:
 
 
 def steady_entry_bpd(name: str, scenario: Scenario) -> float:
-    """What route ``name`` takes from producers in the steady state [bbl/day]."""
+    """What route ``name`` takes from producers in the steady state: what it carries with every part up, at
+    most its plan (``plan_bpd``) [bbl/day]."""
     route = scenario.routes[name]
+    plan = math.inf if route.plan_bpd is None else route.plan_bpd
     if isinstance(route, PipelineRoute):
-        return min(capacity.pipeline_bpd(name, route, {}, False))
+        return min(min(capacity.pipeline_bpd(name, route, {}, False)), plan)
     assert isinstance(route, TankerShuttleRoute)
     cycle = route.load_days + 2 * route.voyage_days + route.unload_days
     through = shuttle_throughput_bpd(route.capacity_bpd, route.tankers, route.tanker_capacity_bbl, route.load_berths,
                                      route.load_days, cycle)
-    return min(capacity.shuttle_bpd(name, route, {}, False).intake_bpd, through)
+    return min(capacity.shuttle_bpd(name, route, {}, False).intake_bpd, through, plan)
 
 
 def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:

@@ -35,6 +35,7 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "differential_usd_per_bbl": ("price differential to Brent", None),
     "committed_bpd": ("committed flow", None),
     "reroute_lag_days": ("reroute lag", None),
+    "plan_bpd": ("plan", None),
     "tankers": ("tankers", "count"),
     "tanker_capacity_bbl": ("cargo per tanker", None),
     "load_berths": ("load berths", "count"),

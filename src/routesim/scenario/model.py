@@ -185,6 +185,10 @@ class RouteBase(Frozen):
     """Price of the grade at the sale point relative to Brent [USD/bbl]."""
     committed_bpd: NonNegative = 0.0
     """Contracted minimum: served before netback order decides the rest (e.g. a ship-or-pay deal) [bbl/day]."""
+    plan_bpd: NonNegative | None = None
+    """What shippers nominate on this route, apart from its technical capacity: the steady state's flows
+    (the plans) fill it at most this much [bbl/day]; default: its capacity. A route runs above its plan
+    (catching up, making up deferred oil, taking displaced oil) up to its capacity."""
     reroute_lag_days: NonNegative = 0.0
     """How long after a displacement starts (a route's capacity falls below its plan) this route takes more
     than its own plan, up to its capacity: a nomination cycle [days]; 0: at once."""
@@ -205,6 +209,8 @@ class RouteBase(Frozen):
             raise ValueError("segments: 'terminal' names the route's terminal; call the segment something else")
         if self.committed_bpd > self.capacity_bpd:
             raise ValueError(f"committed_bpd: {self.committed_bpd:g} is above capacity_bpd ({self.capacity_bpd:g})")
+        if self.plan_bpd is not None and self.plan_bpd > self.capacity_bpd:
+            raise ValueError(f"plan_bpd: {self.plan_bpd:g} is above capacity_bpd ({self.capacity_bpd:g})")
         return self
 
     @property
