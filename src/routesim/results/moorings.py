@@ -52,11 +52,20 @@ def state_days(scenario: Scenario, impairments: Iterable[Impairment]) -> dict[st
 def state_table(scenario: Scenario, replications: Sequence[Iterable[Impairment]]) -> np.ndarray:
     """:func:`state_days` of each replication's impairments, a row each, the terminals one after the other
     [replications x sum of (moorings + 1)] (days)."""
-    width = sum(n + 1 for _, n in terminals(scenario))
-    table = np.empty((len(replications), width))
+    if not _moorings_targeted(scenario):  # every mooring up throughout, in every replication
+        return np.tile(np.concatenate([np.zeros(0), *state_days(scenario, ()).values()]), (len(replications), 1))
+    table = np.empty((len(replications), sum(n + 1 for _, n in terminals(scenario))))
     for i, impairments in enumerate(replications):
         table[i] = np.concatenate([np.zeros(0), *state_days(scenario, impairments).values()])
     return table
+
+
+def _moorings_targeted(scenario: Scenario) -> bool:
+    """Whether an outage, incident or failure of the scenario targets a mooring."""
+    targets = {o.target for o in scenario.outages} | {i.target for i in scenario.incidents} | {
+        f.target for f in scenario.failures}
+    return any(f"{name}/{m}" in targets for name, route in scenario.routes.items()
+               if isinstance(route, PipelineRoute) and route.terminal is not None for m in route.terminal.moorings)
 
 
 def availability(days_by_up: np.ndarray, active_moorings: int, horizon_days: float) -> np.ndarray:
