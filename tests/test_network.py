@@ -381,7 +381,7 @@ def test_a_storm_on_a_tanker_route_stops_loading_and_sailing():
     "change, message",
     [
         (lambda r: r["outages"].append({"target": "cpc/spm-9", "start_day": 0, "duration_days": 1}),
-         "outages[0].target: unknown route or component 'cpc/spm-9'"),
+         "outages[0].target: unknown route, component or producer 'cpc/spm-9'"),
         (lambda r: r.update(weather=[{"target": "plain", "rate_per_year": 1, "duration_days": 1.0}]),
          "weather[0].target: 'plain' is not a route with a terminal or a tanker route"),
         (lambda r: r["producers"]["p"].update(routes=["cpc", "nowhere"]), "producers.p.routes[1]: unknown route 'nowhere'"),

@@ -175,3 +175,35 @@ def test_the_command_line_refuses_a_bad_lag_or_rule_and_writes_nothing(tmp_path,
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- outages of a producer's output
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_producer_outage_cuts_its_output_for_its_window(engine):
+    """An upstream stop (a field's power station): the producer at 40 % for 8 days, nothing on the routes
+    impaired; shut in 0.6 x P x 8; a producer that makes up oil owes it afterwards."""
+    p = 1_000_000.0
+    out = [{"target": "p", "start_day": 17, "duration_days": 8, "capacity_factor": 0.4}]
+    s = scenario(production_bpd=p, routes={"cpc": pipeline(2e6)}, outages=out, horizon_days=60)
+    t = engine.simulate(s)
+    v = measure.volumes(s, t)
+    assert v.shut_in_bbl == pytest.approx(0.6 * p * 8, rel=REL)
+    assert v.availability["cpc"] == 1.0
+    assert float(measure.cumulative(t, t.production["p"], 60)) == pytest.approx(p * 60 - 0.6 * p * 8, rel=REL)
+    raw = raw_scenario(production_bpd=p, routes={"cpc": pipeline(2e6)}, outages=out, horizon_days=60)
+    raw["producers"]["p"]["max_production_bpd"] = 1.2 * p
+    s = validate(raw)
+    v = measure.volumes(s, engine.simulate(s))
+    assert v.producers["p"]["recovered_bbl"] == pytest.approx(0.6 * p * 8, rel=REL)  # made up in 24 days
+
+
+def test_a_target_that_names_both_a_route_and_a_producer_is_refused():
+    raw = raw_scenario(routes={"p": pipeline(1e6)})
+    validate(copy.deepcopy(raw))  # a producer and a route may share a name that nothing targets
+    raw["outages"] = [{"target": "p", "start_day": 1, "duration_days": 1}]
+    with pytest.raises(ScenarioError) as err:
+        validate(raw)
+    assert any("outages[0].target: 'p' names both a route and a producer" in line for line in err.value.issues), \
+        err.value.issues

@@ -136,7 +136,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_cross_references_are_checked(example):
     example.write_text(example.read_text().replace("  - target: cpc", "  - target: cpcc"))
-    assert any("outages[0].target: unknown route or component 'cpcc'" in i for i in problems(example))
+    assert any("outages[0].target: unknown route, component or producer 'cpcc'" in i for i in problems(example))
 
 
 def test_a_tanker_must_fit_in_storage(tmp_path):

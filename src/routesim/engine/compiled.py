@@ -113,6 +113,8 @@ class Model(NamedTuple):
     """Per route: its reroute lag [days]."""
     stranded_first: bool
     """The ``stranded_first`` sharing rule, else ``pro_rata``."""
+    prod_target: np.ndarray
+    """Per producer: the factor index of its output."""
     shuttle: np.ndarray
     """Per route: a batch shuttle (tankers), else a pipeline."""
     farm: np.ndarray
@@ -164,6 +166,7 @@ class Hits(NamedTuple):
     target: np.ndarray
     """The factor index it lowers (a storm: its route)."""
     route: np.ndarray
+    """The route it impairs (-1: a producer)."""
     storm: np.ndarray
     by_target_start: np.ndarray
     """The non-storm impairments of target t are by_target[by_target_start[t]:by_target_start[t + 1]]."""
@@ -261,6 +264,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         route_plan_bpd=floats(list(plan.route_plans_bpd(scenario, plans))),
         lag_days=floats([r.reroute_lag_days for r in routes]),
         stranded_first=scenario.sharing_rule == "stranded_first",
+        prod_target=ints([targets[p] for p in producers]),
         shuttle=bools([s is not None for s in shuttles]),
         farm=ints(farm),
         committed_bpd=floats([r.committed_bpd for r in routes]),
@@ -304,7 +308,7 @@ def lower_hits(names: Names, hits: list[Impairment]) -> Hits:
         return _no_hits(len(names.targets))
     days = np.array([(h.start_day, h.end_day, h.factor) for h in hits], dtype=np.float64).reshape(n, 3)
     index = names.route_index
-    where = np.array([(r := index[h.target.split("/", 1)[0]], r if h.storm else names.targets[h.target], h.storm)
+    where = np.array([(r := index.get(h.target.split("/", 1)[0], -1), r if h.storm else names.targets[h.target], h.storm)
                       for h in hits], dtype=np.int64).reshape(n, 3)
     storm = where[:, 2].astype(np.bool_)
     plain = np.flatnonzero(~storm)
@@ -710,6 +714,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     route_plan_bpd = m.route_plan_bpd
     lag_days = m.lag_days
     stranded_first = m.stranded_first
+    prod_target = m.prod_target
     pipelines = m.pipelines
     ramp_days = m.ramp_days
     peak_bpd = m.peak_bpd
@@ -1018,7 +1023,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                             pot = min(pot, ceiling)
                     else:
                         ramp_on[i] = False
-                potential[i] = pot
+                potential[i] = pot * fac[prod_target[i]]  # an outage of its output cuts it
                 empty[i] = level[i] <= tol[i]
                 full[i] = level[i] >= node_capacity_bbl[i] - tol[i]
                 for e in range(n_e):
@@ -1206,6 +1211,16 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             break
         if kind == _CROSSING:
             pending_refresh = arg == generation
+        elif (kind == _START or kind == _END) and route[arg] < 0:  # a producer's output: no route changes
+            i = arg
+            active[i] = kind == _START
+            fac[target[i]] = _factor_of(h, active, target[i])
+            if kind == _START:
+                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
+                      _END, i)
+                size += 1
+                seq += 1
+            pending_refresh = True
         elif kind == _START or kind == _END:
             i = arg
             r = route[i]

@@ -105,6 +105,7 @@ class Network:
                           backlog=Backlog(p.makeup_window_days or math.inf) if p.makes_up else None)
             for name, p in scenario.producers.items()
         ]
+        self.producer_names = frozenset(p.name for p in self.producers)
         self.owing = [p for p in self.producers if p.backlog is not None]
         """The producers that make up deferred oil, in producer order."""
         storages = {p.name: p.storage for p in self.producers}
@@ -167,6 +168,11 @@ class Network:
 
     def impair(self, hit: Impairment) -> None:
         """An impairment (or a storm) begins."""
+        if hit.target in self.producer_names:  # a producer's output: nothing on the routes changes
+            self.factors[hit.target].append(hit.factor)
+            self.factor[hit.target] = min(self.factors[hit.target])
+            self.refresh()
+            return
         route = self.by_name[hit.target.split("/")[0]]
         before = route.state.caps
         if hit.storm:
@@ -180,6 +186,11 @@ class Network:
 
     def restore(self, hit: Impairment) -> None:
         """An impairment (or a storm) ends; producers cut back restart if a capacity of the route rose."""
+        if hit.target in self.producer_names:
+            self.factors[hit.target].remove(hit.factor)
+            self.factor[hit.target] = min(self.factors[hit.target], default=1.0)
+            self.refresh()
+            return
         route = self.by_name[hit.target.split("/")[0]]
         before = route.state.caps
         if hit.storm:
@@ -298,7 +309,7 @@ class Network:
                 p.cut = None  # under new capacities: its curtailment begins again at its next cut
         held = self.desk.holds(now, slack)  # a tanker at an open gate holds back its source's oil
         limits = tuple(held.get(p.name, math.inf) for p in self.producers)
-        potentials = tuple(p.potential_bpd(now) for p in self.producers)
+        potentials = tuple(p.potential_bpd(now) * self.factor[p.name] for p in self.producers)  # an outage cuts it
         self._rates = rates = self._allocate(limits, potentials, now, slack)
         for p, produced, potential in zip(self.producers, rates.production_bpd, potentials):
             p.production_bpd = produced

@@ -505,7 +505,8 @@ class Outage(Frozen):
     """A scheduled impairment of a route: capacity times ``capacity_factor`` for a while."""
 
     target: str
-    """Name of the impaired route."""
+    """The impaired route, a part ``route/<part>``, or a producer (its output at ``capacity_factor`` of what
+    it could produce)."""
     start_day: NonNegative | None = None
     """Start, in days from the scenario's start_date [days]; or give start_date."""
     start_date: Date | None = None
@@ -681,8 +682,10 @@ class Scenario(Frozen):
         return [p for p in self.producers if route in self.reach(p)]
 
     def targets(self) -> list[str]:
-        """What outages, incidents and failures may impair: each route, and each route's ``route/<part>``."""
-        return [t for name, r in self.routes.items() for t in (name, *(f"{name}/{c}" for c in r.components))]
+        """What outages, incidents and failures may impair: each route, each route's ``route/<part>``, then
+        each producer (its output)."""
+        parts = [t for name, r in self.routes.items() for t in (name, *(f"{name}/{c}" for c in r.components))]
+        return [*parts, *(p for p in self.producers if p not in self.routes)]  # a shared name: targeted by neither
 
     def netback_usd_per_bbl(self, route: str) -> float:
         """What one barrel earns on ``route`` at its sale point at the constant Brent: Brent + differential
@@ -712,9 +715,11 @@ class Scenario(Frozen):
         targets = self.targets()
 
         def check_target(where: str, target: str) -> None:
-            if target not in targets:
+            if target in self.routes and target in self.producers:
+                issues.append(f"{where}.target: {target!r} names both a route and a producer; rename one")
+            elif target not in targets:
                 hint = ", ".join(targets)
-                issues.append(f"{where}.target: unknown route or component {target!r} (targets: {hint})")
+                issues.append(f"{where}.target: unknown route, component or producer {target!r} (targets: {hint})")
 
         for i, outage in enumerate(self.outages):
             check_target(f"outages[{i}]", outage.target)
