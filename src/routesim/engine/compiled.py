@@ -475,18 +475,19 @@ def _availability(m, r, fac, storms, pipe, out, nominal_pipe, nominal_out):  # t
 
 
 @_inline
-def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
-    """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply (dispatch.share)."""
+def _share(capacity, supplies, weights, out, active, fair):  # type: ignore[no-untyped-def]
+    """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply (dispatch.share);
+    ``active`` and ``fair`` are work buffers of the suppliers' length."""
     n = len(supplies)
     out[:] = 0.0
-    active = np.zeros(n, dtype=np.bool_)
+    active[:] = False
+    fair[:] = 0.0
     count = 0
     for i in range(n):
         if supplies[i] > 0:
             active[i] = True
             count += 1
     left = max(capacity, 0.0)
-    fair = np.zeros(n)
     while count > 0 and left > 0:
         if count == 1:
             for i in range(n):
@@ -517,15 +518,16 @@ def _share(capacity, supplies, weights, out):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _plans_first(plan, usable, capacities, left, flows, rest):  # type: ignore[no-untyped-def]
-    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first): the capacities left to the others into ``rest``."""
+def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # type: ignore[no-untyped-def]
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first): the capacities left to the others into ``rest``;
+    ``asked`` [entry] and ``wants`` [producer, entry] are work buffers."""
     n_p, n_e = flows.shape
-    asked = np.zeros(n_e)
+    asked[:] = 0.0
+    wants[:, :] = 0.0
     for i in range(n_p):
         for e in range(n_e):
             if usable[i, e]:
                 asked[e] += plan[i, e]
-    wants = np.zeros((n_p, n_e))
     short = False
     for i in range(n_p):
         total = 0.0
@@ -555,15 +557,15 @@ def _plans_first(plan, usable, capacities, left, flows, rest):  # type: ignore[n
 
 @_inline
 def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
-              entry_route, stranded_first):
-    """Production per producer and flows [producer, entry] (dispatch.allocate)."""
+              entry_route, stranded_first, bufs):
+    """Production per producer and flows [producer, entry] (dispatch.allocate); ``bufs``: the buffers of
+    :func:`_buffers`, made once a run (an allocation per event would cost more than the rest of it)."""
+    left, rest, offers, amounts, alone, others, second, asked, wants, active, fair = bufs
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
-    left = np.empty(n_p)
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
-    rest = np.empty(n_e)
-    _plans_first(plan, usable, capacities, left, flows, rest)
+    _plans_first(plan, usable, capacities, left, flows, rest, asked, wants)
     if n_p == 1:
         supply = left[0]
         drawn = 0.0
@@ -577,11 +579,6 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
             drawn += flows[0, e]
         production[0] = min(potential[0], drawn) if full[0] else potential[0]
         return
-    offers = np.empty(n_p)
-    amounts = np.empty(n_p)
-    alone = np.empty(n_p)
-    others = np.empty(n_p)
-    second = np.empty(n_p)
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
@@ -593,15 +590,15 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
                         stranded = False
                 alone[i] = offers[i] if stranded else 0.0
                 others[i] = 0.0 if stranded else offers[i]
-            _share(rest[e], alone, weights, amounts)
+            _share(rest[e], alone, weights, amounts, active, fair)
             taken = 0.0
             for i in range(n_p):
                 taken += amounts[i]
-            _share(rest[e] - taken, others, weights, second)
+            _share(rest[e] - taken, others, weights, second, active, fair)
             for i in range(n_p):
                 amounts[i] = amounts[i] + second[i]
         else:
-            _share(rest[e], offers, weights, amounts)
+            _share(rest[e], offers, weights, amounts, active, fair)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] += amounts[i]
@@ -614,6 +611,14 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
             production[i] = min(potential[i], drawn)
         else:
             production[i] = potential[i]
+
+
+@_inline
+def _buffers(n_p, n_e):  # type: ignore[no-untyped-def]
+    """The work buffers of :func:`_allocate`: left, rest, offers, amounts, alone, others, second, asked,
+    wants, active, fair."""
+    return (np.empty(n_p), np.empty(n_e), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_p),
+            np.empty(n_p), np.empty(n_e), np.empty((n_p, n_e)), np.empty(n_p, dtype=np.bool_), np.empty(n_p))
 
 
 @_inline
@@ -794,6 +799,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     usable = np.zeros((n_p, n_e), dtype=np.bool_)
     capacities = np.zeros(n_e)
     flows = np.zeros((n_p, n_e))
+    bufs = _buffers(n_p, n_e)
     inflow = np.zeros(n_r)
     outflow = np.zeros(n_l)
     # tanker routes
@@ -1045,7 +1051,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap
             _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
-                      entry_route, stranded_first)
+                      entry_route, stranded_first, bufs)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
