@@ -86,6 +86,25 @@ def test_an_option_that_adds_capacity_avoids_loss_only_after_it_is_built(tmp_pat
     assert v.avoided_budget_usd[:, 2:].mean() > 0
 
 
+def test_an_option_runs_only_its_years_in_service_and_its_figures_there_are_a_full_runs(tmp_path: Path) -> None:
+    """Replication k * years + y is the same whichever others run: the years an option serves equal those of
+    a run of every year, and the others are the base's (they avoid nothing)."""
+    more = _option(tmp_path, "routes: {trans_caspian: {tankers: 13}}\n"
+                   "investment: {capex_usd: 0, lead_time_years: 2, lifetime_years: 1}\n", "more")
+    plan = appraise.plan(OPTIONS / "risk-base.yaml", [more], [], replications=5, years=4, rates=[1.0])
+    assert appraise.service_years(plan.options[0].investment, plan.appraisal) == [2]
+    assert plan.replication_years == 5 * (4 + 1)
+    from routesim.scenario.loader import load_scenario
+
+    base = appraise.yearly(load_scenario(OPTIONS / "risk-base.yaml", ["seed=7"]), 5, 4)
+    option = load_scenario(more, ["seed=7"])
+    full = appraise.yearly(option, 5, 4)
+    served = appraise.yearly(option, 5, 4, only=[2], otherwise=base)
+    for f in appraise.FIGURES:
+        assert np.array_equal(served[f][:, 2], full[f][:, 2]) and np.array_equal(served[f][:, [0, 1, 3]],
+                                                                                  base[f][:, [0, 1, 3]])
+
+
 @pytest.mark.e2e
 def test_appraise_from_the_command_line_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "a"

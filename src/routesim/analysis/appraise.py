@@ -4,7 +4,8 @@ An option is a scenario that extends the base, changes it (more tankers, a new r
 that costs (``investment``). Every scenario runs ``replications x years`` one-year replications: year ``y`` of
 replication ``k`` is replication ``k * years + y`` of each, so that with one seed every option meets the same
 incidents and prices as the base in the same year (common random numbers). Years are independent draws of
-the scenario's year: an outage does not run on into the next.
+the scenario's year: an outage does not run on into the next. An option runs only its years in service:
+the others avoid nothing whatever they would give, so they take the base's figures.
 
 Per replication and year, the option avoids the base's budget loss less its own (``budget_loss_usd``, each
 against its own scenario without disruptions), from the year it is built to the end of its life. Sums are
@@ -69,8 +70,15 @@ class Plan:
 
     @property
     def replication_years(self) -> int:
-        """One-year replications in all."""
-        return self.runs * self.replications * self.appraisal.years
+        """One-year replications in all: every year of the base, each option's years in service."""
+        years = self.appraisal.years + sum(len(service_years(o.investment, self.appraisal)) for o in self.options)
+        return len(self.rates) * self.replications * years
+
+
+def service_years(investment: Investment, appraisal: Appraisal) -> list[int]:
+    """The years (0 = the first) in which an option is built and serving."""
+    end = min(investment.lead_time_years + investment.lifetime_years, appraisal.years)
+    return list(range(investment.lead_time_years, end))
 
 
 def plan(base: Path, options: Sequence[Path], overrides: Sequence[str], replications: int | None = None,
@@ -119,12 +127,22 @@ def plan(base: Path, options: Sequence[Path], overrides: Sequence[str], replicat
 
 
 def yearly(scenario: Scenario, n: int, years: int, workers: int = 1, engine: str = "auto",
-           progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+           progress: Callable[[int, int], None] | None = None, only: Sequence[int] | None = None,
+           otherwise: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Each of :data:`FIGURES` of ``n`` replications of ``years`` years of ``scenario`` [n x years]: year ``y``
-    of replication ``k`` is its replication ``k * years + y``."""
+    of replication ``k`` is its replication ``k * years + y``. With ``only``, just those years run, and the
+    others are ``otherwise``'s."""
     one_year = scenario.model_copy(update={"replications": n * years})
-    result = montecarlo.run(one_year, workers=workers, engine=engine, progress=progress, band_sample=0)
-    return {f: result.metric(f).reshape(n, years) for f in FIGURES}
+    run = range(years) if only is None else list(only)
+    out = {f: np.zeros((n, years)) if otherwise is None else otherwise[f].copy() for f in FIGURES}
+    if not run:
+        return out
+    indices = [k * years + y for k in range(n) for y in run]
+    result = montecarlo.run(one_year, workers=workers, indices=indices, engine=engine, progress=progress,
+                            band_sample=0)
+    for f in FIGURES:
+        out[f][:, run] = result.metric(f).reshape(n, len(run))
+    return out
 
 
 def at_rate(scenario: Scenario, multiplier: float) -> Scenario:
@@ -257,18 +275,22 @@ def appraise(the_plan: Plan, overrides: Sequence[str], workers: int = 1, engine:
     n, years = the_plan.replications, the_plan.appraisal.years
     done, total = 0, the_plan.replication_years
 
-    def counted(scenario: Scenario) -> dict[str, np.ndarray]:
+    def counted(scenario: Scenario, only: Sequence[int] | None = None,
+                otherwise: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         nonlocal done
         report = None if progress is None else (lambda d, _all, start=done: progress(start + d, total))
-        figures = yearly(scenario, n, years, workers, engine, report)
-        done += n * years
+        figures = yearly(scenario, n, years, workers, engine, report, only, otherwise)
+        done += n * (years if only is None else len(only))
         return figures
 
     valuations: dict[float, dict[str, Valuation]] = {}
     for rate in the_plan.rates:
         base_years = counted(at_rate(base, rate))
-        valuations[rate] = {o.name: value(base_years, counted(at_rate(options[o.name], rate)), o.investment,
-                                          the_plan.appraisal) for o in the_plan.options}
+        valuations[rate] = {
+            o.name: value(base_years, counted(at_rate(options[o.name], rate),
+                                              service_years(o.investment, the_plan.appraisal), base_years),
+                          o.investment, the_plan.appraisal)
+            for o in the_plan.options}
     return Appraised(the_plan, valuations)
 
 
