@@ -500,3 +500,10 @@ def test_every_run_directory_gets_the_network(tmp_path, stop):
     assert "network" in plots.figures(stop)
     out = rundir.write_run(stop, tmp_path / "run", rundir.manifest(["test"], "test.yaml", stop, 0.0))
     assert (out / "network.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_more_routes_or_producers_than_the_palette_still_get_distinct_colours():
+    assert plots.distinct_colors(3) == list(plots.PALETTE[:3])  # the palette while it lasts
+    for n in (9, 12, 20):
+        assert len(set(plots.distinct_colors(n))) == n
+        assert len(set(plots.distinct_colors(n, plots.PRODUCER_COLORS))) == n

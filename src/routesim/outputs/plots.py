@@ -45,8 +45,21 @@ def _first(result: RunResult) -> np.ndarray:
     return result.daily_mean(result.series[0])
 
 
+def distinct_colors(n: int, palette: Sequence[str] = PALETTE) -> list[str]:
+    """``n`` colours that differ: ``palette``'s while it lasts, then matplotlib's 20 of ``tab20`` (repeating
+    only past 20)."""
+    if n <= len(palette):
+        return list(palette[:n])
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    more = [to_hex(c) for c in colormaps["tab20"].colors]  # type: ignore[attr-defined]
+    return [more[i % len(more)] for i in range(n)]
+
+
 def _route_colors(result: RunResult) -> dict[str, str]:
-    return {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(result.scenario.routes)}
+    routes = result.scenario.routes
+    return dict(zip(routes, distinct_colors(len(routes))))
 
 
 def _figure(result: RunResult, what: str, rows: int = 1, bands: str = "mean and 5-95 % band",
@@ -617,7 +630,7 @@ def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> Non
     so that crossing links can be told apart."""
     s = result.scenario
     ys = np.linspace(max(rows.values()), 0, len(s.producers)) if len(s.producers) > 1 else [max(rows.values()) / 2]
-    for (name, producer), y, color in zip(s.producers.items(), ys, itertools.cycle(PRODUCER_COLORS)):
+    for (name, producer), y, color in zip(s.producers.items(), ys, distinct_colors(len(s.producers), PRODUCER_COLORS)):
         key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
         for route in s.reach(name):
             ax.plot([1.55, 2.3], [y, rows[route]], color=color, linewidth=1.4, alpha=0.85, zorder=1,
