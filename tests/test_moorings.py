@@ -98,3 +98,14 @@ def test_the_command_line_refuses_a_bad_mooring_rate_and_writes_nothing(tmp_path
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_set_gives_a_mooring_its_own_rate_where_the_file_has_none():
+    from conftest import SCENARIOS
+    from routesim.errors import ScenarioError
+    from routesim.scenario.loader import load_scenario
+
+    s = load_scenario(SCENARIOS / "cpc-two-moorings-lost.yaml", ["routes.cpc.terminal.mooring_rates_bpd.spm-3=1000000"])
+    assert s.routes["cpc"].terminal.rates_bpd == (800_000.0, 800_000.0, 1_000_000.0)
+    with pytest.raises(ScenarioError, match="unknown path routes.cpcc; did you mean cpc"):
+        load_scenario(SCENARIOS / "base.yaml", ["routes.cpcc.terminal.mooring_rates_bpd.spm-3=1"])

@@ -354,6 +354,11 @@ def _deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+OPTIONAL_MAPPINGS = frozenset({"mooring_rates_bpd", "segments"})
+"""Keys whose value is a mapping of named entries that a file may leave out: ``--set`` creates them and
+their entries (``routes.cpc.terminal.mooring_rates_bpd.spm-3=1000000``); any other missing key is a typo."""
+
+
 def _apply_override(raw: dict[str, Any], item: str) -> list[str]:
     """Apply one ``KEY=VALUE``; return problems (empty on success)."""
     key, sep, text = item.partition("=")
@@ -374,6 +379,8 @@ def _apply_override(raw: dict[str, Any], item: str) -> list[str]:
                 node[part] = value
             elif part in node:
                 node = node[part]
+            elif part in OPTIONAL_MAPPINGS or (depth > 0 and parts[depth - 1] in OPTIONAL_MAPPINGS):
+                node = node.setdefault(part, {})  # a mapping the file left out, or a new entry of one
             else:
                 hint = _suggest(part, node.keys())
                 return [f"--set {key}: unknown path {here}{hint}"]
