@@ -107,5 +107,5 @@ def test_set_gives_a_mooring_its_own_rate_where_the_file_has_none():
 
     s = load_scenario(SCENARIOS / "cpc-two-moorings-lost.yaml", ["routes.cpc.terminal.mooring_rates_bpd.spm-3=1000000"])
     assert s.routes["cpc"].terminal.rates_bpd == (800_000.0, 800_000.0, 1_000_000.0)
-    with pytest.raises(ScenarioError, match="unknown path routes.cpcc; did you mean cpc"):
+    with pytest.raises(ScenarioError, match=r"unknown path routes\.cpcc; did you mean cpc"):
         load_scenario(SCENARIOS / "base.yaml", ["routes.cpcc.terminal.mooring_rates_bpd.spm-3=1"])

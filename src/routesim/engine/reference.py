@@ -169,8 +169,7 @@ class Network:
     def impair(self, hit: Impairment) -> None:
         """An impairment (or a storm) begins."""
         if hit.target in self.producer_names:  # a producer's output: nothing on the routes changes
-            self.factors[hit.target].append(hit.factor)
-            self.factor[hit.target] = min(self.factors[hit.target])
+            self._set_factor(hit, begins=True)
             self.refresh()
             return
         route = self.by_name[hit.target.split("/")[0]]
@@ -179,16 +178,14 @@ class Network:
             route.state.storms += 1
             route.weather()
         else:
-            self.factors[hit.target].append(hit.factor)
-            self.factor[hit.target] = min(self.factors[hit.target])
+            self._set_factor(hit, begins=True)
         after = self._update_caps(route)
         self.refresh(changed=route.state.name if after != before else None)
 
     def restore(self, hit: Impairment) -> None:
         """An impairment (or a storm) ends; producers cut back restart if a capacity of the route rose."""
         if hit.target in self.producer_names:
-            self.factors[hit.target].remove(hit.factor)
-            self.factor[hit.target] = min(self.factors[hit.target], default=1.0)
+            self._set_factor(hit, begins=False)
             self.refresh()
             return
         route = self.by_name[hit.target.split("/")[0]]
@@ -197,11 +194,18 @@ class Network:
             route.state.storms -= 1
             route.weather()
         else:
-            self.factors[hit.target].remove(hit.factor)
-            self.factor[hit.target] = min(self.factors[hit.target], default=1.0)
+            self._set_factor(hit, begins=False)
         after = self._update_caps(route)
         rose = any(a > b for a, b in zip(after, before))
         self.refresh(rose=route.state.name if rose else None, changed=route.state.name if after != before else None)
+
+    def _set_factor(self, hit: Impairment, begins: bool) -> None:
+        """A (non-storm) impairment's factor joins or leaves its target's; the target's is the smallest."""
+        if begins:
+            self.factors[hit.target].append(hit.factor)
+        else:
+            self.factors[hit.target].remove(hit.factor)
+        self.factor[hit.target] = min(self.factors[hit.target], default=1.0)
 
     def request_cargo(self, shuttle: Shuttle) -> simpy.Event:
         """A tanker has taken a berth: it asks for a cargo, and the network refreshes. The event fires when
