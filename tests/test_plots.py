@@ -456,6 +456,13 @@ def test_network_draws_every_part_with_its_capacity_and_the_mean_flows(moorings)
     assert widths["route main"] > widths["route caspian"] > 0  # main carries more than the tankers
 
 
+def test_network_gives_each_moorings_own_rate_in_the_terminals_label():
+    terminal = {"moorings": ["spm-1", "spm-2", "spm-3"], "active_moorings": 2, "mooring_rate_bpd": 500_000.0,
+                "mooring_rates_bpd": {"spm-3": 900_000.0}}
+    result = run(scenario(routes={"main": {**pipeline(900_000.0), "terminal": terminal}}, horizon_days=20))
+    assert "terminal: 2 of 3\nmoorings at 500, 500, 900 kbbl/d" in texts(plots.network(result))
+
+
 def test_network_names_the_binding_cap_and_scales_widths_to_the_network_not_the_run(moorings):
     fig = plots.network(moorings)
     assert "Main: pipeline, capacity 900 kbbl/d, transit 0 d" in texts(fig)  # nothing binds it below 900

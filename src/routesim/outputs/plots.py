@@ -700,7 +700,8 @@ def _parts(s: Scenario, route: str) -> list[Part]:
     parts += [segment[n] for n in after]
     if isinstance(r, PipelineRoute) and r.terminal is not None:
         t = r.terminal
-        rates = f"x {_kbpd(t.top_rate_bpd)}" if t.equal_rates else "at their own rates"
+        rates = (f"x {_kbpd(t.top_rate_bpd)}" if t.equal_rates else  # each mooring's, in the order drawn above
+                 "at " + ", ".join(f"{r / 1e3:,.0f}" for r in t.rates_bpd) + " kbbl/d")
         parts.append(("terminal", f"{route}/terminal", f"terminal: {t.active_moorings} of {len(t.moorings)}\nmoorings {rates}"))
     if isinstance(r, TankerShuttleRoute):
         berths = f"{r.load_berths} load berth" + ("s" if r.load_berths > 1 else "")
@@ -713,15 +714,14 @@ def _network_terminal(ax: Axes, s: Scenario, route: str, x: float, y: float) -> 
     """A terminal on the line, its moorings in a row above it, each named and coloured by its own impairments."""
     r = s.routes[route]
     assert isinstance(r, PipelineRoute) and r.terminal is not None
-    moorings, rates = r.terminal.moorings, r.terminal.rates_bpd
+    moorings = r.terminal.moorings
     ax.plot(x, y, marker="|", markersize=22, markeredgewidth=2.5, color=_status(s, f"{route}/terminal"), zorder=4)
-    for dx, mooring, rate in zip(0.32 * (np.arange(len(moorings)) - (len(moorings) - 1) / 2), moorings, rates):
+    for dx, mooring in zip(0.32 * (np.arange(len(moorings)) - (len(moorings) - 1) / 2), moorings):
         status = _status(s, f"{route}/{mooring}")
-        label = mooring if r.terminal.equal_rates else f"{mooring}\n{_kbpd(rate)}"
         ax.plot([x, x + dx], [y, y + 0.3], color="#999999", linewidth=0.8, zorder=3)
         ax.plot(x + dx, y + 0.3, marker="o", markersize=7, markerfacecolor="white", markeredgecolor=status,
                 markeredgewidth=1.6, zorder=4)
-        ax.text(x + dx, y + 0.38, label, ha="center", va="bottom", fontsize=7, color=status)
+        ax.text(x + dx, y + 0.38, mooring, ha="center", va="bottom", fontsize=7, color=status)
 
 
 def _impairments(s: Scenario) -> list[str]:
