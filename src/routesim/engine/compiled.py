@@ -1217,20 +1217,10 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             break
         if kind == _CROSSING:
             pending_refresh = arg == generation
-        elif (kind == _START or kind == _END) and route[arg] < 0:  # a producer's output: no route changes
-            i = arg
-            active[i] = kind == _START
-            fac[target[i]] = _factor_of(h, active, target[i])
-            if kind == _START:
-                _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
-                      _END, i)
-                size += 1
-                seq += 1
-            pending_refresh = True
         elif kind == _START or kind == _END:
             i = arg
-            r = route[i]
-            was_pipe, was_out = pipe[r], out[r]
+            r = route[i]  # -1: a producer's output, which changes no route
+            was_pipe, was_out = (pipe[r], out[r]) if r >= 0 else (0.0, 0.0)
             if storm[i]:
                 storms[r] += 1 if kind == _START else -1
                 if kind == _END and shuttle[r] and storms[r] == 0:
@@ -1240,17 +1230,18 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             else:
                 active[i] = kind == _START
                 fac[target[i]] = _factor_of(h, active, target[i])
-            pipe[r], out[r] = _capacities(m, r, fac, storms[r] > 0)
-            for q in range(n_r):
-                avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
+            if r >= 0:
+                pipe[r], out[r] = _capacities(m, r, fac, storms[r] > 0)
+                for q in range(n_r):
+                    avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
             if kind == _START:
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + max(end_day[i] - start_day[i], 0.0),
                       _END, i)
                 size += 1
                 seq += 1
-            elif pipe[r] > was_pipe or out[r] > was_out:
+            elif r >= 0 and (pipe[r] > was_pipe or out[r] > was_out):
                 rose = r
-            if pipe[r] != was_pipe or out[r] != was_out:
+            if r >= 0 and (pipe[r] != was_pipe or out[r] != was_out):
                 changed = r
             pending_refresh = True
         elif kind == _BERTH:  # a tanker takes a berth and asks for a cargo
