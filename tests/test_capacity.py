@@ -10,10 +10,13 @@ import sys
 import pytest
 
 from routesim.engine.capacity import (
+    COMMITTED,
+    PLANNED,
+    SPARE,
     Capacities,
     availability,
-    committed_split_bpd,
     entry_bpd,
+    entry_part_bpd,
     farm_outflow_bpd,
     k_of_n_bpd,
     lift_gap_days,
@@ -137,9 +140,14 @@ def test_what_producers_may_send_a_route():
     assert entry_bpd(caps, has_farm=True, farm_full=True, continuous=False) == 0.0  # full until a lift
 
 
-def test_committed_part_first_then_the_rest():
-    assert committed_split_bpd(100.0, 30.0) == (30.0, 70.0)
-    assert committed_split_bpd(20.0, 30.0) == (20.0, 0.0)
+def test_committed_part_first_then_the_rest_up_to_the_plan_then_the_spare():
+    parts = (COMMITTED, PLANNED, SPARE)
+    inf = math.inf
+    assert [entry_part_bpd(100.0, 30.0, inf, p) for p in parts] == [30.0, 70.0, 0.0]
+    assert [entry_part_bpd(20.0, 30.0, inf, p) for p in parts] == [20.0, 0.0, 0.0]
+    assert [entry_part_bpd(100.0, 30.0, 80.0, p) for p in parts] == [30.0, 50.0, 20.0]
+    assert [entry_part_bpd(60.0, 30.0, 80.0, p) for p in parts] == [30.0, 30.0, 0.0]  # impaired below the plan
+    assert [entry_part_bpd(100.0, 0.0, 80.0, p) for p in parts] == [0.0, 80.0, 20.0]
 
 
 def test_a_tank_farm_catches_up_above_its_working_stock_and_passes_on_below_it():

@@ -147,7 +147,9 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
         if draw(st.booleans()):
             route["reroute_lag_days"] = draw(st.sampled_from([0.5, 3.0]) | st.floats(0, horizon / 2))
         if draw(st.booleans()):  # capacity apart from plan
-            route["plan_bpd"] = route["capacity_bpd"] * draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1))
+            floor = route.get("committed_bpd", 0.0)  # a plan is at least the commitment
+            share = draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1))
+            route["plan_bpd"] = min(floor + (route["capacity_bpd"] - floor) * share, route["capacity_bpd"])
     raw["sharing_rule"] = draw(st.sampled_from(["pro_rata", "stranded_first"]))
     targets = validate(raw).targets()
     raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import pipeline, scenario
 from routesim.engine import compiled, plan, reference
+from routesim.engine.capacity import PLANNED
 from routesim.engine.dispatch import Supplier, allocate
 
 
@@ -51,7 +52,7 @@ def test_two_producers_who_can_send_their_plans_get_todays_allocation(a, b, c1, 
 def test_the_plans_are_the_steady_state_dispatch():
     routes = {"a": pipeline(600_000), "b": pipeline(600_000), "c": pipeline(100_000, cost=30.0)}
     s = scenario(production_bpd=1_000_000, routes=routes)
-    assert plan.entries(s) == [("a", False), ("b", False), ("c", False)]
+    assert plan.entries(s) == [("a", PLANNED), ("b", PLANNED), ("c", PLANNED)]
     assert plan.planned_bpd(s) == ((600_000.0, 400_000.0, 0.0),)
 
 

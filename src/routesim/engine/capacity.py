@@ -104,17 +104,19 @@ def entry_bpd(caps: Capacities, has_farm: bool, farm_full: bool, continuous: boo
     return min(caps) if farm_full else caps.intake_bpd
 
 
-class Split(NamedTuple):
-    """A route's entry capacity split for a commitment [bbl/day]."""
-
-    committed_bpd: float
-    rest_bpd: float
+COMMITTED, PLANNED, SPARE = 0, 1, 2
+"""The parts of a route's entry capacity, in the order producers are offered them: its commitment
+(``committed_bpd``), the rest up to its plan (``plan_bpd``), and the spare above the plan."""
 
 
-def committed_split_bpd(capacity_bpd: float, committed_bpd: float) -> Split:
-    """An entry's capacity as its committed part (the commitment, up to the capacity) and the rest [bbl/day]."""
-    part = min(committed_bpd, capacity_bpd)
-    return Split(part, capacity_bpd - part)
+def entry_part_bpd(capacity_bpd: float, committed_bpd: float, plan_bpd: float, part: int) -> float:
+    """One part of a route's entry capacity: the committed part (the commitment, up to the capacity), the
+    rest up to the plan (inf: no plan, so all of it), or the spare above the plan [bbl/day]."""
+    committed = min(committed_bpd, capacity_bpd) if committed_bpd > 0 else 0.0
+    if part == COMMITTED:
+        return committed
+    planned = min(capacity_bpd, plan_bpd)
+    return planned - committed if part == PLANNED else capacity_bpd - planned
 
 
 def farm_outflow_bpd(delivery_bpd: float, inflow_bpd: float, above_working: bool) -> float:

@@ -26,6 +26,7 @@ from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
 from . import plan
+from .capacity import COMMITTED, PLANNED, SPARE
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .trace import Trace
@@ -111,6 +112,8 @@ class Model(NamedTuple):
     """Per route: its planned intake, its entries' summed [bbl/day]."""
     lag_days: np.ndarray
     """Per route: its reroute lag [days]."""
+    plan_cap_bpd: np.ndarray
+    """Per route: its ``plan_bpd``, inf without one [bbl/day]."""
     stranded_first: bool
     """The ``stranded_first`` sharing rule, else ``pro_rata``."""
     prod_target: np.ndarray
@@ -150,7 +153,8 @@ class Model(NamedTuple):
     voyage_days: np.ndarray
     unload_days: np.ndarray
     entry_route: np.ndarray
-    entry_committed: np.ndarray
+    entry_part: np.ndarray
+    """Per entry: its part of its route (:data:`.capacity.COMMITTED`, ``PLANNED``, ``SPARE``)."""
     entry_priority: np.ndarray
     pipelines: np.ndarray
     """Routes whose outflow the trace records (the pipelines), in route order."""
@@ -231,8 +235,9 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
     shuttles = [r if isinstance(r, TankerShuttleRoute) else None for r in routes]
     is_entry = [s is None or f >= 0 for s, f in zip(shuttles, farm)]
     n = len(order)
-    entries = [(r, True, r) for r in range(n) if is_entry[r] and routes[r].committed_bpd > 0]
-    entries += [(r, False, n + r) for r in range(n) if is_entry[r]]
+    entries = [(r, COMMITTED, r) for r in range(n) if is_entry[r] and routes[r].committed_bpd > 0]
+    entries += [(r, PLANNED, n + r) for r in range(n) if is_entry[r]]
+    entries += [(r, SPARE, 2 * n + r) for r in range(n) if is_entry[r] and routes[r].plan_bpd is not None]
 
     def floats(values: list[float]) -> np.ndarray:
         return np.asarray(values, dtype=np.float64).reshape(len(values))
@@ -263,6 +268,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         entry_plan_bpd=floats(list(plan.entry_plans_bpd(plans))),
         route_plan_bpd=floats(list(plan.route_plans_bpd(scenario, plans))),
         lag_days=floats([r.reroute_lag_days for r in routes]),
+        plan_cap_bpd=floats([plan.plan_cap_bpd(r) for r in routes]),
         stranded_first=scenario.sharing_rule == "stranded_first",
         prod_target=ints([targets[p] for p in producers]),
         shuttle=bools([s is not None for s in shuttles]),
@@ -290,7 +296,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         voyage_days=floats(each("voyage_days", 0.0)),
         unload_days=floats(each("unload_days", 0.0)),
         entry_route=ints([e[0] for e in entries]),
-        entry_committed=bools([e[1] for e in entries]),
+        entry_part=ints([e[1] for e in entries]),
         entry_priority=ints([e[2] for e in entries]),
         pipelines=ints([r for r in range(n) if shuttles[r] is None]),
         targets=len(targets),
@@ -704,7 +710,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     capacity_bpd = m.capacity_bpd
     cargo_bbl = m.cargo_bbl
     committed_bpd = m.committed_bpd
-    entry_committed = m.entry_committed
+    entry_part = m.entry_part
+    plan_cap_bpd = m.plan_cap_bpd
     entry_priority = m.entry_priority
     entry_route = m.entry_route
     farm = m.farm
@@ -1043,10 +1050,13 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     cap = 0.0 if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
                 else:
                     cap = min(pipe[r], out[r]) if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
-                promised = committed_bpd[r]
-                if promised > 0:
-                    part = min(promised, cap)
-                    cap = part if entry_committed[e] else cap - part
+                promised = committed_bpd[r]  # capacity.entry_part_bpd
+                part = min(promised, cap) if promised > 0 else 0.0
+                if entry_part[e] == COMMITTED:
+                    cap = part
+                else:
+                    planned = min(cap, plan_cap_bpd[r])
+                    cap = planned - part if entry_part[e] == PLANNED else cap - planned
                 if lag_days[r] > 0 and displaced and now < since + lag_days[r] - slack:  # within its reroute lag
                     cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap

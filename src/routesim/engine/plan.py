@@ -4,52 +4,56 @@ state (pure; both engines take their plans from :func:`planned_bpd`).
 The steady state is the dispatch of :func:`.dispatch.allocate` (under the scenario's sharing rule) with
 every part available, each producer sending its nominal production and no stock: a pipeline taking what it
 delivers, a tanker route's load-port tanks what its tankers carry away
-(:func:`.dispatch.shuttle_throughput_bpd`), the committed parts first.
+(:func:`.dispatch.shuttle_throughput_bpd`), the committed parts first, then each route up to its plan
+(``plan_bpd``), then what production is left into the spare above the plans. So a route's planned flow
+is what it carries in a year without incidents, its spare part included.
 """
 
 from __future__ import annotations
 
 import math
 
-from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
+from routesim.scenario.model import PipelineRoute, Route, Scenario, TankerShuttleRoute
 
 from . import capacity
 from .dispatch import Supplier, allocate, shuttle_throughput_bpd
 
 
-def entries(scenario: Scenario) -> list[tuple[str, bool]]:
-    """The entries producers share, in priority order: (route, committed part), as both engines order them."""
+def entries(scenario: Scenario) -> list[tuple[str, int]]:
+    """The entries producers share, in priority order, as both engines order them: (route, part of
+    :mod:`.capacity`): the committed parts, then the planned ones, then the spare above a ``plan_bpd``, each
+    in netback order."""
     order = scenario.routes_by_netback()
     feeds = [name for name in order
              if isinstance(scenario.routes[name], PipelineRoute) or scenario.routes[name].tank_farm is not None]
-    return [(n, True) for n in feeds if scenario.routes[n].committed_bpd > 0] + [(n, False) for n in feeds]
+    return ([(n, capacity.COMMITTED) for n in feeds if scenario.routes[n].committed_bpd > 0]
+            + [(n, capacity.PLANNED) for n in feeds]
+            + [(n, capacity.SPARE) for n in feeds if scenario.routes[n].plan_bpd is not None])
+
+
+def plan_cap_bpd(route: Route) -> float:
+    """A route's plan as a cap on its planned part: ``plan_bpd``, inf without one [bbl/day]."""
+    return math.inf if route.plan_bpd is None else route.plan_bpd
 
 
 def steady_entry_bpd(name: str, scenario: Scenario) -> float:
-    """What route ``name`` takes from producers in the steady state: what it carries with every part up, at
-    most its plan (``plan_bpd``) [bbl/day]."""
+    """What route ``name`` takes from producers in the steady state: what it carries with every part up
+    [bbl/day]."""
     route = scenario.routes[name]
-    plan = math.inf if route.plan_bpd is None else route.plan_bpd
     if isinstance(route, PipelineRoute):
-        return min(min(capacity.pipeline_bpd(name, route, {}, False)), plan)
+        return min(capacity.pipeline_bpd(name, route, {}, False))
     assert isinstance(route, TankerShuttleRoute)
     cycle = route.load_days + 2 * route.voyage_days + route.unload_days
     through = shuttle_throughput_bpd(route.capacity_bpd, route.tankers, route.tanker_capacity_bbl, route.load_berths,
                                      route.load_days, cycle)
-    return min(capacity.shuttle_bpd(name, route, {}, False).intake_bpd, through, plan)
+    return min(capacity.shuttle_bpd(name, route, {}, False).intake_bpd, through)
 
 
 def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
     """Per producer (in scenario order), its planned flow into each entry of :func:`entries` [bbl/day]."""
     shared = entries(scenario)
-    caps = []
-    for name, committed in shared:
-        cap = steady_entry_bpd(name, scenario)
-        promised = scenario.routes[name].committed_bpd
-        if promised > 0:
-            split = capacity.committed_split_bpd(cap, promised)
-            cap = split.committed_bpd if committed else split.rest_bpd
-        caps.append(cap)
+    caps = [capacity.entry_part_bpd(steady_entry_bpd(name, scenario), scenario.routes[name].committed_bpd,
+                                    plan_cap_bpd(scenario.routes[name]), part) for name, part in shared]
     suppliers = []
     for producer, spec in scenario.producers.items():
         reach = scenario.reach(producer)

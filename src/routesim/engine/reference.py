@@ -24,7 +24,7 @@ from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
 from . import plan
 from .backlog import Backlog
-from .capacity import Capacities, committed_split_bpd
+from .capacity import COMMITTED, PLANNED, SPARE, Capacities, entry_part_bpd
 from .dispatch import Supplier, allocate
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
@@ -132,13 +132,14 @@ class Network:
         self.storages = list(storages.values())
         n = len(order)
         entries = [route for route in self.routes if route.is_entry]
-        self.entries = [Entry(r, True, r.state.rank) for r in entries if r.state.spec.committed_bpd > 0]
-        self.entries += [Entry(r, False, n + r.state.rank) for r in entries]
+        self.entries = [Entry(r, COMMITTED, r.state.rank) for r in entries if r.state.spec.committed_bpd > 0]
+        self.entries += [Entry(r, PLANNED, n + r.state.rank) for r in entries]
+        self.entries += [Entry(r, SPARE, 2 * n + r.state.rank) for r in entries if r.state.spec.plan_bpd is not None]
         """Route capacities producers share, in priority order."""
         self.reachable = [[e for e, entry in enumerate(self.entries) if entry.route.state.name in p.reach]
                           for p in self.producers]
         """Per producer, the entries of the routes it reaches."""
-        assert plan.entries(scenario) == [(e.route.state.name, e.committed) for e in self.entries]
+        assert plan.entries(scenario) == [(e.route.state.name, e.part) for e in self.entries]
         self.plans = plan.planned_bpd(scenario)
         """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         self.entry_plans = plan.entry_plans_bpd(self.plans)
@@ -342,11 +343,8 @@ class Network:
         could produce [bbl/day]."""
         capacities = []
         for entry, entry_plan in zip(self.entries, self.entry_plans):
-            cap = entry.route.entry_bpd()
-            committed = entry.route.state.spec.committed_bpd
-            if committed > 0:
-                split = committed_split_bpd(cap, committed)
-                cap = split.committed_bpd if entry.committed else split.rest_bpd
+            spec = entry.route.state.spec
+            cap = entry_part_bpd(entry.route.entry_bpd(), spec.committed_bpd, plan.plan_cap_bpd(spec), entry.part)
             if self._nominating(entry.route, now, slack):
                 cap = min(cap, entry_plan)
             capacities.append(cap)

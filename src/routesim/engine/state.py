@@ -206,8 +206,9 @@ class RouteComponent(Protocol):
 
 
 class Entry(NamedTuple):
-    """A capacity producers share, in priority order: a route's committed part, or the rest of it."""
+    """A capacity producers share, in priority order: a route's committed part, its part up to its plan, or
+    its spare above the plan (``part``: :data:`.capacity.COMMITTED`, ``PLANNED`` or ``SPARE``)."""
 
     route: RouteComponent
-    committed: bool
+    part: int
     priority: int

@@ -26,7 +26,8 @@ def bottleneck(route: Route) -> Bottleneck:
         if route.terminal is not None:
             t = route.terminal
             rates = (f"x {t.top_rate_bpd:,.0f} bbl/d" if t.equal_rates else
-                     "at " + ", ".join(f"{m} {r:,.0f}" for m, r in zip(t.moorings, t.rates_bpd)) + " bbl/d")
+                     "at " + ", ".join(f"{m} {r:,.0f}" for m, r in zip(t.moorings, t.rates_bpd))
+                     + f" bbl/d, the best together {t.nominal_bpd:,.0f}")
             caps.append(Bottleneck(f"terminal: {t.active_moorings} active moorings {rates}", t.nominal_bpd))
         return min(caps, key=lambda c: c.bpd)
     cargo = route.tanker_capacity_bbl

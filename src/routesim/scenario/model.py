@@ -9,6 +9,7 @@ checked by :mod:`routesim.runs.budget`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import math
 from typing import Annotated, ClassVar, Literal
@@ -186,9 +187,10 @@ class RouteBase(Frozen):
     committed_bpd: NonNegative = 0.0
     """Contracted minimum: served before netback order decides the rest (e.g. a ship-or-pay deal) [bbl/day]."""
     plan_bpd: NonNegative | None = None
-    """What shippers nominate on this route, apart from its technical capacity: the steady state's flows
-    (the plans) fill it at most this much [bbl/day]; default: its capacity. A route runs above its plan
-    (catching up, making up deferred oil, taking displaced oil) up to its capacity."""
+    """What shippers nominate on this route, apart from its technical capacity [bbl/day]; default: its
+    capacity. Producers fill every route up to its plan (and commitment) before any route's spare above its
+    plan; the spare takes what is left: production above the plans, stock catching up, made-up oil,
+    displaced oil."""
     reroute_lag_days: NonNegative = 0.0
     """How long after a displacement starts (a route's capacity falls below its plan) this route takes more
     than its own plan, up to its capacity: a nomination cycle [days]; 0: at once."""
@@ -210,7 +212,9 @@ class RouteBase(Frozen):
         if self.committed_bpd > self.capacity_bpd:
             raise ValueError(f"committed_bpd: {self.committed_bpd:g} is above capacity_bpd ({self.capacity_bpd:g})")
         if self.plan_bpd is not None and self.plan_bpd > self.capacity_bpd:
-            raise ValueError(f"plan_bpd: {self.plan_bpd:g} is above capacity_bpd ({self.capacity_bpd:g})")
+            raise ValueError(f"plan_bpd: {self.plan_bpd:,.0f} is above capacity_bpd ({self.capacity_bpd:,.0f})")
+        if self.plan_bpd is not None and self.plan_bpd < self.committed_bpd:
+            raise ValueError(f"plan_bpd: {self.plan_bpd:,.0f} is below committed_bpd ({self.committed_bpd:,.0f})")
         return self
 
     @property
@@ -718,8 +722,10 @@ class Scenario(Frozen):
             if target in self.routes and target in self.producers:
                 issues.append(f"{where}.target: {target!r} names both a route and a producer; rename one")
             elif target not in targets:
-                hint = ", ".join(targets)
-                issues.append(f"{where}.target: unknown route, component or producer {target!r} (targets: {hint})")
+                near = difflib.get_close_matches(target, targets, n=1)
+                guess = f"; did you mean {near[0]!r}?" if near else ""
+                issues.append(f"{where}.target: unknown route, component or producer {target!r}{guess} "
+                              f"(targets: {', '.join(targets)})")
 
         for i, outage in enumerate(self.outages):
             check_target(f"outages[{i}]", outage.target)
