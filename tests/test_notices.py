@@ -37,6 +37,17 @@ def test_replications_of_a_scenario_with_nothing_random_are_named():
     assert notices(random) == []
 
 
+def test_a_sharing_rule_with_one_producer_and_a_lag_with_nothing_impaired_are_named_and_change_nothing():
+    main = {"kind": "pipeline", "capacity_bpd": 8e5, "reroute_lag_days": 5.0}
+    s = scenario(routes={"main": main}, sharing_rule="stranded_first")
+    assert notices(s) == ["sharing_rule: stranded_first with one producer: no route is shared, so it changes nothing",
+                          "routes.main.reroute_lag_days: nothing in the scenario impairs a route, so no oil is "
+                          "displaced and the lag changes nothing"]
+    plain = scenario(routes={"main": {"kind": "pipeline", "capacity_bpd": 8e5}})
+    assert measure.volumes(s, simulate(s)).exported_bbl == measure.volumes(plain, simulate(plain)).exported_bbl
+    assert notices(scenario(routes={"main": main}, outages=[stop()])) == []  # a stop displaces oil: the lag counts
+
+
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
 def test_no_shipped_scenario_has_an_input_that_does_nothing(path):
     assert notices(load_scenario(path)) == []

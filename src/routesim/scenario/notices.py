@@ -19,6 +19,13 @@ def notices(scenario: Scenario, replications: int | None = None) -> list[str]:
             out.append(f"{key}: lasts no time: it changes nothing")
         elif outage.capacity_factor >= 1:
             out.append(f"{key}.capacity_factor: 1 leaves {outage.target} at full capacity: it changes nothing")
+    if scenario.sharing_rule == "stranded_first" and len(scenario.producers) == 1:
+        out.append("sharing_rule: stranded_first with one producer: no route is shared, so it changes nothing")
+    disrupted = scenario.outages or scenario.incidents or scenario.failures or scenario.weather
+    for name, route in scenario.routes.items():
+        if route.reroute_lag_days > 0 and not disrupted:
+            out.append(f"routes.{name}.reroute_lag_days: nothing in the scenario impairs a route, so no oil is "
+                       "displaced and the lag changes nothing")
     n = scenario.replications if replications is None else replications
     if n > 1 and not (scenario.has_random_disruptions or scenario.market.brent_process):
         out.append(f"replications: {n:,}, but nothing in the scenario is random (no incidents, "
