@@ -109,3 +109,22 @@ def test_set_gives_a_mooring_its_own_rate_where_the_file_has_none():
     assert s.routes["cpc"].terminal.rates_bpd == (800_000.0, 800_000.0, 1_000_000.0)
     with pytest.raises(ScenarioError, match=r"unknown path routes\.cpcc; did you mean cpc"):
         load_scenario(SCENARIOS / "base.yaml", ["routes.cpcc.terminal.mooring_rates_bpd.spm-3=1"])
+
+
+def test_a_scenario_that_stops_no_mooring_takes_the_shortcut_and_it_equals_the_plain_path():
+    """state_table skips the per-replication work when nothing targets a mooring: its rows are then those
+    of state_days, replication by replication (and of a scenario that does target one, by construction)."""
+    incidents = [{"target": "cpc", "rate_per_year": 20.0, "duration_days": 3.0},
+                 {"target": "cpc/terminal", "rate_per_year": 10.0, "duration_days": 2.0}]
+    s = terminal_scenario(horizon=200, incidents=incidents)
+    assert not moorings._moorings_targeted(s)
+    hits = [impairments(s, k) for k in range(20)]
+    assert any(hits)
+    plain = np.array([np.concatenate(list(moorings.state_days(s, h).values())) for h in hits])
+    assert np.array_equal(moorings.state_table(s, hits), plain)
+    hit = terminal_scenario(horizon=200, incidents=[{"target": "cpc/spm-1", "rate_per_year": 20.0,
+                                                     "duration_days": 3.0}])
+    assert moorings._moorings_targeted(hit)
+    hits = [impairments(hit, k) for k in range(20)]
+    plain = np.array([np.concatenate(list(moorings.state_days(hit, h).values())) for h in hits])
+    assert np.array_equal(moorings.state_table(hit, hits), plain) and (plain[:, -1] < 200).any()

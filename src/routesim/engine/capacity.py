@@ -31,16 +31,31 @@ def factor(factors: Mapping[str, float], target: str) -> float:
     return factors.get(target, 1.0)
 
 
+class MooringShares(NamedTuple):
+    """A terminal's mooring rates as the fastest one and each one's share of it."""
+
+    top_bpd: float
+    """The fastest mooring's rate [bbl/day]."""
+    shares: tuple[float, ...]
+    """Each mooring's rate / the fastest (exactly 1 for equal rates; 0 when every rate is 0) [-]."""
+
+
+def mooring_shares(rates_bpd: Sequence[float]) -> MooringShares:
+    """``rates_bpd`` as the fastest rate and each mooring's share of it (both engines take theirs from here)."""
+    top = max(rates_bpd)
+    return MooringShares(top, tuple(r / top if top > 0 else 0.0 for r in rates_bpd))
+
+
 def k_of_n_bpd(rates_bpd: Sequence[float], active_moorings: int, mooring_factors: Sequence[float]) -> float:
     """A terminal's loading capacity: the sum of the ``active_moorings`` largest of each mooring's rate x
     its factor; with equal rates and moorings up or down, ``min(active, up) x rate`` [bbl/day].
 
-    Summed as the fastest rate times the largest shares of it (rate / fastest x factor), so that equal rates
-    give the rate times the sum of the factors, bit for bit.
+    Summed as the fastest rate times the largest of share x factor (:func:`mooring_shares`), so that equal
+    rates give the rate times the sum of the factors, bit for bit.
     """
-    top = max(rates_bpd)
-    shares = [(r / top if top > 0 else 0.0) * f for r, f in zip(rates_bpd, mooring_factors, strict=True)]
-    return top * sum(sorted(shares, reverse=True)[:active_moorings])
+    top, shares = mooring_shares(rates_bpd)
+    loads = [s * f for s, f in zip(shares, mooring_factors, strict=True)]
+    return top * sum(sorted(loads, reverse=True)[:active_moorings])
 
 
 def pipeline_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], stormy: bool) -> Capacities:

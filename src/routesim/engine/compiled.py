@@ -26,7 +26,7 @@ from routesim.errors import SimulationError
 from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 
 from . import plan
-from .capacity import COMMITTED, PLANNED, SPARE
+from .capacity import COMMITTED, PLANNED, SPARE, mooring_shares
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .trace import Trace
@@ -213,7 +213,8 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         feeders = scenario.feeders(name)
         source.append(farm[-1] if tank is not None else (producers.index(feeders[0]) if feeders else -1))
     seg_start, seg_cap, seg_target, seg_after = [0], [], [], []
-    moor_start, moor_target, moor_weight = [0], [], []
+    moor_start, moor_target = [0], []
+    moor_weight: list[float] = []
     terminal, terminal_target, active, rate = [], [], [], []
     for name in order:
         route = scenario.routes[name]
@@ -227,9 +228,10 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         terminal.append(term is not None)
         terminal_target.append(targets[f"{name}/terminal"] if term is not None else -1)
         active.append(term.active_moorings if term is not None else 0)
-        rate.append(term.top_rate_bpd if term is not None else 0.0)
+        top, shares = mooring_shares(term.rates_bpd) if term is not None else (0.0, ())
+        rate.append(top)
         moor_target += [targets[f"{name}/{m}"] for m in (term.moorings if term is not None else ())]
-        moor_weight += list(term.weights if term is not None else ())
+        moor_weight += list(shares)
         moor_start.append(len(moor_target))
     routes = [scenario.routes[name] for name in order]
     shuttles = [r if isinstance(r, TankerShuttleRoute) else None for r in routes]

@@ -59,7 +59,8 @@ def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
         reach = scenario.reach(producer)
         usable = frozenset(e for e, (name, _) in enumerate(shared) if name in reach)
         suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable))
-    routes = [next(i for i, (other, _) in enumerate(shared) if other == name) for name, _ in shared]
+    number: dict[str, int] = {}
+    routes = [number.setdefault(name, len(number)) for name, _ in shared]  # an entry's route, as a number
     return allocate(suppliers, caps, routes, scenario.sharing_rule == "stranded_first").flows_bpd
 
 

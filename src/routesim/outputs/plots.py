@@ -701,7 +701,7 @@ def _parts(s: Scenario, route: str) -> list[Part]:
     if isinstance(r, PipelineRoute) and r.terminal is not None:
         t = r.terminal
         rates = (f"x {_kbpd(t.top_rate_bpd)}" if t.equal_rates else  # each mooring's, in the order drawn above
-                 "at " + ", ".join(f"{r / 1e3:,.0f}" for r in t.rates_bpd) + " kbbl/d")
+                 "at " + ", ".join(f"{rate / 1e3:,.0f}" for rate in t.rates_bpd) + " kbbl/d")
         parts.append(("terminal", f"{route}/terminal", f"terminal: {t.active_moorings} of {len(t.moorings)}\nmoorings {rates}"))
     if isinstance(r, TankerShuttleRoute):
         berths = f"{r.load_berths} load berth" + ("s" if r.load_berths > 1 else "")

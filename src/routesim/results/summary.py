@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from routesim.errors import ScenarioError
 from routesim.results import measure, moorings
 from routesim.scenario.bottleneck import bottleneck
+from routesim.scenario.model import PipelineRoute
 from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -381,12 +382,11 @@ def titled(name: str, settings: tuple[str, ...]) -> str:
 
 def _mooring_stats(result: RunResult, route: str) -> MooringStats | None:
     """The statistics of ``route``'s mooring states, if it has a terminal."""
-    n = dict(result.layout.terminals).get(route)
-    if n is None:
+    spec = result.scenario.routes[route]
+    terminal = spec.terminal if isinstance(spec, PipelineRoute) else None
+    if terminal is None:
         return None
-    terminal = result.scenario.routes[route].terminal  # type: ignore[union-attr]
-    assert terminal is not None
-    days = np.array([result.metric(f"{route}_moorings_up_{j}_days") for j in range(n + 1)])
+    days = np.array([result.metric(f"{route}_moorings_up_{j}_days") for j in range(len(terminal.moorings) + 1)])
     share = moorings.availability(days, terminal.active_moorings, result.scenario.horizon_days)
     return MooringStats(terminal.active_moorings, Stats.of(share), tuple(Stats.of(d) for d in days))
 

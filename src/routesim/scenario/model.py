@@ -152,13 +152,6 @@ class Terminal(Frozen):
         return max(self.rates_bpd)
 
     @property
-    def weights(self) -> tuple[float, ...]:
-        """Each mooring's rate as a share of the fastest one's (exactly 1 for equal rates; 0 when every rate
-        is 0) [-]."""
-        top = self.top_rate_bpd
-        return tuple(r / top if top > 0 else 0.0 for r in self.rates_bpd)
-
-    @property
     def equal_rates(self) -> bool:
         """Every mooring loads at the same rate."""
         return len(set(self.rates_bpd)) == 1
@@ -192,8 +185,9 @@ class RouteBase(Frozen):
     plan; the spare takes what is left: production above the plans, stock catching up, made-up oil,
     displaced oil."""
     reroute_lag_days: NonNegative = 0.0
-    """How long after a displacement starts (a route's capacity falls below its plan) this route takes more
-    than its own plan, up to its capacity: a nomination cycle [days]; 0: at once."""
+    """How long after a displacement starts (some route's capacity falls below its planned flow) this route
+    takes no more than its own planned flow before it takes up to its capacity: a nomination cycle [days];
+    0: at once."""
     segments: Annotated[dict[Name, Segment], Field(strict=False)] = {}
     """Pipeline sections, each a further cap and a target ``route/<segment>``; their transit adds to the route's."""
     tank_farm: TankFarm | None = None
