@@ -147,7 +147,7 @@ def producer_figures(
             owed = np.array([float(t.backlog_bbl[p][-1]) for t in traces])
         else:
             recovered = owed = np.zeros(len(traces))
-        shut_in = plan * h - produced[p] + recovered
+        shut_in = _rounded(plan * h - produced[p] + recovered, plan * h)
         deferred = spec.makeup_share * shut_in if spec.makes_up else np.zeros(len(traces))
         out[p] = {"shut_in_bbl": shut_in, "deferred_bbl": deferred, "recovered_bbl": recovered,
                   "lost_production_bbl": shut_in - recovered - owed, "backlog_end_bbl": owed}
@@ -157,10 +157,17 @@ def producer_figures(
 def _shut_in(scenario: Scenario, produced: Any, producers: dict[str, dict[str, Any]]) -> Any:
     """Production below plan, every producer together: the plan less production, and what was made up
     above it (nothing, unless a producer makes up oil) [bbl]."""
-    shut_in = scenario.production_bpd * scenario.horizon_days - produced
+    planned = scenario.production_bpd * scenario.horizon_days
+    shut_in = planned - produced
     if any(p.makes_up for p in scenario.producers.values()):
         shut_in = shut_in + sum(figures["recovered_bbl"] for figures in producers.values())
-    return shut_in
+    return _rounded(shut_in, planned)
+
+
+def _rounded(shortfall: Any, planned: float) -> Any:
+    """A shortfall below plan with the rounding of the rates' sums taken out: within a trillionth of the
+    planned volume of zero, it is zero (a plan met to the last barrel is not a loss in every replication)."""
+    return np.where(np.abs(shortfall) <= 1e-12 * planned, 0.0, shortfall)
 
 
 def impaired_by_day(trace: Trace) -> dict[str, np.ndarray]:
