@@ -31,13 +31,15 @@ FORECAST = "<!-- forecast: written by docs/validation.py -->", "<!-- end of fore
 
 
 def table() -> str:
-    lines = ["| scenario | figure | window | reported | simulated | band | status | source |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | figure | route | window | reported | simulated | band | status | source |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row, value in history.compare(HISTORY / "reported.csv"):
         band = "" if math.isnan(row.low) else f"{row.low:g} to {row.high:g}"
-        status = row.status if row.status == "contrast" else ("check: within" if row.holds(value) else "check: OUTSIDE")
+        status = row.status if row.status == "contrast" else (
+            f"{row.status}: {'within' if row.holds(value) else 'OUTSIDE'}")
         window = f"{row.start} to {row.end - dt.timedelta(days=1)}"
         shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-        lines.append(f"| {Path(row.scenario).stem} | {row.figure} ({row.unit}) | {window} | {row.reported:g} | "
+        lines.append(f"| {Path(row.scenario).stem} | {row.figure} ({row.unit}) | {row.route} | {window} | {row.reported:g} | "
                      f"{shown} | {band} | {status} | {row.source} |")
     return "\n".join(lines)
 
@@ -60,7 +62,7 @@ def forecast(path: Path = HISTORY / "forecasts" / "2025-26.yaml") -> str:
         moved = sum(history.loaded_bbl(s, t, r, a, b) - history.loaded_bbl(s, quiet, r, a, b) for r in others)
         lines.append(f"| {a:%Y-%m} | {history.loaded_bbl(s, t, 'cpc', a, b) / 7.9e6:.2f} | "
                      f"{history.loaded_bbl(s, quiet, 'cpc', a, b) / 7.9e6:.2f} | "
-                     f"{(s.production_bpd * days - shut) / 1e6:.1f} | {shut / 1e6:.1f} | "
+                     f"{(s.production_bpd * days - shut) / 1e6:.1f} | {round(shut / 1e6, 1) + 0.0:.1f} | "
                      f"{round(moved / 1e6, 2) + 0.0:.2f} |")  # + 0.0: no -0.00
     return "\n".join(lines)
 

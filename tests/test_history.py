@@ -1,5 +1,6 @@
 """Replays of history: each reported figure marked ``check`` in scenarios/history/reported.csv stays within
-the band docs/validation.md states for it."""
+the band docs/validation.md states for it, and each marked ``miss`` stays outside it (a model that comes
+to match it should say so: the row becomes a check)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ import pytest
 from conftest import ROOT, SCENARIOS, pipeline, raw_scenario
 from routesim.analysis import history
 from routesim.engine import simulate
+from routesim.errors import ScenarioError
 from routesim.scenario.loader import validate
 
 REPORTED = SCENARIOS / "history" / "reported.csv"
 ROWS = history.read_reported(REPORTED)  # reading the CSV runs nothing; the fixture below replays
 CHECKS = [i for i, row in enumerate(ROWS) if row.status == "check"]
+MISSES = [i for i, row in enumerate(ROWS) if row.status == "miss"]
+
+
+def row_id(i: int) -> str:
+    return f"{ROWS[i].scenario}:{ROWS[i].figure}:{ROWS[i].route}:{ROWS[i].start}"
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +32,22 @@ def replayed() -> list[tuple[history.Reported, float]]:
     return history.compare(REPORTED)
 
 
-@pytest.mark.parametrize("i", CHECKS, ids=[f"{ROWS[i].scenario}:{ROWS[i].figure}:{ROWS[i].start}" for i in CHECKS])
+@pytest.mark.parametrize("i", CHECKS, ids=[row_id(i) for i in CHECKS])
 def test_a_replayed_figure_stays_within_its_stated_band(i, replayed):
     row, value = replayed[i]
     assert row.holds(value), f"{row.figure} {value:.4g} {row.unit} outside {row.low:g}-{row.high:g} ({row.source})"
 
 
+@pytest.mark.parametrize("i", MISSES, ids=[row_id(i) for i in MISSES])
+def test_a_missed_figure_is_still_missed(i, replayed):
+    row, value = replayed[i]
+    assert not row.holds(value), f"{row.figure} {value:.4g} {row.unit} now within {row.low:g}-{row.high:g}: a check"
+
+
 def test_validation_md_states_every_band_the_tests_use():
     text = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
     for row in ROWS:
-        if row.status == "check":
+        if row.status in ("check", "miss"):
             assert f"| {row.reported:g} |" in text and f"{row.low:g} to {row.high:g}" in text, row
 
 
@@ -84,3 +97,12 @@ def test_the_figures_measure_what_they_say():
     assert history.days_to_cut(s, t, day(1), day(10)) == pytest.approx(1.0)
     assert history.route_share(s, t, "main", day(0), day(10)) == 1.0
     assert math.isinf(history.days_to_cut(s, t, day(6), day(10)))
+
+
+def test_an_unknown_status_is_refused_with_its_line(tmp_path):
+    text = REPORTED.read_text(encoding="utf-8").splitlines()
+    bad = text[1].replace(",check,", ",chek,")
+    path = tmp_path / "reported.csv"
+    path.write_text("\n".join([text[0], bad]) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"line 2: status: 'chek' is not one of check, miss, contrast"):
+        history.read_reported(path)

@@ -293,7 +293,7 @@ def test_the_compiled_engine_grows_its_backlog_room_and_agrees():
 
 @pytest.mark.parametrize("setting, words", [
     ("producers.kazakhstan.max_production_bpd=1300000",
-     "producers.kazakhstan.max_production_bpd: 1.3e+06 is below production_bpd (1.364e+06)"),
+     "producers.kazakhstan.max_production_bpd: 1.3e+06 is below production_bpd (1.377e+06)"),
     ("producers.kazakhstan.makeup_share=1.2", "producers.kazakhstan.makeup_share: input should be less than or equal to 1"),
     ("producers.kazakhstan.makeup_window_days=0", "producers.kazakhstan.makeup_window_days: input should be greater than 0"),
     ("fiscal.discount_rate_per_year=1", "fiscal.discount_rate_per_year: input should be less than 1"),

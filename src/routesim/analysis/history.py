@@ -41,10 +41,11 @@ class Reported:
     reported: float
     low: float
     high: float
-    """The band a ``check`` must fall in (NaN for a contrast without one)."""
+    """The band a ``check`` must fall in, stated before the replay ran (NaN for a contrast without one)."""
     unit: str
     status: str
-    """``check``: tested to fall within [low, high]; ``contrast``: shown beside it, not expected to match."""
+    """``check``: tested to fall within [low, high]; ``miss``: a check the model fails, tested to stay outside
+    its band until a change explains it (then it becomes a check); ``contrast``: shown beside it, no band."""
     source: str
 
     def holds(self, value: float) -> bool:
@@ -130,6 +131,7 @@ def simulated(row: Reported, scenario: Scenario, trace: Trace) -> float:
     raise ScenarioError([f"figure: unknown figure {row.figure!r} (one of {', '.join(FIGURES)})"])
 
 
+STATUSES = ("check", "miss", "contrast")
 FIGURES = ("loaded_mt", "shut_in_kt", "zero_loading_days", "days_to_cut", "days_to_fill", "route_share_percent")
 
 
@@ -148,6 +150,8 @@ def read_reported(path: str | Path) -> list[Reported]:
             ))
         except (KeyError, ValueError, TypeError) as exc:
             raise ScenarioError([f"{path}: line {i}: {exc}"]) from exc
+        if out[-1].status not in STATUSES:
+            raise ScenarioError([f"{path}: line {i}: status: {out[-1].status!r} is not one of {', '.join(STATUSES)}"])
     return out
 
 

@@ -151,7 +151,9 @@ def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], 
                 asked[e] += s.plan_bpd[e]
     wants = []
     for s in suppliers:
-        wants.append([s.plan_bpd[e] * min(1.0, max(capacities_bpd[e], 0.0) / asked[e])
+        # the plans scaled down to an entry's capacity, where they ask more (written so that a capacity
+        # far above a vanishing ask does not overflow)
+        wants.append([s.plan_bpd[e] * (1.0 if capacities_bpd[e] >= asked[e] else max(capacities_bpd[e], 0.0) / asked[e])
                       if s.plan_bpd and e in s.entries and asked[e] > 0 else 0.0 for e in range(n_e)])
     if all(supply >= sum(want) for supply, want in zip(left, wants)):
         return capacities_bpd
