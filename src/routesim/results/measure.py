@@ -150,7 +150,7 @@ def producer_figures(
         shut_in = _rounded(plan * h - produced[p] + recovered, plan * h)
         deferred = spec.makeup_share * shut_in if spec.makes_up else np.zeros(len(traces))
         out[p] = {"shut_in_bbl": shut_in, "deferred_bbl": deferred, "recovered_bbl": recovered,
-                  "lost_production_bbl": shut_in - recovered - owed, "backlog_end_bbl": owed}
+                  "lost_production_bbl": _rounded(shut_in - recovered - owed, plan * h), "backlog_end_bbl": owed}
     return out
 
 
@@ -165,8 +165,9 @@ def _shut_in(scenario: Scenario, produced: Any, producers: dict[str, dict[str, A
 
 
 def _rounded(shortfall: Any, planned: float) -> Any:
-    """A shortfall below plan with the rounding of the rates' sums taken out: within a trillionth of the
-    planned volume of zero, it is zero (a plan met to the last barrel is not a loss in every replication)."""
+    """A shortfall below plan (or what is left of it) with the rounding of the rates' sums taken out: within a
+    trillionth of the planned volume of zero, it is zero (a plan met to the last barrel is not a loss in
+    every replication)."""
     return np.where(np.abs(shortfall) <= 1e-12 * planned, 0.0, shortfall)
 
 
