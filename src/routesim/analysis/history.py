@@ -142,6 +142,8 @@ def read_reported(path: str | Path) -> list[Reported]:
     out = []
     for i, row in enumerate(rows, start=2):
         try:
+            if row["status"] not in STATUSES:
+                raise ValueError(f"status: {row['status']!r} is not one of {', '.join(STATUSES)}")
             out.append(Reported(
                 scenario=row["scenario"], figure=row["figure"], route=row["route"],
                 start=dt.date.fromisoformat(row["start"]), end=dt.date.fromisoformat(row["end"]),
@@ -150,8 +152,6 @@ def read_reported(path: str | Path) -> list[Reported]:
             ))
         except (KeyError, ValueError, TypeError) as exc:
             raise ScenarioError([f"{path}: line {i}: {exc}"]) from exc
-        if out[-1].status not in STATUSES:
-            raise ScenarioError([f"{path}: line {i}: status: {out[-1].status!r} is not one of {', '.join(STATUSES)}"])
     return out
 
 

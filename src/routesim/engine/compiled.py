@@ -541,7 +541,7 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # 
         total = 0.0
         for e in range(n_e):
             if usable[i, e] and asked[e] > 0:
-                wants[i, e] = plan[i, e] * min(1.0, max(capacities[e], 0.0) / asked[e])
+                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
             total += wants[i, e]
         if not left[i] >= total:
             short = True
