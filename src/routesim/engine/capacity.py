@@ -84,6 +84,28 @@ def pipeline_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], 
     return Capacities(intake, delivery)
 
 
+def stretches_bpd(name: str, route: PipelineRoute, factors: Mapping[str, float], starts: Sequence[int]
+                  ) -> tuple[float, ...]:
+    """What each stretch of pipeline route ``name`` above its tank farm can carry under ``factors``, where
+    producers join it part-way [bbl/day].
+
+    Stretch m runs from segment ``starts[m]`` (a joining point; 0 is the head) to the next joining point;
+    only the oil of the producers that join at or above it passes it. The last runs to the tank farm (the
+    end of the pipe without one) and carries every shipper's oil, so ``capacity_bpd`` caps it. With one
+    stretch (no producer joins part-way) this is the intake of :func:`pipeline_bpd`.
+    """
+    whole = factor(factors, name)
+    before, _ = route.split_segments()
+    caps = []
+    for m, start in enumerate(starts):
+        last = m == len(starts) - 1
+        cap = route.capacity_bpd * whole if last else math.inf
+        for segment in before[start:len(before) if last else starts[m + 1]]:
+            cap = min(cap, route.segments[segment].capacity_bpd * factor(factors, f"{name}/{segment}") * whole)
+        caps.append(cap)
+    return tuple(caps)
+
+
 def shuttle_bpd(name: str, route: TankerShuttleRoute, factors: Mapping[str, float], stormy: bool) -> Capacities:
     """Intake (the segments feeding the load port's tanks) and port cap of tanker route ``name`` [bbl/day];
     a storm stops its lifts."""

@@ -67,8 +67,8 @@ LOWERED = (PipelineRoute, TankerShuttleRoute)
 def unsupported(scenario: Scenario) -> str | None:
     """Why the compiled engine cannot run ``scenario`` (None if it can).
 
-    It expresses every feature of the model today: a missing numba (with one warning), or a route kind
-    that :func:`lower` does not know, sends runs to SimPy."""
+    A missing numba (with one warning), a route kind that :func:`lower` does not know, or a producer that
+    joins a pipeline part-way (not lowered yet) sends runs to SimPy."""
     global _warned
     if NUMBA_MISSING is not None:
         if not _warned:
@@ -78,6 +78,11 @@ def unsupported(scenario: Scenario) -> str | None:
     for name, route in scenario.routes.items():
         if not isinstance(route, LOWERED):
             return f"route {name!r} is of kind {route.kind!r}, which the compiled engine does not lower yet"
+    for producer, spec in scenario.producers.items():
+        joined = [r for r in spec.routes or () if "/" in r]
+        if joined:
+            return (f"producer {producer!r} joins {joined[0].split('/')[0]!r} part-way, which the compiled engine "
+                    "does not lower yet")
     return None
 
 

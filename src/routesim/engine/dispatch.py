@@ -16,13 +16,18 @@ The rule, in the order a shipper would see it:
    of the entries it may use, every producer first fills each entry up to its plan (plans asking more than
    an entry's capacity scaled down to it; a producer short of its plans fills them pro rata), and only
    what is left goes by 1 and 2. When every producer can send its plans this is the allocation of 1 and 2.
+5. Where producers join a pipe part-way, the stretches above a joining point carry only the oil of the
+   producers that join above it: together they send no more than the stretch's room, across every entry of
+   the route (:class:`Stretch`). Within an entry the shares are water-filled under these caps as well
+   (a producer held back by a stretch gives the rest to the others).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,20 @@ class Allocation:
         return sum(flows[entry] for flows in self.flows_bpd)
 
 
+class Stretch(NamedTuple):
+    """A stretch of a route above a joining point: only the oil of ``members`` passes it.
+
+    A route's stretches are nested (each one's members include those of the stretches above it) and listed
+    from the head down; the last stretch, which every shipper's oil passes, is not one of them: it is the
+    route's entry capacity.
+    """
+
+    members: frozenset[int]
+    """The producers (by index) whose oil passes it."""
+    room_bpd: float
+    """What it can carry now [bbl/day]."""
+
+
 def share(capacity: float, supplies: Sequence[float], weights: Sequence[float]) -> list[float]:
     """Water-fill ``capacity`` over suppliers pro rata to ``weights``, none above its supply [bbl/day]."""
     out = [0.0] * len(supplies)
@@ -91,8 +110,50 @@ def share(capacity: float, supplies: Sequence[float], weights: Sequence[float]) 
     return out
 
 
+def share_within(capacity: float, supplies: Sequence[float], weights: Sequence[float],
+                 stretches: Sequence[Stretch]) -> list[float]:
+    """:func:`share`, with the members of each of ``stretches`` (nested, from the head down) together below
+    its room [bbl/day].
+
+    Progressive filling: every supplier's amount rises with one water level (pro rata to its weight, up to
+    its supply); the cap (a stretch, or ``capacity`` over everyone) that the lowest level fills freezes its
+    members there, and the others go on rising under the caps below it.
+    """
+    if not stretches:
+        return share(capacity, supplies, weights)
+    out = [0.0] * len(supplies)
+    frozen: set[int] = set()
+    caps = [*stretches, Stretch(frozenset(range(len(supplies))), capacity)]
+    while caps:
+        best: tuple[float, int, list[float]] | None = None
+        for k, (members, room) in enumerate(caps):
+            free = [i for i in members if i not in frozen]
+            left = room - sum(out[i] for i in members if i in frozen)
+            amounts = share(left, [supplies[i] if i in free else 0.0 for i in range(len(supplies))], weights)
+            level = _level(amounts, supplies, weights, free)
+            if best is None or level < best[0]:
+                best = (level, k, amounts)
+        assert best is not None
+        _, k, amounts = best
+        for i in caps[k].members - frozen:
+            out[i] = amounts[i]
+        frozen |= caps[k].members
+        caps = caps[k + 1:]
+    return out
+
+
+def _level(amounts: Sequence[float], supplies: Sequence[float], weights: Sequence[float], free: Sequence[int]) -> float:
+    """The water level of a :func:`share`: an unsaturated supplier's amount per unit weight (inf when every
+    supplier in ``free`` got its whole supply; with zero weights, the equal amount)."""
+    open_ = [i for i in free if amounts[i] < supplies[i]]
+    if not open_:
+        return math.inf
+    weighted = [amounts[i] / weights[i] for i in open_ if weights[i] > 0]
+    return max(weighted) if weighted else max(amounts[i] for i in open_)
+
+
 def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], routes: Sequence[int] = (),
-             stranded_first: bool = False) -> Allocation:
+             stranded_first: bool = False, stretches: Mapping[int, Sequence[Stretch]] | None = None) -> Allocation:
     """Rates of every producer into every entry, entries taken in the order given (priority first).
 
     Args:
@@ -101,6 +162,8 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], rou
         routes: the route of each entry (its committed part and its rest share one); needed by
             ``stranded_first``.
         stranded_first: the ``stranded_first`` sharing rule (rule 2), else ``pro_rata``.
+        stretches: per route (as in ``routes``) where producers join part-way, its stretches above the
+            joining points (rule 5).
 
     Returns:
         The allocation (see the module's rule).
@@ -108,7 +171,9 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], rou
     left = [s.potential_bpd if s.empty else math.inf for s in suppliers]
     flows = [[0.0] * len(capacities_bpd) for _ in suppliers]
     open_bpd = capacities_bpd
-    capacities_bpd = plans_first(suppliers, capacities_bpd, left, flows)
+    rooms = {r: list(s) for r, s in (stretches or {}).items()}
+    """Each route's stretches with their rooms left, as entries take oil."""
+    capacities_bpd = plans_first(suppliers, capacities_bpd, left, flows, routes, rooms)
     if len(suppliers) == 1:  # one producer: fill the entries in order
         one, flow = suppliers[0], flows[0]
         supply = left[0]
@@ -121,14 +186,16 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], rou
     weights = [s.weight for s in suppliers]
     for e, capacity in enumerate(capacities_bpd):
         offers = [left[i] if e in s.entries else 0.0 for i, s in enumerate(suppliers)]
+        above = rooms.get(routes[e], []) if rooms else []
         if stranded_first:
             stranded = [not any(open_bpd[f] > 0 for f in s.entries if routes[f] != routes[e]) for s in suppliers]
-            amounts = share(capacity, [o if alone else 0.0 for o, alone in zip(offers, stranded)], weights)
+            amounts = _fill(capacity, [o if alone else 0.0 for o, alone in zip(offers, stranded)], weights, above)
             taken = sum(amounts)
-            others = share(capacity - taken, [0.0 if alone else o for o, alone in zip(offers, stranded)], weights)
+            others = _fill(capacity - taken, [0.0 if alone else o for o, alone in zip(offers, stranded)], weights,
+                           above)
             amounts = [a + b for a, b in zip(amounts, others)]
         else:
-            amounts = share(capacity, offers, weights)
+            amounts = _fill(capacity, offers, weights, above)
         for i, amount in enumerate(amounts):
             if amount > 0:
                 flows[i][e] += amount
@@ -139,10 +206,24 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], rou
     return Allocation(production, tuple(tuple(f) for f in flows))
 
 
+def _fill(capacity: float, offers: Sequence[float], weights: Sequence[float], above: list[Stretch]) -> list[float]:
+    """:func:`share_within` an entry's ``capacity``, taking the amounts out of its route's stretches' rooms."""
+    amounts = share_within(capacity, offers, weights, above)
+    _take(above, amounts)
+    return amounts
+
+
+def _take(stretches: list[Stretch], amounts: Sequence[float]) -> None:
+    """What ``amounts`` (per producer) take of each of ``stretches``' room."""
+    for k, (members, room) in enumerate(stretches):
+        stretches[k] = Stretch(members, room - sum(amounts[i] for i in members))
+
+
 def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], left: list[float],
-                flows: list[list[float]]) -> Sequence[float]:
-    """Rule 4: if a producer cannot send its plans, fill every plan first, into ``flows`` and out of ``left``;
-    returns the capacities left to the other rules [bbl/day]."""
+                flows: list[list[float]], routes: Sequence[int] = (),
+                rooms: dict[int, list[Stretch]] | None = None) -> Sequence[float]:
+    """Rule 4: if a producer cannot send its plans, fill every plan first, into ``flows`` and out of ``left``
+    (and of ``rooms``, the stretches' of rule 5); returns the capacities left to the other rules [bbl/day]."""
     n_e = len(capacities_bpd)
     asked = [0.0] * n_e
     for s in suppliers:
@@ -155,6 +236,15 @@ def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], 
         # far above a vanishing ask does not overflow)
         wants.append([s.plan_bpd[e] * (1.0 if capacities_bpd[e] >= asked[e] else max(capacities_bpd[e], 0.0) / asked[e])
                       if s.plan_bpd and e in s.entries and asked[e] > 0 else 0.0 for e in range(n_e)])
+    for r, stretches in (rooms or {}).items():  # and to each stretch's room, from the head down
+        on = [e for e in range(n_e) if routes[e] == r]
+        for members, room in stretches:
+            total = sum(wants[i][e] for i in members for e in on)
+            if total > room:
+                scale = max(room, 0.0) / total
+                for i in members:
+                    for e in on:
+                        wants[i][e] *= scale
     if all(supply >= sum(want) for supply, want in zip(left, wants)):
         return capacities_bpd
     rest = list(capacities_bpd)
@@ -168,6 +258,8 @@ def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], 
             flows[i][e] = take
             rest[e] -= take
         left[i] = max(left[i] - total * scale, 0.0)
+    for r, stretches in (rooms or {}).items():
+        _take(stretches, [sum(flows[i][e] for e in range(n_e) if routes[e] == r) for i in range(len(suppliers))])
     return rest
 
 

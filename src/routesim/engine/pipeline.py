@@ -38,8 +38,14 @@ class Pipeline:
         return capacity.availability(self.state.caps, self.state.nominal)
 
     def entry_bpd(self) -> float:
-        farm = self.state.tank_farm
-        return capacity.entry_bpd(self.state.caps, farm is not None, farm is not None and farm.bounds.full, True)
+        farm, caps, rooms = self.state.tank_farm, self.state.caps, self.state.rooms_bpd
+        if rooms:  # every shipper's oil passes the last stretch; the ones above cap only some
+            caps = Capacities(rooms[-1], caps.delivery_bpd)
+        return capacity.entry_bpd(caps, farm is not None, farm is not None and farm.bounds.full, True)
+
+    def stretches_bpd(self, factors: dict[str, float]) -> tuple[float, ...]:
+        starts = self.state.starts
+        return capacity.stretches_bpd(self.state.name, self.spec, factors, starts) if starts != (0,) else ()
 
     def settle(self, inflow_bpd: float) -> Settled:
         farm, delivery = self.state.tank_farm, self.state.caps.delivery_bpd

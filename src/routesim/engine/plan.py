@@ -16,7 +16,7 @@ import math
 from routesim.scenario.model import PipelineRoute, Route, Scenario, TankerShuttleRoute
 
 from . import capacity
-from .dispatch import Supplier, allocate, shuttle_throughput_bpd
+from .dispatch import Stretch, Supplier, allocate, shuttle_throughput_bpd
 
 
 def entries(scenario: Scenario) -> list[tuple[str, int]]:
@@ -36,12 +36,30 @@ def plan_cap_bpd(route: Route) -> float:
     return math.inf if route.plan_bpd is None else route.plan_bpd
 
 
+def joining(scenario: Scenario, name: str) -> tuple[tuple[int, ...], tuple[frozenset[int], ...]]:
+    """Where producers' oil enters route ``name``: the segments they join at (indices, head first; ``(0,)``
+    when every producer enters at the head), and per stretch between two joining points, the producers (by
+    index, in scenario order) whose oil passes it (see :func:`.capacity.stretches_bpd`)."""
+    at = {i: scenario.joins_at(p, name) for i, p in enumerate(scenario.producers) if name in scenario.reach(p)}
+    starts = tuple(sorted(set(at.values()))) or (0,)
+    return starts, tuple(frozenset(i for i, j in at.items() if j <= start) for start in starts[:-1])
+
+
+def stretches(scenario: Scenario, name: str, rooms_bpd: tuple[float, ...]) -> list[Stretch]:
+    """Route ``name``'s stretches above its last joining point, given every stretch's room (the last too)."""
+    return [Stretch(members, room) for members, room in zip(joining(scenario, name)[1], rooms_bpd)]
+
+
 def steady_entry_bpd(name: str, scenario: Scenario) -> float:
     """What route ``name`` takes from producers in the steady state: what it carries with every part up
-    [bbl/day]."""
+    (below the last joining point, where producers join part-way) [bbl/day]."""
     route = scenario.routes[name]
     if isinstance(route, PipelineRoute):
-        return min(capacity.pipeline_bpd(name, route, {}, False))
+        caps = capacity.pipeline_bpd(name, route, {}, False)
+        starts, _ = joining(scenario, name)
+        if starts != (0,):
+            return min(capacity.stretches_bpd(name, route, {}, starts)[-1], caps.delivery_bpd)
+        return min(caps)
     assert isinstance(route, TankerShuttleRoute)
     cycle = route.load_days + 2 * route.voyage_days + route.unload_days
     through = shuttle_throughput_bpd(route.capacity_bpd, route.tankers, route.tanker_capacity_bbl, route.load_berths,
@@ -61,7 +79,13 @@ def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
         suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable))
     number: dict[str, int] = {}
     routes = [number.setdefault(name, len(number)) for name, _ in shared]  # an entry's route, as a number
-    return allocate(suppliers, caps, routes, scenario.sharing_rule == "stranded_first").flows_bpd
+    above = {}
+    for name, r in number.items():
+        route = scenario.routes[name]
+        starts, _ = joining(scenario, name)
+        if isinstance(route, PipelineRoute) and starts != (0,):
+            above[r] = stretches(scenario, name, capacity.stretches_bpd(name, route, {}, starts))
+    return allocate(suppliers, caps, routes, scenario.sharing_rule == "stranded_first", above).flows_bpd
 
 
 def entry_plans_bpd(plans: tuple[tuple[float, ...], ...]) -> tuple[float, ...]:

@@ -25,7 +25,7 @@ from routesim.scenario.model import PipelineRoute, Scenario, TankerShuttleRoute
 from . import plan
 from .backlog import Backlog
 from .capacity import COMMITTED, PLANNED, SPARE, Capacities, entry_part_bpd
-from .dispatch import Supplier, allocate
+from .dispatch import Stretch, Supplier, allocate
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
 from .pipeline import Pipeline
@@ -121,14 +121,19 @@ class Network:
             tank = None if farm is None else Storage(
                 f"{name}/tank_farm", farm.storage_bbl, farm.initial_storage_bbl, farm.working_storage_bbl
             )
-            state = RouteState(name, spec, rank, tank, Capacities(0.0, 0.0), Capacities(0.0, 0.0))
+            starts, members = plan.joining(scenario, name)
+            state = RouteState(name, spec, rank, tank, Capacities(0.0, 0.0), Capacities(0.0, 0.0),
+                               starts=starts, members=members)
             route = build_route(state, scenario, env, storages)
             state.nominal = route.capacities({}, stormy=False)
             state.caps = route.capacities(self.factor, stormy=False)
+            state.rooms_bpd = route.stretches_bpd(self.factor)
             self.routes.append(route)
             if tank is not None:
                 storages[tank.name] = tank
         self.by_name = {route.state.name: route for route in self.routes}
+        self.joined = [route for route in self.routes if route.state.rooms_bpd]
+        """The routes producers join part-way."""
         self.storages = list(storages.values())
         n = len(order)
         entries = [route for route in self.routes if route.is_entry]
@@ -220,6 +225,7 @@ class Network:
 
     def _update_caps(self, route: RouteComponent) -> Capacities:
         caps = route.state.caps = route.capacities(self.factor, stormy=route.state.storms > 0)
+        route.state.rooms_bpd = route.stretches_bpd(self.factor)
         self.available = self._availabilities()
         return caps
 
@@ -354,7 +360,9 @@ class Network:
             bounds = p.storage.bounds
             usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
             suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned))
-        alloc = allocate(suppliers, capacities, self.entry_routes, self.stranded_first)
+        above = {r.state.rank: [Stretch(m, room) for m, room in zip(r.state.members, r.state.rooms_bpd)]
+                 for r in self.joined}
+        alloc = allocate(suppliers, capacities, self.entry_routes, self.stranded_first, above)
         nets = {p.storage.name: alloc.production_bpd[i] - alloc.drawn_bpd(i) for i, p in enumerate(self.producers)}
         inflow = {route.state.name: 0.0 for route in self.routes}
         for e, entry in enumerate(self.entries):

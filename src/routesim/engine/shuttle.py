@@ -64,6 +64,10 @@ class Shuttle:
         farm = self.state.tank_farm
         return capacity.entry_bpd(self.state.caps, farm is not None, farm is not None and farm.bounds.full, False)
 
+    def stretches_bpd(self, factors: dict[str, float]) -> tuple[float, ...]:
+        """Producers join only pipelines part-way."""
+        return ()
+
     def settle(self, inflow_bpd: float) -> Settled:
         """The load port's tanks keep what arrives; tankers take it out in cargoes."""
         return Settled(None if self.state.tank_farm is None else inflow_bpd, 0.0)

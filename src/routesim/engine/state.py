@@ -166,6 +166,13 @@ class RouteState:
     """Storms on the route now."""
     outflow_bpd: float = 0.0
     """What leaves a continuous route towards its sale point, from the last solve [bbl/day]."""
+    starts: tuple[int, ...] = (0,)
+    """The segments producers join it at, head first (``(0,)``: all at the head; see :func:`.plan.joining`)."""
+    members: tuple[frozenset[int], ...] = ()
+    """Per stretch above its last joining point, the producers whose oil passes it."""
+    rooms_bpd: tuple[float, ...] = ()
+    """Where producers join it part-way, what each stretch can carry now, the last one's included (empty:
+    none joins part-way) [bbl/day]."""
 
 
 class Settled(NamedTuple):
@@ -194,6 +201,10 @@ class RouteComponent(Protocol):
 
     def entry_bpd(self) -> float:
         """What producers may send it now, if it is an entry [bbl/day]."""
+
+    def stretches_bpd(self, factors: dict[str, float]) -> tuple[float, ...]:
+        """Where producers join it part-way, what each stretch can carry under ``factors`` (see
+        :func:`.capacity.stretches_bpd`); empty when none does [bbl/day]."""
 
     def settle(self, inflow_bpd: float) -> Settled:
         """Where ``inflow_bpd``, what producers send it, goes [bbl/day]."""

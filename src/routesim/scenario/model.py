@@ -34,7 +34,9 @@ class Producer(Frozen):
     restart_ramp_days: NonNegative = 0.0
     """Time for a curtailed production rate to climb linearly back to full [days]."""
     routes: Annotated[tuple[str, ...], Field(strict=False)] | None = None
-    """Names of the routes this producer can reach (default: every route)."""
+    """Names of the routes this producer can reach (default: every route); ``route/<segment>`` joins a
+    pipeline part-way, at the head of that segment (its oil passes that segment and the ones after it, not
+    the ones before)."""
     max_production_bpd: NonNegative | None = None
     """What its fields can deliver, at most [bbl/day]; above ``production_bpd`` it makes up deferred oil.
     Default: the plan, so nothing is made up and shut-in oil is lost, as without this key."""
@@ -673,7 +675,15 @@ class Scenario(Frozen):
     def reach(self, producer: str) -> tuple[str, ...]:
         """The routes ``producer`` can send oil to."""
         routes = self.producers[producer].routes
-        return tuple(self.routes) if routes is None else routes
+        return tuple(self.routes) if routes is None else tuple(r.split("/")[0] for r in routes)
+
+    def joins_at(self, producer: str, route: str) -> int:
+        """Where ``producer``'s oil enters ``route``: the index of the segment it joins at (0: the head)."""
+        for reached in self.producers[producer].routes or ():
+            name, _, segment = reached.partition("/")
+            if name == route and segment:
+                return list(self.routes[route].segments).index(segment)
+        return 0
 
     def feeders(self, route: str) -> list[str]:
         """The producers that can send oil to ``route``."""
@@ -756,9 +766,17 @@ class Scenario(Frozen):
         if series is not None and not series.values:
             issues.append("market.brent_series.csv: the series was not read (load scenarios with load_scenario)")
         for name, producer in self.producers.items():
+            seen: set[str] = set()
             for j, reached in enumerate(producer.routes or ()):
-                if reached not in self.routes:
-                    issues.append(f"producers.{name}.routes[{j}]: unknown route {reached!r} (routes: {', '.join(self.routes)})")
+                route_name, _, segment = reached.partition("/")
+                where = f"producers.{name}.routes[{j}]"
+                if route_name not in self.routes:
+                    issues.append(f"{where}: unknown route {route_name!r} (routes: {', '.join(self.routes)})")
+                elif route_name in seen:
+                    issues.append(f"{where}: {route_name!r} is already listed; a producer reaches a route at one point")
+                elif segment:
+                    issues += self._joining_issues(where, route_name, segment)
+                seen.add(route_name)
         for name, route in self.routes.items():
             if not isinstance(route, TankerShuttleRoute):
                 continue
@@ -777,3 +795,16 @@ class Scenario(Frozen):
                 issues.append(f"{where}: {space:g} is smaller than one cargo of routes.{name}.tanker_capacity_bbl "
                               f"({route.tanker_capacity_bbl:g}); no tanker could load")
         return issues
+
+    def _joining_issues(self, where: str, route: str, segment: str) -> list[str]:
+        """Why ``route/segment`` is not a point a producer can join at (empty if it is)."""
+        spec = self.routes[route]
+        if not isinstance(spec, PipelineRoute):
+            return [f"{where}: {route!r} is a {spec.kind} route; a producer joins only a pipeline part-way"]
+        if segment not in spec.segments:
+            return [f"{where}: {segment!r} is not a segment of route {route!r} "
+                    f"(segments: {', '.join(spec.segments) or 'none'})"]
+        before, _ = spec.split_segments()
+        if segment not in before:
+            return [f"{where}: {segment!r} is below {route!r}'s tank farm; a producer joins a pipe above its tanks"]
+        return []
