@@ -9,6 +9,7 @@ runs on SimPy and says why (the two-engine rule).
 from __future__ import annotations
 
 import copy
+import math
 import itertools
 
 import numpy as np
@@ -200,3 +201,107 @@ def test_the_command_line_refuses_a_bad_joining_point_and_writes_nothing(tmp_pat
     assert "producers.kazakhstan.routes[0]: 'pumps' is not a segment of route 'cpc'" in err
     assert len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- foreign shippers
+
+
+def foreign_raw(**top) -> dict:
+    """kz (800) at the head, ru (400, foreign) at the lower segment, into tanks (empty, no working stock)
+    and a terminal loading up to 1,500: the mooring out on days 10-12 fills the tanks with 2,400 bbl of
+    the 1:2 mix; the upper segment out from day 12 to 30 leaves ru alone."""
+    raw = {"name": "foreign", "horizon_days": 40,
+           "producers": {"kz": {"production_bpd": 800.0, "routes": ["cpc"]},
+                         "ru": {"production_bpd": 400.0, "routes": ["cpc/lower"], "foreign": True}},
+           "routes": {"cpc": {"kind": "pipeline", "capacity_bpd": 1200.0, "cost_usd_per_bbl": 5.0,
+                              "segments": {"upper": {"capacity_bpd": 1000.0}, "lower": {"capacity_bpd": 1200.0}},
+                              "tank_farm": {"storage_bbl": 10_000.0},
+                              "terminal": {"moorings": ["a"], "active_moorings": 1, "mooring_rate_bpd": 1500.0}}},
+           "outages": [{"target": "cpc/a", "start_day": 10, "duration_days": 2, "capacity_factor": 0.0},
+                       {"target": "cpc/upper", "start_day": 12, "duration_days": 18, "capacity_factor": 0.0}],
+           "fiscal": {"government_take_share": 0.5}}
+    raw.update(top)
+    return raw
+
+
+def foreign_at(trace, day: float) -> float:
+    i = int(np.searchsorted(trace.times, day, side="right")) - 1
+    return float(trace.foreign_bpd["cpc"][i])
+
+
+def test_the_tanks_deliver_each_shippers_oil_first_in_first_out():
+    """From day 12 the terminal loads 1,500 a day: first the 2,400 bbl of the 1:2 mix (foreign 500 a day, to
+    day 13.6), then the foreign-only oil arrived meanwhile (640 bbl), until the tanks are empty at day
+    12 + 2,400 / 1,100; then what arrives, ru's 400."""
+    t = reference.simulate(validate(foreign_raw()))
+    empty = 12 + 2400 / 1100
+    assert foreign_at(t, 5) == pytest.approx(400.0, rel=REL)
+    assert foreign_at(t, 12.5) == pytest.approx(500.0, rel=REL)
+    assert foreign_at(t, 13.6 + 1e-9) == pytest.approx(1500.0, rel=REL)
+    assert 13.6 in list(np.round(t.times, 12)) and empty == pytest.approx(t.times[t.times > 13.6][0], rel=REL)
+    assert foreign_at(t, 20) == pytest.approx(400.0, rel=REL)
+
+
+def test_the_country_exports_and_earns_only_its_own_oil():
+    """Everything kz produces (800 a day but for the 18 days the upper segment is out) is exported; ru's oil
+    passes the same pipe and terminal and earns the country nothing."""
+    from routesim.runs import montecarlo
+
+    s = validate(foreign_raw())
+    rep = montecarlo.run_replication(s, 0, engine="simpy")
+    own = 800.0 * 22
+    assert rep.metrics["exported_bbl"] == pytest.approx(own, rel=REL)
+    assert rep.metrics["produced_bbl"] == pytest.approx(own, rel=REL)
+    assert rep.metrics["shut_in_bbl"] == pytest.approx(800.0 * 18, rel=REL)
+    netback = s.netback_usd_per_bbl("cpc")
+    assert rep.metrics["export_revenue_usd"] == pytest.approx(own * netback, rel=1e-9)
+    assert rep.metrics["government_revenue_usd"] == pytest.approx(0.5 * own * netback, rel=1e-9)
+    assert rep.producers["ru"]["shut_in_bbl"] == 0.0 and rep.producers["kz"]["shut_in_bbl"] == pytest.approx(14400.0)
+    whole = float(measure.cumulative(trace := reference.simulate(s), trace.flows_bpd["cpc"], 40.0))
+    assert whole == pytest.approx(own + 400.0 * 40, rel=REL)  # the terminal's loadings: every shipper's
+
+
+def test_without_tanks_the_foreign_share_is_the_inflows():
+    raw = foreign_raw()
+    del raw["routes"]["cpc"]["tank_farm"]
+    t = reference.simulate(validate(raw))
+    assert foreign_at(t, 5) == pytest.approx(400.0, rel=REL)
+    assert foreign_at(t, 11) == 0.0  # the terminal loads nothing, so nothing flows
+    assert foreign_at(t, 20) == pytest.approx(400.0, rel=REL)
+
+
+def test_parcels_leave_first_in_first_out_and_follow_the_level():
+    from routesim.engine.parcels import Parcels
+
+    p = Parcels(100.0, 0.5)
+    assert p.advance(50.0, 1.0, 120.0) == pytest.approx(100 * 0.5 + 20 * 1.0)
+    assert p.out_share(0.0) == 1.0 and p.total_bbl == pytest.approx(30.0)
+    assert p.head_bbl(1.0) == math.inf and p.head_bbl(0.2) == pytest.approx(30.0)
+    p.match(40.0, 0.2)
+    assert p.total_bbl == pytest.approx(40.0)
+    p.match(0.0, 0.2)
+    assert p.out_share(0.3) == 0.3
+
+
+def test_a_foreign_shipper_on_a_tanker_route_or_alone_is_refused_by_key():
+    raw = joined_raw()
+    raw["producers"]["ru"] |= {"foreign": True, "routes": None}
+    raw["routes"]["sea"] = {"kind": "tanker_shuttle", "capacity_bpd": 100.0, "tankers": 1, "tanker_capacity_bbl": 10.0,
+                            "cost_usd_per_bbl": 1.0, "tank_farm": {"storage_bbl": 100.0}}
+    with pytest.raises(ScenarioError) as err:
+        validate(raw)
+    assert any(line.startswith("producers.ru.foreign: a foreign shipper reaches tanker route 'sea'")
+               for line in err.value.issues), err.value.issues
+    raw = joined_raw()
+    del raw["producers"]["kz"]
+    raw["producers"]["ru"]["foreign"] = True
+    with pytest.raises(ScenarioError) as err:
+        validate(raw)
+    assert any(line.startswith("producers.ru.foreign: every producer is a foreign shipper") for line in err.value.issues)
+
+
+def test_auto_runs_a_foreign_shipper_on_simpy_and_says_why():
+    raw = joined_raw()
+    raw["producers"]["ru"]["routes"] = ["cpc"]
+    raw["producers"]["ru"]["foreign"] = True
+    assert "foreign shipper" in choose(validate(raw)).reason

@@ -68,7 +68,7 @@ def unsupported(scenario: Scenario) -> str | None:
     """Why the compiled engine cannot run ``scenario`` (None if it can).
 
     A missing numba (with one warning), a route kind that :func:`lower` does not know, or a producer that
-    joins a pipeline part-way (not lowered yet) sends runs to SimPy."""
+    joins a pipeline part-way or is a foreign shipper (neither lowered yet) sends runs to SimPy."""
     global _warned
     if NUMBA_MISSING is not None:
         if not _warned:
@@ -79,6 +79,8 @@ def unsupported(scenario: Scenario) -> str | None:
         if not isinstance(route, LOWERED):
             return f"route {name!r} is of kind {route.kind!r}, which the compiled engine does not lower yet"
     for producer, spec in scenario.producers.items():
+        if spec.foreign:
+            return f"producer {producer!r} is a foreign shipper, which the compiled engine does not lower yet"
         joined = [r for r in spec.routes or () if "/" in r]
         if joined:
             return (f"producer {producer!r} joins {joined[0].split('/')[0]!r} part-way, which the compiled engine "

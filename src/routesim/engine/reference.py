@@ -28,6 +28,7 @@ from .capacity import COMMITTED, PLANNED, SPARE, Capacities, entry_part_bpd
 from .dispatch import Stretch, Supplier, allocate
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS
+from .parcels import Parcels
 from .pipeline import Pipeline
 from .shuttle import CargoDesk, Shuttle
 from .state import Curtailment, Entry, ProducerState, Ramp, RouteComponent, RouteState, Storage, slack_days
@@ -46,6 +47,8 @@ class Rates(NamedTuple):
     """Per producer, what it produces."""
     flows_bpd: tuple[float, ...]
     """Per continuous route, what leaves it towards its sale point."""
+    foreign_bpd: tuple[float, ...] = ()
+    """Per route a foreign shipper reaches, the foreign oil in what leaves it."""
 
 
 def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Trace:
@@ -69,7 +72,8 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False) -> Tra
         env.process(impairment(env, network, hit))
     env.run(until=scenario.horizon_days)  # nothing at the horizon itself is processed
     network.refresh(final=True)
-    return network.recorder.freeze(float(scenario.horizon_days), tuple(hits))
+    return network.recorder.freeze(float(scenario.horizon_days), tuple(hits),
+                                   tuple(network.producers[i].name for i in network.foreign))
 
 
 def impairment(env: simpy.Environment, network: Network, hit: Impairment) -> Generator[simpy.Event, Any, None]:
@@ -151,6 +155,17 @@ class Network:
         self.route_plans = plan.route_plans_bpd(scenario, self.plans)
         """Each entry's and each route's planned intake [bbl/day]."""
         self.entry_routes = tuple(entry.route.state.rank for entry in self.entries)
+        self.foreign = [i for i, p in enumerate(self.producers) if p.spec.foreign]
+        """The foreign shippers, by index."""
+        self.foreign_routes = [self.by_name[name] for name in scenario.foreign_routes()]
+        """The routes they reach (pipelines), whose oil is attributed to them or to the country."""
+        for route in self.foreign_routes:
+            tanks = route.state.tank_farm
+            if tanks is not None:  # its stock at the start: the plan's mix
+                on = [e for e, entry in enumerate(self.entries) if entry.route is route]
+                total = sum(self.entry_plans[e] for e in on)
+                foreign = sum(self.plans[i][e] for i in self.foreign for e in on)
+                route.state.parcels = Parcels(tanks.level_bbl, foreign / total if total > 0 else 0.0)
         self.stranded_first = scenario.sharing_rule == "stranded_first"
         self.displaced_since: float | None = None
         """When the displacement going on began (some route's capacity below its plan), or None [days]."""
@@ -160,6 +175,7 @@ class Network:
         self.recorder = Recorder(
             storages, [p.name for p in self.producers], [r.state.name for r in self.routes if r.continuous], order,
             [r.state.name for r in self.routes if not r.continuous], log, [p.name for p in self.owing],
+            [r.state.name for r in self.foreign_routes],
         )
         self._rates = Rates((), (), ())
         self._owed_net: tuple[float, ...] = ()
@@ -252,6 +268,12 @@ class Network:
         slack = slack_days(now)
         for storage in self.storages:
             self._advance(storage, now, slack)
+        for route in self.foreign_routes:  # whose oil the tanks hold, first in first out
+            state, farm = route.state, route.state.tank_farm
+            if state.parcels is not None and farm is not None:
+                dt = now - self.updated_day
+                state.parcels.advance(state.inflow_bpd * dt, state.foreign_share, state.outflow_bpd * dt)
+                state.parcels.match(farm.level_bbl, state.foreign_share)
         for p in self.owing:
             assert p.backlog is not None
             p.backlog.advance(self.updated_day, now, slack)
@@ -373,9 +395,18 @@ class Network:
             if settled.farm_net_bpd is not None:
                 assert route.state.tank_farm is not None
                 nets[route.state.tank_farm.name] = settled.farm_net_bpd
+            route.state.inflow_bpd, route.state.outflow_bpd = inflow[route.state.name], settled.outflow_bpd
             if route.continuous:
                 flows.append(settled.outflow_bpd)
-        return Rates(tuple(nets[s.name] for s in self.storages), alloc.production_bpd, tuple(flows))
+        foreign = []
+        for route in self.foreign_routes:
+            state = route.state
+            sent = sum(alloc.flows_bpd[i][e] for i in self.foreign for e, entry in enumerate(self.entries)
+                       if entry.route is route)
+            state.foreign_share = sent / state.inflow_bpd if state.inflow_bpd > 0 else 0.0
+            share = state.foreign_share if state.parcels is None else state.parcels.out_share(state.foreign_share)
+            foreign.append(state.outflow_bpd * share)
+        return Rates(tuple(nets[s.name] for s in self.storages), alloc.production_bpd, tuple(flows), tuple(foreign))
 
     def _restart(self, p: ProducerState, now: float) -> None:
         """Capacity came back while ``p`` was curtailed: it climbs from its mean production over the
@@ -402,6 +433,11 @@ class Network:
             if s.net_bpd > RATE_TOL_BPD and s.level_bbl < s.capacity_bbl:
                 waits.append((s.capacity_bbl - s.level_bbl) / s.net_bpd)
         waits += self.desk.waits(now, slack)
+        for route in self.foreign_routes:  # the oldest parcel in the tanks has gone
+            parcels, out = route.state.parcels, route.state.outflow_bpd
+            head = math.inf if parcels is None else parcels.head_bbl(route.state.foreign_share)
+            if out > RATE_TOL_BPD and head < math.inf:
+                waits.append(head / out)
         for route in self.routes:  # a reroute lag ends
             if self._nominating(route, now, slack):
                 assert self.displaced_since is not None
@@ -424,9 +460,10 @@ class Network:
     def _record(self, now: float, levels: tuple[float, ...], always: bool = False) -> None:
         """Record the levels now and the rates from now on, unless the rates are those last recorded (the
         levels then follow from the last record)."""
-        owed = self._owed_net
-        rates = (*self._rates, self.available, owed)
+        owed, r = self._owed_net, self._rates
+        rates = (*r, self.available, owed)
         if always or rates != self._recorded:
             self._recorded = rates
-            self.recorder.point(now, levels, *rates[:-1], tuple(p.backlog.level_bbl for p in self.owing
-                                                               if p.backlog is not None), owed)
+            self.recorder.point(now, levels, r.net_bpd, r.production_bpd, r.flows_bpd, self.available,
+                                tuple(p.backlog.level_bbl for p in self.owing if p.backlog is not None), owed,
+                                r.foreign_bpd)

@@ -11,6 +11,7 @@ from routesim.scenario.model import Producer, Route
 from .backlog import Backlog
 from .capacity import Capacities
 from .limits import LEVEL_TOL_BBL
+from .parcels import Parcels
 
 if TYPE_CHECKING:
     from .reference import Network
@@ -173,6 +174,12 @@ class RouteState:
     rooms_bpd: tuple[float, ...] = ()
     """Where producers join it part-way, what each stretch can carry now, the last one's included (empty:
     none joins part-way) [bbl/day]."""
+    inflow_bpd: float = 0.0
+    """What producers send it, from the last solve [bbl/day]."""
+    foreign_share: float = 0.0
+    """The foreign shippers' share of that inflow [-]."""
+    parcels: Parcels | None = None
+    """Whose oil its tank farm holds, where a foreign shipper reaches it (:mod:`.parcels`)."""
 
 
 class Settled(NamedTuple):

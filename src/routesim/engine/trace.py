@@ -35,6 +35,9 @@ class Trace:
         backlog_bbl: per producer that makes up deferred oil, the barrels it owes at each record [bbl].
         backlog_net_bpd: per such producer, the backlog's rate of change from each record to the next
             [bbl/day].
+        foreign_bpd: per route a foreign shipper reaches, the foreign oil in ``flows_bpd`` from each record
+            to the next [bbl/day].
+        foreign_producers: the producers that are foreign shippers (see ``Producer.foreign``).
     """
 
     horizon_days: float
@@ -51,6 +54,8 @@ class Trace:
     log: tuple[tuple[float, str, str, str], ...] = ()
     backlog_bbl: Mapping[str, np.ndarray] = field(default_factory=dict)
     backlog_net_bpd: Mapping[str, np.ndarray] = field(default_factory=dict)
+    foreign_bpd: Mapping[str, np.ndarray] = field(default_factory=dict)
+    foreign_producers: tuple[str, ...] = ()
 
     @property
     def storage_bbl(self) -> np.ndarray:
@@ -59,12 +64,20 @@ class Trace:
 
     @property
     def production_bpd(self) -> np.ndarray:
-        """Production of every producer together from each record to the next [bbl/day]."""
-        return np.asarray(sum(self.production.values(), np.zeros_like(self.times)))
+        """Production of the country's producers together (foreign shippers' not counted) from each record
+        to the next [bbl/day]."""
+        own = (rate for p, rate in self.production.items() if p not in self.foreign_producers)
+        return np.asarray(sum(own, np.zeros_like(self.times)))
+
+    def country_flow_bpd(self, route: str) -> np.ndarray:
+        """What leaves continuous route ``route`` of the country's oil (its flow less the foreign shippers')
+        from each record to the next [bbl/day]."""
+        flow = self.flows_bpd[route]
+        return flow - self.foreign_bpd[route] if route in self.foreign_bpd else flow
 
 
 Rates = tuple[float, ...]
-Row = tuple[float, Rates, Rates, Rates, Rates, Rates, Rates, Rates]
+Row = tuple[float, Rates, Rates, Rates, Rates, Rates, Rates, Rates, Rates]
 
 
 class Recorder:
@@ -79,9 +92,10 @@ class Recorder:
         shuttles: Iterable[str],
         log: bool = False,
         backlogs: Iterable[str] = (),
+        foreign: Iterable[str] = (),
     ) -> None:
         self._log: list[tuple[float, str, str, str]] | None = [] if log else None
-        self._names = [list(nodes), list(producers), list(pipelines), list(routes), list(backlogs)]
+        self._names = [list(nodes), list(producers), list(pipelines), list(routes), list(backlogs), list(foreign)]
         self._rows: list[Row] = []
         self._loads: dict[str, list[float]] = {r: [] for r in shuttles}
         self._discharges: dict[str, list[float]] = {r: [] for r in shuttles}
@@ -97,10 +111,11 @@ class Recorder:
         factors: tuple[float, ...],
         backlogs: tuple[float, ...] = (),
         backlog_nets: tuple[float, ...] = (),
+        foreign: tuple[float, ...] = (),
     ) -> None:
         """Record the levels at ``time`` and the rates that hold from then on (per node, producer, pipeline,
-        route and backlog, in the orders given at construction)."""
-        self._rows.append((time, levels, nets, production, flows, factors, backlogs, backlog_nets))
+        route, backlog and route a foreign shipper reaches, in the orders given at construction)."""
+        self._rows.append((time, levels, nets, production, flows, factors, backlogs, backlog_nets, foreign))
 
     def load(self, route: str, time: float) -> None:
         """A tanker of ``route`` lifted a cargo from storage at ``time``."""
@@ -115,17 +130,18 @@ class Recorder:
         if self._log is not None:
             self._log.append((time, event, target, detail.format(*values) if values else detail))
 
-    def freeze(self, horizon_days: float, impairments: tuple[Impairment, ...] = ()) -> Trace:
+    def freeze(self, horizon_days: float, impairments: tuple[Impairment, ...] = (),
+               foreign_producers: tuple[str, ...] = ()) -> Trace:
         """The finished record."""
 
         def arrays(d: dict[str, list[float]]) -> dict[str, np.ndarray]:
             return {k: np.asarray(v, dtype=float) for k, v in d.items()}
 
         times, *columns = zip(*self._rows)
-        nodes, producers, pipelines, routes, backlogs = self._names
-        levels, nets, production, flows, factors, owed, owed_net = (
+        nodes, producers, pipelines, routes, backlogs, foreign = self._names
+        levels, nets, production, flows, factors, owed, owed_net, foreign_flows = (
             dict(zip(names, np.array(col, dtype=float).reshape(len(self._rows), len(names)).T))
-            for names, col in zip((nodes, nodes, producers, pipelines, routes, backlogs, backlogs), columns)
+            for names, col in zip((nodes, nodes, producers, pipelines, routes, backlogs, backlogs, foreign), columns)
         )
         return Trace(
             horizon_days=horizon_days,
@@ -142,4 +158,6 @@ class Recorder:
             log=tuple(sorted(self._log or (), key=lambda row: row[0])),  # voyages are logged when they start
             backlog_bbl=owed,
             backlog_net_bpd=owed_net,
+            foreign_bpd=foreign_flows,
+            foreign_producers=foreign_producers,
         )

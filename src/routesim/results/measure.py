@@ -108,7 +108,7 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
             transit[name] = q * float(np.count_nonzero(sold > h))
             cargo[name] = q * float(len(trace.loads[name]) - len(trace.discharges[name]))
         else:
-            entered = trace.flows_bpd[name]
+            entered = trace.country_flow_bpd(name)
             exported[name] = float(cumulative(trace, entered, h - route.total_transit_days))
             transit[name] = float(cumulative(trace, entered, h)) - exported[name]
             cargo[name] = 0.0
@@ -160,8 +160,13 @@ def _shut_in(scenario: Scenario, produced: Any, producers: dict[str, dict[str, A
     planned = scenario.production_bpd * scenario.horizon_days
     shut_in = planned - produced
     if any(p.makes_up for p in scenario.producers.values()):
-        shut_in = shut_in + sum(figures["recovered_bbl"] for figures in producers.values())
+        shut_in = shut_in + sum(figures["recovered_bbl"] for figures in _country(scenario, producers))
     return _rounded(shut_in, planned)
+
+
+def _country(scenario: Scenario, producers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The figures of the country's producers, foreign shippers' left out."""
+    return [figures for p, figures in producers.items() if not scenario.producers[p].foreign]
 
 
 def _rounded(shortfall: Any, planned: float) -> Any:
@@ -242,7 +247,8 @@ def _metrics(
         "in_transit_bbl": sum(run.in_transit_bbl.values()),
         "storage_end_bbl": run.storage_end_bbl,
         "tanker_cargo_bbl": sum(run.tanker_cargo_bbl.values()),
-        **{k: sum(figures[k] for figures in run.producers.values()) for k in PRODUCER_FIGURES if k != "shut_in_bbl"},
+        **{k: sum(figures[k] for figures in _country(scenario, run.producers)) for k in PRODUCER_FIGURES
+           if k != "shut_in_bbl"},
         **total,
         "revenue_loss_usd": base["export_revenue_usd"] - total["export_revenue_usd"],
         "government_loss_usd": base["government_revenue_usd"] - total["government_revenue_usd"],
@@ -270,7 +276,7 @@ def exported_by_day(scenario: Scenario, trace: Trace) -> dict[str, np.ndarray]:
             counts, _ = np.histogram(sold, bins=edges)
             out[name] = route.tanker_capacity_bbl * counts.astype(float)
         else:
-            out[name] = np.diff(cumulative(trace, trace.flows_bpd[name], edges - route.total_transit_days))
+            out[name] = np.diff(cumulative(trace, trace.country_flow_bpd(name), edges - route.total_transit_days))
     return out
 
 
@@ -547,7 +553,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     several = producers if len(producers) > 1 else []
     # Rates to integrate, in column order: total production, each producer (if several), each pipeline's
     # flow, each route's capacity factor; then each route's "impaired" indicator.
-    columns = [np.array([t.production_bpd, *(t.production[p] for p in several), *(t.flows_bpd[r] for r in pipes),
+    columns = [np.array([t.production_bpd, *(t.production[p] for p in several), *(t.country_flow_bpd(r) for r in pipes),
                          *(t.capacity_factor[r] for r in names)]) for t in traces]
     # Query points: each column at the day edges shifted by its transit (pipelines' flows are sold later),
     # then at the horizon.

@@ -44,6 +44,10 @@ class Producer(Frozen):
     """Share of shut-in oil that can be made up later; the rest is lost at once [-]."""
     makeup_window_days: Positive | None = None
     """Oil not made up within this many days of being shut in is lost [days]; default: no limit."""
+    foreign: bool = False
+    """A foreign shipper (Russian crude in CPC): its oil shares the routes' capacity, but its output, exports
+    and revenue are not the country's, so no metric, money stream or budget figure counts them; its own
+    figures (shut-in, ...) are still reported."""
 
     @model_validator(mode="after")
     def _initial_fits(self) -> Producer:
@@ -656,8 +660,13 @@ class Scenario(Frozen):
 
     @property
     def production_bpd(self) -> float:
-        """Nominal production of every producer together [bbl/day]."""
-        return sum(p.production_bpd for p in self.producers.values())
+        """Nominal production of the country's producers together (foreign shippers' not counted) [bbl/day]."""
+        return sum(p.production_bpd for p in self.producers.values() if not p.foreign)
+
+    def foreign_routes(self) -> list[str]:
+        """The routes a foreign shipper reaches, in file order."""
+        foreign = [p for p, spec in self.producers.items() if spec.foreign]
+        return [r for r in self.routes if any(r in self.reach(p) for p in foreign)]
 
     @property
     def storage_capacity_bbl(self) -> float:
@@ -777,6 +786,15 @@ class Scenario(Frozen):
                 elif segment:
                     issues += self._joining_issues(where, route_name, segment)
                 seen.add(route_name)
+            if producer.foreign:
+                at_sea = [r for r in self.reach(name) if isinstance(self.routes[r], TankerShuttleRoute)]
+                if at_sea:
+                    issues.append(f"producers.{name}.foreign: a foreign shipper reaches tanker route {at_sea[0]!r}; "
+                                  "whose cargoes the tankers carry is not modelled, so list only pipelines in "
+                                  f"producers.{name}.routes")
+        if all(p.foreign for p in self.producers.values()):
+            issues.append(f"producers.{next(iter(self.producers))}.foreign: every producer is a foreign shipper; "
+                          "the model measures a country's exports, so give it one of its own")
         for name, route in self.routes.items():
             if not isinstance(route, TankerShuttleRoute):
                 continue
