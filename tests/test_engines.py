@@ -61,6 +61,15 @@ def disagreements(scenario: Scenario, a: Trace, b: Trace) -> list[str]:
                 out.append(f"{what}[{r}]: {len(x)} vs {len(y)}")
             elif len(x) and np.max(np.abs(x - y)) > DAYS:
                 out.append(f"{what}[{r}]: times differ by up to {np.max(np.abs(x - y)):.3g} days")
+    for r in a.foreign_bpd:  # the foreign shippers' oil in each flow (issue #15)
+        if r not in b.foreign_bpd:
+            out.append(f"foreign_bpd[{r}]: missing")
+            continue
+        fx, fy = (float(measure.cumulative(t, t.foreign_bpd[r], t.horizon_days)) for t in (a, b))
+        if not _close(fx, fy):
+            out.append(f"foreign_bpd[{r}]: {fx!r} vs {fy!r} bbl")
+    if a.foreign_producers != b.foreign_producers:
+        out.append(f"foreign_producers: {a.foreign_producers} vs {b.foreign_producers}")
     for p, figures in va.producers.items():  # the make-up figures: shut in, deferred, recovered, lost, owed
         out += [f"producers[{p}].{k}: {x!r} vs {vb.producers[p][k]!r}" for k, x in figures.items()
                 if not _close(x, vb.producers[p][k])]
@@ -151,6 +160,17 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
             share = draw(st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1))
             route["plan_bpd"] = min(floor + (route["capacity_bpd"] - floor) * share, route["capacity_bpd"])
     raw["sharing_rule"] = draw(st.sampled_from(["pro_rata", "stranded_first"]))
+    for name, route in raw["routes"].items():  # a shipper joining a pipe part-way (issue #15)
+        if route["kind"] == "pipeline" and "s1" in route.get("segments", {}) and draw(st.booleans()):
+            route["segments"] = {"s0": {"capacity_bpd": draw(st.floats(0, 2e6))}, **route["segments"]}
+            joiners = [p for p, spec in raw["producers"].items() if name in spec.get("routes", [])]
+            if joiners:
+                spec = raw["producers"][draw(st.sampled_from(joiners))]
+                spec["routes"] = [f"{name}/s1" if r == name else r for r in spec["routes"]]
+    ashore = [p for p, spec in raw["producers"].items() if p != "solo"
+              and all(raw["routes"][r.split("/")[0]]["kind"] == "pipeline" for r in spec.get("routes", []))]
+    if ashore and len(raw["producers"]) > 1 and draw(st.booleans()):  # a foreign shipper (issue #15)
+        raw["producers"][draw(st.sampled_from(ashore))]["foreign"] = True
     targets = validate(raw).targets()
     raw["incidents"] = [{"name": f"inc{i}", "target": draw(st.sampled_from(targets)),
                          "rate_per_year": draw(st.floats(0, 60)),

@@ -1,16 +1,16 @@
 """Shippers that join a pipe part-way (issue #15 mechanism 5): the capacity rule by closed form, the
-SimPy reference's runs, and the joining point refused by key when it is not a segment above the tanks.
+runs of both engines, and the joining point refused by key when it is not a segment above the tanks; and
+foreign shippers, whose oil shares the pipe and its tanks (first in, first out) but not the country's exports.
 
 Only the oil of the producers that join at or above a stretch passes it; every shipper's oil passes the
-stretch below the last joining point. The compiled engine does not lower joiners yet: such a scenario
-runs on SimPy and says why (the two-engine rule).
+stretch below the last joining point.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -18,13 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SCENARIOS, pipeline, raw_scenario
-from routesim.engine import choose, plan, reference
+from routesim.engine import choose, compiled, plan, reference
 from routesim.engine.dispatch import Stretch, Supplier, allocate, share, share_within
 from routesim.errors import ScenarioError
 from routesim.results import measure
 from routesim.scenario.loader import validate
 
 REL = 1e-12
+ENGINES = [reference, compiled]
 
 
 def joined_raw(kazakh_bpd: float = 1000.0, russian_bpd: float = 400.0, outages: list | None = None,
@@ -120,12 +121,13 @@ def test_the_plan_shares_the_pipe_below_the_joining_point():
                                    (pytest.approx(1200 * 400 / 1400, rel=REL),))
 
 
-def test_a_run_holds_back_each_shipper_by_the_stretches_its_oil_passes():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_run_holds_back_each_shipper_by_the_stretches_its_oil_passes(engine):
     """Upper at half (days 10-20) cuts only kz, to 550; lower at half (25-30) cuts both pro rata to 600."""
     outages = [{"target": "cpc/upper", "start_day": 10, "duration_days": 10, "capacity_factor": 0.5},
                {"target": "cpc/lower", "start_day": 25, "duration_days": 5, "capacity_factor": 0.5}]
     s = validate(joined_raw(outages=outages))
-    t = reference.simulate(s)
+    t = engine.simulate(s)
     assert rates(t, 5) == (pytest.approx(6000 / 7, rel=REL), pytest.approx(2400 / 7, rel=REL))
     assert rates(t, 15) == (550.0, 400.0)
     assert rates(t, 27) == (pytest.approx(3000 / 7, rel=REL), pytest.approx(1200 / 7, rel=REL))
@@ -134,20 +136,18 @@ def test_a_run_holds_back_each_shipper_by_the_stretches_its_oil_passes():
     assert v.producers["ru"]["shut_in_bbl"] == pytest.approx((400 - 2400 / 7) * 25 + (400 - 1200 / 7) * 5, rel=REL)
 
 
-def test_a_lone_shipper_joining_part_way_does_not_see_the_stretch_above_it():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_lone_shipper_joining_part_way_does_not_see_the_stretch_above_it(engine):
     raw = joined_raw(outages=[{"target": "cpc/upper", "start_day": 0, "duration_days": 40, "capacity_factor": 0.0}])
     del raw["producers"]["kz"]
     s = validate(raw)
-    t = reference.simulate(s)
+    t = engine.simulate(s)
     assert measure.volumes(s, t).exported_bbl["cpc"] == pytest.approx(400.0 * 40, rel=REL)
 
 
-def test_auto_runs_a_scenario_with_a_joiner_on_simpy_and_says_why():
-    s = validate(joined_raw())
-    choice = choose(s)
-    assert choice.engine == "simpy" and "joins 'cpc' part-way" in choice.reason
-    with pytest.raises(ValueError, match="part-way"):
-        choose(s, "compiled")
+def test_the_compiled_engine_runs_joiners_and_foreign_shippers():
+    assert choose(validate(joined_raw())).engine == "compiled"
+    assert choose(validate(foreign_raw())).engine == "compiled"
 
 
 # ---------------------------------------------------------------- bad input
@@ -229,11 +229,12 @@ def foreign_at(trace, day: float) -> float:
     return float(trace.foreign_bpd["cpc"][i])
 
 
-def test_the_tanks_deliver_each_shippers_oil_first_in_first_out():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_tanks_deliver_each_shippers_oil_first_in_first_out(engine):
     """From day 12 the terminal loads 1,500 a day: first the 2,400 bbl of the 1:2 mix (foreign 500 a day, to
     day 13.6), then the foreign-only oil arrived meanwhile (640 bbl), until the tanks are empty at day
     12 + 2,400 / 1,100; then what arrives, ru's 400."""
-    t = reference.simulate(validate(foreign_raw()))
+    t = engine.simulate(validate(foreign_raw()))
     empty = 12 + 2400 / 1100
     assert foreign_at(t, 5) == pytest.approx(400.0, rel=REL)
     assert foreign_at(t, 12.5) == pytest.approx(500.0, rel=REL)
@@ -261,10 +262,11 @@ def test_the_country_exports_and_earns_only_its_own_oil():
     assert whole == pytest.approx(own + 400.0 * 40, rel=REL)  # the terminal's loadings: every shipper's
 
 
-def test_without_tanks_the_foreign_share_is_the_inflows():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_without_tanks_the_foreign_share_is_the_inflows(engine):
     raw = foreign_raw()
     del raw["routes"]["cpc"]["tank_farm"]
-    t = reference.simulate(validate(raw))
+    t = engine.simulate(validate(raw))
     assert foreign_at(t, 5) == pytest.approx(400.0, rel=REL)
     assert foreign_at(t, 11) == 0.0  # the terminal loads nothing, so nothing flows
     assert foreign_at(t, 20) == pytest.approx(400.0, rel=REL)
@@ -274,7 +276,7 @@ def test_parcels_leave_first_in_first_out_and_follow_the_level():
     from routesim.engine.parcels import Parcels
 
     p = Parcels(100.0, 0.5)
-    assert p.advance(50.0, 1.0, 120.0) == pytest.approx(100 * 0.5 + 20 * 1.0)
+    assert p.advance(50.0, 1.0, 120.0, 1e-6) == pytest.approx(100 * 0.5 + 20 * 1.0)
     assert p.out_share(0.0) == 1.0 and p.total_bbl == pytest.approx(30.0)
     assert p.head_bbl(1.0) == math.inf and p.head_bbl(0.2) == pytest.approx(30.0)
     p.match(40.0, 0.2)
@@ -298,10 +300,3 @@ def test_a_foreign_shipper_on_a_tanker_route_or_alone_is_refused_by_key():
     with pytest.raises(ScenarioError) as err:
         validate(raw)
     assert any(line.startswith("producers.ru.foreign: every producer is a foreign shipper") for line in err.value.issues)
-
-
-def test_auto_runs_a_foreign_shipper_on_simpy_and_says_why():
-    raw = joined_raw()
-    raw["producers"]["ru"]["routes"] = ["cpc"]
-    raw["producers"]["ru"]["foreign"] = True
-    assert "foreign shipper" in choose(validate(raw)).reason

@@ -29,6 +29,7 @@ from . import plan
 from .capacity import COMMITTED, PLANNED, SPARE, mooring_shares
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
+from .parcels import SAME_SHARE
 from .trace import Trace
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ LOWERED = (PipelineRoute, TankerShuttleRoute)
 def unsupported(scenario: Scenario) -> str | None:
     """Why the compiled engine cannot run ``scenario`` (None if it can).
 
-    A missing numba (with one warning), a route kind that :func:`lower` does not know, or a producer that
-    joins a pipeline part-way or is a foreign shipper (neither lowered yet) sends runs to SimPy."""
+    It expresses every feature of the model today: a missing numba (with one warning), or a route kind
+    that :func:`lower` does not know, sends runs to SimPy."""
     global _warned
     if NUMBA_MISSING is not None:
         if not _warned:
@@ -78,13 +79,6 @@ def unsupported(scenario: Scenario) -> str | None:
     for name, route in scenario.routes.items():
         if not isinstance(route, LOWERED):
             return f"route {name!r} is of kind {route.kind!r}, which the compiled engine does not lower yet"
-    for producer, spec in scenario.producers.items():
-        if spec.foreign:
-            return f"producer {producer!r} is a foreign shipper, which the compiled engine does not lower yet"
-        joined = [r for r in spec.routes or () if "/" in r]
-        if joined:
-            return (f"producer {producer!r} joins {joined[0].split('/')[0]!r} part-way, which the compiled engine "
-                    "does not lower yet")
     return None
 
 
@@ -165,6 +159,22 @@ class Model(NamedTuple):
     entry_priority: np.ndarray
     pipelines: np.ndarray
     """Routes whose outflow the trace records (the pipelines), in route order."""
+    stretch_start: np.ndarray
+    """Per route r: its stretches between joining points (:func:`.capacity.stretches_bpd`) are
+    stretch_start[r]:stretch_start[r + 1], the last every shipper's; none where every producer joins at the head."""
+    stretch_first: np.ndarray
+    stretch_end: np.ndarray
+    """Per stretch: its segments are stretch_first:stretch_end (global segment indices)."""
+    stretch_member: np.ndarray
+    """[stretch, producer]: the producer's oil passes the stretch."""
+    foreign: np.ndarray
+    """Per producer: a foreign shipper."""
+    foreign_route: np.ndarray
+    foreign_pipe: np.ndarray
+    """Per route a foreign shipper reaches (in file order, as the trace names them): its route and its
+    pipeline index."""
+    parcel_share: np.ndarray
+    """Per such route: the foreign share of its tank farm's stock at the start (the plan's mix) [-]."""
     targets: int
 
 
@@ -261,6 +271,27 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         return [getattr(s, attr) if s is not None else default for s in shuttles]
 
     plans = plan.planned_bpd(scenario)
+    stretch_start, stretch_first, stretch_end, member = [0], [], [], []
+    for r, name in enumerate(order):
+        route = scenario.routes[name]
+        starts, passing = plan.joining(scenario, name)
+        if isinstance(route, PipelineRoute) and starts != (0,):
+            above = len(route.split_segments()[0])
+            for k, start in enumerate(starts):
+                stretch_first.append(seg_start[r] + start)
+                stretch_end.append(seg_start[r] + (starts[k + 1] if k + 1 < len(starts) else above))
+                member.append([k == len(passing) or i in passing[k] for i in range(len(producers))])
+        stretch_start.append(len(stretch_first))
+    pipes = [name for name in order if shuttles[order.index(name)] is None]
+    foreign = [i for i, p in enumerate(producers) if scenario.producers[p].foreign]
+    foreign_routes = [order.index(name) for name in scenario.foreign_routes()]
+    entry_plans = plan.entry_plans_bpd(plans)
+    parcel_share = []
+    for r in foreign_routes:  # as the reference's Network
+        on = [e for e, entry in enumerate(entries) if entry[0] == r]
+        total = sum(entry_plans[e] for e in on)
+        sent = sum(plans[i][e] for i in foreign for e in on)
+        parcel_share.append(sent / total if total > 0 else 0.0)
     model = Model(
         horizon_days=float(scenario.horizon_days),
         node_capacity_bbl=floats(node_cap),
@@ -308,6 +339,14 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         entry_part=ints([e[1] for e in entries]),
         entry_priority=ints([e[2] for e in entries]),
         pipelines=ints([r for r in range(n) if shuttles[r] is None]),
+        stretch_start=ints(stretch_start),
+        stretch_first=ints(stretch_first),
+        stretch_end=ints(stretch_end),
+        stretch_member=np.array(member, dtype=np.bool_).reshape(len(member), len(producers)),
+        foreign=bools([scenario.producers[p].foreign for p in producers]),
+        foreign_route=ints(foreign_routes),
+        foreign_pipe=ints([pipes.index(order[r]) for r in foreign_routes]),
+        parcel_share=floats(parcel_share),
         targets=len(targets),
     )
     names = Names(nodes, producers, [order[r] for r in range(n) if shuttles[r] is None], list(order),
@@ -375,7 +414,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
     while True:
         room = _ROOM.get(id(model), (1024, 256, 512, 64))
         (status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges, owed,
-         owed_net) = _run(model, lowered, *room)
+         owed_net, foreign) = _run(model, lowered, *room)
         if status != 2:
             break
         _ROOM[id(model)] = tuple(2 * r for r in room)  # type: ignore[assignment]
@@ -400,6 +439,8 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
         impairments=tuple(hits),
         backlog_bbl={p: owed[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
         backlog_net_bpd={p: owed_net[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
+        foreign_bpd={name: foreign[:rows, j].copy() for j, name in enumerate(scenario.foreign_routes())},
+        foreign_producers=tuple(p for i, p in enumerate(names.producers) if model.foreign[i]),
     )
 
 
@@ -479,6 +520,18 @@ def _capacities(m, r, fac, stormy):  # type: ignore[no-untyped-def]
 
 
 @_inline
+def _rooms(m, r, fac, rooms):  # type: ignore[no-untyped-def]
+    """What each stretch of route ``r`` between joining points carries now, into ``rooms`` (capacity.stretches_bpd)."""
+    whole = fac[m.whole[r]]
+    a, b = m.stretch_start[r], m.stretch_start[r + 1]
+    for k in range(a, b):
+        cap = m.capacity_bpd[r] * whole if k == b - 1 else math.inf
+        for s in range(m.stretch_first[k], m.stretch_end[k]):
+            cap = min(cap, m.seg_capacity_bpd[s] * fac[m.seg_target[s]] * whole)
+        rooms[k] = cap
+
+
+@_inline
 def _availability(m, r, fac, storms, pipe, out, nominal_pipe, nominal_out):  # type: ignore[no-untyped-def]
     """Share of route ``r``'s nominal capacity it can carry through now [-]."""
     if m.simple[r]:
@@ -533,9 +586,76 @@ def _share(capacity, supplies, weights, out, active, fair):  # type: ignore[no-u
 
 
 @_inline
-def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # type: ignore[no-untyped-def]
-    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first): the capacities left to the others into ``rest``;
-    ``asked`` [entry] and ``wants`` [producer, entry] are work buffers."""
+def _level(amounts, supplies, weights, inside, k, frozen):  # type: ignore[no-untyped-def]
+    """The water level of a share over the free suppliers of stretch ``k`` (all with ``inside``; dispatch._level)."""
+    any_open = False
+    weighted = -math.inf
+    plain = -math.inf
+    for i in range(len(amounts)):
+        if (inside[k, i] if k >= 0 else True) and not frozen[i] and amounts[i] < supplies[i]:
+            any_open = True
+            plain = max(plain, amounts[i])
+            if weights[i] > 0:
+                weighted = max(weighted, amounts[i] / weights[i])
+    if not any_open:
+        return math.inf
+    return weighted if weighted > -math.inf else plain
+
+
+@_inline
+def _share_within(capacity, supplies, weights, out, active, fair, r, st_start, member, room,  # type: ignore[no-untyped-def]
+                  frozen, sub, trial, best):
+    """_share, with the producers passing each stretch of route ``r`` above its last together below its
+    ``room`` (dispatch.share_within); ``frozen``, ``sub``, ``trial`` and ``best`` are work buffers."""
+    a, b = st_start[r], st_start[r + 1]
+    if b - a <= 1:
+        _share(capacity, supplies, weights, out, active, fair)
+        return
+    n = len(supplies)
+    out[:] = 0.0
+    frozen[:] = False
+    k0 = a
+    while k0 < b:
+        best_level = math.inf
+        best_k = -1
+        for k in range(k0, b):
+            last = k == b - 1
+            held = 0.0
+            for i in range(n):
+                inside = last or member[k, i]
+                if inside and frozen[i]:
+                    held += out[i]
+                sub[i] = supplies[i] if inside and not frozen[i] else 0.0
+            left = (capacity if last else room[k]) - held
+            _share(left, sub, weights, trial, active, fair)
+            level = _level(trial, supplies, weights, member, -1 if last else k, frozen)
+            if best_k < 0 or level < best_level:
+                best_level, best_k = level, k
+                _copy(trial, best)
+        for i in range(n):
+            if (best_k == b - 1 or member[best_k, i]) and not frozen[i]:
+                out[i] = best[i]
+                frozen[i] = True
+        k0 = best_k + 1
+
+
+@_inline
+def _take(r, amounts, st_start, member, room):  # type: ignore[no-untyped-def]
+    """What ``amounts`` take of the room of each stretch of route ``r`` above its last (dispatch._take)."""
+    for k in range(st_start[r], st_start[r + 1] - 1):
+        total = 0.0
+        for i in range(len(amounts)):
+            if member[k, i]:
+                total += amounts[i]
+        room[k] = room[k] - total
+
+
+@_inline
+def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entry_route,  # type: ignore[no-untyped-def]
+                 st_start, member, room, per):
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first), under the stretches' rooms of rule 5: the capacities
+    left to the others into ``rest``; ``asked`` [entry], ``wants`` [producer, entry] and ``per`` [producer]
+    are work buffers."""
     n_p, n_e = flows.shape
     asked[:] = 0.0
     wants[:, :] = 0.0
@@ -543,12 +663,30 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # 
         for e in range(n_e):
             if usable[i, e]:
                 asked[e] += plan[i, e]
+    for i in range(n_p):
+        for e in range(n_e):
+            if usable[i, e] and asked[e] > 0:
+                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
+    n_r = len(st_start) - 1
+    for r in range(n_r):  # and to each stretch's room, from the head down
+        for k in range(st_start[r], st_start[r + 1] - 1):
+            total = 0.0
+            for i in range(n_p):
+                if member[k, i]:
+                    for e in range(n_e):
+                        if entry_route[e] == r:
+                            total += wants[i, e]
+            if total > room[k]:
+                scale = max(room[k], 0.0) / total
+                for i in range(n_p):
+                    if member[k, i]:
+                        for e in range(n_e):
+                            if entry_route[e] == r:
+                                wants[i, e] *= scale
     short = False
     for i in range(n_p):
         total = 0.0
         for e in range(n_e):
-            if usable[i, e] and asked[e] > 0:
-                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
             total += wants[i, e]
         if not left[i] >= total:
             short = True
@@ -568,19 +706,31 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # 
             flows[i, e] = take
             rest[e] -= take
         left[i] = max(left[i] - total * scale, 0.0)
+    for r in range(n_r):
+        if st_start[r + 1] - st_start[r] > 1:
+            for i in range(n_p):
+                per[i] = 0.0
+                for e in range(n_e):
+                    if entry_route[e] == r:
+                        per[i] += flows[i, e]
+            _take(r, per, st_start, member, room)
 
 
 @_inline
 def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
-              entry_route, stranded_first, bufs):
-    """Production per producer and flows [producer, entry] (dispatch.allocate); ``bufs``: the buffers of
-    :func:`_buffers`, made once a run (an allocation per event would cost more than the rest of it)."""
-    left, rest, offers, amounts, alone, others, second, asked, wants, active, fair = bufs
+              entry_route, stranded_first, bufs, st_start, member, rooms):
+    """Production per producer and flows [producer, entry] (dispatch.allocate), under the stretches'
+    ``rooms``; ``bufs``: the buffers of :func:`_buffers`, made once a run (an allocation per event would cost
+    more than the rest of it)."""
+    left, rest, offers, amounts, alone, others, second, asked, wants, active, fair, frozen, sub, trial, best, room = bufs
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
-    _plans_first(plan, usable, capacities, left, flows, rest, asked, wants)
+    for k in range(len(rooms)):
+        room[k] = rooms[k]
+    _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entry_route, st_start, member, room,
+                 sub)
     if n_p == 1:
         supply = left[0]
         drawn = 0.0
@@ -605,15 +755,23 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
                         stranded = False
                 alone[i] = offers[i] if stranded else 0.0
                 others[i] = 0.0 if stranded else offers[i]
-            _share(rest[e], alone, weights, amounts, active, fair)
+            r = entry_route[e]
+            _share_within(rest[e], alone, weights, amounts, active, fair, r, st_start, member, room, frozen, sub,
+                          trial, best)
+            _take(r, amounts, st_start, member, room)
             taken = 0.0
             for i in range(n_p):
                 taken += amounts[i]
-            _share(rest[e] - taken, others, weights, second, active, fair)
+            _share_within(rest[e] - taken, others, weights, second, active, fair, r, st_start, member, room, frozen,
+                          sub, trial, best)
+            _take(r, second, st_start, member, room)
             for i in range(n_p):
                 amounts[i] = amounts[i] + second[i]
         else:
-            _share(rest[e], offers, weights, amounts, active, fair)
+            r = entry_route[e]
+            _share_within(rest[e], offers, weights, amounts, active, fair, r, st_start, member, room, frozen, sub,
+                          trial, best)
+            _take(r, amounts, st_start, member, room)
         for i in range(n_p):
             if amounts[i] > 0:
                 flows[i, e] += amounts[i]
@@ -629,11 +787,12 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
 
 
 @_inline
-def _buffers(n_p, n_e):  # type: ignore[no-untyped-def]
+def _buffers(n_p, n_e, n_s):  # type: ignore[no-untyped-def]
     """The work buffers of :func:`_allocate`: left, rest, offers, amounts, alone, others, second, asked,
-    wants, active, fair."""
+    wants, active, fair, frozen, sub, trial, best, room (the stretches' rooms as entries take oil)."""
     return (np.empty(n_p), np.empty(n_e), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_p),
-            np.empty(n_p), np.empty(n_e), np.empty((n_p, n_e)), np.empty(n_p, dtype=np.bool_), np.empty(n_p))
+            np.empty(n_p), np.empty(n_e), np.empty((n_p, n_e)), np.empty(n_p, dtype=np.bool_), np.empty(n_p),
+            np.empty(n_p, dtype=np.bool_), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_s))
 
 
 @_inline
@@ -780,6 +939,27 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
         pipe[r], out[r] = nominal_pipe[r], nominal_out[r]
     for r in range(n_r):
         avail[r] = _availability(m, r, fac, storms, pipe[r], out[r], nominal_pipe, nominal_out)
+    # where producers join a pipe part-way: its stretches' rooms
+    stretch_start = m.stretch_start
+    stretch_member = m.stretch_member
+    rooms = np.zeros(len(m.stretch_first))
+    for r in range(n_r):
+        _rooms(m, r, fac, rooms)
+    # foreign shippers: per route they reach, its tank farm's stock as parcels (parcels.Parcels), a ring
+    foreign = m.foreign
+    foreign_route = m.foreign_route
+    foreign_pipe = m.foreign_pipe
+    n_f = len(foreign_route)
+    par_v = np.zeros((n_f, cap_seg))
+    par_s = np.zeros((n_f, cap_seg))
+    par_head = np.zeros(n_f, dtype=np.int64)
+    par_n = np.zeros(n_f, dtype=np.int64)
+    in_share = np.zeros(n_f)
+    foreign_out = np.zeros(n_f)
+    for j in range(n_f):
+        f = farm[foreign_route[j]]
+        if f >= 0 and node_initial_bbl[f] > 0:
+            par_v[j, 0], par_s[j, 0], par_n[j] = node_initial_bbl[f], m.parcel_share[j], 1
     # producers
     production = np.zeros(n_p)
     curtailed = np.full(n_p, np.nan)
@@ -815,7 +995,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     usable = np.zeros((n_p, n_e), dtype=np.bool_)
     capacities = np.zeros(n_e)
     flows = np.zeros((n_p, n_e))
-    bufs = _buffers(n_p, n_e)
+    bufs = _buffers(n_p, n_e, len(rooms))
     inflow = np.zeros(n_r)
     outflow = np.zeros(n_l)
     # tanker routes
@@ -845,6 +1025,8 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     rec_fac = np.empty((cap_rows, n_r))
     rec_owed = np.zeros((cap_rows, n_p))
     rec_owed_net = np.zeros((cap_rows, n_p))
+    rec_foreign = np.zeros((cap_rows, n_f))
+    last_foreign = np.zeros(n_f)
     last_owed_net = np.zeros(n_p)
     rows = 0
     last_net = np.zeros((1, n_n))
@@ -889,7 +1071,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             if events > MAX_EVENTS or same_time > MAX_EVENTS_AT_ONE_TIME:
                 return (1, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
                         (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed,
-                        rec_owed_net)
+                        rec_owed_net, rec_foreign)
             slack = _slack(now)
             for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
                 tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
@@ -902,6 +1084,57 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 elif lv >= node_capacity_bbl[j] - tol[j]:
                     lv = node_capacity_bbl[j]
                 level[j] = lv
+            for j in range(n_f):  # whose oil the tanks hold, first in first out (Parcels.advance, .match)
+                r = foreign_route[j]
+                f = farm[r]
+                if f < 0:
+                    continue
+                if par_n[j] + 1 > cap_seg:
+                    status = 2
+                    break
+                dt = now - updated
+                got, gone = inflow[r] * dt, outflow[foreign_pipe[j]] * dt
+                if got > 0:
+                    k = (par_head[j] + par_n[j] - 1) % cap_seg
+                    if par_n[j] > 0 and abs(par_s[j, k] - in_share[j]) < SAME_SHARE:
+                        par_v[j, k] += got
+                    else:
+                        k = (par_head[j] + par_n[j]) % cap_seg
+                        par_v[j, k], par_s[j, k] = got, in_share[j]
+                        par_n[j] += 1
+                while gone > 0 and par_n[j] > 0:
+                    k = par_head[j]
+                    take = min(par_v[j, k], gone)
+                    par_v[j, k] -= take
+                    gone -= take
+                    if par_v[j, k] <= 0 or (par_n[j] > 1 and par_v[j, k] <= 1e-9 * take):
+                        par_head[j] = (k + 1) % cap_seg
+                        par_n[j] -= 1
+                while par_n[j] > 1 and par_v[j, par_head[j]] <= LEVEL_TOL_BBL + outflow[foreign_pipe[j]] * slack:
+                    par_head[j] = (par_head[j] + 1) % cap_seg
+                    par_n[j] -= 1
+                if level[f] <= 0:
+                    par_n[j] = 0
+                    continue
+                total = 0.0
+                for q in range(par_n[j]):
+                    total += par_v[j, (par_head[j] + q) % cap_seg]
+                gap = level[f] - total
+                while gap < 0 and par_n[j] > 0:
+                    k = (par_head[j] + par_n[j] - 1) % cap_seg
+                    cut = min(par_v[j, k], -gap)
+                    par_v[j, k] -= cut
+                    gap += cut
+                    if par_v[j, k] <= 0:
+                        par_n[j] -= 1
+                if gap > 0:
+                    if par_n[j] > 0:
+                        par_v[j, (par_head[j] + par_n[j] - 1) % cap_seg] += gap
+                    else:
+                        par_v[j, par_head[j]], par_s[j, par_head[j]] = gap, in_share[j]
+                        par_n[j] = 1
+            if status == 2:
+                break
             if any_makeup:
                 grow = False
                 for i in range(n_p):
@@ -992,6 +1225,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     if any_makeup:
                         _owed(seg_r, seg_head, seg_n, cap_seg, owed_net, rec_owed[rows], rec_owed_net[rows],
                               last_owed_net)
+                    for j in range(n_f):
+                        rec_foreign[rows, j] = foreign_out[j]
+                        last_foreign[j] = foreign_out[j]
                     recorded = True
                     rows += 1
             # ---- the displacement: it starts when a route's capacity falls below its plan, ends when none is
@@ -1053,12 +1289,15 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             for e in range(n_e):
                 r = entry_route[e]
                 f = farm[r]
+                into = pipe[r]  # every shipper's oil passes the last stretch below the joining points
+                if stretch_start[r + 1] > stretch_start[r]:
+                    into = rooms[stretch_start[r + 1] - 1]
                 if f < 0:
-                    cap = min(pipe[r], out[r])
+                    cap = min(into, out[r])
                 elif shuttle[r]:
                     cap = 0.0 if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
                 else:
-                    cap = min(pipe[r], out[r]) if level[f] >= node_capacity_bbl[f] - tol[f] else pipe[r]
+                    cap = min(into, out[r]) if level[f] >= node_capacity_bbl[f] - tol[f] else into
                 promised = committed_bpd[r]  # capacity.entry_part_bpd
                 part = min(promised, cap) if promised > 0 else 0.0
                 if entry_part[e] == COMMITTED:
@@ -1070,7 +1309,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap
             _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
-                      entry_route, stranded_first, bufs)
+                      entry_route, stranded_first, bufs, stretch_start, stretch_member, rooms)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
@@ -1117,6 +1356,19 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             for r in range(n_r):
                 if shuttle[r] and farm[r] >= 0:
                     net[farm[r]] = inflow[r]
+            for j in range(n_f):  # the foreign oil in what leaves each route a foreign shipper reaches
+                r = foreign_route[j]
+                sent = 0.0
+                for i in range(n_p):
+                    if foreign[i]:
+                        for e in range(n_e):
+                            if entry_route[e] == r:
+                                sent += flows[i, e]
+                in_share[j] = sent / inflow[r] if inflow[r] > 0 else 0.0
+                share = in_share[j]
+                if farm[r] >= 0 and par_n[j] > 0:
+                    share = par_s[j, par_head[j]]
+                foreign_out[j] = outflow[foreign_pipe[j]] * share
             # ---- record (only when a rate changed, a level jumped, or at the horizon)
             same = recorded
             if same:
@@ -1136,6 +1388,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     for i in range(n_p):
                         if owed_net[i] != last_owed_net[i]:
                             same = False
+                for j in range(n_f):
+                    if foreign_out[j] != last_foreign[j]:
+                        same = False
             if jumped or final or not same:
                 times[rows] = now
                 _copy(level, rec_level[rows])
@@ -1143,6 +1398,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 _copy_rates(0, net, production, outflow, avail, last_net, last_prod, last_flow, last_avail)
                 if any_makeup:
                     _owed(seg_r, seg_head, seg_n, cap_seg, owed_net, rec_owed[rows], rec_owed_net[rows], last_owed_net)
+                for j in range(n_f):
+                    rec_foreign[rows, j] = foreign_out[j]
+                    last_foreign[j] = foreign_out[j]
                 recorded = True
                 rows += 1
             # ---- schedule the next crossing
@@ -1171,6 +1429,12 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                     ahead = lifted_bbl[r] / committed_bpd[r]
                     if not now >= ahead - slack:
                         wait = min(wait, ahead - now)
+            for j in range(n_f):  # the oldest parcel in the tanks has gone (Parcels.head_bbl)
+                o = outflow[foreign_pipe[j]]
+                if farm[foreign_route[j]] >= 0 and o > RATE_TOL_BPD and par_n[j] > 0:
+                    k = par_head[j]
+                    if par_n[j] > 1 or abs(par_s[j, k] - in_share[j]) >= SAME_SHARE:
+                        wait = min(wait, par_v[j, k] / o)
             if displaced:
                 for r in range(n_r):  # a reroute lag ends
                     if lag_days[r] > 0 and now < since + lag_days[r] - slack:
@@ -1251,6 +1515,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 fac[target[i]] = _factor_of(h, active, target[i])
             if r >= 0:
                 pipe[r], out[r] = _capacities(m, r, fac, storms[r] > 0)
+                _rooms(m, r, fac, rooms)
                 for q in range(n_r):
                     avail[q] = _availability(m, q, fac, storms, pipe[q], out[q], nominal_pipe, nominal_out)
             if kind == _START:
@@ -1330,4 +1595,5 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 size += 1
                 seq += 1
     return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed, rec_owed_net)
+            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed, rec_owed_net,
+            rec_foreign)

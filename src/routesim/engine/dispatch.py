@@ -127,8 +127,8 @@ def share_within(capacity: float, supplies: Sequence[float], weights: Sequence[f
     while caps:
         best: tuple[float, int, list[float]] | None = None
         for k, (members, room) in enumerate(caps):
-            free = [i for i in members if i not in frozen]
-            left = room - sum(out[i] for i in members if i in frozen)
+            free = [i for i in range(len(supplies)) if i in members and i not in frozen]
+            left = room - sum(out[i] for i in range(len(supplies)) if i in members and i in frozen)
             amounts = share(left, [supplies[i] if i in free else 0.0 for i in range(len(supplies))], weights)
             level = _level(amounts, supplies, weights, free)
             if best is None or level < best[0]:
@@ -136,7 +136,7 @@ def share_within(capacity: float, supplies: Sequence[float], weights: Sequence[f
         assert best is not None
         _, k, amounts = best
         for i in caps[k].members - frozen:
-            out[i] = amounts[i]
+            out[i] = amounts[i]  # (sums above run in index order, as the compiled engine's)
         frozen |= caps[k].members
         caps = caps[k + 1:]
     return out
@@ -216,7 +216,7 @@ def _fill(capacity: float, offers: Sequence[float], weights: Sequence[float], ab
 def _take(stretches: list[Stretch], amounts: Sequence[float]) -> None:
     """What ``amounts`` (per producer) take of each of ``stretches``' room."""
     for k, (members, room) in enumerate(stretches):
-        stretches[k] = Stretch(members, room - sum(amounts[i] for i in members))
+        stretches[k] = Stretch(members, room - sum(amounts[i] for i in range(len(amounts)) if i in members))
 
 
 def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], left: list[float],
@@ -239,7 +239,7 @@ def plans_first(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], 
     for r, stretches in (rooms or {}).items():  # and to each stretch's room, from the head down
         on = [e for e in range(n_e) if routes[e] == r]
         for members, room in stretches:
-            total = sum(wants[i][e] for i in members for e in on)
+            total = sum(wants[i][e] for i in range(len(wants)) if i in members for e in on)
             if total > room:
                 scale = max(room, 0.0) / total
                 for i in members:

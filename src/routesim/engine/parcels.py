@@ -22,9 +22,10 @@ class Parcels:
     def __init__(self, level_bbl: float, share: float) -> None:
         self.parcels: deque[list[float]] = deque([[level_bbl, share]] if level_bbl > 0 else [])
 
-    def advance(self, in_bbl: float, in_share: float, out_bbl: float) -> float:
+    def advance(self, in_bbl: float, in_share: float, out_bbl: float, tol_bbl: float) -> float:
         """``in_bbl`` arrives (foreign share ``in_share``) and ``out_bbl`` leaves, first in first out;
-        returns the foreign barrels that left [bbl]."""
+        returns the foreign barrels that left [bbl]. An oldest parcel left within ``tol_bbl`` of empty (the
+        level's tolerance: its time to leave is below the spacing of floats) has left."""
         if in_bbl > 0:
             if self.parcels and abs(self.parcels[-1][1] - in_share) < SAME_SHARE:
                 self.parcels[-1][0] += in_bbl
@@ -39,6 +40,8 @@ class Parcels:
             out_bbl -= take
             if head[0] <= 0 or (len(self.parcels) > 1 and head[0] <= 1e-9 * take):
                 self.parcels.popleft()
+        while len(self.parcels) > 1 and self.parcels[0][0] <= tol_bbl:
+            self.parcels.popleft()
         return foreign
 
     def match(self, level_bbl: float, share: float) -> None:

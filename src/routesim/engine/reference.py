@@ -272,7 +272,8 @@ class Network:
             state, farm = route.state, route.state.tank_farm
             if state.parcels is not None and farm is not None:
                 dt = now - self.updated_day
-                state.parcels.advance(state.inflow_bpd * dt, state.foreign_share, state.outflow_bpd * dt)
+                state.parcels.advance(state.inflow_bpd * dt, state.foreign_share, state.outflow_bpd * dt,
+                                      LEVEL_TOL_BBL + state.outflow_bpd * slack)
                 state.parcels.match(farm.level_bbl, state.foreign_share)
         for p in self.owing:
             assert p.backlog is not None
