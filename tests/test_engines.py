@@ -167,6 +167,10 @@ def rich_networks(draw, makeup=None):  # type: ignore[no-untyped-def]
             if joiners:
                 spec = raw["producers"][draw(st.sampled_from(joiners))]
                 spec["routes"] = [f"{name}/s1" if r == name else r for r in spec["routes"]]
+    for spec in raw["producers"].values():  # nominations: quotas on shared routes (issue #15)
+        if spec.get("routes") and draw(st.booleans()):
+            route = draw(st.sampled_from(spec["routes"])).split("/")[0]
+            spec["nominations_bpd"] = {route: draw(st.sampled_from([0.0]) | st.floats(0, 1.5e6))}
     ashore = [p for p, spec in raw["producers"].items() if p != "solo"
               and all(raw["routes"][r.split("/")[0]]["kind"] == "pipeline" for r in spec.get("routes", []))]
     if ashore and len(raw["producers"]) > 1 and draw(st.booleans()):  # a foreign shipper (issue #15)

@@ -300,3 +300,35 @@ def test_a_foreign_shipper_on_a_tanker_route_or_alone_is_refused_by_key():
     with pytest.raises(ScenarioError) as err:
         validate(raw)
     assert any(line.startswith("producers.ru.foreign: every producer is a foreign shipper") for line in err.value.issues)
+
+
+# ---------------------------------------------------------------- nominations: quotas on a shared route
+
+
+def nominated_raw(**top) -> dict:
+    """kz (1,000, which can also use ``alt``) nominates 600 on ``cpc``; ru (400) has only ``cpc`` (800)."""
+    raw = raw_scenario(routes={"cpc": pipeline(800.0), "alt": pipeline(1000.0, cost=5.0)}, horizon_days=20, **top)
+    raw["producers"] = {"kz": {"production_bpd": 1000.0, "nominations_bpd": {"cpc": 600.0}},
+                        "ru": {"production_bpd": 400.0, "routes": ["cpc"]}}
+    return raw
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_shared_route_is_shared_pro_rata_to_the_nominations(engine):
+    """At 800 the shares are 600:400 of the 1,000 nominated (by production they would be 571:229); cut to
+    half, 240 and 160."""
+    raw = nominated_raw(outages=[{"target": "cpc", "start_day": 10, "duration_days": 10, "capacity_factor": 0.5}])
+    s = validate(raw)
+    assert plan.planned_bpd(s)[1] == (pytest.approx(800 * 0.4, rel=REL), 0.0)
+    t = engine.simulate(s)
+    assert rates(t, 15)[1] == pytest.approx(400 * 0.4, rel=REL)
+    raw["producers"]["kz"]["nominations_bpd"] = {}
+    assert plan.planned_bpd(validate(raw))[1] == (pytest.approx(800 * 400 / 1400, rel=REL), 0.0)
+
+
+def test_a_nomination_on_a_route_out_of_reach_is_refused_by_key():
+    raw = nominated_raw()
+    raw["producers"]["ru"]["nominations_bpd"] = {"alt": 10.0}
+    with pytest.raises(ScenarioError) as err:
+        validate(raw)
+    assert any(line.startswith("producers.ru.nominations_bpd.alt: not a route it reaches") for line in err.value.issues)

@@ -107,6 +107,8 @@ class Model(NamedTuple):
     """[producer, route]: whether the producer reaches the route."""
     plan_bpd: np.ndarray
     """[producer, entry]: its planned flow (:mod:`.plan`) [bbl/day]."""
+    quota_bpd: np.ndarray
+    """[producer, entry]: its quota weight (plan.quotas_bpd; its production where it nominates none) [bbl/day]."""
     entry_plan_bpd: np.ndarray
     """Per entry: its planned intake, the producers' plans summed [bbl/day]."""
     route_plan_bpd: np.ndarray
@@ -305,6 +307,9 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
         plan_bpd=np.array(plans, dtype=np.float64).reshape(len(producers), len(entries)),
+        quota_bpd=np.array([q or [scenario.producers[p].production_bpd] * len(entries)
+                            for p, q in zip(producers, plan.quotas_bpd(scenario))],
+                           dtype=np.float64).reshape(len(producers), len(entries)),
         entry_plan_bpd=floats(list(plan.entry_plans_bpd(plans))),
         route_plan_bpd=floats(list(plan.route_plans_bpd(scenario, plans))),
         lag_days=floats([r.reroute_lag_days for r in routes]),
@@ -717,12 +722,13 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entr
 
 
 @_inline
-def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
+def _allocate(quotas, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
               entry_route, stranded_first, bufs, st_start, member, rooms):
     """Production per producer and flows [producer, entry] (dispatch.allocate), under the stretches'
     ``rooms``; ``bufs``: the buffers of :func:`_buffers`, made once a run (an allocation per event would cost
     more than the rest of it)."""
-    left, rest, offers, amounts, alone, others, second, asked, wants, active, fair, frozen, sub, trial, best, room = bufs
+    (left, rest, offers, amounts, alone, others, second, asked, wants, active, fair, frozen, sub, trial, best, room,
+     weights) = bufs
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
     for i in range(n_p):
@@ -747,6 +753,7 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
+            weights[i] = quotas[i, e]
         if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
             for i in range(n_p):
                 stranded = True
@@ -789,10 +796,11 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
 @_inline
 def _buffers(n_p, n_e, n_s):  # type: ignore[no-untyped-def]
     """The work buffers of :func:`_allocate`: left, rest, offers, amounts, alone, others, second, asked,
-    wants, active, fair, frozen, sub, trial, best, room (the stretches' rooms as entries take oil)."""
+    wants, active, fair, frozen, sub, trial, best, room (the stretches' rooms as entries take oil), weights
+    (the entry's quotas)."""
     return (np.empty(n_p), np.empty(n_e), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_p),
             np.empty(n_p), np.empty(n_e), np.empty((n_p, n_e)), np.empty(n_p, dtype=np.bool_), np.empty(n_p),
-            np.empty(n_p, dtype=np.bool_), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_s))
+            np.empty(n_p, dtype=np.bool_), np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_s), np.empty(n_p))
 
 
 @_inline
@@ -890,6 +898,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     node_working_bbl = m.node_working_bbl
     nominal_bpd = m.nominal_bpd
     plan_bpd = m.plan_bpd
+    quota_bpd = m.quota_bpd
     entry_plan_bpd = m.entry_plan_bpd
     route_plan_bpd = m.route_plan_bpd
     lag_days = m.lag_days
@@ -1308,7 +1317,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 if lag_days[r] > 0 and displaced and now < since + lag_days[r] - slack:  # within its reroute lag
                     cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap
-            _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
+            _allocate(quota_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
                       entry_route, stranded_first, bufs, stretch_start, stretch_member, rooms)
             for i in range(n_p):
                 drawn = 0.0

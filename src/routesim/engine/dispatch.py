@@ -41,6 +41,7 @@ class Supplier:
         weight: its quota weight on shared routes (its nominal production) [bbl/day].
         entries: indices of the entries (see :func:`allocate`) it may use.
         plan_bpd: its planned flow into each entry (empty: none) [bbl/day].
+        quotas: its quota weight in each entry, where it nominates (empty: ``weight`` in every entry) [bbl/day].
     """
 
     potential_bpd: float
@@ -49,6 +50,7 @@ class Supplier:
     weight: float
     entries: frozenset[int]
     plan_bpd: tuple[float, ...] = ()
+    quotas: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,10 @@ def allocate(suppliers: Sequence[Supplier], capacities_bpd: Sequence[float], rou
         drawn = sum(flow)
         return Allocation((min(one.potential_bpd, drawn) if one.full else one.potential_bpd,), (tuple(flow),))
     weights = [s.weight for s in suppliers]
+    nominated = any(s.quotas for s in suppliers)
     for e, capacity in enumerate(capacities_bpd):
+        if nominated:
+            weights = [s.quotas[e] if s.quotas else s.weight for s in suppliers]
         offers = [left[i] if e in s.entries else 0.0 for i, s in enumerate(suppliers)]
         above = rooms.get(routes[e], []) if rooms else []
         if stranded_first:

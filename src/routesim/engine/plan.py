@@ -31,6 +31,17 @@ def entries(scenario: Scenario) -> list[tuple[str, int]]:
             + [(n, capacity.SPARE) for n in feeds if scenario.routes[n].plan_bpd is not None])
 
 
+def quotas_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
+    """Per producer (in scenario order), its quota weight in each entry of :func:`entries`: its nomination
+    on the entry's route, else its production; all empty when no producer nominates (the weight is then its
+    production everywhere) [bbl/day]."""
+    if not any(p.nominations_bpd for p in scenario.producers.values()):
+        return tuple(() for _ in scenario.producers)
+    shared = entries(scenario)
+    return tuple(tuple(p.nominations_bpd.get(name, p.production_bpd) for name, _ in shared)
+                 for p in scenario.producers.values())
+
+
 def plan_cap_bpd(route: Route) -> float:
     """A route's plan as a cap on its planned part: ``plan_bpd``, inf without one [bbl/day]."""
     return math.inf if route.plan_bpd is None else route.plan_bpd
@@ -73,10 +84,10 @@ def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
     caps = [capacity.entry_part_bpd(steady_entry_bpd(name, scenario), scenario.routes[name].committed_bpd,
                                     plan_cap_bpd(scenario.routes[name]), part) for name, part in shared]
     suppliers = []
-    for producer, spec in scenario.producers.items():
+    for (producer, spec), quotas in zip(scenario.producers.items(), quotas_bpd(scenario)):
         reach = scenario.reach(producer)
         usable = frozenset(e for e, (name, _) in enumerate(shared) if name in reach)
-        suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable))
+        suppliers.append(Supplier(spec.production_bpd, True, False, spec.production_bpd, usable, quotas=quotas))
     number: dict[str, int] = {}
     routes = [number.setdefault(name, len(number)) for name, _ in shared]  # an entry's route, as a number
     above = {}

@@ -150,6 +150,8 @@ class Network:
         """Per producer, the entries of the routes it reaches."""
         assert plan.entries(scenario) == [(e.route.state.name, e.part) for e in self.entries]
         self.plans = plan.planned_bpd(scenario)
+        self.quotas = plan.quotas_bpd(scenario)
+        """Per producer, its quota weight in each entry (empty: its production everywhere)."""
         """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         self.entry_plans = plan.entry_plans_bpd(self.plans)
         self.route_plans = plan.route_plans_bpd(scenario, self.plans)
@@ -378,11 +380,12 @@ class Network:
                 cap = min(cap, entry_plan)
             capacities.append(cap)
         suppliers = []
-        for p, reachable, limit, potential, planned in zip(self.producers, self.reachable, limits, potentials,
-                                                            self.plans):
+        for p, reachable, limit, potential, planned, quotas in zip(self.producers, self.reachable, limits, potentials,
+                                                                    self.plans, self.quotas):
             bounds = p.storage.bounds
             usable = frozenset(e for e in reachable if self.entries[e].priority < limit)
-            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned))
+            suppliers.append(Supplier(potential, bounds.empty, bounds.full, p.spec.production_bpd, usable, planned,
+                                      quotas))
         above = {r.state.rank: [Stretch(m, room) for m, room in zip(r.state.members, r.state.rooms_bpd)]
                  for r in self.joined}
         alloc = allocate(suppliers, capacities, self.entry_routes, self.stranded_first, above)

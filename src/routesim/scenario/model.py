@@ -44,6 +44,11 @@ class Producer(Frozen):
     """Share of shut-in oil that can be made up later; the rest is lost at once [-]."""
     makeup_window_days: Positive | None = None
     """Oil not made up within this many days of being shut in is lost [days]; default: no limit."""
+    nominations_bpd: Annotated[dict[str, NonNegative], Field(strict=False)] = {}
+    """Per route it reaches, what it nominates there: its quota, to which the route's capacity is shared
+    among its shippers [bbl/day]; a route without one: its ``production_bpd``. A shipper whose oil can go
+    elsewhere nominates on a shared route only what it plans there (Kazakh crude in CPC beside the Russian
+    shippers, who have no other route)."""
     foreign: bool = False
     """A foreign shipper (Russian crude in CPC): its oil shares the routes' capacity, but its output, exports
     and revenue are not the country's, so no metric, money stream or budget figure counts them; its own
@@ -786,6 +791,10 @@ class Scenario(Frozen):
                 elif segment:
                     issues += self._joining_issues(where, route_name, segment)
                 seen.add(route_name)
+            for route_name in producer.nominations_bpd:
+                if route_name not in self.reach(name):
+                    issues.append(f"producers.{name}.nominations_bpd.{route_name}: not a route it reaches "
+                                  f"({', '.join(self.reach(name))})")
             if producer.foreign:
                 at_sea = [r for r in self.reach(name) if isinstance(self.routes[r], TankerShuttleRoute)]
                 if at_sea:
