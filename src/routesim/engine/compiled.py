@@ -109,6 +109,8 @@ class Model(NamedTuple):
     """[producer, entry]: its planned flow (:mod:`.plan`) [bbl/day]."""
     quota_bpd: np.ndarray
     """[producer, entry]: its quota weight (plan.quotas_bpd; its production where it nominates none) [bbl/day]."""
+    nominated: bool
+    """Some producer nominates: the quota weights differ by entry."""
     entry_plan_bpd: np.ndarray
     """Per entry: its planned intake, the producers' plans summed [bbl/day]."""
     route_plan_bpd: np.ndarray
@@ -206,6 +208,9 @@ class Names(NamedTuple):
     shuttles: list[str]
     targets: dict[str, int]
     route_index: dict[str, int]
+    foreign_routes: list[str]
+    """The routes a foreign shipper reaches, in file order."""
+    foreign_producers: tuple[str, ...]
 
 
 def lower(scenario: Scenario) -> tuple[Model, Names]:
@@ -307,6 +312,7 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
         window_days=floats([scenario.producers[p].makeup_window_days or math.inf for p in producers]),
         reach=np.array([[name in scenario.reach(p) for name in order] for p in producers], dtype=np.bool_),
         plan_bpd=np.array(plans, dtype=np.float64).reshape(len(producers), len(entries)),
+        nominated=any(p.nominations_bpd for p in scenario.producers.values()),
         quota_bpd=np.array([q or [scenario.producers[p].production_bpd] * len(entries)
                             for p, q in zip(producers, plan.quotas_bpd(scenario))],
                            dtype=np.float64).reshape(len(producers), len(entries)),
@@ -356,7 +362,8 @@ def lower(scenario: Scenario) -> tuple[Model, Names]:
     )
     names = Names(nodes, producers, [order[r] for r in range(n) if shuttles[r] is None], list(order),
                   [order[r] for r in range(n) if shuttles[r] is not None], targets,
-                  {name: r for r, name in enumerate(order)})
+                  {name: r for r, name in enumerate(order)}, scenario.foreign_routes(),
+                  tuple(producers[i] for i in foreign))
     return model, names
 
 
@@ -444,8 +451,8 @@ def simulate(scenario: Scenario, replication: int = 0) -> Trace:
         impairments=tuple(hits),
         backlog_bbl={p: owed[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
         backlog_net_bpd={p: owed_net[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
-        foreign_bpd={name: foreign[:rows, j].copy() for j, name in enumerate(scenario.foreign_routes())},
-        foreign_producers=tuple(p for i, p in enumerate(names.producers) if model.foreign[i]),
+        foreign_bpd={name: foreign[:rows, j].copy() for j, name in enumerate(names.foreign_routes)},
+        foreign_producers=names.foreign_producers,
     )
 
 
@@ -590,7 +597,7 @@ def _share(capacity, supplies, weights, out, active, fair):  # type: ignore[no-u
                 count -= 1
 
 
-@_inline
+@_jit
 def _level(amounts, supplies, weights, inside, k, frozen):  # type: ignore[no-untyped-def]
     """The water level of a share over the free suppliers of stretch ``k`` (all with ``inside``; dispatch._level)."""
     any_open = False
@@ -607,15 +614,14 @@ def _level(amounts, supplies, weights, inside, k, frozen):  # type: ignore[no-un
     return weighted if weighted > -math.inf else plain
 
 
-@_inline
+@_jit
 def _share_within(capacity, supplies, weights, out, active, fair, r, st_start, member, room,  # type: ignore[no-untyped-def]
                   frozen, sub, trial, best):
     """_share, with the producers passing each stretch of route ``r`` above its last together below its
-    ``room`` (dispatch.share_within); ``frozen``, ``sub``, ``trial`` and ``best`` are work buffers."""
+    ``room`` (dispatch.share_within), and what they take out of the rooms (dispatch._take); ``frozen``,
+    ``sub``, ``trial`` and ``best`` are work buffers. Called, not inlined: only routes that producers join
+    part-way need it, and inlined it would slow every other run's loop."""
     a, b = st_start[r], st_start[r + 1]
-    if b - a <= 1:
-        _share(capacity, supplies, weights, out, active, fair)
-        return
     n = len(supplies)
     out[:] = 0.0
     frozen[:] = False
@@ -642,9 +648,10 @@ def _share_within(capacity, supplies, weights, out, active, fair, r, st_start, m
                 out[i] = best[i]
                 frozen[i] = True
         k0 = best_k + 1
+    _take(r, out, st_start, member, room)
 
 
-@_inline
+@_jit
 def _take(r, amounts, st_start, member, room):  # type: ignore[no-untyped-def]
     """What ``amounts`` take of the room of each stretch of route ``r`` above its last (dispatch._take)."""
     for k in range(st_start[r], st_start[r + 1] - 1):
@@ -656,7 +663,107 @@ def _take(r, amounts, st_start, member, room):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entry_route,  # type: ignore[no-untyped-def]
+def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # type: ignore[no-untyped-def]
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first) without stretches (see :func:`_allocate`): the
+    capacities left to the others into ``rest``; ``asked`` [entry] and ``wants`` [producer, entry] are work
+    buffers."""
+    n_p, n_e = flows.shape
+    asked[:] = 0.0
+    wants[:, :] = 0.0
+    for i in range(n_p):
+        for e in range(n_e):
+            if usable[i, e]:
+                asked[e] += plan[i, e]
+    short = False
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            if usable[i, e] and asked[e] > 0:
+                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
+            total += wants[i, e]
+        if not left[i] >= total:
+            short = True
+    for e in range(n_e):
+        rest[e] = capacities[e]
+    if not short:
+        return
+    for i in range(n_p):
+        total = 0.0
+        for e in range(n_e):
+            total += wants[i, e]
+        if total <= 0:
+            continue
+        scale = 1.0 if left[i] >= total else left[i] / total
+        for e in range(n_e):
+            take = wants[i, e] * scale
+            flows[i, e] = take
+            rest[e] -= take
+        left[i] = max(left[i] - total * scale, 0.0)
+
+
+@_inline
+def _allocate(weights, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
+              entry_route, stranded_first, bufs):
+    """Production per producer and flows [producer, entry] (dispatch.allocate) where no producer joins a pipe
+    part-way and none nominates: :func:`_allocate_within` without its stretches and quotas, written apart
+    because those, inlined into the loop or called from it, slowed every run by a quarter (measured); the
+    agreement tests hold both to the reference. ``bufs``: the buffers of :func:`_buffers`, made once a run (an
+    allocation per event would cost more than the rest of it)."""
+    left, rest, offers, amounts, alone, others, second, asked, wants, active, fair = bufs[:11]
+    n_p, n_e = flows.shape
+    flows[:, :] = 0.0
+    for i in range(n_p):
+        left[i] = potential[i] if empty[i] else math.inf
+    _plans_first(plan, usable, capacities, left, flows, rest, asked, wants)
+    if n_p == 1:
+        supply = left[0]
+        drawn = 0.0
+        for e in range(n_e):
+            take = 0.0
+            if usable[0, e] and supply > 0 and rest[e] > 0:
+                take = min(rest[e], supply)
+            flows[0, e] += take
+            supply -= take
+        for e in range(n_e):
+            drawn += flows[0, e]
+        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        return
+    for e in range(n_e):
+        for i in range(n_p):
+            offers[i] = left[i] if usable[i, e] else 0.0
+        if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
+            for i in range(n_p):
+                stranded = True
+                for f in range(n_e):
+                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
+                        stranded = False
+                alone[i] = offers[i] if stranded else 0.0
+                others[i] = 0.0 if stranded else offers[i]
+            _share(rest[e], alone, weights, amounts, active, fair)
+            taken = 0.0
+            for i in range(n_p):
+                taken += amounts[i]
+            _share(rest[e] - taken, others, weights, second, active, fair)
+            for i in range(n_p):
+                amounts[i] = amounts[i] + second[i]
+        else:
+            _share(rest[e], offers, weights, amounts, active, fair)
+        for i in range(n_p):
+            if amounts[i] > 0:
+                flows[i, e] += amounts[i]
+                left[i] -= amounts[i]
+    for i in range(n_p):
+        if full[i]:
+            drawn = 0.0
+            for e in range(n_e):
+                drawn += flows[i, e]
+            production[i] = min(potential[i], drawn)
+        else:
+            production[i] = potential[i]
+
+
+@_inline
+def _plans_first_within(plan, usable, capacities, left, flows, rest, asked, wants, entry_route,  # type: ignore[no-untyped-def]
                  st_start, member, room, per):
     """Rule 4 of :mod:`.dispatch` (dispatch.plans_first), under the stretches' rooms of rule 5: the capacities
     left to the others into ``rest``; ``asked`` [entry], ``wants`` [producer, entry] and ``per`` [producer]
@@ -672,22 +779,8 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entr
         for e in range(n_e):
             if usable[i, e] and asked[e] > 0:
                 wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
-    n_r = len(st_start) - 1
-    for r in range(n_r):  # and to each stretch's room, from the head down
-        for k in range(st_start[r], st_start[r + 1] - 1):
-            total = 0.0
-            for i in range(n_p):
-                if member[k, i]:
-                    for e in range(n_e):
-                        if entry_route[e] == r:
-                            total += wants[i, e]
-            if total > room[k]:
-                scale = max(room[k], 0.0) / total
-                for i in range(n_p):
-                    if member[k, i]:
-                        for e in range(n_e):
-                            if entry_route[e] == r:
-                                wants[i, e] *= scale
+    if len(member) > 0:  # and to each stretch's room
+        _wants_within(wants, entry_route, st_start, member, room)
     short = False
     for i in range(n_p):
         total = 0.0
@@ -711,7 +804,37 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entr
             flows[i, e] = take
             rest[e] -= take
         left[i] = max(left[i] - total * scale, 0.0)
-    for r in range(n_r):
+    if len(member) > 0:
+        _plans_take(flows, entry_route, st_start, member, room, per)
+
+
+@_inline
+def _wants_within(wants, entry_route, st_start, member, room):  # type: ignore[no-untyped-def]
+    """The plans scaled down to each stretch's room, from the head down (dispatch.plans_first). Called, not
+    inlined, as :func:`_share_within`."""
+    n_p, n_e = wants.shape
+    for r in range(len(st_start) - 1):
+        for k in range(st_start[r], st_start[r + 1] - 1):
+            total = 0.0
+            for i in range(n_p):
+                if member[k, i]:
+                    for e in range(n_e):
+                        if entry_route[e] == r:
+                            total += wants[i, e]
+            if total > room[k]:
+                scale = max(room[k], 0.0) / total
+                for i in range(n_p):
+                    if member[k, i]:
+                        for e in range(n_e):
+                            if entry_route[e] == r:
+                                wants[i, e] *= scale
+
+
+@_inline
+def _plans_take(flows, entry_route, st_start, member, room, per):  # type: ignore[no-untyped-def]
+    """What the plans filled take of each stretch's room (dispatch.plans_first)."""
+    n_p, n_e = flows.shape
+    for r in range(len(st_start) - 1):
         if st_start[r + 1] - st_start[r] > 1:
             for i in range(n_p):
                 per[i] = 0.0
@@ -722,21 +845,67 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entr
 
 
 @_inline
-def _allocate(quotas, plan, usable, potential, empty, full, capacities, production, flows,  # type: ignore[no-untyped-def]
-              entry_route, stranded_first, bufs, st_start, member, rooms):
-    """Production per producer and flows [producer, entry] (dispatch.allocate), under the stretches'
-    ``rooms``; ``bufs``: the buffers of :func:`_buffers`, made once a run (an allocation per event would cost
-    more than the rest of it)."""
-    (left, rest, offers, amounts, alone, others, second, asked, wants, active, fair, frozen, sub, trial, best, room,
-     weights) = bufs
+def _fill_within(quotas, usable, capacities, flows, entry_route, stranded_first, bufs, st_start,  # type: ignore[no-untyped-def]
+                 member):
+    """The entries' shares under the stretches' rooms (dispatch.allocate, rules 1, 2 and 5), into ``flows``
+    and out of the buffers ``left`` and ``room`` (see :func:`_allocate`)."""
+    left, rest, offers, amounts, alone, others, second, _, _, active, fair, frozen, sub, trial, best, room, weights = bufs
+    n_p, n_e = flows.shape
+    for e in range(n_e):
+        r = entry_route[e]
+        joined = st_start[r + 1] - st_start[r] > 1
+        for i in range(n_p):
+            offers[i] = left[i] if usable[i, e] else 0.0
+            weights[i] = quotas[i, e]
+        if stranded_first:  # those with no other open route first, then the others
+            for i in range(n_p):
+                stranded = True
+                for f in range(n_e):
+                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
+                        stranded = False
+                alone[i] = offers[i] if stranded else 0.0
+                others[i] = 0.0 if stranded else offers[i]
+            if joined:
+                _share_within(rest[e], alone, weights, amounts, active, fair, r, st_start, member, room, frozen,
+                              sub, trial, best)
+            else:
+                _share(rest[e], alone, weights, amounts, active, fair)
+            taken = 0.0
+            for i in range(n_p):
+                taken += amounts[i]
+            if joined:
+                _share_within(rest[e] - taken, others, weights, second, active, fair, r, st_start, member, room,
+                              frozen, sub, trial, best)
+            else:
+                _share(rest[e] - taken, others, weights, second, active, fair)
+            for i in range(n_p):
+                amounts[i] = amounts[i] + second[i]
+        elif joined:
+            _share_within(rest[e], offers, weights, amounts, active, fair, r, st_start, member, room, frozen, sub,
+                          trial, best)
+        else:
+            _share(rest[e], offers, weights, amounts, active, fair)
+        for i in range(n_p):
+            if amounts[i] > 0:
+                flows[i, e] += amounts[i]
+                left[i] -= amounts[i]
+
+
+@_jit
+def _allocate_within(quotas, plan, usable, potential, empty, full, capacities, production,  # type: ignore[no-untyped-def]
+                     flows, entry_route, stranded_first, bufs, st_start, member, rooms):
+    """Production per producer and flows [producer, entry] (dispatch.allocate) with quotas by entry and under
+    the stretches' ``rooms``: where producers join a pipe part-way or nominate (else :func:`_allocate`);
+    called, not inlined. ``bufs``: the buffers of :func:`_buffers`."""
+    left, rest, asked, wants, sub, room = bufs[0], bufs[1], bufs[7], bufs[8], bufs[12], bufs[15]
     n_p, n_e = flows.shape
     flows[:, :] = 0.0
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
     for k in range(len(rooms)):
         room[k] = rooms[k]
-    _plans_first(plan, usable, capacities, left, flows, rest, asked, wants, entry_route, st_start, member, room,
-                 sub)
+    _plans_first_within(plan, usable, capacities, left, flows, rest, asked, wants, entry_route, st_start, member,
+                        room, sub)
     if n_p == 1:
         supply = left[0]
         drawn = 0.0
@@ -750,39 +919,7 @@ def _allocate(quotas, plan, usable, potential, empty, full, capacities, producti
             drawn += flows[0, e]
         production[0] = min(potential[0], drawn) if full[0] else potential[0]
         return
-    for e in range(n_e):
-        for i in range(n_p):
-            offers[i] = left[i] if usable[i, e] else 0.0
-            weights[i] = quotas[i, e]
-        if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
-            for i in range(n_p):
-                stranded = True
-                for f in range(n_e):
-                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
-                        stranded = False
-                alone[i] = offers[i] if stranded else 0.0
-                others[i] = 0.0 if stranded else offers[i]
-            r = entry_route[e]
-            _share_within(rest[e], alone, weights, amounts, active, fair, r, st_start, member, room, frozen, sub,
-                          trial, best)
-            _take(r, amounts, st_start, member, room)
-            taken = 0.0
-            for i in range(n_p):
-                taken += amounts[i]
-            _share_within(rest[e] - taken, others, weights, second, active, fair, r, st_start, member, room, frozen,
-                          sub, trial, best)
-            _take(r, second, st_start, member, room)
-            for i in range(n_p):
-                amounts[i] = amounts[i] + second[i]
-        else:
-            r = entry_route[e]
-            _share_within(rest[e], offers, weights, amounts, active, fair, r, st_start, member, room, frozen, sub,
-                          trial, best)
-            _take(r, amounts, st_start, member, room)
-        for i in range(n_p):
-            if amounts[i] > 0:
-                flows[i, e] += amounts[i]
-                left[i] -= amounts[i]
+    _fill_within(quotas, usable, capacities, flows, entry_route, stranded_first, bufs, st_start, member)
     for i in range(n_p):
         if full[i]:
             drawn = 0.0
@@ -873,6 +1010,62 @@ def _pop(heap_t, heap_s, heap_k, heap_a, size):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def _advance_parcels(foreign_route, foreign_pipe, farm, inflow, outflow, level, in_share, par_v, par_s,  # type: ignore[no-untyped-def]
+                     par_head, par_n, dt, slack):
+    """Whose oil each tank farm holds after ``dt``, first in first out (Parcels.advance, Parcels.match);
+    False if a ring needs more room. Called, not inlined, as :func:`_share_within`."""
+    cap = par_v.shape[1]
+    for j in range(len(foreign_route)):
+        r = foreign_route[j]
+        f = farm[r]
+        if f < 0:
+            continue
+        if par_n[j] + 1 > cap:
+            return False
+        got, gone = inflow[r] * dt, outflow[foreign_pipe[j]] * dt
+        if got > 0:
+            k = (par_head[j] + par_n[j] - 1) % cap
+            if par_n[j] > 0 and abs(par_s[j, k] - in_share[j]) < SAME_SHARE:
+                par_v[j, k] += got
+            else:
+                k = (par_head[j] + par_n[j]) % cap
+                par_v[j, k], par_s[j, k] = got, in_share[j]
+                par_n[j] += 1
+        while gone > 0 and par_n[j] > 0:
+            k = par_head[j]
+            take = min(par_v[j, k], gone)
+            par_v[j, k] -= take
+            gone -= take
+            if par_v[j, k] <= 0 or (par_n[j] > 1 and par_v[j, k] <= 1e-9 * take):
+                par_head[j] = (k + 1) % cap
+                par_n[j] -= 1
+        while par_n[j] > 1 and par_v[j, par_head[j]] <= LEVEL_TOL_BBL + outflow[foreign_pipe[j]] * slack:
+            par_head[j] = (par_head[j] + 1) % cap
+            par_n[j] -= 1
+        if level[f] <= 0:
+            par_n[j] = 0
+            continue
+        total = 0.0
+        for q in range(par_n[j]):
+            total += par_v[j, (par_head[j] + q) % cap]
+        gap = level[f] - total
+        while gap < 0 and par_n[j] > 0:
+            k = (par_head[j] + par_n[j] - 1) % cap
+            cut = min(par_v[j, k], -gap)
+            par_v[j, k] -= cut
+            gap += cut
+            if par_v[j, k] <= 0:
+                par_n[j] -= 1
+        if gap > 0:
+            if par_n[j] > 0:
+                par_v[j, (par_head[j] + par_n[j] - 1) % cap] += gap
+            else:
+                par_v[j, par_head[j]], par_s[j, par_head[j]] = gap, in_share[j]
+                par_n[j] = 1
+    return True
+
+
+@_jit
 def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyped-def]
     """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
     rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day),
@@ -899,6 +1092,7 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
     nominal_bpd = m.nominal_bpd
     plan_bpd = m.plan_bpd
     quota_bpd = m.quota_bpd
+    generic = m.nominated or len(m.stretch_first) > 0  # stretches or quotas: the allocation that has them
     entry_plan_bpd = m.entry_plan_bpd
     route_plan_bpd = m.route_plan_bpd
     lag_days = m.lag_days
@@ -1093,56 +1287,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 elif lv >= node_capacity_bbl[j] - tol[j]:
                     lv = node_capacity_bbl[j]
                 level[j] = lv
-            for j in range(n_f):  # whose oil the tanks hold, first in first out (Parcels.advance, .match)
-                r = foreign_route[j]
-                f = farm[r]
-                if f < 0:
-                    continue
-                if par_n[j] + 1 > cap_seg:
-                    status = 2
-                    break
-                dt = now - updated
-                got, gone = inflow[r] * dt, outflow[foreign_pipe[j]] * dt
-                if got > 0:
-                    k = (par_head[j] + par_n[j] - 1) % cap_seg
-                    if par_n[j] > 0 and abs(par_s[j, k] - in_share[j]) < SAME_SHARE:
-                        par_v[j, k] += got
-                    else:
-                        k = (par_head[j] + par_n[j]) % cap_seg
-                        par_v[j, k], par_s[j, k] = got, in_share[j]
-                        par_n[j] += 1
-                while gone > 0 and par_n[j] > 0:
-                    k = par_head[j]
-                    take = min(par_v[j, k], gone)
-                    par_v[j, k] -= take
-                    gone -= take
-                    if par_v[j, k] <= 0 or (par_n[j] > 1 and par_v[j, k] <= 1e-9 * take):
-                        par_head[j] = (k + 1) % cap_seg
-                        par_n[j] -= 1
-                while par_n[j] > 1 and par_v[j, par_head[j]] <= LEVEL_TOL_BBL + outflow[foreign_pipe[j]] * slack:
-                    par_head[j] = (par_head[j] + 1) % cap_seg
-                    par_n[j] -= 1
-                if level[f] <= 0:
-                    par_n[j] = 0
-                    continue
-                total = 0.0
-                for q in range(par_n[j]):
-                    total += par_v[j, (par_head[j] + q) % cap_seg]
-                gap = level[f] - total
-                while gap < 0 and par_n[j] > 0:
-                    k = (par_head[j] + par_n[j] - 1) % cap_seg
-                    cut = min(par_v[j, k], -gap)
-                    par_v[j, k] -= cut
-                    gap += cut
-                    if par_v[j, k] <= 0:
-                        par_n[j] -= 1
-                if gap > 0:
-                    if par_n[j] > 0:
-                        par_v[j, (par_head[j] + par_n[j] - 1) % cap_seg] += gap
-                    else:
-                        par_v[j, par_head[j]], par_s[j, par_head[j]] = gap, in_share[j]
-                        par_n[j] = 1
-            if status == 2:
+            if n_f > 0 and not _advance_parcels(foreign_route, foreign_pipe, farm, inflow, outflow, level, in_share,
+                                                par_v, par_s, par_head, par_n, now - updated, slack):
+                status = 2
                 break
             if any_makeup:
                 grow = False
@@ -1317,8 +1464,12 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 if lag_days[r] > 0 and displaced and now < since + lag_days[r] - slack:  # within its reroute lag
                     cap = min(cap, entry_plan_bpd[e])
                 capacities[e] = cap
-            _allocate(quota_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
-                      entry_route, stranded_first, bufs, stretch_start, stretch_member, rooms)
+            if generic:
+                _allocate_within(quota_bpd, plan_bpd, usable, potential, empty, full, capacities, production,
+                                 flows, entry_route, stranded_first, bufs, stretch_start, stretch_member, rooms)
+            else:
+                _allocate(nominal_bpd, plan_bpd, usable, potential, empty, full, capacities, production, flows,
+                          entry_route, stranded_first, bufs)
             for i in range(n_p):
                 drawn = 0.0
                 for e in range(n_e):
