@@ -61,15 +61,17 @@ def _window(scenario: Scenario, start: dt.date, end: dt.date) -> tuple[float, fl
     return day(start), day(end)
 
 
-def loaded_bbl(scenario: Scenario, trace: Trace, route: str, start: dt.date, end: dt.date) -> float:
-    """What ``route`` loaded (a pipeline: what left its terminal or its end; a tanker route: cargoes
-    lifted) between two dates [bbl]."""
+def loaded_bbl(scenario: Scenario, trace: Trace, route: str, start: dt.date, end: dt.date,
+               country: bool = False) -> float:
+    """What ``route`` loaded (a pipeline: what left its terminal or its end, every shipper's, or with
+    ``country`` only the country's oil; a tanker route: cargoes lifted) between two dates [bbl]."""
     a, b = _window(scenario, start, end)
     spec = scenario.routes[route]
     if isinstance(spec, TankerShuttleRoute):
         loads = trace.loads[route]
         return spec.tanker_capacity_bbl * float(np.count_nonzero((loads >= a) & (loads < b)))
-    cum = measure.cumulative(trace, trace.flows_bpd[route], np.array([a, b]))
+    flow = trace.country_flow_bpd(route) if country else trace.flows_bpd[route]
+    cum = measure.cumulative(trace, flow, np.array([a, b]))
     return float(cum[1] - cum[0])
 
 
@@ -116,8 +118,8 @@ def route_share(scenario: Scenario, trace: Trace, route: str, start: dt.date, en
 def simulated(row: Reported, scenario: Scenario, trace: Trace) -> float:
     """The simulated value of ``row``'s figure, in ``row.unit``."""
     s, t, r, a, b = scenario, trace, row.route, row.start, row.end
-    if row.figure == "loaded_mt":
-        return loaded_bbl(s, t, r, a, b) / s.routes[r].bbl_per_tonne / 1e6
+    if row.figure in ("loaded_mt", "country_loaded_mt"):
+        return loaded_bbl(s, t, r, a, b, row.figure == "country_loaded_mt") / s.routes[r].bbl_per_tonne / 1e6
     if row.figure == "shut_in_kt":  # the fields that cut are CPC's: CPC Blend
         return shut_in_bbl(s, t, a, b) / BBL_PER_TONNE_CPC_BLEND / 1e3
     if row.figure == "zero_loading_days":
@@ -132,7 +134,7 @@ def simulated(row: Reported, scenario: Scenario, trace: Trace) -> float:
 
 
 STATUSES = ("check", "miss", "contrast")
-FIGURES = ("loaded_mt", "shut_in_kt", "zero_loading_days", "days_to_cut", "days_to_fill", "route_share_percent")
+FIGURES = ("loaded_mt", "country_loaded_mt", "shut_in_kt", "zero_loading_days", "days_to_cut", "days_to_fill", "route_share_percent")
 
 
 def read_reported(path: str | Path) -> list[Reported]:
