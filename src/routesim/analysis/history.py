@@ -134,7 +134,8 @@ def simulated(row: Reported, scenario: Scenario, trace: Trace) -> float:
 
 
 STATUSES = ("check", "miss", "contrast")
-FIGURES = ("loaded_mt", "country_loaded_mt", "shut_in_kt", "zero_loading_days", "days_to_cut", "days_to_fill", "route_share_percent")
+FIGURES = ("loaded_mt", "country_loaded_mt", "shut_in_kt", "zero_loading_days", "days_to_cut", "days_to_fill",
+           "route_share_percent")
 
 
 def read_reported(path: str | Path) -> list[Reported]:
