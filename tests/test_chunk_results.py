@@ -36,6 +36,7 @@ CASES = {
     "make-up by some producers, discounted": ("network.yaml", [
         "horizon_days=60", INCIDENTS, "producers.tengiz.max_production_bpd=800000",
         "producers.other_fields.max_production_bpd=400000", "fiscal.discount_rate_per_year=0.1"]),
+    "a foreign shipper joining part-way, quotas": ("cpc-shippers.yaml", ["horizon_days=90", INCIDENTS]),
 }
 
 

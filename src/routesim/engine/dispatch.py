@@ -119,7 +119,8 @@ def share_within(capacity: float, supplies: Sequence[float], weights: Sequence[f
 
     Progressive filling: every supplier's amount rises with one water level (pro rata to its weight, up to
     its supply); the cap (a stretch, or ``capacity`` over everyone) that the lowest level fills freezes its
-    members there, and the others go on rising under the caps below it.
+    members there, and the others go on rising under the caps below it. Its sums run in index order, as
+    the compiled engine's do.
     """
     if not stretches:
         return share(capacity, supplies, weights)
@@ -138,7 +139,7 @@ def share_within(capacity: float, supplies: Sequence[float], weights: Sequence[f
         assert best is not None
         _, k, amounts = best
         for i in caps[k].members - frozen:
-            out[i] = amounts[i]  # (sums above run in index order, as the compiled engine's)
+            out[i] = amounts[i]
         frozen |= caps[k].members
         caps = caps[k + 1:]
     return out

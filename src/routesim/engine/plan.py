@@ -56,11 +56,6 @@ def joining(scenario: Scenario, name: str) -> tuple[tuple[int, ...], tuple[froze
     return starts, tuple(frozenset(i for i, j in at.items() if j <= start) for start in starts[:-1])
 
 
-def stretches(scenario: Scenario, name: str, rooms_bpd: tuple[float, ...]) -> list[Stretch]:
-    """Route ``name``'s stretches above its last joining point, given every stretch's room (the last too)."""
-    return [Stretch(members, room) for members, room in zip(joining(scenario, name)[1], rooms_bpd)]
-
-
 def steady_entry_bpd(name: str, scenario: Scenario) -> float:
     """What route ``name`` takes from producers in the steady state: what it carries with every part up
     (below the last joining point, where producers join part-way) [bbl/day]."""
@@ -93,9 +88,10 @@ def planned_bpd(scenario: Scenario) -> tuple[tuple[float, ...], ...]:
     above = {}
     for name, r in number.items():
         route = scenario.routes[name]
-        starts, _ = joining(scenario, name)
+        starts, passing = joining(scenario, name)
         if isinstance(route, PipelineRoute) and starts != (0,):
-            above[r] = stretches(scenario, name, capacity.stretches_bpd(name, route, {}, starts))
+            rooms = capacity.stretches_bpd(name, route, {}, starts)
+            above[r] = [Stretch(members, room) for members, room in zip(passing, rooms)]
     return allocate(suppliers, caps, routes, scenario.sharing_rule == "stranded_first", above).flows_bpd
 
 

@@ -150,9 +150,9 @@ class Network:
         """Per producer, the entries of the routes it reaches."""
         assert plan.entries(scenario) == [(e.route.state.name, e.part) for e in self.entries]
         self.plans = plan.planned_bpd(scenario)
+        """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         self.quotas = plan.quotas_bpd(scenario)
         """Per producer, its quota weight in each entry (empty: its production everywhere)."""
-        """Per producer, its planned flow into each entry: the steady state's (:mod:`.plan`)."""
         self.entry_plans = plan.entry_plans_bpd(self.plans)
         self.route_plans = plan.route_plans_bpd(scenario, self.plans)
         """Each entry's and each route's planned intake [bbl/day]."""

@@ -310,13 +310,15 @@ def daily_names(scenario: Scenario) -> tuple[str, ...]:
 
 
 def backlog_by_day(scenario: Scenario, traces: list[Trace]) -> np.ndarray:
-    """Barrels owed at each day's end, every producer that makes up oil together, in each trace
-    [n x days]: each backlog moves linearly between records."""
+    """Barrels owed at each day's end, every producer of the country that makes up oil together, in each
+    trace [n x days]: each backlog moves linearly between records."""
     ends = day_edges(scenario.horizon_days)[1:]
     out = np.zeros((len(traces), len(ends)))
     for i, t in enumerate(traces):
         at = np.clip(np.searchsorted(t.times, ends, side="right") - 1, 0, len(t.times) - 1)
         for p in t.backlog_bbl:
+            if p in t.foreign_producers:
+                continue
             out[i] += t.backlog_bbl[p][at] + t.backlog_net_bpd[p][at] * (ends - t.times[at])
     return out
 
