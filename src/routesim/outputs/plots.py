@@ -633,20 +633,36 @@ def _network_producers(ax: Axes, result: RunResult, rows: dict[str, int]) -> Non
     for (name, producer), y, color in zip(s.producers.items(), ys, distinct_colors(len(s.producers), PRODUCER_COLORS)):
         key = f"{name}_production_bpd" if f"{name}_production_bpd" in result.series else "production_bpd"
         for route in s.reach(name):
-            ax.plot([1.55, 2.3], [y, rows[route]], color=color, linewidth=1.4, alpha=0.85, zorder=1,
-                    gid=f"link {name} {route}")
-        ax.text(0.05, y, f"{display_name(name)}\n{_kbpd(producer.production_bpd)} capacity\n"
+            ax.plot([1.55, _joining_x(s, name, route)], [y, rows[route]], color=color, linewidth=1.4, alpha=0.85,
+                    zorder=1, gid=f"link {name} {route}")
+        foreign = "\nforeign shipper" if producer.foreign else ""
+        ax.text(0.05, y, f"{display_name(name)}{foreign}\n{_kbpd(producer.production_bpd)} capacity\n"
                 f"{_kbpd(float(np.mean(result.daily_mean(key))))} produced (mean)\n"
                 f"storage {producer.storage_bbl / 1e6:,.1f} M bbl", va="center", ha="left", fontsize=8,
                 bbox={"boxstyle": "round", "facecolor": "#f2f2f2", "edgecolor": color, "linewidth": 1.6}, zorder=3,
                 gid=f"producer {name}")
 
 
+def _part_xs(s: Scenario, route: str) -> np.ndarray:
+    """Where a route's parts (:func:`_parts`) sit along its line."""
+    n = len(_parts(s, route))
+    return np.linspace(3.4, 8.0, n) if n > 1 else np.array([5.7])
+
+
+def _joining_x(s: Scenario, producer: str, route: str) -> float:
+    """Where ``producer``'s oil enters ``route``'s line: its start, or just above the segment it joins at."""
+    k = s.joins_at(producer, route)
+    if k == 0:
+        return 2.3
+    xs = _part_xs(s, route)
+    return float((xs[k - 1] + xs[k]) / 2)
+
+
 def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow: float, width: float) -> None:
     """One route: its line from the junction to the sale point, its parts in order, and its figures."""
     r = s.routes[route]
     parts = _parts(s, route)
-    xs = np.linspace(3.4, 8.0, len(parts)) if len(parts) > 1 else np.array([5.7])
+    xs = _part_xs(s, route)
     sea = next((x for x, part in zip(xs, parts) if part[0] == "tankers"), None)
     ax.plot([2.3, 8.9 if sea is None else sea], [y, y], color=color, linewidth=width, solid_capstyle="butt", zorder=2,
             gid=f"route {route}")
@@ -657,7 +673,8 @@ def _network_route(ax: Axes, s: Scenario, route: str, y: float, color: str, flow
     ax.text(2.35, y + 0.2, f"{display_name(route)}: {kind}, capacity {_kbpd(r.capacity_bpd)}{_binding(r)}{committed}, "
             f"transit {r.total_transit_days:g} d", fontsize=9, fontweight="bold", color=_status(s, route), va="bottom")
     ax.plot(8.9, y, marker=">", markersize=9, color=color, zorder=3)
-    ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}", va="center", fontsize=9)
+    whose = "\n(the country's oil)" if route in s.foreign_routes() else ""
+    ax.text(9.05, y, f"sold: mean\n{_kbpd(flow)}{whose}", va="center", fontsize=9)
     for x, part in zip(xs, parts):
         _network_part(ax, s, route, x, y, part)
 
