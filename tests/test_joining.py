@@ -332,3 +332,17 @@ def test_a_nomination_on_a_route_out_of_reach_is_refused_by_key():
     with pytest.raises(ScenarioError) as err:
         validate(raw)
     assert any(line.startswith("producers.ru.nominations_bpd.alt: not a route it reaches") for line in err.value.issues)
+
+
+def test_the_daily_series_keep_every_shippers_oil_apart_from_the_countrys():
+    """``cpc_loaded_bpd`` is what leaves the terminal, ru's oil included; ``cpc_exported_bpd`` the country's."""
+    from routesim.runs import montecarlo
+
+    s = validate(foreign_raw())
+    daily = montecarlo.run_replication(s, 0, engine="simpy").daily
+    t = reference.simulate(s)
+    edges = measure.day_edges(40.0)
+    assert np.allclose(daily["cpc_loaded_bpd"], np.diff(measure.cumulative(t, t.flows_bpd["cpc"], edges)), rtol=REL)
+    assert np.allclose(daily["cpc_loaded_bpd"] - daily["cpc_exported_bpd"],
+                       np.diff(measure.cumulative(t, t.foreign_bpd["cpc"], edges)), rtol=1e-9, atol=1e-6)
+    assert "cpc_loaded_bpd" not in montecarlo.run_replication(validate(joined_raw()), 0).daily

@@ -294,6 +294,7 @@ def daily_names(scenario: Scenario) -> tuple[str, ...]:
         *(f"{r}_exported_bpd" for r in routes),
         *(f"baseline_{r}_exported_bpd" for r in routes),
         "exported_bpd",
+        *(f"{r}_loaded_bpd" for r in scenario.foreign_routes()),
         *(f"{r}_availability" for r in by_netback),
         "storage_bbl",
         *(f"{n}_storage_bbl" for n in nodes if len(nodes) > 1),
@@ -351,6 +352,8 @@ def daily(
     series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
     series.update({f"baseline_{r}_exported_bpd": v / width for r, v in baseline.exported_by_day.items()})
     series["exported_bpd"] = sum(exported.values()) / width
+    series.update({f"{r}_loaded_bpd": np.diff(cumulative(trace, trace.flows_bpd[r], edges)) / width
+                   for r in scenario.foreign_routes()})
     series.update({f"{r}_availability": np.diff(cumulative(trace, f, edges)) / width
                    for r, f in trace.capacity_factor.items()})
     series["storage_bbl"] = level_at(trace, edges[1:])
@@ -401,6 +404,8 @@ class ChunkMeasured:
     """Per route, barrels reaching the sale point in each output day [bbl]."""
     impaired_by_day: dict[str, np.ndarray]
     """Per route, the share of each output day with any impairment [-]."""
+    loaded_by_day: dict[str, np.ndarray]
+    """Per route a foreign shipper reaches, every shipper's oil leaving it in each output day [bbl/day]."""
     availability_by_day: dict[str, np.ndarray]
     """Per route, the mean available capacity share of each output day [-]."""
     production_by_day: dict[str, np.ndarray]
@@ -553,16 +558,18 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     shuttles = [r for r in names if r not in pipes]
     producers, nodes = list(first.production), list(first.levels_bbl)
     several = producers if len(producers) > 1 else []
+    foreign = scenario.foreign_routes()
     # Rates to integrate, in column order: total production, each producer (if several), each pipeline's
-    # flow, each route's capacity factor; then each route's "impaired" indicator.
+    # flow (the country's oil), each route a foreign shipper reaches (every shipper's), each route's
+    # capacity factor; then each route's "impaired" indicator.
     columns = [np.array([t.production_bpd, *(t.production[p] for p in several), *(t.country_flow_bpd(r) for r in pipes),
-                         *(t.capacity_factor[r] for r in names)]) for t in traces]
+                         *(t.flows_bpd[r] for r in foreign), *(t.capacity_factor[r] for r in names)]) for t in traces]
     # Query points: each column at the day edges shifted by its transit (pipelines' flows are sold later),
     # then at the horizon.
     shifts = sorted({0.0, *(scenario.routes[r].total_transit_days for r in pipes)})
     queries = np.array([np.append(edges - s, h) for s in shifts])  # [shifts x days + 2]
     column_shift = [0] * (1 + len(several)) + [shifts.index(scenario.routes[r].total_transit_days) for r in pipes]
-    column_shift += [0] * len(names)
+    column_shift += [0] * (len(foreign) + len(names))
     # The "impaired" indicators are wanted by day only when disruptions move prices; else at the horizon.
     by_day_indicator = bool(scenario.market.disruption_effects)
     column_shift += [0 if by_day_indicator else -1] * len(names)
@@ -574,6 +581,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     total = next(col)
     per_producer = {p: next(col) for p in several}
     flow = {r: next(col) for r in pipes}
+    loaded = {r: next(col) for r in foreign}
     factor = {r: next(col) for r in names}
     impaired = {r: next(col) for r in names}
 
@@ -618,6 +626,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         exported_by_day={r: by_day[r] for r in names},
         impaired_by_day={r: np.diff(impaired[r][:, : days + 1], axis=1) / width for r in names}
         if by_day_indicator else {},
+        loaded_by_day={r: np.diff(v[:, : days + 1], axis=1) / width for r, v in loaded.items()},
         availability_by_day={r: np.diff(factor[r][:, : days + 1], axis=1) / width for r in first.capacity_factor},
         production_by_day={"": np.diff(total[:, : days + 1], axis=1) / width,
                            **{p: np.diff(v[:, : days + 1], axis=1) / width for p, v in per_producer.items()}},
@@ -646,6 +655,7 @@ def chunk_daily(
     series = {f"{r}_exported_bpd": v / width for r, v in exported.items()}
     series.update({f"baseline_{r}_exported_bpd": v / width for r, v in baseline.exported_by_day.items()})
     series["exported_bpd"] = sum(exported.values()) / width
+    series.update({f"{r}_loaded_bpd": v for r, v in run.loaded_by_day.items()})
     series.update({f"{r}_availability": v for r, v in run.availability_by_day.items()})
     series["storage_bbl"] = run.storage_by_day[""]
     series.update({f"{n.replace('/', '_')}_storage_bbl": v for n, v in run.storage_by_day.items() if n})
