@@ -151,7 +151,7 @@ def _level(amounts: Sequence[float], supplies: Sequence[float], weights: Sequenc
     open_ = [i for i in free if amounts[i] < supplies[i]]
     if not open_:
         return math.inf
-    weighted = [amounts[i] / weights[i] for i in open_ if weights[i] > 0]
+    weighted = [float(amounts[i]) / float(weights[i]) for i in open_ if weights[i] > 0]  # inf, unwarned, past the floats
     return max(weighted) if weighted else max(amounts[i] for i in open_)
 
 
