@@ -663,30 +663,39 @@ def _take(r, amounts, st_start, member, room):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # type: ignore[no-untyped-def]
-    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first) without stretches (see :func:`_allocate`): the
-    capacities left to the others into ``rest``; ``asked`` [entry] and ``wants`` [producer, entry] are work
-    buffers."""
-    n_p, n_e = flows.shape
+def _plan_wants(plan, usable, capacities, asked, wants):  # type: ignore[no-untyped-def]
+    """Each producer's plans into the entries it may use, scaled down to an entry's capacity where they ask
+    more (dispatch.plans_first), into ``wants``; ``asked`` is a work buffer."""
+    n_p, n_e = wants.shape
     asked[:] = 0.0
     wants[:, :] = 0.0
     for i in range(n_p):
         for e in range(n_e):
             if usable[i, e]:
                 asked[e] += plan[i, e]
+    for i in range(n_p):
+        for e in range(n_e):
+            if usable[i, e] and asked[e] > 0:
+                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
+
+
+@_inline
+def _fill_plans(capacities, left, flows, rest, wants):  # type: ignore[no-untyped-def]
+    """If a producer cannot send its ``wants``, fill every producer's first, into ``flows`` and out of
+    ``left``; the capacities left to the others into ``rest``. Returns whether it filled them
+    (dispatch.plans_first)."""
+    n_p, n_e = flows.shape
     short = False
     for i in range(n_p):
         total = 0.0
         for e in range(n_e):
-            if usable[i, e] and asked[e] > 0:
-                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
             total += wants[i, e]
         if not left[i] >= total:
             short = True
     for e in range(n_e):
         rest[e] = capacities[e]
     if not short:
-        return
+        return False
     for i in range(n_p):
         total = 0.0
         for e in range(n_e):
@@ -699,6 +708,60 @@ def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # 
             flows[i, e] = take
             rest[e] -= take
         left[i] = max(left[i] - total * scale, 0.0)
+    return True
+
+
+@_inline
+def _plans_first(plan, usable, capacities, left, flows, rest, asked, wants):  # type: ignore[no-untyped-def]
+    """Rule 4 of :mod:`.dispatch` (dispatch.plans_first) without stretches (see :func:`_allocate`): the
+    capacities left to the others into ``rest``; ``asked`` [entry] and ``wants`` [producer, entry] are work
+    buffers."""
+    _plan_wants(plan, usable, capacities, asked, wants)
+    _fill_plans(capacities, left, flows, rest, wants)
+
+
+@_inline
+def _split_stranded(e, usable, entry_route, capacities, offers, alone, others):  # type: ignore[no-untyped-def]
+    """Entry ``e``'s offers of the producers with no other open route (``alone``) and of the others."""
+    n_p, n_e = usable.shape
+    for i in range(n_p):
+        stranded = True
+        for f in range(n_e):
+            if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
+                stranded = False
+        alone[i] = offers[i] if stranded else 0.0
+        others[i] = 0.0 if stranded else offers[i]
+
+
+@_inline
+def _one_producer(usable, potential, full, left, rest, flows, production):  # type: ignore[no-untyped-def]
+    """One producer fills the entries left in order (dispatch.allocate)."""
+    n_e = flows.shape[1]
+    supply = left[0]
+    drawn = 0.0
+    for e in range(n_e):
+        take = 0.0
+        if usable[0, e] and supply > 0 and rest[e] > 0:
+            take = min(rest[e], supply)
+        flows[0, e] += take
+        supply -= take
+    for e in range(n_e):
+        drawn += flows[0, e]
+    production[0] = min(potential[0], drawn) if full[0] else potential[0]
+
+
+@_inline
+def _produced(potential, full, flows, production):  # type: ignore[no-untyped-def]
+    """What each producer produces: its potential, or with its storage full what the routes take."""
+    n_p, n_e = flows.shape
+    for i in range(n_p):
+        if full[i]:
+            drawn = 0.0
+            for e in range(n_e):
+                drawn += flows[i, e]
+            production[i] = min(potential[i], drawn)
+        else:
+            production[i] = potential[i]
 
 
 @_inline
@@ -716,29 +779,13 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
         left[i] = potential[i] if empty[i] else math.inf
     _plans_first(plan, usable, capacities, left, flows, rest, asked, wants)
     if n_p == 1:
-        supply = left[0]
-        drawn = 0.0
-        for e in range(n_e):
-            take = 0.0
-            if usable[0, e] and supply > 0 and rest[e] > 0:
-                take = min(rest[e], supply)
-            flows[0, e] += take
-            supply -= take
-        for e in range(n_e):
-            drawn += flows[0, e]
-        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        _one_producer(usable, potential, full, left, rest, flows, production)
         return
     for e in range(n_e):
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
         if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
-            for i in range(n_p):
-                stranded = True
-                for f in range(n_e):
-                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
-                        stranded = False
-                alone[i] = offers[i] if stranded else 0.0
-                others[i] = 0.0 if stranded else offers[i]
+            _split_stranded(e, usable, entry_route, capacities, offers, alone, others)
             _share(rest[e], alone, weights, amounts, active, fair)
             taken = 0.0
             for i in range(n_p):
@@ -752,66 +799,25 @@ def _allocate(weights, plan, usable, potential, empty, full, capacities, product
             if amounts[i] > 0:
                 flows[i, e] += amounts[i]
                 left[i] -= amounts[i]
-    for i in range(n_p):
-        if full[i]:
-            drawn = 0.0
-            for e in range(n_e):
-                drawn += flows[i, e]
-            production[i] = min(potential[i], drawn)
-        else:
-            production[i] = potential[i]
+    _produced(potential, full, flows, production)
 
 
 @_inline
-def _plans_first_within(plan, usable, capacities, left, flows, rest, asked, wants, entry_route,  # type: ignore[no-untyped-def]
-                 st_start, member, room, per):
+def _plans_first_within(plan, usable, capacities, left, flows, rest, asked, wants,  # type: ignore[no-untyped-def]
+                        entry_route, st_start, member, room, per):
     """Rule 4 of :mod:`.dispatch` (dispatch.plans_first), under the stretches' rooms of rule 5: the capacities
     left to the others into ``rest``; ``asked`` [entry], ``wants`` [producer, entry] and ``per`` [producer]
     are work buffers."""
-    n_p, n_e = flows.shape
-    asked[:] = 0.0
-    wants[:, :] = 0.0
-    for i in range(n_p):
-        for e in range(n_e):
-            if usable[i, e]:
-                asked[e] += plan[i, e]
-    for i in range(n_p):
-        for e in range(n_e):
-            if usable[i, e] and asked[e] > 0:
-                wants[i, e] = plan[i, e] * (1.0 if capacities[e] >= asked[e] else max(capacities[e], 0.0) / asked[e])
+    _plan_wants(plan, usable, capacities, asked, wants)
     if len(member) > 0:  # and to each stretch's room
         _wants_within(wants, entry_route, st_start, member, room)
-    short = False
-    for i in range(n_p):
-        total = 0.0
-        for e in range(n_e):
-            total += wants[i, e]
-        if not left[i] >= total:
-            short = True
-    for e in range(n_e):
-        rest[e] = capacities[e]
-    if not short:
-        return
-    for i in range(n_p):
-        total = 0.0
-        for e in range(n_e):
-            total += wants[i, e]
-        if total <= 0:
-            continue
-        scale = 1.0 if left[i] >= total else left[i] / total
-        for e in range(n_e):
-            take = wants[i, e] * scale
-            flows[i, e] = take
-            rest[e] -= take
-        left[i] = max(left[i] - total * scale, 0.0)
-    if len(member) > 0:
+    if _fill_plans(capacities, left, flows, rest, wants) and len(member) > 0:
         _plans_take(flows, entry_route, st_start, member, room, per)
 
 
 @_inline
 def _wants_within(wants, entry_route, st_start, member, room):  # type: ignore[no-untyped-def]
-    """The plans scaled down to each stretch's room, from the head down (dispatch.plans_first). Called, not
-    inlined, as :func:`_share_within`."""
+    """The plans scaled down to each stretch's room, from the head down (dispatch.plans_first)."""
     n_p, n_e = wants.shape
     for r in range(len(st_start) - 1):
         for k in range(st_start[r], st_start[r + 1] - 1):
@@ -857,14 +863,8 @@ def _fill_within(quotas, usable, capacities, flows, entry_route, stranded_first,
         for i in range(n_p):
             offers[i] = left[i] if usable[i, e] else 0.0
             weights[i] = quotas[i, e]
-        if stranded_first:  # those with no other open route first, then the others
-            for i in range(n_p):
-                stranded = True
-                for f in range(n_e):
-                    if usable[i, f] and entry_route[f] != entry_route[e] and capacities[f] > 0:
-                        stranded = False
-                alone[i] = offers[i] if stranded else 0.0
-                others[i] = 0.0 if stranded else offers[i]
+        if stranded_first:  # those with no other open route first, then the others (dispatch.allocate)
+            _split_stranded(e, usable, entry_route, capacities, offers, alone, others)
             if joined:
                 _share_within(rest[e], alone, weights, amounts, active, fair, r, st_start, member, room, frozen,
                               sub, trial, best)
@@ -898,7 +898,7 @@ def _allocate_within(quotas, plan, usable, potential, empty, full, capacities, p
     the stretches' ``rooms``: where producers join a pipe part-way or nominate (else :func:`_allocate`);
     called, not inlined. ``bufs``: the buffers of :func:`_buffers`."""
     left, rest, asked, wants, sub, room = bufs[0], bufs[1], bufs[7], bufs[8], bufs[12], bufs[15]
-    n_p, n_e = flows.shape
+    n_p = flows.shape[0]
     flows[:, :] = 0.0
     for i in range(n_p):
         left[i] = potential[i] if empty[i] else math.inf
@@ -907,27 +907,10 @@ def _allocate_within(quotas, plan, usable, potential, empty, full, capacities, p
     _plans_first_within(plan, usable, capacities, left, flows, rest, asked, wants, entry_route, st_start, member,
                         room, sub)
     if n_p == 1:
-        supply = left[0]
-        drawn = 0.0
-        for e in range(n_e):
-            take = 0.0
-            if usable[0, e] and supply > 0 and rest[e] > 0:
-                take = min(rest[e], supply)
-            flows[0, e] += take
-            supply -= take
-        for e in range(n_e):
-            drawn += flows[0, e]
-        production[0] = min(potential[0], drawn) if full[0] else potential[0]
+        _one_producer(usable, potential, full, left, rest, flows, production)
         return
     _fill_within(quotas, usable, capacities, flows, entry_route, stranded_first, bufs, st_start, member)
-    for i in range(n_p):
-        if full[i]:
-            drawn = 0.0
-            for e in range(n_e):
-                drawn += flows[i, e]
-            production[i] = min(potential[i], drawn)
-        else:
-            production[i] = potential[i]
+    _produced(potential, full, flows, production)
 
 
 @_inline
