@@ -21,6 +21,8 @@ def test_bands_are_np_percentile_bit_for_bit(n):
     stack[:, 4] = rng.integers(0, 3, n).astype(float)  # many ties
     stack[:, 5] = np.where(rng.uniform(size=n) < 0.5, 0.0, -0.0)  # zeros of both signs
     stack[: n // 2, 6] = -0.0  # a shared zero of one sign, then the other
+    stack[:, 7] = np.where(rng.uniform(size=n) < 0.7, 0.0, stack[:, 7])  # zeros of one sign among other values
+    stack[:, 8] = np.where(rng.uniform(size=n) < 0.7, -0.0, stack[:, 8])  # the other sign
     for levels in ((5, 95), FAN_PERCENTILES, (0, 100), (1, 50, 99), (33.3,)):
         assert _same_bits(percentiles_by_day(stack, levels), np.percentile(stack, levels, axis=0)), levels
 

@@ -316,8 +316,8 @@ def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray
     Exact, not an approximation: the same order statistics and numpy's interpolation. Faster because the
     days are sorted as contiguous rows (numpy's vectorised sort beats its partition at several positions),
     and a day every replication shares (a baseline, a fixed Brent) is not sorted at all. Equal floats are
-    the same bits but for zeros, so a day whose order statistic is a zero takes np.percentile's own answer,
-    sign of the zero included.
+    the same bits but for zeros, so a day whose order statistic is a zero, and which has a -0 among its values,
+    takes np.percentile's own answer, sign of the zero included.
 
     Args:
         stack: one daily series of each replication [replications x days].
@@ -346,7 +346,8 @@ def percentiles_by_day(stack: np.ndarray, levels: Sequence[float]) -> np.ndarray
     diff = high - low  # numpy's lerp
     out: np.ndarray = low + diff * gamma
     np.subtract(high, diff * (1 - gamma), out=out, where=np.broadcast_to(gamma >= 0.5, out.shape))
-    zero = ~same & ((low == 0) | (high == 0)).any(axis=0)
+    negative_zero = (np.signbit(stack) & (stack == 0)).any(axis=0)  # else every zero is +0, the same bits
+    zero = ~same & negative_zero & ((low == 0) | (high == 0)).any(axis=0)
     if zero.any():
         out[:, zero] = np.percentile(stack[:, zero], levels, axis=0)
     return out
