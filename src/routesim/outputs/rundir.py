@@ -15,6 +15,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -44,12 +45,14 @@ def write_run(
     ``event_log`` rows (time, event, target, detail) of a traced replication go to events.csv.
     """
     summary = result.summary()
-    with files.atomic_dir(out_dir) as tmp:
+    # The bands' sorts let go of the GIL: they run on the other cores while the rows are written here.
+    with files.atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max_workers=1) as pool:
+        bands = pool.submit(result.daily_bands)
         write_json(tmp / "summary.json", summary.to_json())
         write_rows(tmp / "summary.csv", summary.rows())
         (tmp / "scenario.resolved.yaml").write_text(dump_resolved(result.scenario), encoding="utf-8")
-        _write_timeseries(tmp / "timeseries.csv", result)
         _write_replications(tmp / "replications.csv", result)
+        _write_timeseries(tmp / "timeseries.csv", result.scenario.start_date, bands.result())
         curve = result.price_curve()
         write_columns(tmp / "price_curve.csv", curve)
         if plots:
@@ -177,9 +180,7 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def _write_timeseries(path: Path, result: RunResult) -> None:
-    bands = result.daily_bands()
-    start = result.scenario.start_date
+def _write_timeseries(path: Path, start: dt.date, bands: dict[str, np.ndarray]) -> None:
     days = len(next(iter(bands.values())))
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
