@@ -346,3 +346,26 @@ def test_the_daily_series_keep_every_shippers_oil_apart_from_the_countrys():
     assert np.allclose(daily["cpc_loaded_bpd"] - daily["cpc_exported_bpd"],
                        np.diff(measure.cumulative(t, t.foreign_bpd["cpc"], edges)), rtol=1e-9, atol=1e-6)
     assert "cpc_loaded_bpd" not in montecarlo.run_replication(validate(joined_raw()), 0).daily
+
+
+def test_the_summary_reports_a_shared_routes_whole_throughput(tmp_path):
+    """summary.json's ``loaded_bbl`` of a route a foreign shipper reaches is every shipper's oil it loaded:
+    kz's 800 a day but for the 18 days its segment is out, and ru's 400 a day throughout (as the test above);
+    its ``exported_bbl`` stays the country's. A route without a foreign shipper has no such figure."""
+    from routesim.results.summary import RunSummary
+    from routesim.runs import montecarlo
+
+    s = validate(foreign_raw(replications=3))
+    result = montecarlo.run(s, workers=1)
+    summary = result.summary()
+    own = 800.0 * 22
+    assert summary.routes["cpc"].loaded_bbl.mean == pytest.approx(own + 400.0 * 40, rel=REL)
+    assert summary.routes["cpc"].exported_bbl.mean == pytest.approx(own, rel=REL)
+    rows = {r["figure"]: r for r in summary.rows()}
+    assert rows["cpc_loaded_bbl"]["mean"] == summary.routes["cpc"].loaded_bbl.mean
+    assert result.replications[1].route_loaded_bbl["cpc"] == summary.routes["cpc"].loaded_bbl.mean
+    back = RunSummary.from_json(summary.to_json(), "summary.json")
+    assert back.routes["cpc"].loaded_bbl == summary.routes["cpc"].loaded_bbl
+    plain = montecarlo.run(validate(joined_raw()), workers=1).summary()
+    assert all(r.loaded_bbl is None for r in plain.routes.values())
+    assert "loaded_bbl" not in plain.to_json()["routes"]["cpc"]

@@ -79,6 +79,8 @@ class Volumes:
     impaired_days: dict[str, float]
     producers: dict[str, dict[str, float]]
     """Per producer, its :data:`PRODUCER_FIGURES` [bbl]."""
+    loaded_bbl: dict[str, float]
+    """Per route a foreign shipper reaches, every shipper's oil that left it within the horizon [bbl]."""
 
 
 def cumulative(trace: Trace, rates: np.ndarray, at: np.ndarray | float) -> np.ndarray:
@@ -130,6 +132,7 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
         availability=availability,
         impaired_days=impaired,
         producers=producers,
+        loaded_bbl={r: float(cumulative(trace, trace.flows_bpd[r], h)) for r in scenario.foreign_routes()},
     )
 
 
@@ -400,6 +403,8 @@ class ChunkMeasured:
     impaired_days: dict[str, np.ndarray]
     producers: dict[str, dict[str, np.ndarray]]
     """Per producer, its :data:`PRODUCER_FIGURES` [n]."""
+    loaded_bbl: dict[str, np.ndarray]
+    """Per route a foreign shipper reaches, every shipper's oil that left it within the horizon [n]."""
     exported_by_day: dict[str, np.ndarray]
     """Per route, barrels reaching the sale point in each output day [bbl]."""
     impaired_by_day: dict[str, np.ndarray]
@@ -623,6 +628,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         availability={r: factor[r][:, days] / h for r in names},
         impaired_days={r: impaired[r][:, -1] for r in names},
         producers=by_producer,
+        loaded_bbl={r: v[:, days] for r, v in loaded.items()},
         exported_by_day={r: by_day[r] for r in names},
         impaired_by_day={r: np.diff(impaired[r][:, : days + 1], axis=1) / width for r in names}
         if by_day_indicator else {},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
@@ -50,13 +50,16 @@ class Replication:
     events: int
     producers: dict[str, dict[str, float]]
     """Per producer, its make-up figures (:data:`measure.PRODUCER_FIGURES`) [bbl]."""
+    route_loaded_bbl: dict[str, float] = field(default_factory=dict)
+    """Per route a foreign shipper reaches, every shipper's oil that left it within the horizon [bbl]."""
 
 
 @dataclass(frozen=True)
 class Layout:
     """Where each scalar figure of a replication sits in a row of floats: :data:`measure.METRICS`, then
-    per route the exported barrels [bbl], availability [-] and impaired days [days], then per terminal the
-    days with exactly j of its n moorings up, j = 0..n [days], then each producer's make-up figures
+    per route the exported barrels [bbl], availability [-] and impaired days [days], then per route a foreign
+    shipper reaches every shipper's barrels loaded [bbl], then per terminal the days with exactly j of its n
+    moorings up, j = 0..n [days], then each producer's make-up figures
     (:data:`measure.PRODUCER_FIGURES`) [bbl], then each incident process's count (the last columns:
     replications.csv writes them as whole numbers). The names are those of replications.csv."""
 
@@ -65,12 +68,14 @@ class Layout:
     producers: tuple[str, ...] = ()
     terminals: tuple[tuple[str, int], ...] = ()
     """Each route with a terminal and its number of moorings."""
+    loaded: tuple[str, ...] = ()
+    """The routes a foreign shipper reaches (:meth:`Scenario.foreign_routes`)."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> Layout:
         """The layout of ``scenario``'s replications."""
         return cls(tuple(scenario.routes), tuple(i.stream_name for i in scenario.incidents), tuple(scenario.producers),
-                   moorings.terminals(scenario))
+                   moorings.terminals(scenario), tuple(scenario.foreign_routes()))
 
     @functools.cached_property
     def mooring_names(self) -> tuple[str, ...]:
@@ -85,6 +90,7 @@ class Layout:
             *(f"{r}_exported_bbl" for r in self.routes),
             *(f"{r}_availability" for r in self.routes),
             *(f"{r}_days_impaired" for r in self.routes),
+            *(f"{r}_loaded_bbl" for r in self.loaded),
             *self.mooring_names,
             *(f"{p}_{k}" for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(f"{i}_count" for i in self.incidents),
@@ -102,6 +108,7 @@ class Layout:
             *(rep.route_exported_bbl[r] for r in self.routes),
             *(rep.route_availability[r] for r in self.routes),
             *(rep.route_impaired_days[r] for r in self.routes),
+            *(rep.route_loaded_bbl[r] for r in self.loaded),
             *(days for r, _ in self.terminals for days in rep.mooring_days[r]),
             *(rep.producers[p][k] for p in self.producers for k in measure.PRODUCER_FIGURES),
             *(float(rep.incidents[i]) for i in self.incidents),
@@ -113,15 +120,17 @@ class Layout:
         """A :class:`Replication` from its row of figures (the inverse of :meth:`row`)."""
         m, r, t = len(measure.METRICS), len(self.routes), len(self.mooring_names)
         values = [float(v) for v in row]
-        f = m + 3 * r + t + len(self.producers) * len(measure.PRODUCER_FIGURES)  # where the incident counts begin
-        states = iter(values[m + 3 * r : m + 3 * r + t])
-        figures = iter(values[m + 3 * r + t : f])
+        s = m + 3 * r + len(self.loaded)  # where the mooring states begin
+        f = s + t + len(self.producers) * len(measure.PRODUCER_FIGURES)  # where the incident counts begin
+        states = iter(values[s : s + t])
+        figures = iter(values[s + t : f])
         return Replication(
             index=int(index),
             metrics=dict(zip(measure.METRICS, values[:m])),
             route_exported_bbl=dict(zip(self.routes, values[m : m + r])),
             route_availability=dict(zip(self.routes, values[m + r : m + 2 * r])),
             route_impaired_days=dict(zip(self.routes, values[m + 2 * r : m + 3 * r])),
+            route_loaded_bbl=dict(zip(self.loaded, values[m + 3 * r : s])),
             mooring_days={route: tuple(next(states) for _ in range(n + 1)) for route, n in self.terminals},
             incidents={i: int(v) for i, v in zip(self.incidents, values[f:])},
             daily=daily,

@@ -199,11 +199,15 @@ class RouteStats:
     moorings: MooringStats | None = None
     """A route with a terminal: its moorings' states (None for other routes, and in a file written before
     they were recorded)."""
+    loaded_bbl: Stats | None = None
+    """A route a foreign shipper reaches: every shipper's barrels that left it within the horizon, its whole
+    throughput (None for other routes, whose ``exported_bbl`` is all they carry) [bbl]."""
 
     def to_json(self) -> dict[str, Any]:
         """The figures' statistics by name, and the binding constraint."""
         return {
             "exported_bbl": self.exported_bbl.to_json(),
+            **({} if self.loaded_bbl is None else {"loaded_bbl": self.loaded_bbl.to_json()}),
             "availability": self.availability.to_json(),
             "days_impaired": self.days_impaired.to_json(),
             "binding_constraint": self.binding_constraint,
@@ -258,6 +262,7 @@ class RunSummary:
                     binding_constraint=bottleneck(route).constraint,
                     binding_bpd=bottleneck(route).bpd,
                     moorings=_mooring_stats(result, r),
+                    loaded_bbl=Stats.of(result.metric(f"{r}_loaded_bbl")) if r in result.layout.loaded else None,
                 )
                 for r, route in s.routes.items()
             },
@@ -279,7 +284,8 @@ class RunSummary:
         names = [f.name for f in dataclasses.fields(Stats)]
         figures = [(m, "", "", stats) for m, stats in self.metrics.items()]
         figures += [(f"{r}_{f}", r, "", getattr(route, f)) for r, route in self.routes.items()
-                    for f in ("exported_bbl", "availability", "days_impaired")]
+                    for f in ("exported_bbl", "loaded_bbl", "availability", "days_impaired")
+                    if getattr(route, f) is not None]
         figures += [(f"{r}_{f}", r, "", stats) for r, route in self.routes.items() if route.moorings is not None
                     for f, stats in (("mooring_availability", route.moorings.availability),
                                      *((f"moorings_up_{j}_days", d) for j, d in enumerate(route.moorings.days_by_moorings_up)))]

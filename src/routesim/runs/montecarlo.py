@@ -124,6 +124,7 @@ def run_replication(
             route_exported_bbl=run.volumes.exported_bbl,
             route_availability=run.volumes.availability,
             route_impaired_days=run.volumes.impaired_days,
+            route_loaded_bbl=run.volumes.loaded_bbl,
             mooring_days={r: tuple(d.tolist()) for r, d in moorings.state_days(scenario, trace.impairments).items()},
             incidents=counts,
             daily=measure.daily(scenario, run, baseline, brent, money, base_money),
@@ -208,7 +209,7 @@ def _chunk_results(
     figures = np.empty((n, len(layout.names)))
     columns = [*(metrics[m] for m in measure.METRICS), *(run.exported_bbl[r] for r in layout.routes),
                *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes),
-               *moorings.state_table(scenario, [t.impairments for t in traces]).T,
+               *(run.loaded_bbl[r] for r in layout.loaded), *moorings.state_table(scenario, [t.impairments for t in traces]).T,
                *(run.producers[p][k] for p in layout.producers for k in measure.PRODUCER_FIGURES)]
     for j, column in enumerate(columns):
         figures[:, j] = column
