@@ -354,6 +354,9 @@ def console() -> None:
     The objects left are first frozen out of the garbage collector: the interpreter's last collection
     would otherwise walk every object numba made when it loaded the compiled engine (a third of a second
     at exit, a fifth of a short run)."""
+    from routesim.runs.executors import keep_freed_memory
+
+    keep_freed_memory()  # the process ends with its command (and its workers, forked from it, with it)
     code = main()
     gc.freeze()
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
