@@ -9,6 +9,7 @@ worker, gives the same bits however the run was cut into chunks.
 from __future__ import annotations
 
 import ctypes
+import gc
 import itertools
 import math
 import mmap
@@ -157,7 +158,11 @@ def _process_pool(
     try:
         # Only this dict refers to a pending future; as_completed lets go of each future it yields, so a
         # result lives until it has been passed on.
-        position = {pool.submit(fn, scenario, part): i for i, part in enumerate(parts)}
+        gc.freeze()  # the workers, forked at the first submit, leave the objects they inherit alone (below)
+        try:
+            position = {pool.submit(fn, scenario, part): i for i, part in enumerate(parts)}
+        finally:
+            gc.unfreeze()
         in_order, count = _InOrder(take), 0
         for future in as_completed(list(position)):
             result = future.result()
