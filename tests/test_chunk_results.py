@@ -119,8 +119,12 @@ def test_both_integration_paths_equal_the_plain_path(case, compiled, monkeypatch
 
 
 class _Times:
-    def __init__(self, times):
-        self.times = times
+    """What the integrals read of :class:`~routesim.engine.trace.Traces`: the runs' record times, one after
+    the other, and where each starts."""
+
+    def __init__(self, runs):
+        self.times = np.concatenate(runs)
+        self.starts = np.cumsum([0, *(len(t) for t in runs)])
 
 
 @pytest.mark.skipif(not measure.COMPILED, reason="numba is missing")
@@ -130,11 +134,11 @@ def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
     rates, an infinite rate (numpy's NaN fallback), queries before, on and after the records."""
     rng = np.random.default_rng(seed)
     horizon = 20.0
-    traces, columns, levels, nets = [], [], [], []
+    times, columns, levels, nets = [], [], [], []
     for m in (1, 2, 3, 7, 30, 30):
         t = np.sort(np.round(rng.uniform(0, horizon, m), 0 if m > 3 else 3))
         t[0] = 0.0 if m > 1 else t[0]
-        traces.append(_Times(t))
+        times.append(t)
         rates = rng.choice([0.0, -0.0, 1.0, -2.5, 0.3, 7.0, np.inf], size=(4, m))
         rates[-2:] = rng.choice([1.0, 0.5, 0.0], size=(2, m))  # two capacity factors
         columns.append(rates)
@@ -143,7 +147,8 @@ def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
     columns[0][0] = -2.5  # one record: its padding makes a zero of its sign
     edges = np.append(np.arange(0.0, horizon, 1.0), horizon)
     queries = np.array([np.append(edges - s, horizon) for s in (0.0, 1.5, 3.0)])
-    args = (traces, columns, 2, queries, [0, 1, 2, 0, -1, -1], levels, nets, edges[1:])
+    args = (_Times(times), np.concatenate(columns, axis=1), 2, queries, [0, 1, 2, 0, -1, -1],
+            np.concatenate(levels, axis=1), np.concatenate(nets, axis=1), edges[1:])
     with np.errstate(all="ignore"):
         padded, padded_levels = measure._integrate_padded(*args)
         value, node_level = measure._integrate_compiled(*args)
@@ -152,3 +157,36 @@ def test_the_compiled_integrals_are_the_padded_ones_bit_for_bit(seed):
         assert _same_bits(a, b)
     assert _same_bits(node_level, padded_levels)
     assert any(np.isnan(v).any() for v in padded) and any(np.signbit(v[v == 0]).any() for v in padded)
+
+
+def _same_trace(a, b) -> bool:
+    fields = ("levels_bbl", "net_bpd", "production", "flows_bpd", "capacity_factor", "loads", "discharges",
+              "backlog_bbl", "backlog_net_bpd", "foreign_bpd")
+    return (a.horizon_days == b.horizon_days and _same_bits(a.times, b.times) and a.events == b.events
+            and a.impairments == b.impairments and a.foreign_producers == b.foreign_producers
+            and all(getattr(a, f).keys() == getattr(b, f).keys()
+                    and all(_same_bits(getattr(a, f)[k], getattr(b, f)[k]) for k in getattr(a, f)) for f in fields))
+
+
+@pytest.mark.parametrize("case", ["incidents (tank farm, tankers)", "make-up, a window, the ramp",
+                                  "a foreign shipper joining part-way, quotas"])
+def test_runs_recorded_one_after_the_other_are_each_runs_own_trace(case):
+    """The compiled engine's records of a chunk, and any traces joined (the SimPy engine's), give back each
+    run's trace; a part of them, the runs of the part."""
+    from routesim.engine import compiled, reference
+    from routesim.engine.trace import Traces
+
+    path, overrides = CASES[case]
+    s = load_scenario(SCENARIOS / path, overrides)
+    indices = [4, 0, 9, 2, 7]
+    alone = [compiled.simulate(s, k) for k in indices]
+    many = compiled.simulate_many(s, indices)
+    assert len(many) == len(indices) and many.events.tolist() == [t.events for t in alone]
+    assert all(_same_trace(a, b) for a, b in zip(many, alone))
+    part = many.part(1, 4)
+    assert len(part) == 3 and all(_same_trace(part[i], alone[1 + i]) for i in range(3))
+    assert part.loads.keys() == many.loads.keys() and part.starts[0] == 0
+    references = [reference.simulate(s, k) for k in indices[:2]]
+    joined = Traces.of(references)
+    assert all(_same_trace(joined[i], references[i]) for i in range(2))
+    assert not _same_trace(many[0], many[1])  # the runs differ: the comparison can fail

@@ -242,7 +242,14 @@ def test_a_failing_replication_is_reported_with_its_seed(monkeypatch):
             raise ZeroDivisionError("boom")
         return real(s, k, log, engine)
 
+    def failing_many(s, ks, engine="auto"):
+        if 3 in ks and s.outages:
+            raise ZeroDivisionError("boom")
+        return real_many(s, ks, engine)
+
+    real_many = montecarlo.simulate_many
     monkeypatch.setattr(montecarlo, "simulate", failing)
+    monkeypatch.setattr(montecarlo, "simulate_many", failing_many)
     s = scenario(replications=5, outages=[{"target": "main", "start_day": 1, "duration_days": 2}], seed=9)
     with pytest.raises(SimulationError) as info:
         montecarlo.run(s)

@@ -15,13 +15,14 @@ under its impairments).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # importing the engine's choice loads neither pydantic nor numpy
     from routesim.scenario.model import Scenario
 
-    from .trace import Trace
+    from .trace import Trace, Traces
 
 Engine = Literal["auto", "simpy", "compiled"]
 ENGINES: tuple[str, ...] = ("auto", "simpy", "compiled")
@@ -77,4 +78,17 @@ def simulate(scenario: Scenario, replication: int = 0, log: bool = False, engine
     return reference.simulate(scenario, replication, log)
 
 
-__all__ = ["ENGINES", "Choice", "Engine", "choose", "simulate"]
+def simulate_many(scenario: Scenario, replications: Sequence[int], engine: str = "auto") -> Traces:
+    """Replications ``replications`` of ``scenario`` (at least one), their records one run after the other:
+    run i's :class:`~routesim.engine.trace.Trace` is ``simulate(scenario, replications[i], engine=engine)``."""
+    if choose(scenario, engine).engine == "compiled":
+        from . import compiled
+
+        return compiled.simulate_many(scenario, replications)
+    from . import reference
+    from .trace import Traces
+
+    return Traces.of([reference.simulate(scenario, k) for k in replications])
+
+
+__all__ = ["ENGINES", "Choice", "Engine", "choose", "simulate", "simulate_many"]

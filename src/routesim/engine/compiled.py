@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +31,7 @@ from .capacity import COMMITTED, PLANNED, SPARE, mooring_shares
 from .disruptions import Impairment, impairments
 from .limits import LEVEL_TOL_BBL, MAX_EVENTS, MAX_EVENTS_AT_ONE_TIME, RATE_TOL_BPD, SAME_TIME_DAYS, TIME_TOL_DAYS
 from .parcels import SAME_SHARE
-from .trace import Trace
+from .trace import Ragged, Trace, Traces, starts_of
 
 log = logging.getLogger(__name__)
 
@@ -415,43 +416,78 @@ def _lowered(scenario: Scenario) -> tuple[Model, Names]:
     return hit[1], hit[2]
 
 
-def simulate(scenario: Scenario, replication: int = 0) -> Trace:
-    """Replication ``replication`` of ``scenario`` on the compiled engine; the same trace as the reference's
-    (without its event log)."""
-    if NUMBA_MISSING is not None:
-        raise RuntimeError(NUMBA_MISSING)
-    model, names = _lowered(scenario)
+class _Run(NamedTuple):
+    """One replication's records from the loop's buffers, as views (rows, or (route, day) pairs)."""
+
+    hits: list[Impairment]
+    events: int
+    times: np.ndarray
+    levels: np.ndarray
+    nets: np.ndarray
+    production: np.ndarray
+    flows: np.ndarray
+    factors: np.ndarray
+    lifts: tuple[np.ndarray, np.ndarray]
+    discharges: tuple[np.ndarray, np.ndarray]
+    owed: np.ndarray
+    owed_net: np.ndarray
+    foreign: np.ndarray
+
+
+def _replay(scenario: Scenario, model: Model, names: Names, replication: int) -> _Run:
     hits = impairments(scenario, replication)
     lowered = lower_hits(names, hits)
     while True:
         room = _ROOM.get(id(model), (1024, 256, 512, 64))
-        (status, day, events, rows, times, levels, nets, production, flows, factors, lifts, discharges, owed,
+        (status, day, events, _rows, times, levels, nets, production, flows, factors, lifts, discharges, owed,
          owed_net, foreign) = _run(model, lowered, *room)
         if status != 2:
             break
         _ROOM[id(model)] = tuple(2 * r for r in room)  # type: ignore[assignment]
     if status != 0:
         raise SimulationError(f"the run does not progress at day {day:g} ({events} events)")
+    return _Run(hits, int(events), times, levels, nets, production, flows, factors, lifts, discharges, owed, owed_net,
+                foreign)
 
-    def by_name(names_: list[str], values: np.ndarray) -> dict[str, np.ndarray]:
-        return dict(zip(names_, values[:rows].T.copy()))
 
-    shuttle_routes = [names.route_index[s] for s in names.shuttles]
-    return Trace(
+def simulate(scenario: Scenario, replication: int = 0) -> Trace:
+    """Replication ``replication`` of ``scenario`` on the compiled engine; the same trace as the reference's
+    (without its event log)."""
+    return simulate_many(scenario, [replication])[0]
+
+
+def simulate_many(scenario: Scenario, replications: Sequence[int]) -> Traces:
+    """Replications of ``scenario`` on the compiled engine, their records one after the other: each run's
+    :class:`Trace` is what :func:`simulate` gives, without a copy of each run's records in between."""
+    if NUMBA_MISSING is not None:
+        raise RuntimeError(NUMBA_MISSING)
+    model, names = _lowered(scenario)
+    runs = [_replay(scenario, model, names, k) for k in replications]
+
+    def joined(field: str, columns: Sequence[str], keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        records = np.concatenate([getattr(r, field).T for r in runs], axis=1)  # [columns x records], in one pass
+        return {name: records[j] for j, name in enumerate(columns) if keep is None or keep[j]}
+
+    def ragged(field: str, route: int) -> Ragged:
+        return Ragged.of([getattr(r, field)[1][getattr(r, field)[0] == route] for r in runs])
+
+    shuttles = [(s, names.route_index[s]) for s in names.shuttles]
+    return Traces(
         horizon_days=float(scenario.horizon_days),
-        times=times[:rows].copy(),
-        levels_bbl=by_name(names.nodes, levels),
-        net_bpd=by_name(names.nodes, nets),
-        production=by_name(names.producers, production),
-        flows_bpd=by_name(names.pipelines, flows),
-        capacity_factor=by_name(names.routes, factors),
-        loads={s: lifts[1][lifts[0] == r].copy() for s, r in zip(names.shuttles, shuttle_routes)},
-        discharges={s: discharges[1][discharges[0] == r].copy() for s, r in zip(names.shuttles, shuttle_routes)},
-        events=int(events),
-        impairments=tuple(hits),
-        backlog_bbl={p: owed[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
-        backlog_net_bpd={p: owed_net[:rows, i].copy() for i, p in enumerate(names.producers) if model.makes_up[i]},
-        foreign_bpd={name: foreign[:rows, j].copy() for j, name in enumerate(names.foreign_routes)},
+        times=np.concatenate([r.times for r in runs]),
+        starts=starts_of(len(r.times) for r in runs),
+        levels_bbl=joined("levels", names.nodes),
+        net_bpd=joined("nets", names.nodes),
+        production=joined("production", names.producers),
+        flows_bpd=joined("flows", names.pipelines),
+        capacity_factor=joined("factors", names.routes),
+        loads={s: ragged("lifts", r) for s, r in shuttles},
+        discharges={s: ragged("discharges", r) for s, r in shuttles},
+        events=np.array([r.events for r in runs], dtype=np.int64),
+        impairments=tuple(tuple(r.hits) for r in runs),
+        backlog_bbl=joined("owed", names.producers, model.makes_up),
+        backlog_net_bpd=joined("owed_net", names.producers, model.makes_up),
+        foreign_bpd=joined("foreign", names.foreign_routes),
         foreign_producers=names.foreign_producers,
     )
 
@@ -1049,13 +1085,22 @@ def _advance_parcels(foreign_route, foreign_pipe, farm, inflow, outflow, level, 
 
 
 @_jit
+def _cut(rows, times, level, net, prod, flow, fac, lift_route, lift_day, dis_route, dis_day, owed, owed_net,  # type: ignore[no-untyped-def]
+         foreign):
+    """The records cut to their rows, copied: what a chunk's runs hold keeps no room that they did not use."""
+    return (times[:rows].copy(), level[:rows].copy(), net[:rows].copy(), prod[:rows].copy(), flow[:rows].copy(),
+            fac[:rows].copy(), (lift_route.copy(), lift_day.copy()), (dis_route.copy(), dis_day.copy()),
+            owed[:rows].copy(), owed_net[:rows].copy(), foreign[:rows].copy())
+
+
+@_jit
 def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyped-def]
     """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
     rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day),
-    backlogs, backlog rates), status 1 if the run did not progress at ``day``, 2 if it needs more room than
-    ``cap_rows`` records, ``cap_heap`` events due, ``cap_lifts`` lifts or discharges or ``cap_seg`` segments
-    of a backlog (the caller runs it again with more: the arrays never grow, so the loop keeps no reference
-    counts on them)."""
+    backlogs, backlog rates, foreign flows), the records cut to their ``rows``; status 1 if the run did not
+    progress at ``day``, 2 if it needs more room than ``cap_rows`` records, ``cap_heap`` events due,
+    ``cap_lifts`` lifts or discharges or ``cap_seg`` segments of a backlog (the caller runs it again with
+    more: the arrays never grow, so the loop keeps no reference counts on them)."""
     # the model's and the hits' arrays as locals: reading them through the tuples in the loop would count
     # references each time
     berths = m.berths
@@ -1255,9 +1300,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             events += 1
             same_time = same_time + 1 if now - updated <= SAME_TIME_DAYS * max(1.0, now) else 0
             if events > MAX_EVENTS or same_time > MAX_EVENTS_AT_ONE_TIME:
-                return (1, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-                        (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed,
-                        rec_owed_net, rec_foreign)
+                return (1, now, events, rows, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+                                                     lift_route[:n_lift], lift_day[:n_lift], dis_route[:n_dis],
+                                                     dis_day[:n_dis], rec_owed, rec_owed_net, rec_foreign))
             slack = _slack(now)
             for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
                 tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
@@ -1737,6 +1782,6 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                 size += 1
                 seq += 1
-    return (status, now, events, rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-            (lift_route[:n_lift], lift_day[:n_lift]), (dis_route[:n_dis], dis_day[:n_dis]), rec_owed, rec_owed_net,
-            rec_foreign)
+    return (status, now, events, rows, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
+                                             lift_route[:n_lift], lift_day[:n_lift], dis_route[:n_dis], dis_day[:n_dis],
+                                             rec_owed, rec_owed_net, rec_foreign))

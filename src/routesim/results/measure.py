@@ -7,6 +7,7 @@ evaluated with numpy, so its cost grows with events and output days, never with 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -18,7 +19,7 @@ from routesim.scenario.model import Scenario, TankerShuttleRoute
 from routesim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from routesim.engine.trace import Trace
+    from routesim.engine.trace import Trace, Traces
 
 LOSSES = (
     "revenue_loss_usd",
@@ -137,7 +138,7 @@ def volumes(scenario: Scenario, trace: Trace) -> Volumes:
 
 
 def producer_figures(
-    scenario: Scenario, traces: list[Trace], produced: dict[str, np.ndarray]
+    scenario: Scenario, traces: Sequence[Trace] | Traces, produced: dict[str, np.ndarray]
 ) -> dict[str, dict[str, np.ndarray]]:
     """Each producer's :data:`PRODUCER_FIGURES` in each of ``traces``, given what it produced in each
     [n] (bbl)."""
@@ -313,7 +314,7 @@ def daily_names(scenario: Scenario) -> tuple[str, ...]:
     )
 
 
-def backlog_by_day(scenario: Scenario, traces: list[Trace]) -> np.ndarray:
+def backlog_by_day(scenario: Scenario, traces: Sequence[Trace] | Traces) -> np.ndarray:
     """Barrels owed at each day's end, every producer of the country that makes up oil together, in each
     trace [n x days]: each backlog moves linearly between records."""
     ends = day_edges(scenario.horizon_days)[1:]
@@ -467,16 +468,16 @@ def _padded(rows: list[np.ndarray], length: int) -> np.ndarray:
     return out
 
 
-def measure_chunk(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
+def measure_chunk(scenario: Scenario, traces: Traces) -> ChunkMeasured:
     """:func:`measure` and the trace's daily series (availability, production, storage) of several traces
     of ``scenario`` at once, bitwise the one-trace figures; measured a slice of replications at a time."""
     names = list(scenario.routes)
     pipes = [r for r in names if not isinstance(scenario.routes[r], TankerShuttleRoute)]
-    first = traces[0]
-    columns = 1 + (len(first.production) if len(first.production) > 1 else 0) + len(pipes) + 2 * len(names)
-    days = len(day_edges(first.horizon_days)) - 1
+    columns = 1 + (len(traces.production) if len(traces.production) > 1 else 0) + len(pipes) + 2 * len(names)
+    days = len(day_edges(traces.horizon_days)) - 1
     step = max(1, MAX_CELLS // (columns * (days + 2)))
-    parts = [_measure_slice(scenario, traces[a : a + step]) for a in range(0, len(traces), step)]
+    n = len(traces)
+    parts = [_measure_slice(scenario, traces.part(a, min(a + step, n))) for a in range(0, n, step)]
     if len(parts) == 1:
         return parts[0]
     joined: dict[str, Any] = {}
@@ -498,16 +499,18 @@ Integrated = tuple[list[np.ndarray], np.ndarray]
 
 
 def _integrate_padded(
-    traces: list[Trace], columns: list[np.ndarray], factors: int, queries: np.ndarray, column_shift: list[int],
-    levels: list[np.ndarray], nets: list[np.ndarray], day_ends: np.ndarray,
+    traces: Traces, rates: np.ndarray, factors: int, queries: np.ndarray, column_shift: list[int],
+    levels: np.ndarray, nets: np.ndarray, day_ends: np.ndarray,
 ) -> Integrated:
-    """Each column of rates (the last ``factors`` of ``columns`` capacity factors, then as many "impaired"
-    indicators of them) integrated to its row of ``queries`` (row -1: to the horizon only) [n x queries],
-    and each node's level at each day end [n x nodes x days]: the traces padded to one length, in numpy."""
-    n, days = len(traces), len(day_ends)
-    length = max(len(t.times) for t in traces)
-    times = _padded([t.times for t in traces], length)
-    rates = _padded(columns, length)
+    """Each row of ``rates`` [columns x records of all] (the last ``factors`` capacity factors, then as many
+    "impaired" indicators of them) integrated to its row of ``queries`` (row -1: to the horizon only)
+    [n x queries], and each node's level (``levels`` moved at ``nets`` [nodes x records of all]) at each day
+    end [n x nodes x days]: the traces padded to one length, in numpy."""
+    n, days = len(traces.starts) - 1, len(day_ends)
+    runs = [slice(a, b) for a, b in zip(traces.starts[:-1], traces.starts[1:])]
+    length = max(b - a for a, b in zip(traces.starts[:-1], traces.starts[1:]))
+    times = _padded([traces.times[r] for r in runs], length)
+    rates = _padded([rates[:, r] for r in runs], length)
     rates = np.concatenate([rates, (rates[:, rates.shape[1] - factors :] < 1.0).astype(float)], axis=1)
     cum = np.zeros_like(rates)
     np.cumsum(rates[:, :, :-1] * np.diff(times, axis=1)[:, None, :], axis=2, out=cum[:, :, 1:])
@@ -525,8 +528,8 @@ def _integrate_padded(
         for i, c in enumerate(cols):
             value[c] = out[:, i]
     # Storage at each day's end: the level at the last record at or before it, moved at its net rate.
-    levels_ = _padded(levels, length)
-    nets_ = _padded(nets, length)
+    levels_ = _padded([levels[:, r] for r in runs], length)
+    nets_ = _padded([nets[:, r] for r in runs], length)
     last = np.clip(found[:, 0, 1 : days + 1], 0, length - 1)[:, None, :]
     moved = day_ends - np.take_along_axis(times, last[:, 0], axis=1)
     node_level = np.take_along_axis(levels_, last, axis=2) + np.take_along_axis(nets_, last, axis=2) * moved[:, None, :]
@@ -534,41 +537,37 @@ def _integrate_padded(
 
 
 def _integrate_compiled(
-    traces: list[Trace], columns: list[np.ndarray], factors: int, queries: np.ndarray, column_shift: list[int],
-    levels: list[np.ndarray], nets: list[np.ndarray], day_ends: np.ndarray,
+    traces: Traces, rates: np.ndarray, factors: int, queries: np.ndarray, column_shift: list[int],
+    levels: np.ndarray, nets: np.ndarray, day_ends: np.ndarray,
 ) -> Integrated:
     """:func:`_integrate_padded`, bit for bit, by :func:`routesim.integrals.integrals`: one trace at a time."""
     from .integrals import integrals
 
-    counts = [len(t.times) for t in traces]
-    starts = np.zeros(len(traces) + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    rates = np.concatenate(columns, axis=1)
     rates = np.concatenate([rates, (rates[rates.shape[0] - factors :] < 1.0).astype(float)])
-    out, node_level = integrals(np.concatenate([t.times for t in traces]), starts, rates, max(counts), queries,
-                                np.asarray(column_shift, dtype=np.int64), np.concatenate(levels, axis=1),
-                                np.concatenate(nets, axis=1), day_ends)
+    out, node_level = integrals(traces.times, traces.starts, rates, int(np.diff(traces.starts).max()), queries,
+                                np.asarray(column_shift, dtype=np.int64), levels, nets, day_ends)
     value = [out[:, c] if row >= 0 else out[:, c, -1:] for c, row in enumerate(column_shift)]
     return value, node_level
 
 
-def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
-    n, first = len(traces), traces[0]
-    h = first.horizon_days
+def _measure_slice(scenario: Scenario, traces: Traces) -> ChunkMeasured:
+    n = len(traces)
+    h = traces.horizon_days
     edges = day_edges(h)
     width = np.diff(edges)
     days = len(width)
     names = list(scenario.routes)
     pipes = [r for r in names if not isinstance(scenario.routes[r], TankerShuttleRoute)]
     shuttles = [r for r in names if r not in pipes]
-    producers, nodes = list(first.production), list(first.levels_bbl)
+    producers, nodes = list(traces.production), list(traces.levels_bbl)
     several = producers if len(producers) > 1 else []
     foreign = scenario.foreign_routes()
     # Rates to integrate, in column order: total production, each producer (if several), each pipeline's
     # flow (the country's oil), each route a foreign shipper reaches (every shipper's), each route's
     # capacity factor; then each route's "impaired" indicator.
-    columns = [np.array([t.production_bpd, *(t.production[p] for p in several), *(t.country_flow_bpd(r) for r in pipes),
-                         *(t.flows_bpd[r] for r in foreign), *(t.capacity_factor[r] for r in names)]) for t in traces]
+    t = traces
+    rates = np.array([t.production_bpd, *(t.production[p] for p in several), *(t.country_flow_bpd(r) for r in pipes),
+                      *(t.flows_bpd[r] for r in foreign), *(t.capacity_factor[r] for r in names)])
     # Query points: each column at the day edges shifted by its transit (pipelines' flows are sold later),
     # then at the horizon.
     shifts = sorted({0.0, *(scenario.routes[r].total_transit_days for r in pipes)})
@@ -578,10 +577,10 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     # The "impaired" indicators are wanted by day only when disruptions move prices; else at the horizon.
     by_day_indicator = bool(scenario.market.disruption_effects)
     column_shift += [0 if by_day_indicator else -1] * len(names)
-    levels = [np.array([t.levels_bbl[k] for k in nodes]) for t in traces]
-    nets = [np.array([t.net_bpd[k] for k in nodes]) for t in traces]
+    levels = np.array([t.levels_bbl[k] for k in nodes])
+    nets = np.array([t.net_bpd[k] for k in nodes])
     integrate = _integrate_compiled if COMPILED else _integrate_padded
-    value, node_level = integrate(traces, columns, len(names), queries, column_shift, levels, nets, edges[1:])
+    value, node_level = integrate(traces, rates, len(names), queries, column_shift, levels, nets, edges[1:])
     col = iter(value)
     total = next(col)
     per_producer = {p: next(col) for p in several}
@@ -600,13 +599,13 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         route = scenario.routes[r]
         assert isinstance(route, TankerShuttleRoute)
         q = route.tanker_capacity_bbl
-        counts = np.array([len(t.discharges[r]) for t in traces])
+        counts = t.discharges[r].counts
         rep = np.repeat(np.arange(n), counts)
-        sold = np.concatenate([t.discharges[r] for t in traces]) + route.total_transit_days
+        sold = t.discharges[r].values + route.total_transit_days
         on_time = sold <= h
         exported[r] = q * np.bincount(rep[on_time], minlength=n).astype(float)
         transit[r] = q * np.bincount(rep[~on_time], minlength=n).astype(float)
-        cargo[r] = q * (np.array([len(t.loads[r]) for t in traces]) - counts).astype(float)
+        cargo[r] = q * (t.loads[r].counts - counts).astype(float)
         # np.histogram(sold, bins=edges): [e_i, e_i+1), the last bin closed
         b = np.searchsorted(edges, sold, side="right") - 1
         b[sold == edges[-1]] = days - 1
@@ -617,7 +616,7 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
     own = {p: per_producer[p][:, days] for p in several} if several else {producers[0]: produced}
     by_producer = producer_figures(scenario, traces, own)
     storage = {k: node_level[:, j] for j, k in enumerate(nodes)}
-    storage_end = sum((np.array([t.levels_bbl[k][-1] for t in traces]) for k in nodes), np.zeros(n))
+    storage_end = sum((t.levels_bbl[k][t.starts[1:] - 1] for k in nodes), np.zeros(n))
     return ChunkMeasured(
         produced_bbl=produced,
         shut_in_bbl=_shut_in(scenario, produced, by_producer),
@@ -633,11 +632,11 @@ def _measure_slice(scenario: Scenario, traces: list[Trace]) -> ChunkMeasured:
         impaired_by_day={r: np.diff(impaired[r][:, : days + 1], axis=1) / width for r in names}
         if by_day_indicator else {},
         loaded_by_day={r: np.diff(v[:, : days + 1], axis=1) / width for r, v in loaded.items()},
-        availability_by_day={r: np.diff(factor[r][:, : days + 1], axis=1) / width for r in first.capacity_factor},
+        availability_by_day={r: np.diff(factor[r][:, : days + 1], axis=1) / width for r in t.capacity_factor},
         production_by_day={"": np.diff(total[:, : days + 1], axis=1) / width,
                            **{p: np.diff(v[:, : days + 1], axis=1) / width for p, v in per_producer.items()}},
         storage_by_day={"": cast(np.ndarray, sum(storage.values())), **(storage if len(nodes) > 1 else {})},
-        backlog_by_day=backlog_by_day(scenario, traces) if first.backlog_bbl else np.zeros((n, 0)),
+        backlog_by_day=backlog_by_day(scenario, traces) if t.backlog_bbl else np.zeros((n, 0)),
     )
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
-from routesim.engine import Choice, choose, simulate
+from routesim.engine import Choice, choose, simulate, simulate_many
+from routesim.engine.trace import Traces
 from routesim.errors import SimulationError
 from routesim.money import market
 from routesim.results import measure, moorings
@@ -158,12 +158,15 @@ def run_chunk(
                      np.empty((0, 0, 0)))
     # The baseline has no random input, so one run serves every replication of the chunk.
     baseline = measure.measure(scenario, simulate(scenario.without_disruptions(), indices[0], engine=engine))
-    traces = []
-    for k in indices:
-        try:
-            traces.append(simulate(scenario, k, engine=engine))
-        except Exception as exc:
-            raise _failed(scenario, k, exc) from exc
+    try:
+        traces = simulate_many(scenario, indices, engine=engine)
+    except Exception:
+        for k in indices:  # name the replication that fails
+            try:
+                simulate(scenario, k, engine=engine)
+            except Exception as exc:
+                raise _failed(scenario, k, exc) from exc
+        raise
     try:
         figures, series, daily = _chunk_results(scenario, layout, indices, traces, baseline)
     except Exception:
@@ -177,7 +180,7 @@ def run_chunk(
         for i in range(a + 1, min(a + BLOCK, n)):
             sums[b] += daily[i]
     kept = np.ones(n, dtype=bool) if keep_through is None else np.asarray(indices) <= keep_through
-    events = np.array([t.events for t in traces], dtype=np.int64)
+    events = traces.events
     target = band.value if band is not None else None
     if target is not None:
         sample, rows = target
@@ -189,7 +192,7 @@ def run_chunk(
 
 
 def _chunk_results(
-    scenario: Scenario, layout: Layout, indices: list[int], traces: list[Any], baseline: measure.Measured
+    scenario: Scenario, layout: Layout, indices: list[int], traces: Traces, baseline: measure.Measured
 ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
     """Figures [n x columns], series names and daily series [n x series x days] of a chunk's traces."""
     run = measure.measure_chunk(scenario, traces)
@@ -209,14 +212,14 @@ def _chunk_results(
     figures = np.empty((n, len(layout.names)))
     columns = [*(metrics[m] for m in measure.METRICS), *(run.exported_bbl[r] for r in layout.routes),
                *(run.availability[r] for r in layout.routes), *(run.impaired_days[r] for r in layout.routes),
-               *(run.loaded_bbl[r] for r in layout.loaded), *moorings.state_table(scenario, [t.impairments for t in traces]).T,
+               *(run.loaded_bbl[r] for r in layout.loaded), *moorings.state_table(scenario, traces.impairments).T,
                *(run.producers[p][k] for p in layout.producers for k in measure.PRODUCER_FIGURES)]
     for j, column in enumerate(columns):
         figures[:, j] = column
     position = {name: j for j, name in enumerate(layout.incidents)}
     counts = np.zeros((n, len(layout.incidents)))
-    for i, trace in enumerate(traces):
-        for hit in trace.impairments:
+    for i, hits in enumerate(traces.impairments):
+        for hit in hits:
             place = position.get(hit.source)
             if place is not None:
                 counts[i, place] += 1
