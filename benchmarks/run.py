@@ -116,6 +116,15 @@ CHUNK = 256
 """Replications per chunk in the chunk timings: the largest chunk a run sends a worker (``executors.chunks``)."""
 
 
+def engine_chunks(scenario, ks: range) -> int:
+    """``ks`` on the compiled engine alone as a run's workers call it (``engine.simulate_many`` on pieces of
+    :data:`CHUNK`); the engine events of them all."""
+    from routesim import engine
+
+    return sum(int(engine.simulate_many(scenario, ks[a:a + CHUNK], engine="compiled").events.sum())
+               for a in range(0, len(ks), CHUNK))
+
+
 def run_chunks(scenario, ks: range) -> None:
     """``ks`` as a run's workers take them: ``montecarlo.run_chunk`` on pieces of :data:`CHUNK`, each with its
     one baseline run."""
@@ -222,18 +231,19 @@ def cli_case(spec: dict) -> dict:
 
 def engines_case(path: Path, rounds: int) -> dict:
     """SimPy against the compiled engine per replication of one scenario, in rounds interleaved in one process:
-    each round times a block of SimPy replications, then a block of compiled ones (the engine alone,
-    ``engine.simulate``), then the same replications as a run's workers do them, in chunks of :data:`CHUNK` on the
-    compiled engine (``montecarlo.run_chunk``: engine, results, daily series, each chunk's one baseline run).
-    The compiled block is larger (its replications are ~100x cheaper), so each block takes a comparable,
-    measurable time. Replication indices differ per round."""
+    each round times a block of SimPy replications (``engine.simulate``), then a block of compiled ones: the
+    engine alone as a run's workers call it (``engine.simulate_many`` on chunks of :data:`CHUNK`), the engine
+    one call a replication (``engine.simulate``, which also assembles each run's records on their own), and
+    the same replications as a run's workers do them (``montecarlo.run_chunk``: engine, results, daily series,
+    each chunk's one baseline run). The compiled block is larger (its replications are ~100x cheaper), so each
+    block takes a comparable, measurable time. Replication indices differ per round."""
     from routesim import engine
     from routesim.scenario.loader import load_scenario
 
     scenario = load_scenario(path, [])
     warm_up(path)
     slow, fast = 10, 1_000
-    t: dict[str, list[float]] = {"simpy": [], "compiled": [], "compiled_chunk": []}
+    t: dict[str, list[float]] = {"simpy": [], "compiled": [], "compiled_single": [], "compiled_chunk": []}
     ev = {"simpy": 0, "compiled": 0}
     begun = time.perf_counter()
     for r in range(rounds):
@@ -241,10 +251,14 @@ def engines_case(path: Path, rounds: int) -> dict:
         for k in range(r * slow, (r + 1) * slow):
             ev["simpy"] += engine.simulate(scenario, k, engine="simpy").events
         t["simpy"].append(1e6 * (time.perf_counter() - started) / slow)
+        ks = range(r * fast, (r + 1) * fast)
         started = time.perf_counter()
-        for k in range(r * fast, (r + 1) * fast):
-            ev["compiled"] += engine.simulate(scenario, k, engine="compiled").events
+        ev["compiled"] += engine_chunks(scenario, ks)
         t["compiled"].append(1e6 * (time.perf_counter() - started) / fast)
+        started = time.perf_counter()
+        for k in ks:
+            engine.simulate(scenario, k, engine="compiled")
+        t["compiled_single"].append(1e6 * (time.perf_counter() - started) / fast)
         started = time.perf_counter()
         run_chunks(scenario, range(r * fast, (r + 1) * fast))
         t["compiled_chunk"].append(1e6 * (time.perf_counter() - started) / fast)
@@ -256,6 +270,7 @@ def engines_case(path: Path, rounds: int) -> dict:
         "simpy_events_per_replication": ev["simpy"] / (rounds * slow),
         "compiled_events_per_replication": ev["compiled"] / (rounds * fast),
         "speedup_engine": spread(a["simpy"] / a["compiled"]),
+        "speedup_engine_one_call_a_replication": spread(a["simpy"] / a["compiled_single"]),
         "speedup_vs_whole_compiled_replication": spread(a["simpy"] / a["compiled_chunk"]),
         "ms_per_replication_per_worker": float(np.median(a["compiled_chunk"])) / 1e3,
     }
@@ -284,7 +299,7 @@ def ratio_case(rounds: int, block: int) -> dict:
     fast = 25 * block
     runs = {
         "simpy": (block, lambda ks: [engine.simulate(scenario, k, engine="simpy") for k in ks]),
-        "compiled": (fast, lambda ks: [engine.simulate(scenario, k, engine="compiled") for k in ks]),
+        "compiled": (fast, lambda ks: engine_chunks(scenario, ks)),
         "compiled_chunk": (fast, lambda ks: run_chunks(scenario, ks)),
         "reference": (block, lambda ks: [reference_loop(k) for k in ks]),
     }
@@ -330,7 +345,6 @@ def scale_case(variants: dict[str, tuple[list[str], int]], rounds: int) -> dict:
     how many replications), the engine alone and the same replications in chunks (engine and results), per
     replication and per engine event; every variant in each round, ``rounds`` rounds in one process,
     medians and ranges."""
-    from routesim import engine
     from routesim.runs import montecarlo
     from routesim.scenario.loader import load_scenario
 
@@ -346,7 +360,7 @@ def scale_case(variants: dict[str, tuple[list[str], int]], rounds: int) -> dict:
             reps = variants[name][1]
             ks = range(r * reps, (r + 1) * reps)
             started = time.perf_counter()
-            events[name] += sum(engine.simulate(scenario, k, engine="compiled").events for k in ks)
+            events[name] += engine_chunks(scenario, ks)
             alone[name].append(1e6 * (time.perf_counter() - started) / reps)
             started = time.perf_counter()
             run_chunks(scenario, ks)
@@ -481,7 +495,8 @@ def headline(r: dict) -> str:
     if "wall" in r:
         return f"wall median [range] {s(r['wall'])} s over {r['wall']['n']}"
     if "speedup_engine" in r:
-        return (f"simpy/compiled {s(r['speedup_engine'], '.0f')}x engine alone, "
+        return (f"simpy/compiled {s(r['speedup_engine'], '.0f')}x engine alone "
+                f"({s(r['speedup_engine_one_call_a_replication'], '.0f')}x one call a replication), "
                 f"{s(r['speedup_vs_whole_compiled_replication'], '.0f')}x whole replication")
     if "compiled_ratio" in r:
         return (f"vs bare loop: simpy {s(r['simpy_ratio'])}, compiled {s(r['compiled_ratio'], '.3f')}, "
