@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -417,7 +417,8 @@ def _lowered(scenario: Scenario) -> tuple[Model, Names]:
 
 
 class _Run(NamedTuple):
-    """One replication's records from the loop's buffers, as views (rows, or (route, day) pairs)."""
+    """One replication's records as the loop cut them (:func:`_cut`): each name's records in a row of its own
+    ([columns x records]), lifts and discharges as (route, day) pairs."""
 
     hits: list[Impairment]
     events: int
@@ -452,44 +453,66 @@ def _replay(scenario: Scenario, model: Model, names: Names, replication: int) ->
 
 def simulate(scenario: Scenario, replication: int = 0) -> Trace:
     """Replication ``replication`` of ``scenario`` on the compiled engine; the same trace as the reference's
-    (without its event log)."""
-    return simulate_many(scenario, [replication])[0]
+    (without its event log), and as ``simulate_many(scenario, [replication])[0]``."""
+    if NUMBA_MISSING is not None:
+        raise RuntimeError(NUMBA_MISSING)
+    model, names = _lowered(scenario)
+    run = _replay(scenario, model, names, replication)
+    fields = _records(model, names, lambda field: getattr(run, field),
+                      lambda field, route: _of_route(getattr(run, field), route))
+    return Trace(horizon_days=float(scenario.horizon_days), times=run.times, events=run.events,
+                 impairments=tuple(run.hits), **fields)
 
 
 def simulate_many(scenario: Scenario, replications: Sequence[int]) -> Traces:
     """Replications of ``scenario`` on the compiled engine, their records one after the other: each run's
-    :class:`Trace` is what :func:`simulate` gives, without a copy of each run's records in between."""
+    :class:`Trace` is what :func:`simulate` gives."""
     if NUMBA_MISSING is not None:
         raise RuntimeError(NUMBA_MISSING)
     model, names = _lowered(scenario)
     runs = [_replay(scenario, model, names, k) for k in replications]
 
-    def joined(field: str, columns: Sequence[str], keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        records = np.concatenate([getattr(r, field).T for r in runs], axis=1)  # [columns x records], in one pass
-        return {name: records[j] for j, name in enumerate(columns) if keep is None or keep[j]}
+    def joined(field: str) -> np.ndarray:
+        return np.concatenate([getattr(r, field) for r in runs], axis=1)
 
-    def ragged(field: str, route: int) -> Ragged:
-        return Ragged.of([getattr(r, field)[1][getattr(r, field)[0] == route] for r in runs])
+    def cargoes(field: str, route: int) -> Ragged:
+        return Ragged.of([_of_route(getattr(r, field), route) for r in runs])
+
+    return Traces(horizon_days=float(scenario.horizon_days), times=np.concatenate([r.times for r in runs]),
+                  starts=starts_of(len(r.times) for r in runs),
+                  events=np.array([r.events for r in runs], dtype=np.int64),
+                  impairments=tuple(tuple(r.hits) for r in runs), **_records(model, names, joined, cargoes))
+
+
+def _of_route(cargoes: tuple[np.ndarray, np.ndarray], route: int) -> np.ndarray:
+    """The days of one route's lifts or discharges, from a run's (route, day) pairs."""
+    days: np.ndarray = cargoes[1][cargoes[0] == route]
+    return days
+
+
+def _records(model: Model, names: Names, records: Callable[[str], np.ndarray],
+             cargoes: Callable[[str, int], Any]) -> dict[str, Any]:
+    """A trace's fields by name: ``records(field)`` is one of the loop's records [columns x records] (of a run,
+    or of several one after the other), ``cargoes(field, route)`` one shuttle route's lifts or discharges."""
+
+    def columns(field: str, of: Sequence[str], keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        rows = records(field)
+        return {name: rows[j] for j, name in enumerate(of) if keep is None or keep[j]}
 
     shuttles = [(s, names.route_index[s]) for s in names.shuttles]
-    return Traces(
-        horizon_days=float(scenario.horizon_days),
-        times=np.concatenate([r.times for r in runs]),
-        starts=starts_of(len(r.times) for r in runs),
-        levels_bbl=joined("levels", names.nodes),
-        net_bpd=joined("nets", names.nodes),
-        production=joined("production", names.producers),
-        flows_bpd=joined("flows", names.pipelines),
-        capacity_factor=joined("factors", names.routes),
-        loads={s: ragged("lifts", r) for s, r in shuttles},
-        discharges={s: ragged("discharges", r) for s, r in shuttles},
-        events=np.array([r.events for r in runs], dtype=np.int64),
-        impairments=tuple(tuple(r.hits) for r in runs),
-        backlog_bbl=joined("owed", names.producers, model.makes_up),
-        backlog_net_bpd=joined("owed_net", names.producers, model.makes_up),
-        foreign_bpd=joined("foreign", names.foreign_routes),
-        foreign_producers=names.foreign_producers,
-    )
+    return {
+        "levels_bbl": columns("levels", names.nodes),
+        "net_bpd": columns("nets", names.nodes),
+        "production": columns("production", names.producers),
+        "flows_bpd": columns("flows", names.pipelines),
+        "capacity_factor": columns("factors", names.routes),
+        "loads": {s: cargoes("lifts", r) for s, r in shuttles},
+        "discharges": {s: cargoes("discharges", r) for s, r in shuttles},
+        "backlog_bbl": columns("owed", names.producers, model.makes_up),
+        "backlog_net_bpd": columns("owed_net", names.producers, model.makes_up),
+        "foreign_bpd": columns("foreign", names.foreign_routes),
+        "foreign_producers": names.foreign_producers,
+    }
 
 
 # ---------------------------------------------------------------------------------------- the loop
@@ -1087,10 +1110,17 @@ def _advance_parcels(foreign_route, foreign_pipe, farm, inflow, outflow, level, 
 @_jit
 def _cut(rows, times, level, net, prod, flow, fac, lift_route, lift_day, dis_route, dis_day, owed, owed_net,  # type: ignore[no-untyped-def]
          foreign):
-    """The records cut to their rows, copied: what a chunk's runs hold keeps no room that they did not use."""
-    return (times[:rows].copy(), level[:rows].copy(), net[:rows].copy(), prod[:rows].copy(), flow[:rows].copy(),
-            fac[:rows].copy(), (lift_route.copy(), lift_day.copy()), (dis_route.copy(), dis_day.copy()),
-            owed[:rows].copy(), owed_net[:rows].copy(), foreign[:rows].copy())
+    """The records cut to their rows and copied, each name's in a row of its own ([columns x records]): what a
+    chunk's runs hold keeps no room that they did not use, and joining runs copies whole rows."""
+    return (times[:rows].copy(), _columns(level, rows), _columns(net, rows), _columns(prod, rows),
+            _columns(flow, rows), _columns(fac, rows), (lift_route.copy(), lift_day.copy()),
+            (dis_route.copy(), dis_day.copy()), _columns(owed, rows), _columns(owed_net, rows),
+            _columns(foreign, rows))
+
+
+@_inline
+def _columns(records, rows):  # type: ignore[no-untyped-def]
+    return np.ascontiguousarray(records[:rows].T)
 
 
 @_jit
