@@ -8,7 +8,7 @@
     python benchmarks/run.py --case stream-1000000-w2   # the 1,000,000 target (28 min on the shared 2 cores, compiled)
 
 Every case names its engine (``-compiled``, ``-simpy``, or the ``engine`` key of its spec; the in-process
-cases default to the compiled engine). Numba compiles the compiled engine on first use (30-60 s) and caches
+cases default to the compiled engine). Numba compiles the compiled engine on first use (60-90 s) and caches
 it next to its source (``__pycache__``); ``main`` runs one untimed warm-up first, and every case process
 runs one replication on each engine it times before its clock starts, so no timing includes compilation.
 
@@ -102,7 +102,7 @@ def memory_cases() -> dict[str, dict]:
 
 def warm_up(*paths: Path) -> None:
     """One replication of each scenario on each engine, before any clock starts: numba loads its cached
-    machine code (or compiles it, 30-60 s, on the very first use), SimPy and the results code are imported."""
+    machine code (or compiles it, 60-90 s, on the very first use), SimPy and the results code are imported."""
     from routesim import engine
     from routesim.scenario.loader import load_scenario
 

@@ -190,3 +190,19 @@ def test_runs_recorded_one_after_the_other_are_each_runs_own_trace(case):
     joined = Traces.of(references)
     assert all(_same_trace(joined[i], references[i]) for i in range(2))
     assert not _same_trace(many[0], many[1])  # the runs differ: the comparison can fail
+
+
+def test_a_chunk_whose_later_runs_are_longer_grows_its_records_and_keeps_each_run():
+    """The compiled engine sizes a chunk's records from its first runs: runs ordered shortest first, each
+    longer than the chunk so far foretold, make it grow them, and every run is still its own trace."""
+    from routesim.engine import compiled
+
+    s = load_scenario(SCENARIOS / "cpc-incident-risk.yaml", ["horizon_days=365", INCIDENTS])
+    alone = {k: compiled.simulate(s, k) for k in range(12)}
+    indices = sorted(alone, key=lambda k: len(alone[k].times))
+    lengths = [len(alone[k].times) for k in indices]
+    # more records than the first run foretold (compiled._room: its length for each run, and an eighth more)
+    assert sum(lengths) > lengths[0] * len(lengths) * 9 / 8 + 16
+    many = compiled.simulate_many(s, indices)
+    assert many.starts.tolist() == np.concatenate(([0], np.cumsum(lengths))).tolist()
+    assert all(_same_trace(many[i], alone[k]) for i, k in enumerate(indices))

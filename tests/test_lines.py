@@ -66,7 +66,7 @@ def test_the_readme_s_quickstart_says_the_first_run_compiles_the_engine_as_the_c
 
     quickstart = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quickstart")[1].split("\n## ")[0]
     said = (ROOT / "src" / "routesim" / "engine" / "compiled.py").read_text(encoding="utf-8")
-    message = "compiling the engine for this machine, once (about a minute)"
+    message = "compiling the engine for this machine, once (a minute or two)"
     assert message in said and f"`{message}`" in quickstart and "first run" in quickstart
 
 

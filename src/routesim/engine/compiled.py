@@ -1,7 +1,8 @@
 """The compiled engine: the reference model (:mod:`.reference`) as one event loop compiled with numba.
 
 The scenario is lowered once into arrays (:class:`Model`), a replication's impairments into a few more
-(:class:`Hits`); :func:`_run` replays them with the reference's rules, step for step: the same refreshes
+(:class:`Hits`); :func:`_run` replays them with the reference's rules, step for step (:func:`_run_many`
+replays a chunk's replications in one call, their records one run after the other): the same refreshes
 (at the start, when an impairment or storm starts or ends, when a tanker takes a berth, at the current
 crossing, at the horizon), the same allocation (:mod:`.dispatch`), the same tolerances (:mod:`.limits`)
 and the same arithmetic, so the two engines agree to rounding. The tests in tests/test_engines.py hold
@@ -44,16 +45,16 @@ else:
     NUMBA_MISSING = None
 
     class _Announce(event.Listener):
-        """Say once that numba compiles the engine: the first run after an install takes about a minute
+        """Say once that numba compiles the engine: the first run after an install takes a minute or two
         more, later runs load it from numba's cache."""
 
         said = False
 
         def on_start(self, event_: event.Event) -> None:
             dispatcher = (event_.data or {}).get("dispatcher")
-            if not self.said and getattr(dispatcher, "__name__", "") == "_run":
+            if not self.said and getattr(dispatcher, "__name__", "") in ("_run", "_run_many"):
                 _Announce.said = True
-                log.warning("compiling the engine for this machine, once (about a minute); "
+                log.warning("compiling the engine for this machine, once (a minute or two); "
                             "later runs load it from numba's cache")
 
         def on_end(self, event_: event.Event) -> None:
@@ -416,78 +417,78 @@ def _lowered(scenario: Scenario) -> tuple[Model, Names]:
     return hit[1], hit[2]
 
 
-class _Run(NamedTuple):
-    """One replication's records as the loop cut them (:func:`_cut`): each name's records in a row of its own
-    ([columns x records]), lifts and discharges as (route, day) pairs."""
+class _Chunk(NamedTuple):
+    """Runs' records one run after the other, as :func:`_run_many` gives them: each name's records in a row
+    of its own ([columns x records]), run i's records ``starts[i]`` to ``starts[i + 1] - 1``; lifts and
+    discharges as (route, day, where each run's start)."""
 
-    hits: list[Impairment]
-    events: int
+    events: np.ndarray
+    starts: np.ndarray
     times: np.ndarray
     levels: np.ndarray
     nets: np.ndarray
     production: np.ndarray
     flows: np.ndarray
     factors: np.ndarray
-    lifts: tuple[np.ndarray, np.ndarray]
-    discharges: tuple[np.ndarray, np.ndarray]
     owed: np.ndarray
     owed_net: np.ndarray
     foreign: np.ndarray
+    lifts: tuple[np.ndarray, np.ndarray, np.ndarray]
+    discharges: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _replay(scenario: Scenario, model: Model, names: Names, replication: int) -> _Run:
-    hits = impairments(scenario, replication)
-    lowered = lower_hits(names, hits)
-    while True:
-        room = _ROOM.get(id(model), (1024, 256, 512, 64))
-        (status, day, events, _rows, times, levels, nets, production, flows, factors, lifts, discharges, owed,
-         owed_net, foreign) = _run(model, lowered, *room)
-        if status != 2:
-            break
-        _ROOM[id(model)] = tuple(2 * r for r in room)  # type: ignore[assignment]
+def _replay(scenario: Scenario, replications: Sequence[int]) -> tuple[Model, Names, list[list[Impairment]], _Chunk]:
+    """Replications of ``scenario`` in one call of the loop, with the model, names and impairments."""
+    if NUMBA_MISSING is not None:
+        raise RuntimeError(NUMBA_MISSING)
+    model, names = _lowered(scenario)
+    hits = [impairments(scenario, k) for k in replications]
+    lowered = [lower_hits(names, h) for h in hits]
+    room = np.array(_ROOM.get(id(model), (1024, 256, 512, 64)), dtype=np.int64)
+    (status, day, events, starts, times, levels, nets, production, flows, factors, owed, owed_net, foreign, lifts,
+     discharges) = _run_many(model, *(np.concatenate([getattr(h, f) for h in lowered]) for f in _HIT_FIELDS),
+                             starts_of(len(h.start_day) for h in lowered), np.array([h.by_target_start for h in lowered]),
+                             np.concatenate([h.by_target for h in lowered]),
+                             starts_of(len(h.by_target) for h in lowered), room)
+    _ROOM[id(model)] = tuple(int(r) for r in room)  # type: ignore[assignment]
     if status != 0:
-        raise SimulationError(f"the run does not progress at day {day:g} ({events} events)")
-    return _Run(hits, int(events), times, levels, nets, production, flows, factors, lifts, discharges, owed, owed_net,
-                foreign)
+        raise SimulationError(f"the run does not progress at day {day:g} ({events[-1]} events)")
+    return model, names, hits, _Chunk(events, starts, times, levels, nets, production, flows, factors, owed,
+                                      owed_net, foreign, lifts, discharges)
+
+
+_HIT_FIELDS = ("start_day", "end_day", "factor", "target", "route", "storm")
+"""The fields of :class:`Hits` that hold one value per impairment."""
 
 
 def simulate(scenario: Scenario, replication: int = 0) -> Trace:
     """Replication ``replication`` of ``scenario`` on the compiled engine; the same trace as the reference's
     (without its event log), and as ``simulate_many(scenario, [replication])[0]``."""
-    if NUMBA_MISSING is not None:
-        raise RuntimeError(NUMBA_MISSING)
-    model, names = _lowered(scenario)
-    run = _replay(scenario, model, names, replication)
-    fields = _records(model, names, lambda field: getattr(run, field),
-                      lambda field, route: _of_route(getattr(run, field), route))
-    return Trace(horizon_days=float(scenario.horizon_days), times=run.times, events=run.events,
-                 impairments=tuple(run.hits), **fields)
+    model, names, hits, run = _replay(scenario, [replication])
+
+    def cargoes(field: str, route: int) -> np.ndarray:
+        routes, days, _ = getattr(run, field)
+        picked: np.ndarray = days[routes == route]
+        return picked
+
+    fields = _records(model, names, lambda field: getattr(run, field), cargoes)
+    return Trace(horizon_days=float(scenario.horizon_days), times=run.times, events=int(run.events[0]),
+                 impairments=tuple(hits[0]), **fields)
 
 
 def simulate_many(scenario: Scenario, replications: Sequence[int]) -> Traces:
     """Replications of ``scenario`` on the compiled engine, their records one after the other: each run's
     :class:`Trace` is what :func:`simulate` gives."""
-    if NUMBA_MISSING is not None:
-        raise RuntimeError(NUMBA_MISSING)
-    model, names = _lowered(scenario)
-    runs = [_replay(scenario, model, names, k) for k in replications]
-
-    def joined(field: str) -> np.ndarray:
-        return np.concatenate([getattr(r, field) for r in runs], axis=1)
+    model, names, hits, runs = _replay(scenario, replications)
 
     def cargoes(field: str, route: int) -> Ragged:
-        return Ragged.of([_of_route(getattr(r, field), route) for r in runs])
+        routes, days, starts = getattr(runs, field)
+        picked = routes == route
+        return Ragged(days[picked], np.concatenate(([0], np.cumsum(picked)))[starts].astype(np.int64))
 
-    return Traces(horizon_days=float(scenario.horizon_days), times=np.concatenate([r.times for r in runs]),
-                  starts=starts_of(len(r.times) for r in runs),
-                  events=np.array([r.events for r in runs], dtype=np.int64),
-                  impairments=tuple(tuple(r.hits) for r in runs), **_records(model, names, joined, cargoes))
-
-
-def _of_route(cargoes: tuple[np.ndarray, np.ndarray], route: int) -> np.ndarray:
-    """The days of one route's lifts or discharges, from a run's (route, day) pairs."""
-    days: np.ndarray = cargoes[1][cargoes[0] == route]
-    return days
+    return Traces(horizon_days=float(scenario.horizon_days), times=runs.times, starts=runs.starts,
+                  events=runs.events, impairments=tuple(tuple(h) for h in hits),
+                  **_records(model, names, lambda field: getattr(runs, field), cargoes))
 
 
 def _records(model: Model, names: Names, records: Callable[[str], np.ndarray],
@@ -1107,27 +1108,19 @@ def _advance_parcels(foreign_route, foreign_pipe, farm, inflow, outflow, level, 
     return True
 
 
-@_jit
-def _cut(rows, times, level, net, prod, flow, fac, lift_route, lift_day, dis_route, dis_day, owed, owed_net,  # type: ignore[no-untyped-def]
-         foreign):
-    """The records cut to their rows and copied, each name's in a row of its own ([columns x records]): what a
-    chunk's runs hold keeps no room that they did not use, and joining runs copies whole rows."""
-    return (times[:rows].copy(), _columns(level, rows), _columns(net, rows), _columns(prod, rows),
-            _columns(flow, rows), _columns(fac, rows), (lift_route.copy(), lift_day.copy()),
-            (dis_route.copy(), dis_day.copy()), _columns(owed, rows), _columns(owed_net, rows),
-            _columns(foreign, rows))
-
-
 @_inline
-def _columns(records, rows):  # type: ignore[no-untyped-def]
-    return np.ascontiguousarray(records[:rows].T)
+def _cut(rows, times, level, net, prod, flow, fac, owed, owed_net, foreign, lift_route, lift_day, dis_route,  # type: ignore[no-untyped-def]
+         dis_day):
+    """The records of a run, cut to their rows (views: :func:`_run_many` copies them)."""
+    return (times[:rows], level[:rows], net[:rows], prod[:rows], flow[:rows], fac[:rows], owed[:rows],
+            owed_net[:rows], foreign[:rows], lift_route, lift_day, dis_route, dis_day)
 
 
 @_jit
 def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyped-def]
-    """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events,
-    rows, times, levels, nets, production, flows, factors, (lift route, lift day), (discharge route, day),
-    backlogs, backlog rates, foreign flows), the records cut to their ``rows``; status 1 if the run did not
+    """Replay the impairments ``h`` on the model ``m`` (see the module); returns (status, day, events, times,
+    levels, nets, production, flows, factors, backlogs, backlog rates, foreign flows, lift routes, lift days,
+    discharge routes, discharge days), the records [records x columns] cut to their rows; status 1 if the run did not
     progress at ``day``, 2 if it needs more room than ``cap_rows`` records, ``cap_heap`` events due,
     ``cap_lifts`` lifts or discharges or ``cap_seg`` segments of a backlog (the caller runs it again with
     more: the arrays never grow, so the loop keeps no reference counts on them)."""
@@ -1330,9 +1323,9 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
             events += 1
             same_time = same_time + 1 if now - updated <= SAME_TIME_DAYS * max(1.0, now) else 0
             if events > MAX_EVENTS or same_time > MAX_EVENTS_AT_ONE_TIME:
-                return (1, now, events, rows, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-                                                     lift_route[:n_lift], lift_day[:n_lift], dis_route[:n_dis],
-                                                     dis_day[:n_dis], rec_owed, rec_owed_net, rec_foreign))
+                return (1, now, events, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac, rec_owed,
+                                              rec_owed_net, rec_foreign, lift_route[:n_lift], lift_day[:n_lift],
+                                              dis_route[:n_dis], dis_day[:n_dis]))
             slack = _slack(now)
             for j in range(n_n):  # advance every level to now, snapped onto a bound it reached
                 tol[j] = LEVEL_TOL_BBL + abs(net[j]) * slack
@@ -1812,6 +1805,109 @@ def _run(m, h, cap_rows, cap_heap, cap_lifts, cap_seg):  # type: ignore[no-untyp
                 _push(heap_t, heap_s, heap_k, heap_a, size, seq, now + voyage_days[r], _AT_PORT, r)
                 size += 1
                 seq += 1
-    return (status, now, events, rows, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac,
-                                             lift_route[:n_lift], lift_day[:n_lift], dis_route[:n_dis], dis_day[:n_dis],
-                                             rec_owed, rec_owed_net, rec_foreign))
+    return (status, now, events, *_cut(rows, times, rec_level, rec_net, rec_prod, rec_flow, rec_fac, rec_owed,
+                                       rec_owed_net, rec_foreign, lift_route[:n_lift], lift_day[:n_lift],
+                                       dis_route[:n_dis], dis_day[:n_dis]))
+
+
+@_jit
+def _run_many(m, start_day, end_day, factor, target, route, storm, hit_starts, by_target_start, by_target,  # type: ignore[no-untyped-def]
+              by_target_starts, room):
+    """Replay several replications' impairments (run i's are ``hit_starts[i]`` to ``hit_starts[i + 1] - 1``
+    of the per-impairment arrays, its ``by_target_start`` row i, its ``by_target`` from ``by_target_starts``)
+    on ``m`` in one call. A run that needs more room than ``room`` (records, events due, lifts, backlog
+    segments) runs again with twice as much; ``room`` keeps what the runs needed. Returns (status, day,
+    events [n], starts [n + 1], times, levels, nets, production, flows, factors, backlogs, backlog rates,
+    foreign flows ([columns x records], the runs one after the other), (lift routes, days, starts),
+    (discharge routes, days, starts)); status 1 if the last run in ``events`` did not progress at ``day``."""
+    n = len(hit_starts) - 1
+    events = np.zeros(n, dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    lift_starts = np.zeros(n + 1, dtype=np.int64)
+    dis_starts = np.zeros(n + 1, dtype=np.int64)
+    n_n, n_p, n_l, n_r = len(m.node_capacity_bbl), len(m.nominal_bpd), len(m.pipelines), len(m.capacity_bpd)
+    times = np.empty(0)
+    level, net = np.empty((n_n, 0)), np.empty((n_n, 0))
+    prod, owed, owed_net = np.empty((n_p, 0)), np.empty((n_p, 0)), np.empty((n_p, 0))
+    flow, fac = np.empty((n_l, 0)), np.empty((n_r, 0))
+    foreign = np.empty((len(m.foreign_route), 0))
+    lift_route, lift_day = np.empty(0, dtype=np.int64), np.empty(0)
+    dis_route, dis_day = np.empty(0, dtype=np.int64), np.empty(0)
+    status, day = 0, 0.0
+    for i in range(n):
+        a, b = hit_starts[i], hit_starts[i + 1]
+        h = Hits(start_day[a:b], end_day[a:b], factor[a:b], target[a:b], route[a:b], storm[a:b], by_target_start[i],
+                 by_target[by_target_starts[i]:by_target_starts[i + 1]])
+        while True:
+            out = _run(m, h, room[0], room[1], room[2], room[3])
+            if out[0] != 2:
+                break
+            for j in range(4):
+                room[j] *= 2
+        status, day, events[i] = out[0], out[1], out[2]
+        rows = len(out[3])
+        used, total = starts[i], starts[i] + rows
+        times = _grown1(times, used, total, n, i)
+        times[used:total] = out[3]
+        level = _put(_grown2(level, used, total, n, i), used, out[4])
+        net = _put(_grown2(net, used, total, n, i), used, out[5])
+        prod = _put(_grown2(prod, used, total, n, i), used, out[6])
+        flow = _put(_grown2(flow, used, total, n, i), used, out[7])
+        fac = _put(_grown2(fac, used, total, n, i), used, out[8])
+        owed = _put(_grown2(owed, used, total, n, i), used, out[9])
+        owed_net = _put(_grown2(owed_net, used, total, n, i), used, out[10])
+        foreign = _put(_grown2(foreign, used, total, n, i), used, out[11])
+        starts[i + 1] = total
+        used, total = lift_starts[i], lift_starts[i] + len(out[12])
+        lift_route = _grown1(lift_route, used, total, n, i)
+        lift_day = _grown1(lift_day, used, total, n, i)
+        lift_route[used:total], lift_day[used:total] = out[12], out[13]
+        lift_starts[i + 1] = total
+        used, total = dis_starts[i], dis_starts[i] + len(out[14])
+        dis_route = _grown1(dis_route, used, total, n, i)
+        dis_day = _grown1(dis_day, used, total, n, i)
+        dis_route[used:total], dis_day[used:total] = out[14], out[15]
+        dis_starts[i + 1] = total
+        if status != 0:
+            events = events[:i + 1]
+            break
+    end, lifts, discharges = starts[n], lift_starts[n], dis_starts[n]
+    return (status, day, events, starts, times[:end], level[:, :end], net[:, :end], prod[:, :end], flow[:, :end],
+            fac[:, :end], owed[:, :end], owed_net[:, :end], foreign[:, :end],
+            (lift_route[:lifts], lift_day[:lifts], lift_starts), (dis_route[:discharges], dis_day[:discharges], dis_starts))
+
+
+@_inline
+def _room(have, total, n, i):  # type: ignore[no-untyped-def]
+    """Room for ``total`` values after run i of n, and for the runs to come at the rate so far, with a margin."""
+    return max(2 * have, total + total * (n - i - 1) * 9 // (8 * (i + 1)) + 16)
+
+
+@_inline
+def _grown1(values, used, total, n, i):  # type: ignore[no-untyped-def]
+    """``values`` with room for ``total``: itself, or a larger copy of its first ``used``."""
+    if total <= len(values):
+        return values
+    more = np.empty(_room(len(values), total, n, i), dtype=values.dtype)
+    more[:used] = values[:used]
+    return more
+
+
+@_inline
+def _grown2(records, used, total, n, i):  # type: ignore[no-untyped-def]
+    """``records`` [columns x records] with room for ``total`` records: itself, or a larger copy of its first
+    ``used``."""
+    if total <= records.shape[1]:
+        return records
+    more = np.empty((records.shape[0], _room(records.shape[1], total, n, i)))
+    more[:, :used] = records[:, :used]
+    return more
+
+
+@_inline
+def _put(records, used, rows):  # type: ignore[no-untyped-def]
+    """A run's records [records x columns] into ``records`` [columns x records] from column ``used``."""
+    for j in range(rows.shape[1]):
+        for t in range(rows.shape[0]):
+            records[j, used + t] = rows[t, j]
+    return records

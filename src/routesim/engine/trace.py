@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -90,7 +91,7 @@ class Trace(_Rates):
 
 def starts_of(lengths: Iterable[int]) -> np.ndarray:
     """Where each of several runs starts when their values are put one after the other, and the end [n + 1]."""
-    return np.concatenate(([0], np.cumsum(list(lengths), dtype=np.int64))).astype(np.int64)
+    return np.fromiter(itertools.accumulate(lengths, initial=0), dtype=np.int64)
 
 
 class Ragged(NamedTuple):
