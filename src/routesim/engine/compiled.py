@@ -1858,16 +1858,8 @@ def _run_many(m, start_day, end_day, factor, target, route, storm, hit_starts, b
         owed_net = _put(_grown2(owed_net, used, total, n, i), used, out[10])
         foreign = _put(_grown2(foreign, used, total, n, i), used, out[11])
         starts[i + 1] = total
-        used, total = lift_starts[i], lift_starts[i] + len(out[12])
-        lift_route = _grown1(lift_route, used, total, n, i)
-        lift_day = _grown1(lift_day, used, total, n, i)
-        lift_route[used:total], lift_day[used:total] = out[12], out[13]
-        lift_starts[i + 1] = total
-        used, total = dis_starts[i], dis_starts[i] + len(out[14])
-        dis_route = _grown1(dis_route, used, total, n, i)
-        dis_day = _grown1(dis_day, used, total, n, i)
-        dis_route[used:total], dis_day[used:total] = out[14], out[15]
-        dis_starts[i + 1] = total
+        lift_route, lift_day = _append_cargoes(lift_route, lift_day, lift_starts, n, i, out[12], out[13])
+        dis_route, dis_day = _append_cargoes(dis_route, dis_day, dis_starts, n, i, out[14], out[15])
         if status != 0:
             events = events[:i + 1]
             break
@@ -1902,6 +1894,16 @@ def _grown2(records, used, total, n, i):  # type: ignore[no-untyped-def]
     more = np.empty((records.shape[0], _room(records.shape[1], total, n, i)))
     more[:, :used] = records[:, :used]
     return more
+
+
+@_inline
+def _append_cargoes(routes, days, starts, n, i, run_routes, run_days):  # type: ignore[no-untyped-def]
+    """Run i's (route, day) pairs after those of the runs before it; ``starts[i + 1]`` is where they end."""
+    used, total = starts[i], starts[i] + len(run_routes)
+    routes, days = _grown1(routes, used, total, n, i), _grown1(days, used, total, n, i)
+    routes[used:total], days[used:total] = run_routes, run_days
+    starts[i + 1] = total
+    return routes, days
 
 
 @_inline
